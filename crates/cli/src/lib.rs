@@ -1,0 +1,7 @@
+//! The `scopegate` command's library half: loading an engine (catalogues +
+//! scope map) from files, and the offline `check` and `policy test`
+//! commands, so tests drive exactly what the binary runs.
+
+pub mod check;
+pub mod engine;
+pub mod policy_test;

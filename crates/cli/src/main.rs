@@ -1,0 +1,195 @@
+//! The `scopegate` binary: parses arguments, runs a subcommand, maps the
+//! outcome to an exit code (check: 0 allow, 1 deny, 2 approve; 3 for usage
+//! and configuration errors).
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use scopegate_cli::check::{EXIT_USAGE, check, exit_code, to_json, to_text};
+use scopegate_cli::engine::Engine;
+use scopegate_cli::policy_test;
+use scopegate_model::Fingerprint;
+
+#[derive(Parser)]
+#[command(name = "scopegate", version, about = "Least-privilege gate for AI agents' infrastructure API calls")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read one HTTP request as operations and decide it offline.
+    ///
+    /// Exit code: 0 allow, 1 deny, 2 approve (held for a human), 3 error.
+    Check {
+        /// Scope-map file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// HTTP/1.1 request message file, or `-` for stdin.
+        request: PathBuf,
+    },
+    /// Scope-map tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Token tools.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Provider catalogue tools.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Run policy test files (requests with expected verdicts).
+    Test { files: Vec<PathBuf> },
+    /// Validate a scope-map file and report every problem.
+    Validate { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print the fingerprint of the token read from stdin (trailing newline ignored).
+    Fingerprint,
+    /// Issue a surrogate token: prints the token (give it to the agent) and
+    /// its fingerprint (put it in the scope map as `surrogate`).
+    Issue,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Regenerate config/catalog/{railway,github}.toml from ../shared/providers.
+    Generate {
+        /// Folder with the providers' published descriptions.
+        #[arg(long, default_value = "../shared/providers")]
+        providers: PathBuf,
+        /// The catalogue folder (reads *.overrides.toml, writes *.toml).
+        #[arg(long, default_value = "config/catalog")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE as u8 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("scopegate: error: {e:#}");
+            ExitCode::from(EXIT_USAGE as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Check { config, json, request } => {
+            let engine = Engine::load(&config)?;
+            let bytes = read_input(&request)?;
+            let (inspection, decision) = check(&engine, &bytes)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&to_json(&inspection, &decision))?);
+            } else {
+                print!("{}", to_text(&inspection, &decision));
+            }
+            Ok(exit_code(decision.verdict))
+        }
+        Command::Policy { command: PolicyCommand::Validate { file } } => {
+            Engine::load(&file)?;
+            println!("{}: ok", file.display());
+            Ok(0)
+        }
+        Command::Policy { command: PolicyCommand::Test { files } } => {
+            anyhow::ensure!(!files.is_empty(), "give at least one policy test file");
+            let (mut passed, mut failed) = (0, 0);
+            for f in &files {
+                for r in policy_test::run(f)? {
+                    match r.failure {
+                        None => {
+                            passed += 1;
+                            println!("ok    {}: {}", f.display(), r.name);
+                        }
+                        Some(why) => {
+                            failed += 1;
+                            println!("FAIL  {}: {}\n      {why}", f.display(), r.name);
+                        }
+                    }
+                }
+            }
+            println!("{passed} passed, {failed} failed");
+            Ok(i32::from(failed > 0))
+        }
+        Command::Token { command: TokenCommand::Fingerprint } => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            let token = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s);
+            anyhow::ensure!(!token.is_empty(), "no token on stdin");
+            println!("{}", Fingerprint::of(token.as_bytes()));
+            Ok(0)
+        }
+        Command::Token { command: TokenCommand::Issue } => {
+            let mut raw = [0u8; 24];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(&mut raw))
+                .context("cannot read /dev/urandom")?;
+            let token: String = format!("sgs_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "surrogate token (give this to the agent): {token}")?;
+            writeln!(out, "scope map entry:  surrogate = \"{}\"", Fingerprint::of(token.as_bytes()))?;
+            Ok(0)
+        }
+        Command::Catalog { command: CatalogCommand::Generate { providers, out } } => {
+            generate(&providers, &out)?;
+            Ok(0)
+        }
+    }
+}
+
+fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
+    if p.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b)?;
+        return Ok(b);
+    }
+    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+}
+
+fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
+    let read = |p: PathBuf| std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()));
+    let railway = scopegate_inspect::catalog::generate::railway(
+        &read(providers.join("railway/schema.json"))?,
+        &read(providers.join("railway/mutation-classification.tsv"))?,
+        &read(out.join("railway.overrides.toml"))?,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let github = scopegate_inspect::catalog::generate::github(
+        &read(providers.join("github/rest-endpoints.tsv"))?,
+        &read(out.join("github.overrides.toml"))?,
+    )
+    .map_err(anyhow::Error::msg)?;
+    for (name, text) in [("railway.toml", railway), ("github.toml", github)] {
+        // Validate before writing: a catalogue that does not load is never written.
+        scopegate_inspect::Catalog::from_toml(name, &text)?;
+        std::fs::write(out.join(name), text)?;
+        println!("wrote {}", out.join(name).display());
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Provider catalogues: which hosts a provider answers on, where it accepts
+//! credentials, its GraphQL endpoints and root fields, and its REST routes.
+//!
+//! Catalogues are data files (`config/catalog/*.toml`), parsed here from
+//! text; [`raw`] is the serde form and [`Catalog`] the validated model.
+
+pub mod generate;
+pub mod raw;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use scopegate_model::OpClass;
+
+use crate::rest::{RestRoute, RestTable, Template};
+
+/// The catalogues bundled with scopegate, embedded at build time.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "railway.toml",
+        include_str!("../../../config/catalog/railway.toml"),
+    ),
+    (
+        "github.toml",
+        include_str!("../../../config/catalog/github.toml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {problems}", problems = .problems.join("; "))]
+    Invalid { file: String, problems: Vec<String> },
+    #[error("host {host} is claimed by both {first} and {second}")]
+    HostClash {
+        host: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// Where a provider accepts credentials.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSpec {
+    /// Accepted `Authorization` schemes, lowercase (`bearer`, `token`, `basic`).
+    pub authorization: Vec<String>,
+    /// Header names, lowercase, whose whole value is a credential.
+    pub headers: Vec<String>,
+    /// Query parameters whose value is a credential.
+    pub query: Vec<String>,
+}
+
+/// What an argument value must look like for a field's class to be raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscalateIf {
+    /// The value holds `"isDeleted": true` or a `null` anywhere inside it
+    /// (Railway's environment patches delete things that way).
+    ContainsDeletion,
+    /// The argument is present and neither `null` nor `false`.
+    Truthy,
+}
+
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    pub arg: Vec<String>,
+    pub when: EscalateIf,
+    pub class: OpClass,
+    pub why: String,
+}
+
+/// One GraphQL root field.
+#[derive(Debug, Clone)]
+pub struct FieldSpec {
+    pub class: OpClass,
+    /// Argument path (`input.environmentId`) → resource kind.
+    pub resources: Vec<(Vec<String>, String)>,
+    pub escalate: Vec<Escalation>,
+}
+
+/// The root fields of one GraphQL schema, by operation type.
+#[derive(Debug, Clone, Default)]
+pub struct GraphqlSchema {
+    pub query: HashMap<String, FieldSpec>,
+    pub mutation: HashMap<String, FieldSpec>,
+    pub subscription: HashMap<String, FieldSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphqlEndpoint {
+    /// Normalised path segments.
+    pub path: Vec<String>,
+    /// `None`: an endpoint with no published schema; everything sent to it
+    /// is `unknown`.
+    pub schema: Option<Arc<GraphqlSchema>>,
+}
+
+/// A validated provider catalogue.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub provider: String,
+    pub hosts: Vec<String>,
+    pub case_insensitive_paths: bool,
+    pub credentials: CredentialSpec,
+    pub graphql: Vec<GraphqlEndpoint>,
+    pub rest: RestTable,
+    /// Resource kinds built from others, e.g. `repository` = `{owner}/{repo}`.
+    pub composite_resources: Vec<(String, Template)>,
+    /// Resource kinds whose values the provider treats case-insensitively.
+    pub lowercase_resources: Vec<String>,
+}
+
+impl Catalog {
+    /// Parses and validates one catalogue file. `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Self, CatalogError> {
+        let raw: raw::CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Parse {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        Self::from_raw(raw).map_err(|problems| CatalogError::Invalid {
+            file: file.to_owned(),
+            problems,
+        })
+    }
+
+    fn from_raw(raw: raw::CatalogFile) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        if raw.version != 1 {
+            problems.push(format!(
+                "unsupported catalogue version {} (expected 1)",
+                raw.version
+            ));
+        }
+        if raw.provider.is_empty() || raw.provider.contains(':') {
+            problems.push("provider must be a non-empty name without ':'".to_owned());
+        }
+        let hosts = raw
+            .hosts
+            .iter()
+            .map(|h| crate::inspector::canonical_host(h, 443).0)
+            .collect();
+
+        let mut schemas = BTreeMap::new();
+        for (name, raw_schema) in raw.graphql {
+            let mut schema = GraphqlSchema::default();
+            for (kind, raw_fields, target) in [
+                ("query", raw_schema.query, &mut schema.query),
+                ("mutation", raw_schema.mutation, &mut schema.mutation),
+                ("subscription", raw_schema.subscription, &mut schema.subscription),
+            ] {
+                for (field, spec) in raw_fields {
+                    match field_spec(spec) {
+                        Ok(f) => {
+                            target.insert(field, f);
+                        }
+                        Err(e) => problems.push(format!("graphql.{name}.{kind}.{field}: {e}")),
+                    }
+                }
+            }
+            schemas.insert(name, Arc::new(schema));
+        }
+
+        let mut graphql = Vec::new();
+        let mut rest = Vec::new();
+        for ep in raw.endpoints {
+            let path = match crate::rest::normalize_path(&ep.path, raw.case_insensitive_paths) {
+                Ok(p) => p,
+                Err(e) => {
+                    problems.push(format!("endpoint {}: {e}", ep.path));
+                    continue;
+                }
+            };
+            match ep.kind {
+                raw::EndpointKind::Graphql => {
+                    let schema = match &ep.schema {
+                        None => None,
+                        Some(s) => match schemas.get(s) {
+                            Some(schema) => Some(schema.clone()),
+                            None => {
+                                problems.push(format!(
+                                    "endpoint {}: no [graphql.{s}] schema in this catalogue",
+                                    ep.path
+                                ));
+                                None
+                            }
+                        },
+                    };
+                    graphql.push(GraphqlEndpoint { path, schema });
+                }
+            }
+        }
+        for r in raw.rest {
+            let class = match OpClass::parse(&r.class) {
+                Some(OpClass::Unknown) | None => {
+                    problems.push(format!(
+                        "rest {} {}: class must be read, write or destructive",
+                        r.method, r.path
+                    ));
+                    continue;
+                }
+                Some(c) => c,
+            };
+            match Template::parse(&r.path, raw.case_insensitive_paths) {
+                Ok(template) => rest.push(RestRoute {
+                    method: r.method.to_ascii_uppercase(),
+                    template,
+                    name: r.name,
+                    class,
+                }),
+                Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
+            }
+        }
+        let mut composite = Vec::new();
+        for (kind, tmpl) in raw.composite_resources {
+            match Template::parse_value(&tmpl) {
+                Ok(t) => composite.push((kind, t)),
+                Err(e) => problems.push(format!("composite_resources.{kind}: {e}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let credentials = CredentialSpec {
+            authorization: lower(raw.credentials.authorization),
+            headers: lower(raw.credentials.headers),
+            query: raw.credentials.query,
+        };
+        Ok(Self {
+            provider: raw.provider,
+            hosts,
+            case_insensitive_paths: raw.case_insensitive_paths,
+            credentials,
+            graphql,
+            rest: RestTable::new(rest),
+            composite_resources: composite,
+            lowercase_resources: raw.lowercase_resources,
+        })
+    }
+
+    /// The GraphQL endpoint at these normalised path segments, if any.
+    pub fn graphql_endpoint(&self, segments: &[String]) -> Option<&GraphqlEndpoint> {
+        self.graphql.iter().find(|ep| ep.path == segments)
+    }
+}
+
+fn lower(v: Vec<String>) -> Vec<String> {
+    v.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+fn field_spec(raw: raw::FieldSpec) -> Result<FieldSpec, String> {
+    let class = match OpClass::parse(&raw.class) {
+        Some(OpClass::Unknown) | None => {
+            return Err(format!(
+                "class `{}` must be read, write or destructive",
+                raw.class
+            ));
+        }
+        Some(c) => c,
+    };
+    let resources = raw
+        .resources
+        .into_iter()
+        .map(|(path, kind)| (split_path(&path), kind))
+        .collect();
+    let mut escalate = Vec::new();
+    for e in raw.escalate {
+        let when = match e.when.as_str() {
+            "contains-deletion" => EscalateIf::ContainsDeletion,
+            "truthy" => EscalateIf::Truthy,
+            other => return Err(format!("unknown escalation condition `{other}`")),
+        };
+        let class = OpClass::parse(&e.class)
+            .filter(|c| *c != OpClass::Unknown)
+            .ok_or_else(|| format!("escalation class `{}` is not valid", e.class))?;
+        escalate.push(Escalation {
+            arg: split_path(&e.arg),
+            when,
+            class,
+            why: e.why,
+        });
+    }
+    Ok(FieldSpec {
+        class,
+        resources,
+        escalate,
+    })
+}
+
+fn split_path(p: &str) -> Vec<String> {
+    p.split('.').map(str::to_owned).collect()
+}
+
+/// Every catalogue scopegate knows, indexed by host.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSet {
+    catalogs: Vec<Arc<Catalog>>,
+    by_host: HashMap<String, usize>,
+}
+
+impl CatalogSet {
+    /// The catalogues bundled with scopegate.
+    pub fn bundled() -> Result<Self, CatalogError> {
+        let mut set = Self::default();
+        for (file, text) in BUNDLED {
+            set.add(Catalog::from_toml(file, text)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds a catalogue; a host may belong to only one provider. A catalogue
+    /// for a provider already present replaces it.
+    pub fn add(&mut self, catalog: Catalog) -> Result<(), CatalogError> {
+        if let Some(i) = self
+            .catalogs
+            .iter()
+            .position(|c| c.provider == catalog.provider)
+        {
+            self.catalogs.remove(i);
+        }
+        let mut catalogs = std::mem::take(&mut self.catalogs);
+        catalogs.push(Arc::new(catalog));
+        let mut by_host = HashMap::new();
+        for (i, c) in catalogs.iter().enumerate() {
+            for h in &c.hosts {
+                if let Some(&j) = by_host.get(h) {
+                    let first: &Arc<Catalog> = &catalogs[j];
+                    return Err(CatalogError::HostClash {
+                        host: h.clone(),
+                        first: first.provider.clone(),
+                        second: c.provider.clone(),
+                    });
+                }
+                by_host.insert(h.clone(), i);
+            }
+        }
+        self.catalogs = catalogs;
+        self.by_host = by_host;
+        Ok(())
+    }
+
+    /// The catalogue for a canonical host name (see [`crate::inspector::canonical_host`]).
+    pub fn for_host(&self, host: &str) -> Option<&Arc<Catalog>> {
+        self.by_host.get(host).map(|&i| &self.catalogs[i])
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &Arc<Catalog>> {
+        self.catalogs.iter()
+    }
+}

@@ -1,0 +1,260 @@
+//! Builds catalogue files from the providers' own published descriptions:
+//! Railway's GraphQL introspection schema plus this project's reviewed
+//! mutation classification, and GitHub's REST endpoint table. Hand-made
+//! overrides (hosts, credentials, endpoints, corrected fields) come from an
+//! overrides file in the catalogue format and win over generated entries.
+//!
+//! Pure: text in, text out. `scopegate catalog generate` does the IO.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
+
+/// Railway: every Query and Subscription field is `read`; every Mutation
+/// field takes its class from the classification table, which must cover
+/// them all. Resource arguments are `id` (named after the field's entity),
+/// arguments ending in `Id`, and `Id` fields of input-object arguments.
+pub fn railway(schema_json: &str, classification_tsv: &str, overrides: &str) -> Result<String, String> {
+    let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
+    let schema: Value = serde_json::from_str(schema_json).map_err(|e| format!("schema: {e}"))?;
+    let s = schema
+        .pointer("/data/__schema")
+        .or_else(|| schema.get("__schema"))
+        .ok_or("schema: no __schema")?;
+    let types: BTreeMap<&str, &Value> = s["types"]
+        .as_array()
+        .ok_or("schema: no types")?
+        .iter()
+        .filter_map(|t| Some((t["name"].as_str()?, t)))
+        .collect();
+    let root = |k: &str| s[k]["name"].as_str();
+
+    let classes = parse_classification(classification_tsv)?;
+    let mut generated = Schema::default();
+    let mut problems = Vec::new();
+    for (kind, type_name, target) in [
+        ("query", root("queryType"), &mut generated.query),
+        ("mutation", root("mutationType"), &mut generated.mutation),
+        ("subscription", root("subscriptionType"), &mut generated.subscription),
+    ] {
+        let Some(t) = type_name.and_then(|n| types.get(n)) else {
+            continue;
+        };
+        for f in t["fields"].as_array().into_iter().flatten() {
+            let Some(name) = f["name"].as_str() else { continue };
+            let mut resources = schema_resources(name, kind, f, &types);
+            let class = if kind == "mutation" {
+                match classes.get(name) {
+                    Some((class, id_args)) => {
+                        for a in id_args {
+                            resources.insert(a.clone(), resource_kind(name, a, kind));
+                        }
+                        class.clone()
+                    }
+                    None => {
+                        problems.push(format!("mutation `{name}` is not in the classification table"));
+                        continue;
+                    }
+                }
+            } else {
+                "read".to_owned()
+            };
+            target.insert(
+                name.to_owned(),
+                FieldSpec {
+                    class,
+                    resources,
+                    escalate: Vec::new(),
+                },
+            );
+        }
+    }
+    for name in classes.keys() {
+        if !generated.mutation.contains_key(name) {
+            problems.push(format!("classified mutation `{name}` is not in the schema"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    let over = out.graphql.remove("public").unwrap_or_default();
+    generated.query.extend(over.query);
+    generated.mutation.extend(over.mutation);
+    generated.subscription.extend(over.subscription);
+    out.graphql.insert("public".to_owned(), generated);
+    render(&out)
+}
+
+/// `field<TAB>class<TAB>tags<TAB>id_args(;)...`, `#` comments, one header row.
+fn parse_classification(tsv: &str) -> Result<BTreeMap<String, (String, Vec<String>)>, String> {
+    let mut out = BTreeMap::new();
+    for (i, line) in tsv.lines().enumerate() {
+        if line.starts_with('#') || line.starts_with("field\t") || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(field), Some(class)) = (cols.first(), cols.get(1)) else {
+            return Err(format!("classification line {}: too few columns", i + 1));
+        };
+        if !matches!(*class, "read" | "write" | "destructive") {
+            return Err(format!("classification line {}: class `{class}`", i + 1));
+        }
+        let ids = cols
+            .get(3)
+            .map(|c| c.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
+        out.insert((*field).to_owned(), ((*class).to_owned(), ids));
+    }
+    Ok(out)
+}
+
+fn named_type(t: &Value) -> Option<(&str, &str)> {
+    let mut t = t;
+    while t["name"].is_null() {
+        t = &t["ofType"];
+        if t.is_null() {
+            return None;
+        }
+    }
+    Some((t["kind"].as_str()?, t["name"].as_str()?))
+}
+
+fn is_id_name(n: &str) -> bool {
+    n == "id" || (n.ends_with("Id") && n.len() > 2) || (n.ends_with("Ids") && n.len() > 3)
+}
+
+fn schema_resources(field: &str, kind: &str, f: &Value, types: &BTreeMap<&str, &Value>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for a in f["args"].as_array().into_iter().flatten() {
+        let Some(an) = a["name"].as_str() else { continue };
+        match named_type(&a["type"]) {
+            Some(("INPUT_OBJECT", tn)) => {
+                let fields = types.get(tn).and_then(|t| t["inputFields"].as_array());
+                for inf in fields.into_iter().flatten() {
+                    if let Some(n) = inf["name"].as_str().filter(|n| is_id_name(n)) {
+                        if matches!(named_type(&inf["type"]), Some(("SCALAR", _))) {
+                            let path = format!("{an}.{n}");
+                            out.insert(path.clone(), resource_kind(field, &path, kind));
+                        }
+                    }
+                }
+            }
+            Some(("SCALAR", _)) if is_id_name(an) => {
+                out.insert(an.to_owned(), resource_kind(field, an, kind));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `input.environmentId` → `environmentId`; `serviceIds` → `serviceId`;
+/// `id` of `customDomainDelete` → `customDomainId` (the field name without
+/// its last word, the verb); `id` of the query `project` → `projectId`.
+fn resource_kind(field: &str, path: &str, kind: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    if last != "id" {
+        return last.strip_suffix('s').filter(|s| s.ends_with("Id")).unwrap_or(last).to_owned();
+    }
+    let entity = if kind == "mutation" {
+        let cut = field.rfind(|c: char| c.is_ascii_uppercase()).unwrap_or(field.len());
+        &field[..cut.max(1)]
+    } else {
+        field
+    };
+    format!("{entity}Id")
+}
+
+/// GitHub REST: one route per (method, path); the strictest class wins where
+/// the table lists a route twice. A final `{ref}` or `{path}` takes the rest
+/// of the path (refs and file paths hold slashes).
+pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
+    let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
+    let mut routes: BTreeMap<(String, String), RestRoute> = BTreeMap::new();
+    for (i, line) in rest_tsv.lines().enumerate() {
+        if line.starts_with('#') || line.starts_with("scope\t") || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [scope, method_name, method, path, class, ..] = cols[..] else {
+            return Err(format!("rest table line {}: too few columns", i + 1));
+        };
+        if !matches!(class, "read" | "write" | "destructive") {
+            return Err(format!("rest table line {}: class `{class}`", i + 1));
+        }
+        // RFC 6570 query expansions (`{?per_page,before}`) are not path.
+        let mut path = path.split("{?").next().unwrap_or(path).to_owned();
+        for greedy in ["{ref}", "{path}"] {
+            if path.ends_with(greedy) {
+                path.insert(path.len() - 1, '*');
+            }
+        }
+        let route = RestRoute {
+            method: method.to_owned(),
+            path: path.clone(),
+            name: format!("{scope}/{}", kebab(method_name)),
+            class: class.to_owned(),
+        };
+        let key = (path, method.to_owned());
+        match routes.get(&key) {
+            Some(prev) if rank(&prev.class) >= rank(class) => {}
+            _ => {
+                routes.insert(key, route);
+            }
+        }
+    }
+    let overridden: Vec<(String, String)> = out.rest.iter().map(|r| (r.path.clone(), r.method.clone())).collect();
+    let mut rest: Vec<RestRoute> = routes.into_iter().filter(|(k, _)| !overridden.contains(k)).map(|(_, r)| r).collect();
+    rest.append(&mut out.rest);
+    rest.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    out.rest = rest;
+    render(&out)
+}
+
+fn rank(class: &str) -> u8 {
+    match class {
+        "destructive" => 2,
+        "write" => 1,
+        _ => 0,
+    }
+}
+
+fn kebab(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn render(c: &CatalogFile) -> Result<String, String> {
+    let body = toml::to_string(c).map_err(|e| format!("render: {e}"))?;
+    Ok(format!(
+        "# GENERATED by `scripts/generate-catalogs` from the provider's published description\n\
+         # and the overrides file next to this one. Do not edit: change the overrides and regenerate.\n\n{body}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_kinds() {
+        assert_eq!(resource_kind("customDomainDelete", "id", "mutation"), "customDomainId");
+        assert_eq!(resource_kind("volumeDelete", "volumeId", "mutation"), "volumeId");
+        assert_eq!(resource_kind("x", "input.environmentId", "mutation"), "environmentId");
+        assert_eq!(resource_kind("project", "id", "query"), "projectId");
+        assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
+        assert_eq!(kebab("deleteRef"), "delete-ref");
+    }
+}

@@ -1,0 +1,298 @@
+//! The entry point: one request in, its operations and credential out.
+
+use std::sync::Arc;
+
+use scopegate_model::{OpClass, Operation, PresentedCredential};
+
+use crate::catalog::{Catalog, CatalogSet};
+use crate::content::{MediaType, parse_urlencoded};
+use crate::graphql::{self, DocCache};
+use crate::{Limits, credentials, decode, rest};
+
+/// The parts of an HTTP request inspection reads. Headers are name/value
+/// pairs in arrival order (names in any case; repeated names repeated).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    pub method: &'a str,
+    /// The authority the client asked for (`host` or `host:port`).
+    pub host: &'a str,
+    /// Origin-form target: path and optional `?query`.
+    pub target: &'a str,
+    pub headers: &'a [(&'a str, &'a [u8])],
+    /// The body as received (before content-decoding).
+    pub body: &'a [u8],
+}
+
+impl RequestView<'_> {
+    fn header(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// What kind of endpoint a request went to; refusals take its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointKind {
+    Graphql,
+    Rest,
+    /// The host is not a catalogued provider.
+    NotProvider,
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The provider the host belongs to; `None` for other hosts.
+    pub provider: Option<String>,
+    pub endpoint: EndpointKind,
+    /// Never empty for a provider host: a request that cannot be read yields
+    /// one `unknown` operation.
+    pub operations: Vec<Operation>,
+    pub credential: PresentedCredential,
+}
+
+/// Catalogues, limits and the document cache: everything inspection needs.
+#[derive(Debug)]
+pub struct Inspector {
+    catalogs: CatalogSet,
+    limits: Limits,
+    cache: DocCache,
+}
+
+const OVERRIDE_HEADERS: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+
+impl Inspector {
+    pub fn new(catalogs: CatalogSet, limits: Limits) -> Self {
+        Self {
+            catalogs,
+            limits,
+            cache: DocCache::default(),
+        }
+    }
+
+    pub fn catalogs(&self) -> &CatalogSet {
+        &self.catalogs
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn cache(&self) -> &DocCache {
+        &self.cache
+    }
+
+    /// The catalogue for an authority, if it is a provider host.
+    pub fn provider_for(&self, authority: &str) -> Option<&Arc<Catalog>> {
+        self.catalogs.for_host(&canonical_host(authority, 443).0)
+    }
+
+    /// Reads a request as the operations it asks its provider to perform.
+    pub fn inspect(&self, req: &RequestView<'_>) -> Inspection {
+        let Some(catalog) = self.provider_for(req.host) else {
+            return Inspection {
+                provider: None,
+                endpoint: EndpointKind::NotProvider,
+                operations: Vec::new(),
+                credential: PresentedCredential::None,
+            };
+        };
+        let provider = catalog.provider.as_str();
+        let (path, query) = match req.target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (req.target, None),
+        };
+        let query_pairs = query.map(|q| parse_urlencoded(q.as_bytes()));
+        let credential = credentials::presented(
+            &catalog.credentials,
+            req.headers,
+            query_pairs.as_ref().and_then(Option::as_deref).unwrap_or(&[]),
+        );
+        let segments = rest::normalize_path(path, catalog.case_insensitive_paths);
+        let endpoint = match &segments {
+            Ok(s) if catalog.graphql_endpoint(s).is_some() => EndpointKind::Graphql,
+            _ => EndpointKind::Rest,
+        };
+        let unknown = |label: &str, why: String| Inspection {
+            provider: Some(provider.to_owned()),
+            endpoint,
+            operations: vec![Operation::unknown(provider, label, why)],
+            credential: credential.clone(),
+        };
+
+        if req.target.contains('#') {
+            return unknown("unreadable-target", "the request target holds a fragment".into());
+        }
+        let Some(query_pairs) = query_pairs.unwrap_or(Some(Vec::new())) else {
+            return unknown("unreadable-query", "the query string does not decode".into());
+        };
+        let segments = match segments {
+            Ok(s) => s,
+            Err(e) => return unknown("unreadable-path", e.to_string()),
+        };
+        if !req.method.bytes().all(|b| b.is_ascii_uppercase()) || req.method.is_empty() {
+            return unknown("unknown-method", format!("method `{}` is not one scopegate reads", req.method));
+        }
+        let encodings: Vec<&str> = match req
+            .header("content-encoding")
+            .map(std::str::from_utf8)
+            .collect::<Result<_, _>>()
+        {
+            Ok(e) => e,
+            Err(_) => return unknown("unreadable-body", "content-encoding is not text".into()),
+        };
+        let body = match decode::decode(req.body, &encodings, self.limits.max_decoded_body, self.limits.max_encodings) {
+            Ok(b) => b,
+            Err(e) => return unknown("unreadable-body", e.to_string()),
+        };
+        let content_type = match req.header("content-type").collect::<Vec<_>>()[..] {
+            [] => None,
+            [one] => match std::str::from_utf8(one) {
+                Ok(s) => Some(s),
+                Err(_) => return unknown("unreadable-body", "content-type is not text".into()),
+            },
+            _ => return unknown("unreadable-body", "more than one content-type".into()),
+        };
+        if let Some(why) = method_override(req, &query_pairs, content_type, &body) {
+            return unknown("method-override", why);
+        }
+
+        let mut operations = Vec::new();
+        if let Some(ep) = catalog.graphql_endpoint(&segments) {
+            let Some(schema) = &ep.schema else {
+                return unknown(
+                    "unknown-endpoint",
+                    format!("{path} has no published schema; scopegate cannot read what it does"),
+                );
+            };
+            let requests = match graphql::extract(req.method, &query_pairs, content_type, &body, &self.limits) {
+                Ok(r) => r,
+                Err(why) => return unknown("unreadable-graphql", why),
+            };
+            for r in &requests {
+                let analysed = self.cache.get(&r.query, &self.limits);
+                match analysed.as_ref() {
+                    Ok(a) => graphql::operations_for(provider, schema, a, r, &mut operations),
+                    Err(why) => return unknown("unreadable-graphql", why.clone()),
+                }
+            }
+        } else {
+            match catalog.rest.find(req.method, &segments) {
+                Some(m) => {
+                    let mut op = Operation::new(provider, m.name, m.class);
+                    for (k, v) in m.params {
+                        op.add_resource(&k, v);
+                    }
+                    operations.push(op);
+                }
+                None => {
+                    return unknown(
+                        "unknown-route",
+                        format!("{} {path} is not in the {provider} catalogue", req.method),
+                    );
+                }
+            }
+        }
+        for op in &mut operations {
+            finish_resources(catalog, op);
+        }
+        Inspection {
+            provider: Some(provider.to_owned()),
+            endpoint,
+            operations,
+            credential,
+        }
+    }
+}
+
+/// Lowercases case-insensitive resource kinds and adds composite ones.
+fn finish_resources(catalog: &Catalog, op: &mut Operation) {
+    if op.class == OpClass::Unknown {
+        return;
+    }
+    for kind in &catalog.lowercase_resources {
+        if let Some(vals) = op.resources.remove(kind) {
+            for v in vals {
+                op.add_resource(kind, v.to_lowercase());
+            }
+        }
+    }
+    for (kind, tmpl) in &catalog.composite_resources {
+        if let Some(v) = tmpl.render(&op.resources) {
+            let v = if catalog.lowercase_resources.contains(kind) {
+                v.to_lowercase()
+            } else {
+                v
+            };
+            op.add_resource(kind, v);
+        }
+    }
+}
+
+/// A method override that names another method makes the request
+/// ambiguous: the provider might honour it or not.
+fn method_override(
+    req: &RequestView<'_>,
+    query: &[(String, String)],
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Option<String> {
+    let differs = |v: &str| !v.trim().eq_ignore_ascii_case(req.method);
+    for h in OVERRIDE_HEADERS {
+        for v in req.header(h) {
+            match std::str::from_utf8(v) {
+                Ok(v) if !differs(v) => {}
+                _ => return Some(format!("the {h} header asks for another method")),
+            }
+        }
+    }
+    if query.iter().any(|(k, v)| k == "_method" && differs(v)) {
+        return Some("the _method parameter asks for another method".into());
+    }
+    let is_form = content_type
+        .and_then(MediaType::parse)
+        .is_some_and(|m| m.essence == "application/x-www-form-urlencoded");
+    if is_form {
+        match parse_urlencoded(body) {
+            Some(pairs) if pairs.iter().any(|(k, v)| k == "_method" && differs(v)) => {
+                return Some("the _method form field asks for another method".into());
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Canonical form of an authority: lowercase host without a trailing dot,
+/// IPv6 brackets kept, and the port if any (`default` when absent).
+pub fn canonical_host(authority: &str, default: u16) -> (String, u16) {
+    let a = authority.trim();
+    let (host, port) = if let Some(rest) = a.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, p)) => (format!("[{h}]"), p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (a.to_owned(), None),
+        }
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h.to_owned(), p.parse().ok()),
+            _ => (a.to_owned(), None),
+        }
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (host, port.unwrap_or(default))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_hosts() {
+        assert_eq!(canonical_host("Backboard.Railway.COM.:443", 443), ("backboard.railway.com".into(), 443));
+        assert_eq!(canonical_host("api.github.com", 443), ("api.github.com".into(), 443));
+        assert_eq!(canonical_host("api.github.com:8443", 443), ("api.github.com".into(), 8443));
+        assert_eq!(canonical_host("[::1]:80", 443), ("[::1]".into(), 80));
+    }
+}

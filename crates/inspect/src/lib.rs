@@ -1,0 +1,26 @@
+//! Turns an HTTP request — method, host, target, headers and body bytes —
+//! into the complete list of operations it asks a provider to perform, and
+//! the fingerprint of the credential it presents.
+//!
+//! This crate performs no IO and does not depend on tokio, hyper or sqlx.
+//! Whatever it cannot fully read becomes an operation of class `unknown`,
+//! never fewer operations than the provider would execute: the proxy relies
+//! on that to fail closed.
+//!
+//! Entry point: [`Inspector::inspect`] over a [`RequestView`].
+
+pub mod catalog;
+mod content;
+mod credentials;
+mod decode;
+pub mod graphql;
+mod inspector;
+pub mod limits;
+pub mod message;
+pub mod rest;
+mod strict_json;
+
+pub use catalog::{Catalog, CatalogError, CatalogSet};
+pub use inspector::{EndpointKind, Inspection, Inspector, RequestView};
+pub use limits::Limits;
+pub use strict_json::parse_strict as parse_strict_json;

@@ -1,0 +1,300 @@
+//! The scope-map file format (TOML, versioned, unknown fields refused) and
+//! its validated model.
+
+pub mod raw;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use scopegate_model::{Fingerprint, Mode, OpClass, Verdict};
+
+use crate::glob::Glob;
+
+/// One problem in a scope-map file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// Every problem found in a scope-map file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, p.message)?;
+            if let Some(h) = &p.help {
+                write!(f, " (help: {h})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a surrogate token's real secret comes from. Holds a reference,
+/// never the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub effect: Verdict,
+    /// `provider:name` patterns; empty matches every operation.
+    pub operations: Vec<Glob>,
+    /// Classes; empty matches every class except `unknown`, which a rule
+    /// must name to match.
+    pub classes: Vec<OpClass>,
+    /// Resource kind → value patterns. An operation matches when it names
+    /// at least one value of the kind and every value it names matches.
+    pub resources: Vec<(String, Vec<Glob>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub name: String,
+    pub mode: Mode,
+    pub fingerprint: Option<Fingerprint>,
+    /// The scopegate-issued surrogate's fingerprint and the real secret.
+    pub surrogate: Option<(Fingerprint, SecretRef)>,
+    pub rules: Vec<Rule>,
+}
+
+/// A validated scope map.
+#[derive(Debug, Clone)]
+pub struct ScopeMap {
+    pub tokens: Vec<Token>,
+    /// What a request with no known token gets: deny (default) or approve.
+    pub unknown_token: Verdict,
+    /// Extra catalogue files, as written (relative to the scope-map file).
+    pub catalogs: Vec<String>,
+    by_fingerprint: HashMap<Fingerprint, (usize, bool)>,
+}
+
+impl ScopeMap {
+    /// Parses and validates; `file` names the file in problems.
+    pub fn from_toml(file: &str, text: &str) -> Result<Self, PolicyError> {
+        let fail = |problems| PolicyError {
+            file: file.to_owned(),
+            problems,
+        };
+        let raw: raw::ScopeMapFile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            fail(vec![Problem {
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+                help: None,
+            }])
+        })?;
+        Validator::new(text).build(raw).map_err(fail)
+    }
+
+    /// The token a fingerprint names, and whether it was its surrogate.
+    pub fn token_for(&self, fp: &Fingerprint) -> Option<(&Token, bool)> {
+        self.by_fingerprint
+            .get(fp)
+            .map(|&(i, surrogate)| (&self.tokens[i], surrogate))
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, col)
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Validator<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, span: Range<usize>, message: String, help: Option<&str>) {
+        let (line, column) = line_col(self.text, span.start);
+        self.problems.push(Problem {
+            line,
+            column,
+            message,
+            help: help.map(str::to_owned),
+        });
+    }
+
+    fn build(mut self, raw: raw::ScopeMapFile) -> Result<ScopeMap, Vec<Problem>> {
+        if *raw.version.get_ref() != 1 {
+            self.problem(
+                raw.version.span(),
+                format!("unsupported scope-map version {}", raw.version.get_ref()),
+                Some("this scopegate reads version = 1"),
+            );
+        }
+        let unknown_token = match raw.settings.unknown_token.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None | Some(("deny", _)) => Verdict::Deny,
+            Some(("approve", _)) => Verdict::Approve,
+            Some((other, span)) => {
+                self.problem(span, format!("unknown_token = \"{other}\" is not valid"), Some("use \"deny\" or \"approve\""));
+                Verdict::Deny
+            }
+        };
+        let mut tokens = Vec::new();
+        let mut by_fingerprint = HashMap::new();
+        let mut names = HashMap::new();
+        for rt in raw.tokens {
+            let name = rt.name.get_ref().clone();
+            if name.is_empty() || name.contains(['/', ' ']) {
+                self.problem(rt.name.span(), format!("token name `{name}` must be non-empty, without '/' or spaces"), None);
+            }
+            if names.insert(name.clone(), ()).is_some() {
+                self.problem(rt.name.span(), format!("token `{name}` is defined twice"), None);
+            }
+            let mode = match rt.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
+                None | Some(("enforce", _)) => Mode::Enforce,
+                Some(("observe", _)) => Mode::Observe,
+                Some((other, span)) => {
+                    self.problem(span, format!("mode `{other}` is not valid"), Some("use \"enforce\" or \"observe\""));
+                    Mode::Enforce
+                }
+            };
+            let index = tokens.len();
+            let fingerprint = rt.fingerprint.as_ref().and_then(|f| self.fingerprint(f));
+            if let Some(fp) = fingerprint {
+                self.claim(&mut by_fingerprint, fp, (index, false), rt.fingerprint.as_ref().map_or(0..0, |f| f.span()));
+            }
+            let surrogate = match (&rt.surrogate, rt.secret) {
+                (None, None) => None,
+                (Some(s), Some(secret)) => {
+                    let fp = self.fingerprint(s);
+                    let secret_ref = match (secret.env, secret.file) {
+                        (Some(env), None) => Some(SecretRef::Env(env)),
+                        (None, Some(file)) => Some(SecretRef::File(file)),
+                        _ => {
+                            self.problem(s.span(), format!("token `{name}`: secret needs exactly one of env or file"), None);
+                            None
+                        }
+                    };
+                    if let Some(fp) = fp {
+                        self.claim(&mut by_fingerprint, fp, (index, true), s.span());
+                    }
+                    fp.zip(secret_ref)
+                }
+                (Some(s), None) => {
+                    self.problem(s.span(), format!("token `{name}` has a surrogate but no secret"), Some("add secret = { env = \"VAR\" } or secret = { file = \"path\" }"));
+                    None
+                }
+                (None, Some(_)) => {
+                    self.problem(rt.name.span(), format!("token `{name}` has a secret but no surrogate"), None);
+                    None
+                }
+            };
+            if rt.fingerprint.is_none() && rt.surrogate.is_none() {
+                self.problem(rt.name.span(), format!("token `{name}` has neither a fingerprint nor a surrogate"), Some("run `scopegate token fingerprint` and paste its output as fingerprint = \"sha256:...\""));
+            }
+            let mut rules = Vec::new();
+            let mut ids = HashMap::new();
+            for rr in rt.rules {
+                if ids.insert(rr.id.get_ref().clone(), ()).is_some() {
+                    self.problem(rr.id.span(), format!("rule id `{}` is used twice in token `{name}`", rr.id.get_ref()), None);
+                }
+                if let Some(rule) = self.rule(rr) {
+                    rules.push(rule);
+                }
+            }
+            tokens.push(Token {
+                name,
+                mode,
+                fingerprint,
+                surrogate,
+                rules,
+            });
+        }
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        Ok(ScopeMap {
+            tokens,
+            unknown_token,
+            catalogs: raw.catalogs,
+            by_fingerprint,
+        })
+    }
+
+    fn claim(&mut self, map: &mut HashMap<Fingerprint, (usize, bool)>, fp: Fingerprint, at: (usize, bool), span: Range<usize>) {
+        if map.insert(fp, at).is_some() {
+            self.problem(span, "this fingerprint is already used by another token".into(), Some("a presented credential must name exactly one token"));
+        }
+    }
+
+    fn fingerprint(&mut self, s: &toml::Spanned<String>) -> Option<Fingerprint> {
+        let fp = Fingerprint::parse(s.get_ref());
+        if fp.is_none() {
+            self.problem(s.span(), "expected sha256:<64 hex digits>".into(), Some("`scopegate token fingerprint` prints one from the token on stdin"));
+        }
+        fp
+    }
+
+    fn rule(&mut self, rr: raw::Rule) -> Option<Rule> {
+        let id = rr.id.get_ref().clone();
+        let before = self.problems.len();
+        let effect = match rr.effect.get_ref().as_str() {
+            "allow" => Verdict::Allow,
+            "approve" => Verdict::Approve,
+            "deny" => Verdict::Deny,
+            other => {
+                self.problem(rr.effect.span(), format!("rule `{id}`: effect `{other}` is not valid"), Some("use allow, approve or deny"));
+                Verdict::Deny
+            }
+        };
+        let mut operations = Vec::new();
+        for p in &rr.operations {
+            let text = p.get_ref();
+            if !text.contains(':') {
+                self.problem(p.span(), format!("rule `{id}`: operation pattern `{text}` names no provider"), Some("write provider:name, e.g. railway:volumeDelete or railway:*"));
+            }
+            operations.push(Glob::new(text));
+        }
+        let mut classes = Vec::new();
+        for c in &rr.class {
+            match OpClass::parse(c.get_ref()) {
+                Some(class) => classes.push(class),
+                None => self.problem(c.span(), format!("rule `{id}`: class `{}` is not valid", c.get_ref()), Some("use read, write, destructive or unknown")),
+            }
+        }
+        let resources = rr
+            .resources
+            .into_iter()
+            .map(|(k, vs)| (k, vs.iter().map(|v| Glob::new(v)).collect()))
+            .collect();
+        (self.problems.len() == before).then_some(Rule {
+            id,
+            effect,
+            operations,
+            classes,
+            resources,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
