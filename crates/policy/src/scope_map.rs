@@ -269,7 +269,7 @@ impl<'a> Validator<'a> {
         let mut operations = Vec::new();
         for p in &rr.operations {
             let text = p.get_ref();
-            if !text.contains(':') {
+            if text != "*" && !text.contains(':') {
                 self.problem(p.span(), format!("rule `{id}`: operation pattern `{text}` names no provider"), Some("write provider:name, e.g. railway:volumeDelete or railway:*"));
             }
             operations.push(Glob::new(text));

@@ -42,7 +42,8 @@ fn refuses_what_a_server_would_read_differently() {
     assert!(err("fragment A on M { x } fragment A on M { y } mutation { ...A }").contains("twice"));
     assert!(err("query A { me } query A { x }").contains("twice"));
     assert!(err("mutation { volumeDelete(volumeId: \"a\", volumeId: \"b\") }").contains("twice"));
-    assert!(err("mutation { volumeDelete(").contains("parse"));
+    assert!(err("mutation { volumeDelete(").contains("unbalanced"));
+    assert!(err("mutation { volumeDelete(volumeId: ) }").contains("parse"));
     assert!(err("fragment A on M { x }").contains("no operation"));
 }
 
