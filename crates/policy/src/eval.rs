@@ -107,6 +107,7 @@ fn rule_matches(rule: &Rule, op: &Operation, qualified: &str) -> bool {
     };
     class_ok
         && (rule.operations.is_empty() || rule.operations.iter().any(|g| g.matches(qualified)))
+        && !rule.except.iter().any(|g| g.matches(qualified))
         && rule.resources.iter().all(|(kind, globs)| {
             op.resources
                 .get(kind)

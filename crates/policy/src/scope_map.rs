@@ -56,6 +56,8 @@ pub struct Rule {
     pub effect: Verdict,
     /// `provider:name` patterns; empty matches every operation.
     pub operations: Vec<Glob>,
+    /// `provider:name` patterns the rule never matches.
+    pub except: Vec<Glob>,
     /// Classes; empty matches every class except `unknown`, which a rule
     /// must name to match.
     pub classes: Vec<OpClass>,
@@ -266,14 +268,8 @@ impl<'a> Validator<'a> {
                 Verdict::Deny
             }
         };
-        let mut operations = Vec::new();
-        for p in &rr.operations {
-            let text = p.get_ref();
-            if text != "*" && !text.contains(':') {
-                self.problem(p.span(), format!("rule `{id}`: operation pattern `{text}` names no provider"), Some("write provider:name, e.g. railway:volumeDelete or railway:*"));
-            }
-            operations.push(Glob::new(text));
-        }
+        let operations = self.patterns(&id, &rr.operations);
+        let except = self.patterns(&id, &rr.except);
         let mut classes = Vec::new();
         for c in &rr.class {
             match OpClass::parse(c.get_ref()) {
@@ -290,9 +286,22 @@ impl<'a> Validator<'a> {
             id,
             effect,
             operations,
+            except,
             classes,
             resources,
         })
+    }
+
+    fn patterns(&mut self, id: &str, raw: &[toml::Spanned<String>]) -> Vec<Glob> {
+        let mut out = Vec::with_capacity(raw.len());
+        for p in raw {
+            let text = p.get_ref();
+            if text != "*" && !text.contains(':') {
+                self.problem(p.span(), format!("rule `{id}`: operation pattern `{text}` names no provider"), Some("write provider:name, e.g. railway:volumeDelete or railway:*"));
+            }
+            out.push(Glob::new(text));
+        }
+        out
     }
 }
 

@@ -67,6 +67,26 @@ fn deny_beats_approve_beats_allow() {
 }
 
 #[test]
+fn except_takes_operations_out_of_a_rule() {
+    let m = map(r#"
+[[token.rule]]
+id = "domains"
+effect = "allow"
+operations = ["railway:customDomainDelete"]
+
+[[token.rule]]
+id = "hold"
+effect = "approve"
+class = ["destructive"]
+except = ["railway:customDomainDelete"]
+"#);
+    let d = evaluate(&m, &cred(), &[op("customDomainDelete", OpClass::Destructive)]);
+    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Allow, "t/domains"));
+    let d = evaluate(&m, &cred(), &[op("volumeDelete", OpClass::Destructive)]);
+    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Approve, "t/hold"));
+}
+
+#[test]
 fn resource_conditions_need_every_value_to_match() {
     let m = map(RULES);
     let prod = op_in("customDomainCreate", OpClass::Write, "env-prod");

@@ -52,6 +52,9 @@ pub struct Rule {
     pub effect: Spanned<String>,
     #[serde(default)]
     pub operations: Vec<Spanned<String>>,
+    /// Operations this rule does not apply to, even when the rest matches.
+    #[serde(default)]
+    pub except: Vec<Spanned<String>>,
     #[serde(default)]
     pub class: Vec<Spanned<String>>,
     #[serde(default)]

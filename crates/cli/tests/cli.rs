@@ -1,0 +1,139 @@
+//! The `scopegate` binary as a user runs it: exit codes, text and JSON
+//! output, stdin, and configuration errors that name file and line.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scopegate(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(b) = stdin {
+        input.write_all(b).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const DOMAINS: &str = "config/examples/railway-domains.toml";
+
+#[test]
+fn check_exit_codes_follow_the_verdict() {
+    let held = scopegate(&["check", "--config", DOMAINS, "config/examples/requests/volume-delete.http"], None);
+    assert_eq!(held.status.code(), Some(2), "{}", text(&held.stderr));
+    let out = text(&held.stdout);
+    assert!(out.contains("railway:volumeDelete (destructive) volumeId=vol-prod-db-1"), "{out}");
+    assert!(out.contains("decision: approve by rule railway-domains/hold-destructive"), "{out}");
+
+    let allowed = scopegate(&["check", "--config", DOMAINS, "config/examples/requests/custom-domain-create.http"], None);
+    assert_eq!(allowed.status.code(), Some(0));
+
+    let denied = b"POST https://backboard.railway.com/graphql/v2 HTTP/1.1\nContent-Type: application/json\nAuthorization: Bearer demo-railway-domains-token\n\n{\"query\":\"mutation { serviceCreate(input: {}) { id } }\"}";
+    let out = scopegate(&["check", "--config", DOMAINS, "-"], Some(denied));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("builtin:no-matching-rule"));
+}
+
+#[test]
+fn check_json_has_the_documented_shape() {
+    let out = scopegate(&["check", "--json", "--config", DOMAINS, "config/examples/requests/volume-delete.http"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "approve");
+    assert_eq!(v["rule"], "railway-domains/hold-destructive");
+    assert!(v["reason"].as_str().unwrap().contains("volumeDelete"));
+    assert_eq!(
+        v["operations"],
+        serde_json::json!([{"provider": "railway", "name": "volumeDelete", "class": "destructive", "resources": {"volumeId": ["vol-prod-db-1"]}}])
+    );
+    // the token itself is never printed, only a fingerprint prefix
+    assert!(!text(&out.stdout).contains("demo-railway-domains-token"));
+}
+
+#[test]
+fn usage_and_config_errors_exit_3_and_say_where() {
+    let out = scopegate(&["check"], None);
+    assert_eq!(out.status.code(), Some(3));
+    let out = scopegate(&["check", "--config", "nope.toml", "x.http"], None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("cannot read nope.toml"), "{}", text(&out.stderr));
+
+    let dir = std::env::temp_dir().join(format!("sg-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "version = 1\n[[token]]\nname = \"a\"\nfingerprint = \"sha256:00\"\n").unwrap();
+    let out = scopegate(&["check", "--config", bad.to_str().unwrap(), "config/examples/requests/volume-delete.http"], None);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml:4:15: expected sha256:<64 hex digits>"), "{err}");
+    let out = scopegate(&["check", "--config", DOMAINS, "-"], Some(b"GET https://example.com/ HTTP/1.1\n\n"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("not a provider host"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn token_fingerprint_matches_the_example_map() {
+    let out = scopegate(&["token", "fingerprint"], Some(b"demo-railway-domains-token\n"));
+    assert_eq!(out.status.code(), Some(0));
+    let fp = text(&out.stdout).trim().to_owned();
+    assert!(fp.starts_with("sha256:") && fp.len() == 71, "{fp}");
+    let map = std::fs::read_to_string(root().join(DOMAINS)).unwrap();
+    assert!(map.contains(&fp));
+}
+
+#[test]
+fn token_issue_prints_a_surrogate_and_its_fingerprint() {
+    let out = scopegate(&["token", "issue"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    let token = s.lines().next().unwrap().rsplit(' ').next().unwrap();
+    assert!(token.starts_with("sgs_") && token.len() == 52, "{s}");
+    let fp = scopegate(&["token", "fingerprint"], Some(token.as_bytes()));
+    assert!(s.contains(text(&fp.stdout).trim()), "{s}");
+}
+
+#[test]
+fn policy_test_command_reports_and_exits() {
+    let out = scopegate(&["policy", "test", "tests/policy/incident.toml"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(" passed, 0 failed"));
+}
+
+#[test]
+fn bundled_catalogues_are_what_the_generator_makes() {
+    // A schema update is one command; this keeps the committed files honest.
+    let shared = root().join("../shared/providers");
+    if !shared.exists() {
+        eprintln!("skipped: ../shared/providers is not present");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sg-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["railway.overrides.toml", "github.overrides.toml"] {
+        std::fs::copy(root().join("config/catalog").join(f), dir.join(f)).unwrap();
+    }
+    let out = scopegate(&["catalog", "generate", "--providers", shared.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for f in ["railway.toml", "github.toml"] {
+        let fresh = std::fs::read_to_string(dir.join(f)).unwrap();
+        let committed = std::fs::read_to_string(root().join("config/catalog").join(f)).unwrap();
+        assert!(fresh == committed, "config/catalog/{f} is stale: run scripts/generate-catalogs");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
