@@ -73,13 +73,23 @@ pub fn to_text(inspection: &Inspection, d: &Decision) -> String {
     let token = match (&d.token, &inspection.credential) {
         (Some(t), _) => format!("token `{t}`"),
         (None, PresentedCredential::None) => "no credential".into(),
-        (None, PresentedCredential::One { fingerprint, .. }) => format!("unknown token sha256:{}…", fingerprint.short()),
+        (None, PresentedCredential::One { fingerprint, .. }) => {
+            format!("unknown token sha256:{}…", fingerprint.short())
+        }
         (None, PresentedCredential::Ambiguous { .. }) => "ambiguous credentials".into(),
     };
-    let _ = writeln!(s, "decision: {} by rule {} ({token}, mode {})", d.verdict, d.rule, d.mode.as_str());
+    let _ = writeln!(
+        s,
+        "decision: {} by rule {} ({token}, mode {})",
+        d.verdict,
+        d.rule,
+        d.mode.as_str()
+    );
     let _ = writeln!(s, "reason:   {}", d.reason);
     if d.mode == Mode::Observe && d.verdict != Verdict::Allow {
-        s.push_str("note:     observe mode: scopegate would forward this request and record the verdict\n");
+        s.push_str(
+            "note:     observe mode: scopegate would forward this request and record the verdict\n",
+        );
     }
     s
 }

@@ -16,13 +16,18 @@ impl Engine {
     /// Loads a scope-map file and the catalogues it names (relative to it)
     /// on top of the bundled ones.
     pub fn load(scope_map: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(scope_map).with_context(|| format!("cannot read {}", scope_map.display()))?;
+        let text = std::fs::read_to_string(scope_map)
+            .with_context(|| format!("cannot read {}", scope_map.display()))?;
         let map = ScopeMap::from_toml(&scope_map.display().to_string(), &text)?;
         let mut catalogs = CatalogSet::bundled().context("bundled catalogues")?;
-        let base = scope_map.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = scope_map
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for c in &map.catalogs {
             let path: PathBuf = base.join(c);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read catalogue {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read catalogue {}", path.display()))?;
             catalogs.add(Catalog::from_toml(&path.display().to_string(), &text)?)?;
         }
         Ok(Self {
@@ -33,7 +38,11 @@ impl Engine {
 
     pub fn decide(&self, req: &RequestView<'_>) -> (Inspection, Decision) {
         let inspection = self.inspector.inspect(req);
-        let decision = evaluate(&self.scope_map, &inspection.credential, &inspection.operations);
+        let decision = evaluate(
+            &self.scope_map,
+            &inspection.credential,
+            &inspection.operations,
+        );
         (inspection, decision)
     }
 }

@@ -14,7 +14,11 @@ use scopegate_cli::policy_test;
 use scopegate_model::Fingerprint;
 
 #[derive(Parser)]
-#[command(name = "scopegate", version, about = "Least-privilege gate for AI agents' infrastructure API calls")]
+#[command(
+    name = "scopegate",
+    version,
+    about = "Least-privilege gate for AI agents' infrastructure API calls"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,23 +105,34 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Check { config, json, request } => {
+        Command::Check {
+            config,
+            json,
+            request,
+        } => {
             let engine = Engine::load(&config)?;
             let bytes = read_input(&request)?;
             let (inspection, decision) = check(&engine, &bytes)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&to_json(&inspection, &decision))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&to_json(&inspection, &decision))?
+                );
             } else {
                 print!("{}", to_text(&inspection, &decision));
             }
             Ok(exit_code(decision.verdict))
         }
-        Command::Policy { command: PolicyCommand::Validate { file } } => {
+        Command::Policy {
+            command: PolicyCommand::Validate { file },
+        } => {
             Engine::load(&file)?;
             println!("{}: ok", file.display());
             Ok(0)
         }
-        Command::Policy { command: PolicyCommand::Test { files } } => {
+        Command::Policy {
+            command: PolicyCommand::Test { files },
+        } => {
             anyhow::ensure!(!files.is_empty(), "give at least one policy test file");
             let (mut passed, mut failed) = (0, 0);
             for f in &files {
@@ -137,26 +152,42 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("{passed} passed, {failed} failed");
             Ok(i32::from(failed > 0))
         }
-        Command::Token { command: TokenCommand::Fingerprint } => {
+        Command::Token {
+            command: TokenCommand::Fingerprint,
+        } => {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
-            let token = s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&s);
+            let token = s
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&s);
             anyhow::ensure!(!token.is_empty(), "no token on stdin");
             println!("{}", Fingerprint::of(token.as_bytes()));
             Ok(0)
         }
-        Command::Token { command: TokenCommand::Issue } => {
+        Command::Token {
+            command: TokenCommand::Issue,
+        } => {
             let mut raw = [0u8; 24];
             std::fs::File::open("/dev/urandom")
                 .and_then(|mut f| f.read_exact(&mut raw))
                 .context("cannot read /dev/urandom")?;
-            let token: String = format!("sgs_{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            let token: String = format!(
+                "sgs_{}",
+                raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            );
             let mut out = std::io::stdout().lock();
             writeln!(out, "surrogate token (give this to the agent): {token}")?;
-            writeln!(out, "scope map entry:  surrogate = \"{}\"", Fingerprint::of(token.as_bytes()))?;
+            writeln!(
+                out,
+                "scope map entry:  surrogate = \"{}\"",
+                Fingerprint::of(token.as_bytes())
+            )?;
             Ok(0)
         }
-        Command::Catalog { command: CatalogCommand::Generate { providers, out } } => {
+        Command::Catalog {
+            command: CatalogCommand::Generate { providers, out },
+        } => {
             generate(&providers, &out)?;
             Ok(0)
         }
@@ -173,7 +204,9 @@ fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
-    let read = |p: PathBuf| std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()));
+    let read = |p: PathBuf| {
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
+    };
     let railway = scopegate_inspect::catalog::generate::railway(
         &read(providers.join("railway/schema.json"))?,
         &read(providers.join("railway/mutation-classification.tsv"))?,

@@ -57,7 +57,8 @@ pub struct CaseResult {
 
 /// Runs every case in a test file.
 pub fn run(file: &Path) -> anyhow::Result<Vec<CaseResult>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let tf: TestFile = toml::from_str(&text).with_context(|| format!("{}", file.display()))?;
     let _ = tf.description;
     let base = file.parent().unwrap_or(Path::new("."));
@@ -66,24 +67,36 @@ pub fn run(file: &Path) -> anyhow::Result<Vec<CaseResult>> {
     for c in tf.cases {
         let request = match (&c.request, &c.request_file) {
             (Some(r), None) => r.clone().into_bytes(),
-            (None, Some(f)) => std::fs::read(base.join(f)).with_context(|| format!("case `{}`: cannot read {f}", c.name))?,
-            _ => anyhow::bail!("case `{}`: give exactly one of request or request_file", c.name),
+            (None, Some(f)) => std::fs::read(base.join(f))
+                .with_context(|| format!("case `{}`: cannot read {f}", c.name))?,
+            _ => anyhow::bail!(
+                "case `{}`: give exactly one of request or request_file",
+                c.name
+            ),
         };
-        let expect = Verdict::parse(&c.expect).with_context(|| format!("case `{}`: expect must be allow, approve or deny", c.name))?;
+        let expect = Verdict::parse(&c.expect)
+            .with_context(|| format!("case `{}`: expect must be allow, approve or deny", c.name))?;
         let failure = match check(&engine, &request) {
             Err(e) => Some(format!("the request could not be checked: {e:#}")),
             Ok((inspection, d)) => {
                 let mut problems = Vec::new();
                 if d.verdict != expect {
-                    problems.push(format!("expected {expect}, got {} (rule {}: {})", d.verdict, d.rule, d.reason));
+                    problems.push(format!(
+                        "expected {expect}, got {} (rule {}: {})",
+                        d.verdict, d.rule, d.reason
+                    ));
                 }
-                if let Some(rule) = &c.rule {
-                    if d.rule.0 != *rule {
-                        problems.push(format!("expected rule {rule}, got {}", d.rule));
-                    }
+                if let Some(rule) = &c.rule
+                    && d.rule.0 != *rule
+                {
+                    problems.push(format!("expected rule {rule}, got {}", d.rule));
                 }
                 if let Some(ops) = &c.operations {
-                    let got: Vec<String> = inspection.operations.iter().map(|o| o.qualified_name()).collect();
+                    let got: Vec<String> = inspection
+                        .operations
+                        .iter()
+                        .map(|o| o.qualified_name())
+                        .collect();
                     if got != *ops {
                         problems.push(format!("expected operations {ops:?}, got {got:?}"));
                     }
@@ -91,7 +104,10 @@ pub fn run(file: &Path) -> anyhow::Result<Vec<CaseResult>> {
                 (!problems.is_empty()).then(|| problems.join("; "))
             }
         };
-        out.push(CaseResult { name: c.name, failure });
+        out.push(CaseResult {
+            name: c.name,
+            failure,
+        });
     }
     Ok(out)
 }

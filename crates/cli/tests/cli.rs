@@ -1,5 +1,6 @@
 //! The `scopegate` binary as a user runs it: exit codes, text and JSON
 //! output, stdin, and configuration errors that name file and line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,13 +35,35 @@ const DOMAINS: &str = "config/examples/railway-domains.toml";
 
 #[test]
 fn check_exit_codes_follow_the_verdict() {
-    let held = scopegate(&["check", "--config", DOMAINS, "config/examples/requests/volume-delete.http"], None);
+    let held = scopegate(
+        &[
+            "check",
+            "--config",
+            DOMAINS,
+            "config/examples/requests/volume-delete.http",
+        ],
+        None,
+    );
     assert_eq!(held.status.code(), Some(2), "{}", text(&held.stderr));
     let out = text(&held.stdout);
-    assert!(out.contains("railway:volumeDelete (destructive) volumeId=vol-prod-db-1"), "{out}");
-    assert!(out.contains("decision: approve by rule railway-domains/hold-destructive"), "{out}");
+    assert!(
+        out.contains("railway:volumeDelete (destructive) volumeId=vol-prod-db-1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("decision: approve by rule railway-domains/hold-destructive"),
+        "{out}"
+    );
 
-    let allowed = scopegate(&["check", "--config", DOMAINS, "config/examples/requests/custom-domain-create.http"], None);
+    let allowed = scopegate(
+        &[
+            "check",
+            "--config",
+            DOMAINS,
+            "config/examples/requests/custom-domain-create.http",
+        ],
+        None,
+    );
     assert_eq!(allowed.status.code(), Some(0));
 
     let denied = b"POST https://backboard.railway.com/graphql/v2 HTTP/1.1\nContent-Type: application/json\nAuthorization: Bearer demo-railway-domains-token\n\n{\"query\":\"mutation { serviceCreate(input: {}) { id } }\"}";
@@ -51,7 +74,16 @@ fn check_exit_codes_follow_the_verdict() {
 
 #[test]
 fn check_json_has_the_documented_shape() {
-    let out = scopegate(&["check", "--json", "--config", DOMAINS, "config/examples/requests/volume-delete.http"], None);
+    let out = scopegate(
+        &[
+            "check",
+            "--json",
+            "--config",
+            DOMAINS,
+            "config/examples/requests/volume-delete.http",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "approve");
@@ -71,17 +103,39 @@ fn usage_and_config_errors_exit_3_and_say_where() {
     assert_eq!(out.status.code(), Some(3));
     let out = scopegate(&["check", "--config", "nope.toml", "x.http"], None);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("cannot read nope.toml"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot read nope.toml"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let dir = std::env::temp_dir().join(format!("sg-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
-    std::fs::write(&bad, "version = 1\n[[token]]\nname = \"a\"\nfingerprint = \"sha256:00\"\n").unwrap();
-    let out = scopegate(&["check", "--config", bad.to_str().unwrap(), "config/examples/requests/volume-delete.http"], None);
+    std::fs::write(
+        &bad,
+        "version = 1\n[[token]]\nname = \"a\"\nfingerprint = \"sha256:00\"\n",
+    )
+    .unwrap();
+    let out = scopegate(
+        &[
+            "check",
+            "--config",
+            bad.to_str().unwrap(),
+            "config/examples/requests/volume-delete.http",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.toml:4:15: expected sha256:<64 hex digits>"), "{err}");
-    let out = scopegate(&["check", "--config", DOMAINS, "-"], Some(b"GET https://example.com/ HTTP/1.1\n\n"));
+    assert!(
+        err.contains("bad.toml:4:15: expected sha256:<64 hex digits>"),
+        "{err}"
+    );
+    let out = scopegate(
+        &["check", "--config", DOMAINS, "-"],
+        Some(b"GET https://example.com/ HTTP/1.1\n\n"),
+    );
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("not a provider host"));
     std::fs::remove_dir_all(dir).unwrap();
@@ -89,7 +143,10 @@ fn usage_and_config_errors_exit_3_and_say_where() {
 
 #[test]
 fn token_fingerprint_matches_the_example_map() {
-    let out = scopegate(&["token", "fingerprint"], Some(b"demo-railway-domains-token\n"));
+    let out = scopegate(
+        &["token", "fingerprint"],
+        Some(b"demo-railway-domains-token\n"),
+    );
     assert_eq!(out.status.code(), Some(0));
     let fp = text(&out.stdout).trim().to_owned();
     assert!(fp.starts_with("sha256:") && fp.len() == 71, "{fp}");
@@ -128,12 +185,25 @@ fn bundled_catalogues_are_what_the_generator_makes() {
     for f in ["railway.overrides.toml", "github.overrides.toml"] {
         std::fs::copy(root().join("config/catalog").join(f), dir.join(f)).unwrap();
     }
-    let out = scopegate(&["catalog", "generate", "--providers", shared.to_str().unwrap(), "--out", dir.to_str().unwrap()], None);
+    let out = scopegate(
+        &[
+            "catalog",
+            "generate",
+            "--providers",
+            shared.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     for f in ["railway.toml", "github.toml"] {
         let fresh = std::fs::read_to_string(dir.join(f)).unwrap();
         let committed = std::fs::read_to_string(root().join("config/catalog").join(f)).unwrap();
-        assert!(fresh == committed, "config/catalog/{f} is stale: run scripts/generate-catalogs");
+        assert!(
+            fresh == committed,
+            "config/catalog/{f} is stale: run scripts/generate-catalogs"
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

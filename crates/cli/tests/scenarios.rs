@@ -1,5 +1,6 @@
 //! The scope-map scenario corpus (tests/policy/*.toml), run through the same
 //! code as `scopegate policy test`: one test per file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,10 @@ fn every_scenario_file_has_a_test() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     files.sort();
-    assert_eq!(files, ["github-ci.toml", "incident.toml", "railway-agent.toml"]);
+    assert_eq!(
+        files,
+        ["github-ci.toml", "incident.toml", "railway-agent.toml"]
+    );
 }
 
 #[test]

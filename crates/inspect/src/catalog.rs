@@ -146,7 +146,11 @@ impl Catalog {
             for (kind, raw_fields, target) in [
                 ("query", raw_schema.query, &mut schema.query),
                 ("mutation", raw_schema.mutation, &mut schema.mutation),
-                ("subscription", raw_schema.subscription, &mut schema.subscription),
+                (
+                    "subscription",
+                    raw_schema.subscription,
+                    &mut schema.subscription,
+                ),
             ] {
                 for (field, spec) in raw_fields {
                     match field_spec(spec) {

@@ -175,9 +175,11 @@ mod tests {
         let m = MediaType::parse("Application/JSON; charset=\"UTF-8\"").unwrap();
         assert_eq!(m.essence, "application/json");
         assert!(m.charset_is_utf8());
-        assert!(!MediaType::parse("application/json;charset=utf-16")
-            .unwrap()
-            .charset_is_utf8());
+        assert!(
+            !MediaType::parse("application/json;charset=utf-16")
+                .unwrap()
+                .charset_is_utf8()
+        );
         assert!(MediaType::parse("garbage").is_none());
     }
 
@@ -185,7 +187,10 @@ mod tests {
     fn urlencoded() {
         assert_eq!(
             parse_urlencoded(b"query=%7B+me%7D&x").unwrap(),
-            vec![("query".into(), "{ me}".into()), ("x".into(), String::new())]
+            vec![
+                ("query".into(), "{ me}".into()),
+                ("x".into(), String::new())
+            ]
         );
         assert!(parse_urlencoded(b"q=%zz").is_none());
         assert!(parse_urlencoded(b"q=%ff").is_none());
@@ -201,6 +206,12 @@ mod tests {
         assert_eq!(parts[1].filename.as_deref(), Some("a.txt"));
         assert!(parse_multipart(b"junk--b--", "b").is_none());
         assert!(parse_multipart(b"--b\r\n\r\nno-disposition\r\n--b--", "b").is_none());
-        assert!(parse_multipart(b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\nunterminated", "b").is_none());
+        assert!(
+            parse_multipart(
+                b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\nunterminated",
+                "b"
+            )
+            .is_none()
+        );
     }
 }

@@ -127,12 +127,24 @@ mod tests {
             fingerprint: fp("sekrit"),
             location: String::from(s),
         };
-        assert_eq!(p(&[("Authorization", b"Bearer sekrit")], &[]), one("authorization:bearer"));
-        assert_eq!(p(&[("authorization", b"token sekrit")], &[]), one("authorization:token"));
-        // base64("x:sekrit") and base64("sekrit:x-oauth-basic")
-        assert_eq!(p(&[("authorization", b"Basic eDpzZWtyaXQ=")], &[]), one("authorization:basic"));
         assert_eq!(
-            p(&[("authorization", b"Basic c2Vrcml0Ongtb2F1dGgtYmFzaWM=")], &[]),
+            p(&[("Authorization", b"Bearer sekrit")], &[]),
+            one("authorization:bearer")
+        );
+        assert_eq!(
+            p(&[("authorization", b"token sekrit")], &[]),
+            one("authorization:token")
+        );
+        // base64("x:sekrit") and base64("sekrit:x-oauth-basic")
+        assert_eq!(
+            p(&[("authorization", b"Basic eDpzZWtyaXQ=")], &[]),
+            one("authorization:basic")
+        );
+        assert_eq!(
+            p(
+                &[("authorization", b"Basic c2Vrcml0Ongtb2F1dGgtYmFzaWM=")],
+                &[]
+            ),
             one("authorization:basic")
         );
         assert_eq!(
@@ -146,7 +158,13 @@ mod tests {
         assert_eq!(p(&[], &[]), PresentedCredential::None);
         // the same credential twice is one credential
         assert_eq!(
-            p(&[("authorization", b"Bearer sekrit"), ("project-access-token", b"sekrit")], &[]),
+            p(
+                &[
+                    ("authorization", b"Bearer sekrit"),
+                    ("project-access-token", b"sekrit")
+                ],
+                &[]
+            ),
             one("authorization:bearer")
         );
     }
@@ -154,10 +172,19 @@ mod tests {
     #[test]
     fn refuses_ambiguity() {
         let amb = |h: &[(&str, &[u8])]| {
-            matches!(presented(&spec(), h, &[]), PresentedCredential::Ambiguous { .. })
+            matches!(
+                presented(&spec(), h, &[]),
+                PresentedCredential::Ambiguous { .. }
+            )
         };
-        assert!(amb(&[("authorization", b"Bearer a"), ("project-access-token", b"b")]));
-        assert!(amb(&[("authorization", b"Bearer a"), ("authorization", b"Bearer b")]));
+        assert!(amb(&[
+            ("authorization", b"Bearer a"),
+            ("project-access-token", b"b")
+        ]));
+        assert!(amb(&[
+            ("authorization", b"Bearer a"),
+            ("authorization", b"Bearer b")
+        ]));
         assert!(amb(&[("authorization", b"Bearer a"), ("cookie", b"s=1")]));
         assert!(amb(&[("authorization", b"Digest a")]));
         assert!(amb(&[("authorization", b"Bearer")]));

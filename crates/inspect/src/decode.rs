@@ -40,7 +40,9 @@ pub fn decode<'a>(
     let mut cur: Cow<'a, [u8]> = Cow::Borrowed(body);
     for e in layers.iter().rev() {
         let next = match e.as_str() {
-            "gzip" | "x-gzip" => read_capped(flate2::read::GzDecoder::new(&cur[..]), max_out, "gzip")?,
+            "gzip" | "x-gzip" => {
+                read_capped(flate2::read::GzDecoder::new(&cur[..]), max_out, "gzip")?
+            }
             "deflate" => read_capped(flate2::read::ZlibDecoder::new(&cur[..]), max_out, "deflate")?,
             "br" => read_capped(
                 brotli_decompressor::Decompressor::new(&cur[..], 4096),
@@ -88,19 +90,28 @@ mod tests {
         let both = z.finish().unwrap();
         let out = decode(&both, &["gzip, deflate"], 1 << 20, 2).unwrap();
         assert_eq!(&out[..], plain);
-        assert_eq!(&decode(plain, &["identity"], 1 << 20, 2).unwrap()[..], plain);
+        assert_eq!(
+            &decode(plain, &["identity"], 1 << 20, 2).unwrap()[..],
+            plain
+        );
     }
 
     #[test]
     fn refuses_bombs_unknown_and_corrupt() {
         let bomb = gzip(&vec![b'a'; 10 << 20]);
         assert!(bomb.len() < 20_000);
-        assert_eq!(decode(&bomb, &["gzip"], 1 << 20, 2), Err(DecodeError::TooLarge(1 << 20)));
+        assert_eq!(
+            decode(&bomb, &["gzip"], 1 << 20, 2),
+            Err(DecodeError::TooLarge(1 << 20))
+        );
         assert_eq!(
             decode(b"x", &["zstd"], 10, 2),
             Err(DecodeError::Unsupported("zstd".into()))
         );
-        assert_eq!(decode(b"xx", &["gzip"], 10, 2), Err(DecodeError::Corrupt("gzip")));
+        assert_eq!(
+            decode(b"xx", &["gzip"], 10, 2),
+            Err(DecodeError::Corrupt("gzip"))
+        );
         assert_eq!(
             decode(b"x", &["gzip, gzip, gzip"], 10, 2),
             Err(DecodeError::TooMany(2))

@@ -61,7 +61,11 @@ pub struct Inspector {
     cache: DocCache,
 }
 
-const OVERRIDE_HEADERS: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+const OVERRIDE_HEADERS: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
 
 impl Inspector {
     pub fn new(catalogs: CatalogSet, limits: Limits) -> Self {
@@ -108,7 +112,10 @@ impl Inspector {
         let credential = credentials::presented(
             &catalog.credentials,
             req.headers,
-            query_pairs.as_ref().and_then(Option::as_deref).unwrap_or(&[]),
+            query_pairs
+                .as_ref()
+                .and_then(Option::as_deref)
+                .unwrap_or(&[]),
         );
         let segments = rest::normalize_path(path, catalog.case_insensitive_paths);
         let endpoint = match &segments {
@@ -123,17 +130,26 @@ impl Inspector {
         };
 
         if req.target.contains('#') {
-            return unknown("unreadable-target", "the request target holds a fragment".into());
+            return unknown(
+                "unreadable-target",
+                "the request target holds a fragment".into(),
+            );
         }
         let Some(query_pairs) = query_pairs.unwrap_or(Some(Vec::new())) else {
-            return unknown("unreadable-query", "the query string does not decode".into());
+            return unknown(
+                "unreadable-query",
+                "the query string does not decode".into(),
+            );
         };
         let segments = match segments {
             Ok(s) => s,
             Err(e) => return unknown("unreadable-path", e.to_string()),
         };
         if !req.method.bytes().all(|b| b.is_ascii_uppercase()) || req.method.is_empty() {
-            return unknown("unknown-method", format!("method `{}` is not one scopegate reads", req.method));
+            return unknown(
+                "unknown-method",
+                format!("method `{}` is not one scopegate reads", req.method),
+            );
         }
         let encodings: Vec<&str> = match req
             .header("content-encoding")
@@ -143,7 +159,12 @@ impl Inspector {
             Ok(e) => e,
             Err(_) => return unknown("unreadable-body", "content-encoding is not text".into()),
         };
-        let body = match decode::decode(req.body, &encodings, self.limits.max_decoded_body, self.limits.max_encodings) {
+        let body = match decode::decode(
+            req.body,
+            &encodings,
+            self.limits.max_decoded_body,
+            self.limits.max_encodings,
+        ) {
             Ok(b) => b,
             Err(e) => return unknown("unreadable-body", e.to_string()),
         };
@@ -167,10 +188,12 @@ impl Inspector {
                     format!("{path} has no published schema; scopegate cannot read what it does"),
                 );
             };
-            let requests = match graphql::extract(req.method, &query_pairs, content_type, &body, &self.limits) {
-                Ok(r) => r,
-                Err(why) => return unknown("unreadable-graphql", why),
-            };
+            let requests =
+                match graphql::extract(req.method, &query_pairs, content_type, &body, &self.limits)
+                {
+                    Ok(r) => r,
+                    Err(why) => return unknown("unreadable-graphql", why),
+                };
             for r in &requests {
                 let analysed = self.cache.get(&r.query, &self.limits);
                 match analysed.as_ref() {
@@ -271,7 +294,10 @@ pub fn canonical_host(authority: &str, default: u16) -> (String, u16) {
     let a = authority.trim();
     let (host, port) = if let Some(rest) = a.strip_prefix('[') {
         match rest.split_once(']') {
-            Some((h, p)) => (format!("[{h}]"), p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            Some((h, p)) => (
+                format!("[{h}]"),
+                p.strip_prefix(':').and_then(|p| p.parse().ok()),
+            ),
             None => (a.to_owned(), None),
         }
     } else {
@@ -290,9 +316,18 @@ mod tests {
 
     #[test]
     fn canonical_hosts() {
-        assert_eq!(canonical_host("Backboard.Railway.COM.:443", 443), ("backboard.railway.com".into(), 443));
-        assert_eq!(canonical_host("api.github.com", 443), ("api.github.com".into(), 443));
-        assert_eq!(canonical_host("api.github.com:8443", 443), ("api.github.com".into(), 8443));
+        assert_eq!(
+            canonical_host("Backboard.Railway.COM.:443", 443),
+            ("backboard.railway.com".into(), 443)
+        );
+        assert_eq!(
+            canonical_host("api.github.com", 443),
+            ("api.github.com".into(), 443)
+        );
+        assert_eq!(
+            canonical_host("api.github.com:8443", 443),
+            ("api.github.com".into(), 8443)
+        );
         assert_eq!(canonical_host("[::1]:80", 443), ("[::1]".into(), 80));
     }
 }

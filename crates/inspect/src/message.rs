@@ -31,7 +31,11 @@ fn err(line: usize, message: impl Into<String>) -> MessageError {
 impl Message {
     /// Borrows the message as inspection input.
     pub fn with_view<R>(&self, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
-        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+        let headers: Vec<(&str, &[u8])> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
         f(&RequestView {
             method: &self.method,
             host: &self.host,
@@ -54,7 +58,8 @@ impl Message {
             line_no += 1;
         }
         let (request_line, mut rest) = split_line(rest);
-        let request_line = std::str::from_utf8(request_line).map_err(|_| err(line_no, "request line is not UTF-8"))?;
+        let request_line = std::str::from_utf8(request_line)
+            .map_err(|_| err(line_no, "request line is not UTF-8"))?;
         let mut words = request_line.split_whitespace();
         let (Some(method), Some(target)) = (words.next(), words.next()) else {
             return Err(err(line_no, "expected `METHOD TARGET HTTP/1.1`"));
@@ -86,17 +91,31 @@ impl Message {
             headers.push((name.to_owned(), value.to_vec()));
         }
 
-        let (host, target) = if let Some(after) = target.strip_prefix("https://").or_else(|| target.strip_prefix("http://")) {
+        let (host, target) = if let Some(after) = target
+            .strip_prefix("https://")
+            .or_else(|| target.strip_prefix("http://"))
+        {
             let end = after.find(['/', '?']).unwrap_or(after.len());
             let path = &after[end..];
-            let path = if path.is_empty() { "/".to_owned() } else if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+            let path = if path.is_empty() {
+                "/".to_owned()
+            } else if path.starts_with('?') {
+                format!("/{path}")
+            } else {
+                path.to_owned()
+            };
             (after[..end].to_owned(), path)
         } else {
             let host = headers
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("host"))
                 .and_then(|(_, v)| std::str::from_utf8(v).ok())
-                .ok_or_else(|| err(1, "origin-form target needs a Host header (or use an absolute URL)"))?;
+                .ok_or_else(|| {
+                    err(
+                        1,
+                        "origin-form target needs a Host header (or use an absolute URL)",
+                    )
+                })?;
             (host.to_owned(), target.to_owned())
         };
 
@@ -110,7 +129,10 @@ impl Message {
         let lengths: Vec<&[u8]> = header("content-length").collect();
         let body = if chunked {
             if !lengths.is_empty() {
-                return Err(err(line_no, "both Content-Length and chunked transfer-encoding"));
+                return Err(err(
+                    line_no,
+                    "both Content-Length and chunked transfer-encoding",
+                ));
             }
             dechunk(rest).ok_or_else(|| err(line_no, "malformed chunked body"))?
         } else if let Some(first) = lengths.first() {
@@ -122,7 +144,10 @@ impl Message {
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| err(line_no, "invalid Content-Length"))?;
             if rest.len() < n {
-                return Err(err(line_no, format!("body is {} bytes, Content-Length says {n}", rest.len())));
+                return Err(err(
+                    line_no,
+                    format!("body is {} bytes, Content-Length says {n}", rest.len()),
+                ));
             }
             rest[..n].to_vec()
         } else {
@@ -149,8 +174,14 @@ fn split_line(b: &[u8]) -> (&[u8], &[u8]) {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -165,7 +196,9 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
         }
         out.extend_from_slice(rest.get(..size)?);
         let after = &rest[size..];
-        b = after.strip_prefix(b"\r\n").or_else(|| after.strip_prefix(b"\n"))?;
+        b = after
+            .strip_prefix(b"\r\n")
+            .or_else(|| after.strip_prefix(b"\n"))?;
     }
 }
 
@@ -176,19 +209,36 @@ mod tests {
     #[test]
     fn absolute_and_origin_form() {
         let m = Message::parse(b"POST https://backboard.railway.com/graphql/v2 HTTP/1.1\nContent-Type: application/json\n\n{\"query\":\"{ me }\"}\n").unwrap();
-        assert_eq!((m.host.as_str(), m.target.as_str()), ("backboard.railway.com", "/graphql/v2"));
+        assert_eq!(
+            (m.host.as_str(), m.target.as_str()),
+            ("backboard.railway.com", "/graphql/v2")
+        );
         assert_eq!(m.body, b"{\"query\":\"{ me }\"}\n");
         let m = Message::parse(b"DELETE /repos/a/b HTTP/1.1\r\nHost: api.github.com\r\nContent-Length: 2\r\n\r\n{}trailing").unwrap();
-        assert_eq!((m.host.as_str(), m.target.as_str()), ("api.github.com", "/repos/a/b"));
+        assert_eq!(
+            (m.host.as_str(), m.target.as_str()),
+            ("api.github.com", "/repos/a/b")
+        );
         assert_eq!(m.body, b"{}");
-        let m = Message::parse(b"POST /x HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n3\nabc\n2\nde\n0\n\n").unwrap();
+        let m = Message::parse(
+            b"POST /x HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n3\nabc\n2\nde\n0\n\n",
+        )
+        .unwrap();
         assert_eq!(m.body, b"abcde");
     }
 
     #[test]
     fn errors_name_the_line() {
         assert_eq!(Message::parse(b"GET /x HTTP/1.1\n").unwrap_err().line, 1);
-        assert_eq!(Message::parse(b"GET https://h/ HTTP/1.1\nbad header\n\n").unwrap_err().line, 2);
-        assert!(Message::parse(b"GET https://h/ HTTP/1.1\nContent-Length: 1\nContent-Length: 2\n\nab").is_err());
+        assert_eq!(
+            Message::parse(b"GET https://h/ HTTP/1.1\nbad header\n\n")
+                .unwrap_err()
+                .line,
+            2
+        );
+        assert!(
+            Message::parse(b"GET https://h/ HTTP/1.1\nContent-Length: 1\nContent-Length: 2\n\nab")
+                .is_err()
+        );
     }
 }

@@ -33,8 +33,12 @@ fn decode_segment(seg: &str) -> Result<String, PathError> {
         let b = bytes[i];
         if b == b'%' {
             let hex = bytes.get(i + 1..i + 3).ok_or(PathError::BadEscape)?;
-            let hi = char::from(hex[0]).to_digit(16).ok_or(PathError::BadEscape)?;
-            let lo = char::from(hex[1]).to_digit(16).ok_or(PathError::BadEscape)?;
+            let hi = char::from(hex[0])
+                .to_digit(16)
+                .ok_or(PathError::BadEscape)?;
+            let lo = char::from(hex[1])
+                .to_digit(16)
+                .ok_or(PathError::BadEscape)?;
             out.push(u8::try_from(hi * 16 + lo).map_err(|_| PathError::BadEscape)?);
             i += 3;
         } else {
@@ -42,7 +46,10 @@ fn decode_segment(seg: &str) -> Result<String, PathError> {
             i += 1;
         }
     }
-    if out.iter().any(|&b| b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f) {
+    if out
+        .iter()
+        .any(|&b| b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f)
+    {
         return Err(PathError::HiddenSeparator);
     }
     String::from_utf8(out).map_err(|_| PathError::NotUtf8)
@@ -88,6 +95,9 @@ enum Part {
     /// `/repos/{owner}/{repo}/git/refs/{ref}`), written `{ref*}` in catalogues.
     Rest(String),
 }
+
+/// Matched path parameters, in template order.
+type Params = Vec<(String, String)>;
 
 /// A path template (`/repos/{owner}/{repo}`), or a value template
 /// (`{owner}/{repo}`) used for composite resources.
@@ -161,7 +171,7 @@ impl Template {
 
     /// Matches normalised segments; returns the parameters and a
     /// specificity key (literal positions win over parameters).
-    fn matches(&self, segs: &[String]) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+    fn matches(&self, segs: &[String]) -> Option<(Params, Vec<u8>)> {
         let mut params = Vec::new();
         let mut rank = Vec::with_capacity(self.parts.len());
         let mut i = 0;
@@ -232,12 +242,12 @@ impl RestTable {
     /// falls back to the `GET` route, as HTTP routers do.
     pub fn find(&self, method: &str, segs: &[String]) -> Option<RestMatch<'_>> {
         let lookup = |m: &str| {
-            let mut best: Option<(Vec<u8>, &RestRoute, Vec<(String, String)>)> = None;
+            let mut best: Option<(Vec<u8>, &RestRoute, Params)> = None;
             for r in self.routes.iter().filter(|r| r.method == m) {
-                if let Some((params, rank)) = r.template.matches(segs) {
-                    if best.as_ref().is_none_or(|(b, _, _)| rank > *b) {
-                        best = Some((rank, r, params));
-                    }
+                if let Some((params, rank)) = r.template.matches(segs)
+                    && best.as_ref().is_none_or(|(b, _, _)| rank > *b)
+                {
+                    best = Some((rank, r, params));
                 }
             }
             best.map(|(_, r, params)| RestMatch {
@@ -294,7 +304,11 @@ mod tests {
         };
         let t = RestTable::new(vec![
             route("GET", "/repos/{owner}/{repo}", "repos/get"),
-            route("GET", "/repos/{owner}/{repo}/git/refs/{ref*}", "git/get-ref"),
+            route(
+                "GET",
+                "/repos/{owner}/{repo}/git/refs/{ref*}",
+                "git/get-ref",
+            ),
             route("GET", "/repos/{owner}/{repo}/{x}/{y}", "generic"),
             route("GET", "/repos/{owner}/{repo}/git/refs", "git/list"),
         ]);

@@ -1,5 +1,6 @@
 //! Every document the Railway CLI sends is read to its true root fields,
 //! and none is `unknown`: if a catalogue entry goes missing, this fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
@@ -7,7 +8,10 @@ use scopegate_inspect::{CatalogSet, EndpointKind, Inspector, Limits, RequestView
 use scopegate_model::OpClass;
 
 fn fixtures() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/railway-cli"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/railway-cli"
+    ))
 }
 
 fn golden() -> Vec<(String, Vec<String>)> {
@@ -17,7 +21,10 @@ fn golden() -> Vec<(String, Vec<String>)> {
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
             let (doc, roots) = l.split_once('\t').unwrap();
-            (doc.to_owned(), roots.split(' ').map(str::to_owned).collect())
+            (
+                doc.to_owned(),
+                roots.split(' ').map(str::to_owned).collect(),
+            )
         })
         .collect()
 }
@@ -41,10 +48,21 @@ fn every_cli_document_is_read_to_its_root_fields() {
     let inspector = Inspector::new(CatalogSet::bundled().unwrap(), Limits::default());
     let golden = golden();
     let count = |kind: &str| golden.iter().filter(|(d, _)| d.starts_with(kind)).count();
-    assert_eq!((count("mutations/"), count("queries/"), count("subscriptions/")), (78, 56, 6));
+    assert_eq!(
+        (
+            count("mutations/"),
+            count("queries/"),
+            count("subscriptions/")
+        ),
+        (78, 56, 6)
+    );
     for kind in ["mutations", "queries", "subscriptions"] {
         let on_disk = std::fs::read_dir(fixtures().join(kind)).unwrap().count();
-        assert_eq!(on_disk, count(&format!("{kind}/")), "roots.tsv must cover every {kind} file");
+        assert_eq!(
+            on_disk,
+            count(&format!("{kind}/")),
+            "roots.tsv must cover every {kind} file"
+        );
     }
     for (doc, roots) in &golden {
         let text = std::fs::read_to_string(fixtures().join(doc)).unwrap();
@@ -53,7 +71,12 @@ fn every_cli_document_is_read_to_its_root_fields() {
         let names: Vec<&str> = got.operations.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, *roots, "{doc}");
         for op in &got.operations {
-            assert_ne!(op.class, OpClass::Unknown, "{doc}: {op} is unknown ({:?})", op.note);
+            assert_ne!(
+                op.class,
+                OpClass::Unknown,
+                "{doc}: {op} is unknown ({:?})",
+                op.note
+            );
             assert_eq!(op.provider, "railway");
             if doc.starts_with("queries/") || doc.starts_with("subscriptions/") {
                 assert_eq!(op.class, OpClass::Read, "{doc}: {op}");
@@ -72,7 +95,10 @@ fn the_incident_and_other_known_classes() {
     };
     for (doc, class) in [
         ("mutations/VolumeDelete.graphql", OpClass::Destructive),
-        ("mutations/VolumeInstanceBackupDelete.graphql", OpClass::Destructive),
+        (
+            "mutations/VolumeInstanceBackupDelete.graphql",
+            OpClass::Destructive,
+        ),
         ("mutations/ServiceDelete.graphql", OpClass::Destructive),
         ("mutations/EnvironmentDelete.graphql", OpClass::Destructive),
         ("mutations/CustomDomainDelete.graphql", OpClass::Destructive),

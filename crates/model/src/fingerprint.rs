@@ -78,7 +78,9 @@ pub enum PresentedCredential {
         location: String,
     },
     /// Two different credentials, or one that could not be read: refused.
-    Ambiguous { why: String },
+    Ambiguous {
+        why: String,
+    },
 }
 
 #[cfg(test)]

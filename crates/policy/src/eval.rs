@@ -1,20 +1,38 @@
 //! Evaluation: pure and total. Problems push towards deny; nothing here
 //! returns an error.
 
-use scopegate_model::{Decision, Mode, OpClass, Operation, OperationVerdict, PresentedCredential, RuleRef, Verdict};
+use scopegate_model::{
+    Decision, Mode, OpClass, Operation, OperationVerdict, PresentedCredential, RuleRef, Verdict,
+};
 
 use crate::scope_map::{Rule, ScopeMap, Token};
 
 /// Decides a request: the presented credential picks the token; each
 /// operation is decided by that token's rules; the request gets the
 /// strictest verdict among its operations.
-pub fn evaluate(map: &ScopeMap, credential: &PresentedCredential, operations: &[Operation]) -> Decision {
+pub fn evaluate(
+    map: &ScopeMap,
+    credential: &PresentedCredential,
+    operations: &[Operation],
+) -> Decision {
     let token = match credential {
         PresentedCredential::Ambiguous { why } => {
-            return whole(Verdict::Deny, "ambiguous-credential", format!("the request's credentials are ambiguous: {why}"), None, operations);
+            return whole(
+                Verdict::Deny,
+                "ambiguous-credential",
+                format!("the request's credentials are ambiguous: {why}"),
+                None,
+                operations,
+            );
         }
         PresentedCredential::None => {
-            return whole(map.unknown_token, "unknown-token", "the request presents no credential".into(), None, operations);
+            return whole(
+                map.unknown_token,
+                "unknown-token",
+                "the request presents no credential".into(),
+                None,
+                operations,
+            );
         }
         PresentedCredential::One { fingerprint, .. } => match map.token_for(fingerprint) {
             Some((t, _)) => t,
@@ -22,7 +40,10 @@ pub fn evaluate(map: &ScopeMap, credential: &PresentedCredential, operations: &[
                 return whole(
                     map.unknown_token,
                     "unknown-token",
-                    format!("the request presents a credential no scope map names (sha256:{}…)", fingerprint.short()),
+                    format!(
+                        "the request presents a credential no scope map names (sha256:{}…)",
+                        fingerprint.short()
+                    ),
                     None,
                     operations,
                 );
@@ -30,10 +51,23 @@ pub fn evaluate(map: &ScopeMap, credential: &PresentedCredential, operations: &[
         },
     };
     if operations.is_empty() {
-        return whole(Verdict::Deny, "no-operations", "the request asks for no operation scopegate can name".into(), Some(token), operations);
+        return whole(
+            Verdict::Deny,
+            "no-operations",
+            "the request asks for no operation scopegate can name".into(),
+            Some(token),
+            operations,
+        );
     }
-    let verdicts: Vec<OperationVerdict> = operations.iter().map(|op| decide_operation(token, op)).collect();
-    let worst = verdicts.iter().map(|v| v.verdict).max().unwrap_or(Verdict::Deny);
+    let verdicts: Vec<OperationVerdict> = operations
+        .iter()
+        .map(|op| decide_operation(token, op))
+        .collect();
+    let worst = verdicts
+        .iter()
+        .map(|v| v.verdict)
+        .max()
+        .unwrap_or(Verdict::Deny);
     let decisive = verdicts.iter().find(|v| v.verdict == worst);
     let (rule, reason) = decisive.map_or_else(
         || (RuleRef::builtin("no-operations"), String::new()),
@@ -50,7 +84,13 @@ pub fn evaluate(map: &ScopeMap, credential: &PresentedCredential, operations: &[
 }
 
 /// A decision taken before any rule: every operation gets the same verdict.
-fn whole(verdict: Verdict, builtin: &str, reason: String, token: Option<&Token>, operations: &[Operation]) -> Decision {
+fn whole(
+    verdict: Verdict,
+    builtin: &str,
+    reason: String,
+    token: Option<&Token>,
+    operations: &[Operation],
+) -> Decision {
     let rule = RuleRef::builtin(builtin);
     Decision {
         verdict,
@@ -73,7 +113,11 @@ fn whole(verdict: Verdict, builtin: &str, reason: String, token: Option<&Token>,
 fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
     let qualified = op.qualified_name();
     let mut best: Option<&Rule> = None;
-    for rule in token.rules.iter().filter(|r| rule_matches(r, op, &qualified)) {
+    for rule in token
+        .rules
+        .iter()
+        .filter(|r| rule_matches(r, op, &qualified))
+    {
         if best.is_none_or(|b| rule.effect > b.effect) {
             best = Some(rule);
         }
@@ -83,7 +127,10 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
             operation: op.clone(),
             verdict: rule.effect,
             rule: RuleRef(format!("{}/{}", token.name, rule.id)),
-            reason: format!("{qualified} ({}) matched rule `{}` of token `{}`: {}", op.class, rule.id, token.name, rule.effect),
+            reason: format!(
+                "{qualified} ({}) matched rule `{}` of token `{}`: {}",
+                op.class, rule.id, token.name, rule.effect
+            ),
         },
         None => OperationVerdict {
             operation: op.clone(),
@@ -91,9 +138,15 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
             rule: RuleRef::builtin("no-matching-rule"),
             reason: match &op.note {
                 Some(note) if op.class == OpClass::Unknown => {
-                    format!("{qualified} could not be read ({note}); no rule of token `{}` allows unknown operations", token.name)
+                    format!(
+                        "{qualified} could not be read ({note}); no rule of token `{}` allows unknown operations",
+                        token.name
+                    )
                 }
-                _ => format!("no rule of token `{}` matches {qualified} ({})", token.name, op.class),
+                _ => format!(
+                    "no rule of token `{}` matches {qualified} ({})",
+                    token.name, op.class
+                ),
             },
         },
     }
@@ -109,9 +162,9 @@ fn rule_matches(rule: &Rule, op: &Operation, qualified: &str) -> bool {
         && (rule.operations.is_empty() || rule.operations.iter().any(|g| g.matches(qualified)))
         && !rule.except.iter().any(|g| g.matches(qualified))
         && rule.resources.iter().all(|(kind, globs)| {
-            op.resources
-                .get(kind)
-                .is_some_and(|vals| !vals.is_empty() && vals.iter().all(|v| globs.iter().any(|g| g.matches(v))))
+            op.resources.get(kind).is_some_and(|vals| {
+                !vals.is_empty() && vals.iter().all(|v| globs.iter().any(|g| g.matches(v)))
+            })
         })
 }
 

@@ -117,7 +117,10 @@ impl ScopeMap {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -152,11 +155,20 @@ impl<'a> Validator<'a> {
                 Some("this scopegate reads version = 1"),
             );
         }
-        let unknown_token = match raw.settings.unknown_token.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+        let unknown_token = match raw
+            .settings
+            .unknown_token
+            .as_ref()
+            .map(|s| (s.get_ref().as_str(), s.span()))
+        {
             None | Some(("deny", _)) => Verdict::Deny,
             Some(("approve", _)) => Verdict::Approve,
             Some((other, span)) => {
-                self.problem(span, format!("unknown_token = \"{other}\" is not valid"), Some("use \"deny\" or \"approve\""));
+                self.problem(
+                    span,
+                    format!("unknown_token = \"{other}\" is not valid"),
+                    Some("use \"deny\" or \"approve\""),
+                );
                 Verdict::Deny
             }
         };
@@ -166,23 +178,40 @@ impl<'a> Validator<'a> {
         for rt in raw.tokens {
             let name = rt.name.get_ref().clone();
             if name.is_empty() || name.contains(['/', ' ']) {
-                self.problem(rt.name.span(), format!("token name `{name}` must be non-empty, without '/' or spaces"), None);
+                self.problem(
+                    rt.name.span(),
+                    format!("token name `{name}` must be non-empty, without '/' or spaces"),
+                    None,
+                );
             }
             if names.insert(name.clone(), ()).is_some() {
-                self.problem(rt.name.span(), format!("token `{name}` is defined twice"), None);
+                self.problem(
+                    rt.name.span(),
+                    format!("token `{name}` is defined twice"),
+                    None,
+                );
             }
             let mode = match rt.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
                 None | Some(("enforce", _)) => Mode::Enforce,
                 Some(("observe", _)) => Mode::Observe,
                 Some((other, span)) => {
-                    self.problem(span, format!("mode `{other}` is not valid"), Some("use \"enforce\" or \"observe\""));
+                    self.problem(
+                        span,
+                        format!("mode `{other}` is not valid"),
+                        Some("use \"enforce\" or \"observe\""),
+                    );
                     Mode::Enforce
                 }
             };
             let index = tokens.len();
             let fingerprint = rt.fingerprint.as_ref().and_then(|f| self.fingerprint(f));
             if let Some(fp) = fingerprint {
-                self.claim(&mut by_fingerprint, fp, (index, false), rt.fingerprint.as_ref().map_or(0..0, |f| f.span()));
+                self.claim(
+                    &mut by_fingerprint,
+                    fp,
+                    (index, false),
+                    rt.fingerprint.as_ref().map_or(0..0, |f| f.span()),
+                );
             }
             let surrogate = match (&rt.surrogate, rt.secret) {
                 (None, None) => None,
@@ -192,7 +221,11 @@ impl<'a> Validator<'a> {
                         (Some(env), None) => Some(SecretRef::Env(env)),
                         (None, Some(file)) => Some(SecretRef::File(file)),
                         _ => {
-                            self.problem(s.span(), format!("token `{name}`: secret needs exactly one of env or file"), None);
+                            self.problem(
+                                s.span(),
+                                format!("token `{name}`: secret needs exactly one of env or file"),
+                                None,
+                            );
                             None
                         }
                     };
@@ -202,11 +235,19 @@ impl<'a> Validator<'a> {
                     fp.zip(secret_ref)
                 }
                 (Some(s), None) => {
-                    self.problem(s.span(), format!("token `{name}` has a surrogate but no secret"), Some("add secret = { env = \"VAR\" } or secret = { file = \"path\" }"));
+                    self.problem(
+                        s.span(),
+                        format!("token `{name}` has a surrogate but no secret"),
+                        Some("add secret = { env = \"VAR\" } or secret = { file = \"path\" }"),
+                    );
                     None
                 }
                 (None, Some(_)) => {
-                    self.problem(rt.name.span(), format!("token `{name}` has a secret but no surrogate"), None);
+                    self.problem(
+                        rt.name.span(),
+                        format!("token `{name}` has a secret but no surrogate"),
+                        None,
+                    );
                     None
                 }
             };
@@ -217,7 +258,14 @@ impl<'a> Validator<'a> {
             let mut ids = HashMap::new();
             for rr in rt.rules {
                 if ids.insert(rr.id.get_ref().clone(), ()).is_some() {
-                    self.problem(rr.id.span(), format!("rule id `{}` is used twice in token `{name}`", rr.id.get_ref()), None);
+                    self.problem(
+                        rr.id.span(),
+                        format!(
+                            "rule id `{}` is used twice in token `{name}`",
+                            rr.id.get_ref()
+                        ),
+                        None,
+                    );
                 }
                 if let Some(rule) = self.rule(rr) {
                     rules.push(rule);
@@ -242,16 +290,30 @@ impl<'a> Validator<'a> {
         })
     }
 
-    fn claim(&mut self, map: &mut HashMap<Fingerprint, (usize, bool)>, fp: Fingerprint, at: (usize, bool), span: Range<usize>) {
+    fn claim(
+        &mut self,
+        map: &mut HashMap<Fingerprint, (usize, bool)>,
+        fp: Fingerprint,
+        at: (usize, bool),
+        span: Range<usize>,
+    ) {
         if map.insert(fp, at).is_some() {
-            self.problem(span, "this fingerprint is already used by another token".into(), Some("a presented credential must name exactly one token"));
+            self.problem(
+                span,
+                "this fingerprint is already used by another token".into(),
+                Some("a presented credential must name exactly one token"),
+            );
         }
     }
 
     fn fingerprint(&mut self, s: &toml::Spanned<String>) -> Option<Fingerprint> {
         let fp = Fingerprint::parse(s.get_ref());
         if fp.is_none() {
-            self.problem(s.span(), "expected sha256:<64 hex digits>".into(), Some("`scopegate token fingerprint` prints one from the token on stdin"));
+            self.problem(
+                s.span(),
+                "expected sha256:<64 hex digits>".into(),
+                Some("`scopegate token fingerprint` prints one from the token on stdin"),
+            );
         }
         fp
     }
@@ -264,7 +326,11 @@ impl<'a> Validator<'a> {
             "approve" => Verdict::Approve,
             "deny" => Verdict::Deny,
             other => {
-                self.problem(rr.effect.span(), format!("rule `{id}`: effect `{other}` is not valid"), Some("use allow, approve or deny"));
+                self.problem(
+                    rr.effect.span(),
+                    format!("rule `{id}`: effect `{other}` is not valid"),
+                    Some("use allow, approve or deny"),
+                );
                 Verdict::Deny
             }
         };
@@ -274,7 +340,11 @@ impl<'a> Validator<'a> {
         for c in &rr.class {
             match OpClass::parse(c.get_ref()) {
                 Some(class) => classes.push(class),
-                None => self.problem(c.span(), format!("rule `{id}`: class `{}` is not valid", c.get_ref()), Some("use read, write, destructive or unknown")),
+                None => self.problem(
+                    c.span(),
+                    format!("rule `{id}`: class `{}` is not valid", c.get_ref()),
+                    Some("use read, write, destructive or unknown"),
+                ),
             }
         }
         let resources = rr
@@ -297,7 +367,11 @@ impl<'a> Validator<'a> {
         for p in raw {
             let text = p.get_ref();
             if text != "*" && !text.contains(':') {
-                self.problem(p.span(), format!("rule `{id}`: operation pattern `{text}` names no provider"), Some("write provider:name, e.g. railway:volumeDelete or railway:*"));
+                self.problem(
+                    p.span(),
+                    format!("rule `{id}`: operation pattern `{text}` names no provider"),
+                    Some("write provider:name, e.g. railway:volumeDelete or railway:*"),
+                );
             }
             out.push(Glob::new(text));
         }

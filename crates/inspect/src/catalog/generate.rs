@@ -16,7 +16,11 @@ use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
 /// field takes its class from the classification table, which must cover
 /// them all. Resource arguments are `id` (named after the field's entity),
 /// arguments ending in `Id`, and `Id` fields of input-object arguments.
-pub fn railway(schema_json: &str, classification_tsv: &str, overrides: &str) -> Result<String, String> {
+pub fn railway(
+    schema_json: &str,
+    classification_tsv: &str,
+    overrides: &str,
+) -> Result<String, String> {
     let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
     let schema: Value = serde_json::from_str(schema_json).map_err(|e| format!("schema: {e}"))?;
     let s = schema
@@ -37,13 +41,19 @@ pub fn railway(schema_json: &str, classification_tsv: &str, overrides: &str) -> 
     for (kind, type_name, target) in [
         ("query", root("queryType"), &mut generated.query),
         ("mutation", root("mutationType"), &mut generated.mutation),
-        ("subscription", root("subscriptionType"), &mut generated.subscription),
+        (
+            "subscription",
+            root("subscriptionType"),
+            &mut generated.subscription,
+        ),
     ] {
         let Some(t) = type_name.and_then(|n| types.get(n)) else {
             continue;
         };
         for f in t["fields"].as_array().into_iter().flatten() {
-            let Some(name) = f["name"].as_str() else { continue };
+            let Some(name) = f["name"].as_str() else {
+                continue;
+            };
             let mut resources = schema_resources(name, kind, f, &types);
             let class = if kind == "mutation" {
                 match classes.get(name) {
@@ -54,7 +64,9 @@ pub fn railway(schema_json: &str, classification_tsv: &str, overrides: &str) -> 
                         class.clone()
                     }
                     None => {
-                        problems.push(format!("mutation `{name}` is not in the classification table"));
+                        problems.push(format!(
+                            "mutation `{name}` is not in the classification table"
+                        ));
                         continue;
                     }
                 }
@@ -103,7 +115,12 @@ fn parse_classification(tsv: &str) -> Result<BTreeMap<String, (String, Vec<Strin
         }
         let ids = cols
             .get(3)
-            .map(|c| c.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|c| {
+                c.split(';')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         out.insert((*field).to_owned(), ((*class).to_owned(), ids));
     }
@@ -125,19 +142,26 @@ fn is_id_name(n: &str) -> bool {
     n == "id" || (n.ends_with("Id") && n.len() > 2) || (n.ends_with("Ids") && n.len() > 3)
 }
 
-fn schema_resources(field: &str, kind: &str, f: &Value, types: &BTreeMap<&str, &Value>) -> BTreeMap<String, String> {
+fn schema_resources(
+    field: &str,
+    kind: &str,
+    f: &Value,
+    types: &BTreeMap<&str, &Value>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for a in f["args"].as_array().into_iter().flatten() {
-        let Some(an) = a["name"].as_str() else { continue };
+        let Some(an) = a["name"].as_str() else {
+            continue;
+        };
         match named_type(&a["type"]) {
             Some(("INPUT_OBJECT", tn)) => {
                 let fields = types.get(tn).and_then(|t| t["inputFields"].as_array());
                 for inf in fields.into_iter().flatten() {
-                    if let Some(n) = inf["name"].as_str().filter(|n| is_id_name(n)) {
-                        if matches!(named_type(&inf["type"]), Some(("SCALAR", _))) {
-                            let path = format!("{an}.{n}");
-                            out.insert(path.clone(), resource_kind(field, &path, kind));
-                        }
+                    if let Some(n) = inf["name"].as_str().filter(|n| is_id_name(n))
+                        && matches!(named_type(&inf["type"]), Some(("SCALAR", _)))
+                    {
+                        let path = format!("{an}.{n}");
+                        out.insert(path.clone(), resource_kind(field, &path, kind));
                     }
                 }
             }
@@ -156,10 +180,16 @@ fn schema_resources(field: &str, kind: &str, f: &Value, types: &BTreeMap<&str, &
 fn resource_kind(field: &str, path: &str, kind: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
     if last != "id" {
-        return last.strip_suffix('s').filter(|s| s.ends_with("Id")).unwrap_or(last).to_owned();
+        return last
+            .strip_suffix('s')
+            .filter(|s| s.ends_with("Id"))
+            .unwrap_or(last)
+            .to_owned();
     }
     let entity = if kind == "mutation" {
-        let cut = field.rfind(|c: char| c.is_ascii_uppercase()).unwrap_or(field.len());
+        let cut = field
+            .rfind(|c: char| c.is_ascii_uppercase())
+            .unwrap_or(field.len());
         &field[..cut.max(1)]
     } else {
         field
@@ -205,8 +235,16 @@ pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
             }
         }
     }
-    let overridden: Vec<(String, String)> = out.rest.iter().map(|r| (r.path.clone(), r.method.clone())).collect();
-    let mut rest: Vec<RestRoute> = routes.into_iter().filter(|(k, _)| !overridden.contains(k)).map(|(_, r)| r).collect();
+    let overridden: Vec<(String, String)> = out
+        .rest
+        .iter()
+        .map(|r| (r.path.clone(), r.method.clone()))
+        .collect();
+    let mut rest: Vec<RestRoute> = routes
+        .into_iter()
+        .filter(|(k, _)| !overridden.contains(k))
+        .map(|(_, r)| r)
+        .collect();
     rest.append(&mut out.rest);
     rest.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     out.rest = rest;
@@ -250,9 +288,18 @@ mod tests {
 
     #[test]
     fn resource_kinds() {
-        assert_eq!(resource_kind("customDomainDelete", "id", "mutation"), "customDomainId");
-        assert_eq!(resource_kind("volumeDelete", "volumeId", "mutation"), "volumeId");
-        assert_eq!(resource_kind("x", "input.environmentId", "mutation"), "environmentId");
+        assert_eq!(
+            resource_kind("customDomainDelete", "id", "mutation"),
+            "customDomainId"
+        );
+        assert_eq!(
+            resource_kind("volumeDelete", "volumeId", "mutation"),
+            "volumeId"
+        );
+        assert_eq!(
+            resource_kind("x", "input.environmentId", "mutation"),
+            "environmentId"
+        );
         assert_eq!(resource_kind("project", "id", "query"), "projectId");
         assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
         assert_eq!(kebab("deleteRef"), "delete-ref");

@@ -90,18 +90,29 @@ pub fn analyse(doc: &str, limits: &Limits) -> Result<DocAnalysis, String> {
     for op in ops {
         let (kind, name, vars, set) = match op {
             OperationDefinition::SelectionSet(s) => (OpKind::Query, None, &[][..], s),
-            OperationDefinition::Query(q) => (OpKind::Query, q.name, &q.variable_definitions[..], &q.selection_set),
-            OperationDefinition::Mutation(m) => {
-                (OpKind::Mutation, m.name, &m.variable_definitions[..], &m.selection_set)
-            }
-            OperationDefinition::Subscription(s) => {
-                (OpKind::Subscription, s.name, &s.variable_definitions[..], &s.selection_set)
-            }
+            OperationDefinition::Query(q) => (
+                OpKind::Query,
+                q.name,
+                &q.variable_definitions[..],
+                &q.selection_set,
+            ),
+            OperationDefinition::Mutation(m) => (
+                OpKind::Mutation,
+                m.name,
+                &m.variable_definitions[..],
+                &m.selection_set,
+            ),
+            OperationDefinition::Subscription(s) => (
+                OpKind::Subscription,
+                s.name,
+                &s.variable_definitions[..],
+                &s.selection_set,
+            ),
         };
-        if let Some(n) = name {
-            if !names.insert(n) {
-                return Err(format!("operation `{n}` is defined twice"));
-            }
+        if let Some(n) = name
+            && !names.insert(n)
+        {
+            return Err(format!("operation `{n}` is defined twice"));
         }
         let mut var_defaults = Vec::new();
         let mut seen_vars = HashSet::new();
@@ -133,7 +144,12 @@ pub fn analyse(doc: &str, limits: &Limits) -> Result<DocAnalysis, String> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(200).collect()
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Root fields of one operation: fields at the root, and the root fields of
@@ -169,7 +185,9 @@ fn collect_roots<'a>(
                     collect_roots(&frag.selection_set, fragments, out, expanded)?;
                 }
             }
-            Selection::InlineFragment(i) => collect_roots(&i.selection_set, fragments, out, expanded)?,
+            Selection::InlineFragment(i) => {
+                collect_roots(&i.selection_set, fragments, out, expanded)?
+            }
         }
     }
     Ok(())
@@ -252,7 +270,9 @@ fn tmpl<'a>(v: &Value<'a, &'a str>) -> Tmpl {
         Value::Null => Tmpl::Null,
         Value::Enum(e) => Tmpl::Enum((*e).to_owned()),
         Value::List(l) => Tmpl::List(l.iter().map(tmpl).collect()),
-        Value::Object(o) => Tmpl::Object(o.iter().map(|(k, v)| ((*k).to_owned(), tmpl(v))).collect()),
+        Value::Object(o) => {
+            Tmpl::Object(o.iter().map(|(k, v)| ((*k).to_owned(), tmpl(v))).collect())
+        }
     }
 }
 

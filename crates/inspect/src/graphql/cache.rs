@@ -58,20 +58,20 @@ impl DocCache {
         }
         // Parse outside the lock; a concurrent miss parses twice, harmlessly.
         let fresh: Analysed = Arc::new(analyse(doc, limits));
-        if let Ok(mut inner) = self.inner.lock() {
-            if !inner.map.contains_key(doc) {
-                while inner.map.len() >= self.capacity {
-                    match inner.order.pop_front() {
-                        Some(old) => {
-                            inner.map.remove(&old);
-                        }
-                        None => break,
+        if let Ok(mut inner) = self.inner.lock()
+            && !inner.map.contains_key(doc)
+        {
+            while inner.map.len() >= self.capacity {
+                match inner.order.pop_front() {
+                    Some(old) => {
+                        inner.map.remove(&old);
                     }
+                    None => break,
                 }
-                let key: Arc<str> = Arc::from(doc);
-                inner.order.push_back(key.clone());
-                inner.map.insert(key, fresh.clone());
             }
+            let key: Arc<str> = Arc::from(doc);
+            inner.order.push_back(key.clone());
+            inner.map.insert(key, fresh.clone());
         }
         fresh
     }

@@ -54,7 +54,9 @@ pub fn check(doc: &str, limits: &Limits) -> Result<(), GuardError> {
                 i += 1;
             }
             _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b'+')) {
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b'+'))
+                {
                     i += 1;
                 }
             }
@@ -108,15 +110,29 @@ mod tests {
         let l = Limits::default();
         assert_eq!(check("{ me { id } }", &l), Ok(()));
         let deep = format!("{}{}", "{a".repeat(100_000), "}".repeat(100_000));
-        assert_eq!(check(&deep, &l), Err(GuardError::TooLarge(deep.len(), l.max_document_bytes)));
+        assert_eq!(
+            check(&deep, &l),
+            Err(GuardError::TooLarge(deep.len(), l.max_document_bytes))
+        );
         let deep = format!("{}{}", "{a".repeat(41), "}".repeat(41));
         assert_eq!(check(&deep, &l), Err(GuardError::TooDeep(40)));
         // brackets inside strings, block strings and comments do not count
-        let s = format!("{{ a(x: \"{}\", y: \"\"\"{}\\\"\"\"\"\"\") }} # {}", "{".repeat(99), "[".repeat(99), "(".repeat(99));
+        let s = format!(
+            "{{ a(x: \"{}\", y: \"\"\"{}\\\"\"\"\"\"\") }} # {}",
+            "{".repeat(99),
+            "[".repeat(99),
+            "(".repeat(99)
+        );
         assert_eq!(check(&s, &l), Ok(()));
         let many = "a ".repeat(60_000);
-        assert_eq!(check(&many, &l), Err(GuardError::TooManyTokens(l.max_document_tokens)));
-        assert_eq!(check("{ a(x: \"oops) }", &l), Err(GuardError::UnterminatedString));
+        assert_eq!(
+            check(&many, &l),
+            Err(GuardError::TooManyTokens(l.max_document_tokens))
+        );
+        assert_eq!(
+            check("{ a(x: \"oops) }", &l),
+            Err(GuardError::UnterminatedString)
+        );
         assert_eq!(check("{ a } }", &l), Err(GuardError::Unbalanced));
     }
 }

@@ -40,7 +40,14 @@ pub fn operations_for(
                 ));
                 continue;
             };
-            out.push(field_operation(provider, spec, op, &root.name, &root.args, &req.variables));
+            out.push(field_operation(
+                provider,
+                spec,
+                op,
+                &root.name,
+                &root.args,
+                &req.variables,
+            ));
         }
     }
 }
@@ -162,7 +169,9 @@ impl Ctx<'_> {
             Tmpl::Int(i) => Value::from(*i),
             Tmpl::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Tmpl::Str(s) | Tmpl::Enum(s) => Value::String(s.clone()),
-            Tmpl::List(l) => Value::Array(l.iter().map(|x| self.to_json(x, depth + 1, vars)).collect()),
+            Tmpl::List(l) => {
+                Value::Array(l.iter().map(|x| self.to_json(x, depth + 1, vars)).collect())
+            }
             Tmpl::Object(o) => Value::Object(
                 o.iter()
                     .map(|(k, x)| (k.clone(), self.to_json(x, depth + 1, vars)))

@@ -37,7 +37,9 @@ pub fn extract(
     match method {
         "GET" | "HEAD" => {
             if !body.is_empty() {
-                return Err(format!("a {method} request to a GraphQL endpoint carries a body"));
+                return Err(format!(
+                    "a {method} request to a GraphQL endpoint carries a body"
+                ));
             }
             Ok(vec![from_pairs(&url_params, "URL")?])
         }
@@ -54,12 +56,16 @@ pub fn extract(
             let ct = content_type.ok_or("a GraphQL body without a content type")?;
             let mt = MediaType::parse(ct).ok_or("an unreadable content type")?;
             if !mt.charset_is_utf8() {
-                return Err(format!("charset `{}` is not UTF-8", mt.param("charset").unwrap_or("")));
+                return Err(format!(
+                    "charset `{}` is not UTF-8",
+                    mt.param("charset").unwrap_or("")
+                ));
             }
             match mt.essence.as_str() {
                 "application/json" | "application/graphql+json" => from_json_body(body, limits),
                 "application/graphql" => {
-                    let doc = std::str::from_utf8(body).map_err(|_| "the document is not valid UTF-8")?;
+                    let doc =
+                        std::str::from_utf8(body).map_err(|_| "the document is not valid UTF-8")?;
                     Ok(vec![GqlRequest {
                         query: doc.to_owned(),
                         variables: Map::new(),
@@ -71,7 +77,9 @@ pub fn extract(
                     Ok(vec![from_pairs(&pairs, "form")?])
                 }
                 "multipart/form-data" => from_multipart(body, &mt, limits),
-                other => Err(format!("content type `{other}` is not a GraphQL transport scopegate reads")),
+                other => Err(format!(
+                    "content type `{other}` is not a GraphQL transport scopegate reads"
+                )),
             }
         }
         other => Err(format!("method {other} on a GraphQL endpoint")),
@@ -91,7 +99,8 @@ fn from_pairs(pairs: &[(String, String)], place: &str) -> Result<GqlRequest, Str
                 if v.is_empty() {
                     Value::Null
                 } else {
-                    parse_strict(v.as_bytes()).map_err(|e| format!("{place} parameter `{k}` is not JSON: {e}"))?
+                    parse_strict(v.as_bytes())
+                        .map_err(|e| format!("{place} parameter `{k}` is not JSON: {e}"))?
                 }
             }
             _ => Value::String(v.clone()),
@@ -116,7 +125,11 @@ fn from_json_value(v: Value, limits: &Limits) -> Result<Vec<GqlRequest>, String>
                 return Err("an empty batch".into());
             }
             if items.len() > limits.max_batch {
-                return Err(format!("a batch of {} requests (the limit is {})", items.len(), limits.max_batch));
+                return Err(format!(
+                    "a batch of {} requests (the limit is {})",
+                    items.len(),
+                    limits.max_batch
+                ));
             }
             items
                 .into_iter()
@@ -176,7 +189,9 @@ fn check_extensions(ext: &Map<String, Value>, query: &str) -> Result<(), String>
             let digest = Sha256::digest(query.as_bytes());
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             if !hash.eq_ignore_ascii_case(&hex) {
-                return Err("a persisted-query hash that is not the hash of the document sent".into());
+                return Err(
+                    "a persisted-query hash that is not the hash of the document sent".into(),
+                );
             }
         } else if lk.contains("persist") || lk.contains("document") || lk.contains("hash") {
             return Err(format!("extension `{k}` could name a stored document"));
@@ -188,7 +203,9 @@ fn check_extensions(ext: &Map<String, Value>, query: &str) -> Result<(), String>
 /// GraphQL multipart request spec: an `operations` JSON field (object or
 /// batch), an optional `map`, then files.
 fn from_multipart(body: &[u8], mt: &MediaType, limits: &Limits) -> Result<Vec<GqlRequest>, String> {
-    let boundary = mt.param("boundary").ok_or("a multipart body without a boundary")?;
+    let boundary = mt
+        .param("boundary")
+        .ok_or("a multipart body without a boundary")?;
     let parts = parse_multipart(body, boundary).ok_or("a multipart body that does not parse")?;
     let mut operations = None;
     let mut seen_map = false;

@@ -10,7 +10,9 @@ fn map(rules: &str) -> ScopeMap {
 }
 
 fn map_with(token_extra: &str, rules: &str) -> ScopeMap {
-    let text = format!("version = 1\n[[token]]\nname = \"t\"\nfingerprint = \"{FP}\"\n{token_extra}\n{rules}");
+    let text = format!(
+        "version = 1\n[[token]]\nname = \"t\"\nfingerprint = \"{FP}\"\n{token_extra}\n{rules}"
+    );
     ScopeMap::from_toml("t.toml", &text).unwrap()
 }
 
@@ -58,11 +60,32 @@ operations = ["railway:volume*Delete"]
 fn deny_beats_approve_beats_allow() {
     let m = map(RULES);
     let d = evaluate(&m, &cred(), &[op("volumeDelete", OpClass::Destructive)]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Deny, "t/never-volumes"));
-    let d = evaluate(&m, &cred(), &[op_in("customDomainDelete", OpClass::Destructive, "env-staging-1")]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Approve, "t/hold-destructive"));
-    let d = evaluate(&m, &cred(), &[op_in("customDomainCreate", OpClass::Write, "env-staging-1")]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Allow, "t/domains"));
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Deny, "t/never-volumes")
+    );
+    let d = evaluate(
+        &m,
+        &cred(),
+        &[op_in(
+            "customDomainDelete",
+            OpClass::Destructive,
+            "env-staging-1",
+        )],
+    );
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Approve, "t/hold-destructive")
+    );
+    let d = evaluate(
+        &m,
+        &cred(),
+        &[op_in("customDomainCreate", OpClass::Write, "env-staging-1")],
+    );
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Allow, "t/domains")
+    );
     assert_eq!(d.token.as_deref(), Some("t"));
 }
 
@@ -80,8 +103,15 @@ effect = "approve"
 class = ["destructive"]
 except = ["railway:customDomainDelete"]
 "#);
-    let d = evaluate(&m, &cred(), &[op("customDomainDelete", OpClass::Destructive)]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Allow, "t/domains"));
+    let d = evaluate(
+        &m,
+        &cred(),
+        &[op("customDomainDelete", OpClass::Destructive)],
+    );
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Allow, "t/domains")
+    );
     let d = evaluate(&m, &cred(), &[op("volumeDelete", OpClass::Destructive)]);
     assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Approve, "t/hold"));
 }
@@ -91,22 +121,43 @@ fn resource_conditions_need_every_value_to_match() {
     let m = map(RULES);
     let prod = op_in("customDomainCreate", OpClass::Write, "env-prod");
     let d = evaluate(&m, &cred(), &[prod]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Deny, "builtin:no-matching-rule"));
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Deny, "builtin:no-matching-rule")
+    );
     let mut both = op_in("customDomainCreate", OpClass::Write, "env-staging-1");
     both.add_resource("environmentId", "env-prod".into());
     assert_eq!(evaluate(&m, &cred(), &[both]).verdict, Verdict::Deny);
     // no environmentId at all: the condition does not hold
-    assert_eq!(evaluate(&m, &cred(), &[op("customDomainCreate", OpClass::Write)]).verdict, Verdict::Deny);
+    assert_eq!(
+        evaluate(&m, &cred(), &[op("customDomainCreate", OpClass::Write)]).verdict,
+        Verdict::Deny
+    );
 }
 
 #[test]
 fn a_request_is_allowed_only_if_every_operation_is() {
     let m = map(RULES);
-    let d = evaluate(&m, &cred(), &[op("me", OpClass::Read), op("volumeDelete", OpClass::Destructive), op("project", OpClass::Read)]);
+    let d = evaluate(
+        &m,
+        &cred(),
+        &[
+            op("me", OpClass::Read),
+            op("volumeDelete", OpClass::Destructive),
+            op("project", OpClass::Read),
+        ],
+    );
     assert_eq!(d.verdict, Verdict::Deny);
     assert_eq!(d.operations.len(), 3);
     assert_eq!(d.operations[0].verdict, Verdict::Allow);
-    let d = evaluate(&m, &cred(), &[op("me", OpClass::Read), op("serviceDelete", OpClass::Destructive)]);
+    let d = evaluate(
+        &m,
+        &cred(),
+        &[
+            op("me", OpClass::Read),
+            op("serviceDelete", OpClass::Destructive),
+        ],
+    );
     assert_eq!(d.verdict, Verdict::Approve);
     assert!(d.reason.contains("serviceDelete"), "{}", d.reason);
 }
@@ -116,7 +167,10 @@ fn unknown_needs_a_rule_that_names_it() {
     let m = map("[[token.rule]]\nid = \"all\"\neffect = \"allow\"\noperations = [\"*:*\"]\n");
     let u = Operation::unknown("railway", "unreadable-body", "bad json");
     let d = evaluate(&m, &cred(), std::slice::from_ref(&u));
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Deny, "builtin:no-matching-rule"));
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Deny, "builtin:no-matching-rule")
+    );
     assert!(d.reason.contains("bad json"), "{}", d.reason);
     let m = map("[[token.rule]]\nid = \"u\"\neffect = \"approve\"\nclass = [\"unknown\"]\n");
     assert_eq!(evaluate(&m, &cred(), &[u]).verdict, Verdict::Approve);
@@ -126,14 +180,30 @@ fn unknown_needs_a_rule_that_names_it() {
 fn unknown_missing_and_ambiguous_credentials() {
     let m = map(RULES);
     let ops = [op("me", OpClass::Read)];
-    let other = PresentedCredential::One { fingerprint: Fingerprint::of(b"other"), location: "x".into() };
+    let other = PresentedCredential::One {
+        fingerprint: Fingerprint::of(b"other"),
+        location: "x".into(),
+    };
     let d = evaluate(&m, &other, &ops);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Deny, "builtin:unknown-token"));
+    assert_eq!(
+        (d.verdict, d.rule.0.as_str()),
+        (Verdict::Deny, "builtin:unknown-token")
+    );
     assert!(!d.reason.contains(&Fingerprint::of(b"other").to_hex()));
-    assert_eq!(evaluate(&m, &PresentedCredential::None, &ops).verdict, Verdict::Deny);
+    assert_eq!(
+        evaluate(&m, &PresentedCredential::None, &ops).verdict,
+        Verdict::Deny
+    );
     let amb = PresentedCredential::Ambiguous { why: "two".into() };
-    assert_eq!(evaluate(&m, &amb, &ops).rule.0, "builtin:ambiguous-credential");
-    let lenient = ScopeMap::from_toml("t", "version = 1\n[settings]\nunknown_token = \"approve\"\n").unwrap();
+    assert_eq!(
+        evaluate(&m, &amb, &ops).rule.0,
+        "builtin:ambiguous-credential"
+    );
+    let lenient = ScopeMap::from_toml(
+        "t",
+        "version = 1\n[settings]\nunknown_token = \"approve\"\n",
+    )
+    .unwrap();
     assert_eq!(evaluate(&lenient, &other, &ops).verdict, Verdict::Approve);
     // ambiguity is refused whatever the default
     assert_eq!(evaluate(&lenient, &amb, &ops).verdict, Verdict::Deny);
@@ -145,7 +215,17 @@ fn arb_class() -> impl Strategy<Value = OpClass> {
 }
 
 fn arb_op() -> impl Strategy<Value = Operation> {
-    (prop::sample::select(vec!["volumeDelete", "customDomainCreate", "me", "serviceDelete", "x"]), arb_class(), prop::option::of(prop::sample::select(vec!["env-staging-1", "env-prod"])))
+    (
+        prop::sample::select(vec![
+            "volumeDelete",
+            "customDomainCreate",
+            "me",
+            "serviceDelete",
+            "x",
+        ]),
+        arb_class(),
+        prop::option::of(prop::sample::select(vec!["env-staging-1", "env-prod"])),
+    )
         .prop_map(|(n, c, env)| match env {
             Some(e) => op_in(n, c, e),
             None => op(n, c),

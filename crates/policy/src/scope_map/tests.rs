@@ -39,9 +39,14 @@ resources = {{ environmentId = ["env-staging"] }}
     assert_eq!(m.tokens[0].mode, Mode::Observe);
     let (t, surrogate) = m.token_for(&Fingerprint::parse(FP).unwrap()).unwrap();
     assert_eq!((t.name.as_str(), surrogate), ("ci", false));
-    let (t, surrogate) = m.token_for(&Fingerprint::parse(&"0".repeat(64)).unwrap()).unwrap();
+    let (t, surrogate) = m
+        .token_for(&Fingerprint::parse(&"0".repeat(64)).unwrap())
+        .unwrap();
     assert_eq!((t.name.as_str(), surrogate), ("agent", true));
-    assert_eq!(t.surrogate.as_ref().unwrap().1, SecretRef::Env("RAILWAY_TOKEN".into()));
+    assert_eq!(
+        t.surrogate.as_ref().unwrap().1,
+        SecretRef::Env("RAILWAY_TOKEN".into())
+    );
 }
 
 #[test]
@@ -69,21 +74,62 @@ fingerprint = "{FP}"
 "#
     );
     let e = ScopeMap::from_toml("bad.toml", &text).unwrap_err();
-    let lines: Vec<(usize, &str)> = e.problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+    let lines: Vec<(usize, &str)> = e
+        .problems
+        .iter()
+        .map(|p| (p.line, p.message.as_str()))
+        .collect();
     assert_eq!(lines.len(), 7, "{e}");
-    assert!(lines.contains(&(4, "expected sha256:<64 hex digits>")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 5 && m.contains("mode `loud`")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 9 && m.contains("effect `permit`")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 10 && m.contains("names no provider")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 11 && m.contains("class `dangerous`")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 14 && m.contains("used twice")), "{e}");
-    assert!(lines.iter().any(|(l, m)| *l == 18 && m.contains("defined twice")), "{e}");
+    assert!(
+        lines.contains(&(4, "expected sha256:<64 hex digits>")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 5 && m.contains("mode `loud`")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 9 && m.contains("effect `permit`")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 10 && m.contains("names no provider")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 11 && m.contains("class `dangerous`")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 14 && m.contains("used twice")),
+        "{e}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| *l == 18 && m.contains("defined twice")),
+        "{e}"
+    );
     assert!(e.to_string().starts_with("bad.toml:"));
 }
 
 #[test]
 fn refuses_unknown_fields_and_versions() {
-    let e = ScopeMap::from_toml("x.toml", "version = 1\n[[token]]\nname = \"a\"\nfingerprnt = \"x\"\n").unwrap_err();
+    let e = ScopeMap::from_toml(
+        "x.toml",
+        "version = 1\n[[token]]\nname = \"a\"\nfingerprnt = \"x\"\n",
+    )
+    .unwrap_err();
     assert_eq!(e.problems[0].line, 4, "{e}");
     assert!(e.problems[0].message.contains("fingerprnt"), "{e}");
     let e = ScopeMap::from_toml("x.toml", "version = 2\n").unwrap_err();

@@ -15,13 +15,20 @@ fn err(doc: &str) -> String {
 #[test]
 fn aliases_and_fragments_do_not_hide_root_fields() {
     let m = |s: &str| (OpKind::Mutation, s.to_owned());
-    assert_eq!(roots("mutation { ok: volumeDelete(volumeId: \"v\") }"), vec![m("volumeDelete")]);
     assert_eq!(
-        roots("mutation { ...A } fragment A on Mutation { ...B } fragment B on Mutation { ... on Mutation { x: volumeDelete(volumeId: \"v\") } }"),
+        roots("mutation { ok: volumeDelete(volumeId: \"v\") }"),
         vec![m("volumeDelete")]
     );
     assert_eq!(
-        roots("mutation { a: me b: volumeDelete(volumeId: \"v\") ... @include(if: false) { serviceDelete(id: \"s\") } }"),
+        roots(
+            "mutation { ...A } fragment A on Mutation { ...B } fragment B on Mutation { ... on Mutation { x: volumeDelete(volumeId: \"v\") } }"
+        ),
+        vec![m("volumeDelete")]
+    );
+    assert_eq!(
+        roots(
+            "mutation { a: me b: volumeDelete(volumeId: \"v\") ... @include(if: false) { serviceDelete(id: \"s\") } }"
+        ),
         vec![m("me"), m("volumeDelete"), m("serviceDelete")]
     );
 }
@@ -30,14 +37,20 @@ fn aliases_and_fragments_do_not_hide_root_fields() {
 fn every_operation_counts() {
     assert_eq!(
         roots("query A { me } mutation B { volumeDelete(volumeId: \"v\") }"),
-        vec![(OpKind::Query, "me".into()), (OpKind::Mutation, "volumeDelete".into())]
+        vec![
+            (OpKind::Query, "me".into()),
+            (OpKind::Mutation, "volumeDelete".into())
+        ]
     );
 }
 
 #[test]
 fn refuses_what_a_server_would_read_differently() {
     assert!(err("fragment A on Mutation { ...A } mutation { ...A }").contains("cycle"));
-    assert!(err("fragment A on T { x { ...B } } fragment B on T { y { ...A } } { me }").contains("cycle"));
+    assert!(
+        err("fragment A on T { x { ...B } } fragment B on T { y { ...A } } { me }")
+            .contains("cycle")
+    );
     assert!(err("mutation { ...Nope }").contains("not defined"));
     assert!(err("fragment A on M { x } fragment A on M { y } mutation { ...A }").contains("twice"));
     assert!(err("query A { me } query A { x }").contains("twice"));
@@ -51,7 +64,10 @@ fn refuses_what_a_server_would_read_differently() {
 fn exponential_fragment_fanout_is_linear() {
     let mut doc = String::from("mutation { ...F0 }\n");
     for i in 0..30 {
-        doc.push_str(&format!("fragment F{i} on Mutation {{ ...F{n} ...F{n} }}\n", n = i + 1));
+        doc.push_str(&format!(
+            "fragment F{i} on Mutation {{ ...F{n} ...F{n} }}\n",
+            n = i + 1
+        ));
     }
     doc.push_str("fragment F30 on Mutation { volumeDelete(volumeId: \"v\") }");
     assert_eq!(roots(&doc), vec![(OpKind::Mutation, "volumeDelete".into())]);
@@ -73,7 +89,10 @@ fn keeps_arguments_and_variable_defaults() {
             ("n".into(), Tmpl::Int(1)),
             (
                 "o".into(),
-                Tmpl::Object(vec![("a".into(), Tmpl::List(vec![Tmpl::Bool(true), Tmpl::Null]))])
+                Tmpl::Object(vec![(
+                    "a".into(),
+                    Tmpl::List(vec![Tmpl::Bool(true), Tmpl::Null])
+                )])
             ),
         ]
     );
