@@ -1,0 +1,163 @@
+//! The interception CA.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+use time::{Duration, OffsetDateTime};
+
+use crate::TlsError;
+
+/// A CA that signs leaf certificates for intercepted hosts.
+pub struct CertificateAuthority {
+    pub(crate) issuer: Issuer<'static, KeyPair>,
+    cert_pem: String,
+    cert_der: CertificateDer<'static>,
+    /// Where the certificate lives on disk, if it came from or went to a file.
+    pub cert_path: Option<PathBuf>,
+}
+
+impl fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("cert_path", &self.cert_path)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+const CA_FILE: &str = "ca.pem";
+const KEY_FILE: &str = "ca-key.pem";
+
+impl CertificateAuthority {
+    /// A new CA: ECDSA P-256, valid from yesterday for `valid_days`.
+    pub fn generate(common_name: &str, valid_days: i64) -> Result<Self, TlsError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, common_name);
+        dn.push(DnType::OrganizationName, "scopegate");
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let now = OffsetDateTime::now_utc();
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(valid_days);
+        let cert = params.self_signed(&key)?;
+        Ok(Self {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+            cert_path: None,
+        })
+    }
+
+    /// Loads a CA from a PEM certificate and a PEM private key.
+    pub fn load(cert_path: &Path, key_path: &Path) -> Result<Self, TlsError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|source| TlsError::Io {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        let cert_pem = read(cert_path)?;
+        let key_pem = read(key_path)?;
+        let key = KeyPair::from_pem(&key_pem).map_err(|e| TlsError::Pem {
+            path: key_path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let issuer = Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| TlsError::Pem {
+            path: cert_path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| TlsError::Pem {
+            path: cert_path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            issuer,
+            cert_pem,
+            cert_der,
+            cert_path: Some(cert_path.to_path_buf()),
+        })
+    }
+
+    /// Loads `dir/ca.pem` + `dir/ca-key.pem`, or generates and writes them
+    /// (key file mode 0600). Returns whether a new CA was generated.
+    pub fn load_or_generate(dir: &Path, valid_days: i64) -> Result<(Self, bool), TlsError> {
+        let cert_path = dir.join(CA_FILE);
+        let key_path = dir.join(KEY_FILE);
+        if cert_path.exists() && key_path.exists() {
+            return Ok((Self::load(&cert_path, &key_path)?, false));
+        }
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| TlsError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut ca = Self::generate("scopegate interception CA", valid_days)?;
+        write_private(&key_path, ca.issuer.key().serialize_pem().as_bytes()).map_err(io(&key_path))?;
+        std::fs::write(&cert_path, ca.cert_pem.as_bytes()).map_err(io(&cert_path))?;
+        ca.cert_path = Some(cert_path);
+        Ok((ca, true))
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    pub fn cert_der(&self) -> &CertificateDer<'static> {
+        &self.cert_der
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_writes_0600_and_reloads() {
+        let dir = std::env::temp_dir().join(format!("sg-ca-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (ca, fresh) = CertificateAuthority::load_or_generate(&dir, 365).unwrap();
+        assert!(fresh);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (again, fresh) = CertificateAuthority::load_or_generate(&dir, 365).unwrap();
+        assert!(!fresh);
+        assert_eq!(again.cert_pem(), ca.cert_pem());
+        assert!(!format!("{again:?}").contains("PRIVATE"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
