@@ -13,6 +13,8 @@ use scopegate_cli::engine::Engine;
 use scopegate_cli::policy_test;
 use scopegate_model::Fingerprint;
 
+mod serve;
+
 #[derive(Parser)]
 #[command(
     name = "scopegate",
@@ -26,6 +28,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the proxy (HTTPS_PROXY listener, interception, enforcement).
+    Serve {
+        /// Settings file.
+        #[arg(
+            long,
+            short,
+            default_value = "config/scopegate.toml",
+            env = "SCOPEGATE_CONFIG"
+        )]
+        config: PathBuf,
+    },
+    /// Show the interception CA and how to trust it (generates it if needed).
+    Ca {
+        #[arg(
+            long,
+            short,
+            default_value = "config/scopegate.toml",
+            env = "SCOPEGATE_CONFIG"
+        )]
+        config: PathBuf,
+    },
     /// Read one HTTP request as operations and decide it offline.
     ///
     /// Exit code: 0 allow, 1 deny, 2 approve (held for a human), 3 error.
@@ -105,6 +128,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Serve { config } => serve::run(&config),
+        Command::Ca { config } => serve::ca(&config),
         Command::Check {
             config,
             json,

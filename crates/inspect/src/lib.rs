@@ -21,6 +21,7 @@ pub mod rest;
 mod strict_json;
 
 pub use catalog::{Catalog, CatalogError, CatalogSet};
+pub use inspector::canonical_host;
 pub use inspector::{EndpointKind, Inspection, Inspector, RequestView};
 pub use limits::Limits;
 pub use strict_json::parse_strict as parse_strict_json;

@@ -1,0 +1,109 @@
+//! `scopegate serve` and `scopegate ca`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use scopegate_proxy::{Settings, TracingSink};
+
+pub fn run(config: &Path) -> anyhow::Result<i32> {
+    let settings = Settings::load(config)?;
+    init_tracing(settings.json_logs);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let running = scopegate_proxy::start(settings, Arc::new(TracingSink), Duration::from_secs(10)).await?;
+        let ca = running.ca_cert_path.as_ref().map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string());
+        println!("scopegate is listening on {}", running.proxy_addr);
+        println!();
+        println!("  export HTTPS_PROXY=http://{}", running.proxy_addr);
+        println!("  trust the interception CA: {ca}{}", if running.ca_generated { "  (generated now)" } else { "" });
+        println!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)");
+        if let Some(a) = running.admin_addr {
+            println!("  metrics: http://{a}/metrics");
+        }
+        println!();
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown(Duration::from_secs(10)).await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let term = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SCOPEGATE_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn ca(config: &Path) -> anyhow::Result<i32> {
+    let settings = Settings::load(config)?;
+    let (path, generated): (PathBuf, bool) = match &settings.ca_files {
+        Some((cert, _)) => (cert.clone(), false),
+        None => {
+            let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
+                &settings.data_dir.join("ca"),
+                settings.ca_valid_days,
+            )
+            .context("interception CA")?;
+            (ca.cert_path.context("CA has no file")?, generated)
+        }
+    };
+    let p = std::fs::canonicalize(&path).unwrap_or(path);
+    let p = p.display();
+    println!(
+        "scopegate interception CA: {p}{}",
+        if generated { " (generated now)" } else { "" }
+    );
+    println!(
+        "
+Trust it only in the environment of the agents that go through scopegate:
+
+  curl            curl --cacert {p} ...            or  export CURL_CA_BUNDLE={p}
+  Python requests export REQUESTS_CA_BUNDLE={p}
+  Python httpx    export SSL_CERT_FILE={p}
+  Node.js         export NODE_EXTRA_CA_CERTS={p}
+  Go (gh, ...)    export SSL_CERT_FILE={p}
+  Rust (rustls)   export SSL_CERT_FILE={p}       (native-roots / rustls-platform-verifier clients)
+  Java            keytool -importcert -noprompt -alias scopegate -file {p} -keystore agent-truststore.jks -storepass changeit
+                  java -Djavax.net.ssl.trustStore=agent-truststore.jks -Djavax.net.ssl.trustStorePassword=changeit ...
+  Debian/Ubuntu   cp {p} /usr/local/share/ca-certificates/scopegate.crt && update-ca-certificates   (whole machine)
+
+and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
+        settings.listen
+    );
+    Ok(0)
+}

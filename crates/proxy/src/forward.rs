@@ -1,0 +1,211 @@
+//! Forwarding an allowed request upstream over verified TLS, pooled; the
+//! response streams back untouched. Also the upstream client and its
+//! resolver, which honours route overrides.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Version};
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::TokioExecutor;
+
+use crate::respond::Body;
+
+pub type UpstreamClient =
+    Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
+
+/// DNS with route overrides: an overridden host resolves to its configured
+/// address (port included); others go to the system resolver.
+#[derive(Clone)]
+pub struct Resolver {
+    routes: Arc<BTreeMap<String, SocketAddr>>,
+}
+
+impl tower_service::Service<Name> for Resolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let routes = self.routes.clone();
+        Box::pin(async move {
+            if let Some(addr) = routes.get(&name.as_str().to_ascii_lowercase()) {
+                return Ok(vec![*addr].into_iter());
+            }
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            Ok(addrs.into_iter())
+        })
+    }
+}
+
+pub fn client(tls: rustls::ClientConfig, routes: BTreeMap<String, SocketAddr>) -> UpstreamClient {
+    let mut http = HttpConnector::new_with_resolver(Resolver {
+        routes: Arc::new(routes),
+    });
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(Duration::from_secs(10)));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(https)
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own; never forwarded.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+];
+
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Headers named by Connection are hop-by-hop too.
+    let named: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        h.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        h.remove(n);
+    }
+}
+
+/// Why a forward failed; the client gets 502 or 504.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("upstream did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("upstream request failed: {0}")]
+    Upstream(#[from] hyper_util::client::legacy::Error),
+    #[error("could not build the upstream request: {0}")]
+    Build(#[from] http::Error),
+}
+
+/// Sends `body` (the exact bytes inspected) to `https://host[:port]path`.
+pub async fn forward(
+    client: &UpstreamClient,
+    mut parts: http::request::Parts,
+    body: Bytes,
+    host: &str,
+    port: u16,
+    scheme: &str,
+    timeout: Duration,
+) -> Result<Response<Body>, ForwardError> {
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let uri = if port == default_port {
+        format!("{scheme}://{host}{pq}")
+    } else {
+        format!("{scheme}://{host}:{port}{pq}")
+    };
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    let mut req = Request::builder()
+        .method(parts.method)
+        .uri(uri)
+        .version(Version::HTTP_11)
+        .body(Full::new(body))?;
+    *req.headers_mut() = parts.headers;
+    let resp = tokio::time::timeout(timeout, client.request(req))
+        .await
+        .map_err(|_| ForwardError::Timeout(timeout))??;
+    let (mut rparts, rbody) = resp.into_parts();
+    strip_hop_by_hop(&mut rparts.headers);
+    Ok(Response::from_parts(rparts, rbody.boxed()))
+}
+
+/// Replaces the presented surrogate with the real secret at the place it
+/// was presented. Only Bearer/token schemes and whole-value headers can be
+/// swapped; the caller refuses anything else before forwarding.
+pub fn swap_credential(
+    headers: &mut HeaderMap,
+    location: &str,
+    secret: &str,
+) -> Result<(), &'static str> {
+    let value = |v: String| {
+        HeaderValue::from_str(&v).map_err(|_| "the real secret is not a valid header value")
+    };
+    match location.split_once(':') {
+        Some(("authorization", scheme @ ("bearer" | "token"))) => {
+            let scheme = if scheme == "bearer" {
+                "Bearer"
+            } else {
+                "token"
+            };
+            headers.insert(header::AUTHORIZATION, value(format!("{scheme} {secret}"))?);
+            Ok(())
+        }
+        Some(("header", name)) => {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| "bad header name")?;
+            headers.insert(name, value(secret.to_owned())?);
+            Ok(())
+        }
+        _ => Err(
+            "a surrogate token must be sent as a Bearer/token Authorization or a provider token header",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_named_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
+        h.insert("x-secret-hop", HeaderValue::from_static("1"));
+        h.insert("proxy-authorization", HeaderValue::from_static("Basic x"));
+        h.insert("te", HeaderValue::from_static("trailers"));
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("content-type"));
+    }
+
+    #[test]
+    fn swaps_where_presented() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer sgs_x"));
+        swap_credential(&mut h, "authorization:bearer", "real").unwrap();
+        assert_eq!(h["authorization"], "Bearer real");
+        swap_credential(&mut h, "header:project-access-token", "real2").unwrap();
+        assert_eq!(h["project-access-token"], "real2");
+        assert!(swap_credential(&mut h, "authorization:basic", "x").is_err());
+        assert!(swap_credential(&mut h, "query:access_token", "x").is_err());
+    }
+}

@@ -1,0 +1,445 @@
+//! Inside an intercepted tunnel: TLS with a leaf for the CONNECT host (the
+//! client's SNI must agree), HTTP/1.1 or HTTP/2 by ALPN, and per request:
+//! body limit → inspect → decide → forward or refuse → record.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST, UPGRADE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use scopegate_inspect::{EndpointKind, RequestView, canonical_host};
+use scopegate_model::{Decision, PresentedCredential, Verdict};
+use scopegate_policy::SecretRef;
+use tokio_rustls::LazyConfigAcceptor;
+
+use crate::engine::Engine;
+use crate::forward::{ForwardError, forward, swap_credential};
+use crate::ids::decision_id;
+use crate::record::DecisionRecord;
+use crate::respond::{Body, problem, refusal};
+use crate::state::State;
+
+/// What every request on one client connection shares.
+#[derive(Debug)]
+pub struct ConnCtx {
+    /// Canonical host the client asked for (CONNECT authority).
+    pub host: String,
+    pub port: u16,
+    pub agent: Option<String>,
+    pub peer: SocketAddr,
+    /// Scheme towards the upstream.
+    pub scheme: &'static str,
+}
+
+/// Bodies above this are inspected on the blocking pool, so a large
+/// document never stalls a runtime worker.
+const INLINE_INSPECT_LIMIT: usize = 64 << 10;
+
+pub async fn serve_tls(state: Arc<State>, ctx: Arc<ConnCtx>, upgraded: Upgraded) {
+    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let acceptor =
+        LazyConfigAcceptor::new(rustls::server::Acceptor::default(), TokioIo::new(upgraded));
+    let start = match tokio::time::timeout(timeout, acceptor).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            state.metrics.refused("not-tls");
+            tracing::info!(peer = %ctx.peer, host = %ctx.host, error = %e, "intercepted connection did not start TLS; closed");
+            return;
+        }
+        Err(_) => {
+            state.metrics.refused("tls-timeout");
+            return;
+        }
+    };
+    if let Some(sni) = start.client_hello().server_name() {
+        let sni = canonical_host(sni, 443).0;
+        if sni != ctx.host {
+            state.metrics.refused("sni-mismatch");
+            tracing::warn!(peer = %ctx.peer, connect = %ctx.host, %sni, "TLS server name differs from the CONNECT host; closed");
+            return;
+        }
+    }
+    let config = match state.leafs.server_config(&ctx.host) {
+        Ok(c) => c,
+        Err(e) => {
+            state.metrics.refused("leaf-cert");
+            tracing::error!(host = %ctx.host, error = %e, "cannot mint a leaf certificate");
+            return;
+        }
+    };
+    let tls = match tokio::time::timeout(timeout, start.into_stream(config)).await {
+        Ok(Ok(t)) => t,
+        _ => {
+            state.metrics.refused("tls-handshake");
+            return;
+        }
+    };
+    let svc_state = state.clone();
+    let svc_ctx = ctx.clone();
+    let svc = service_fn(move |req| {
+        let state = svc_state.clone();
+        let ctx = svc_ctx.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(state, ctx, req).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256);
+    let _guard = state.tracker.enter();
+    let mut shutdown = state.shutdown.clone();
+    let mut conn = std::pin::pin!(builder.serve_connection(TokioIo::new(tls), svc));
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(peer = %ctx.peer, error = %e, "intercepted connection ended with an error");
+    }
+}
+
+/// One request to a provider host.
+pub async fn handle(
+    state: Arc<State>,
+    ctx: Arc<ConnCtx>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let span = tracing::info_span!("request", peer = %ctx.peer, host = %ctx.host, method = %parts.method, path = %short(&path));
+    let _enter = span.enter();
+
+    // The request must be for the host the tunnel was opened to.
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+    if let Some(a) = authority
+        && canonical_host(&a, ctx.port).0 != ctx.host
+    {
+        state.metrics.refused("authority-mismatch");
+        return problem(
+            StatusCode::MISDIRECTED_REQUEST,
+            "the request names another host than the one this connection was opened to",
+        );
+    }
+    if parts.headers.contains_key(UPGRADE) || parts.method == Method::CONNECT {
+        state.metrics.refused("upgrade");
+        return problem(
+            StatusCode::FORBIDDEN,
+            "protocol upgrades (WebSocket) to provider hosts are refused: scopegate cannot inspect them yet",
+        );
+    }
+    let max = state.settings.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        state.metrics.refused("body-too-large");
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "request bodies over {max} bytes are refused: scopegate forwards nothing it has not inspected"
+            ),
+        );
+    }
+    let body = match Limited::new(body, max).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                state.metrics.refused("body-too-large");
+                return problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "request bodies over {max} bytes are refused: scopegate forwards nothing it has not inspected"
+                    ),
+                );
+            }
+            state.metrics.refused("body-read");
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+    };
+
+    let engine = state.engine.borrow().clone();
+    let started = Instant::now();
+    let (endpoint, inspection, decision) = decide(&engine, &ctx, &parts, &path, &body).await;
+    let decide_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    state.metrics.decide.observe_micros(decide_us);
+    let id = decision_id();
+    let mut record = DecisionRecord::from_decision(id.clone(), &decision);
+    record.agent = ctx.agent.clone();
+    record.fingerprint_prefix = match &inspection.credential {
+        PresentedCredential::One { fingerprint, .. } => Some(fingerprint.short()),
+        _ => None,
+    };
+    record.provider = inspection.provider.clone().unwrap_or_default();
+    record.host = ctx.host.clone();
+    record.method = parts.method.to_string();
+    record.path = short(&path).to_owned();
+    record.decide_micros = decide_us;
+    state.metrics.request(
+        &record.provider,
+        decision.verdict.as_str(),
+        decision.forwards(),
+    );
+
+    if !decision.forwards() {
+        // Recorded before the client hears the answer.
+        state.sink.record(record);
+        return refusal(endpoint, &decision, &id);
+    }
+
+    let mut parts = parts;
+    if let Err(why) = swap_surrogate(&engine, &inspection.credential, &mut parts.headers) {
+        let mut d = decision.clone();
+        d.verdict = Verdict::Deny;
+        d.reason = why.clone();
+        d.rule = scopegate_model::RuleRef::builtin("surrogate");
+        let mut record = record;
+        record.verdict = Verdict::Deny;
+        record.forwarded = false;
+        record.reason = why;
+        record.rule = d.rule.0.clone();
+        state.sink.record(record);
+        return refusal(endpoint, &d, &id);
+    }
+    let sent = Instant::now();
+    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let result = forward(
+        &state.client,
+        parts,
+        body,
+        &ctx.host,
+        ctx.port,
+        ctx.scheme,
+        timeout,
+    )
+    .await;
+    let upstream_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+    state
+        .metrics
+        .upstream
+        .observe_micros(upstream_ms.saturating_mul(1000));
+    record.upstream_millis = Some(upstream_ms);
+    match result {
+        Ok(mut resp) => {
+            record.upstream_status = Some(resp.status().as_u16());
+            state.sink.record(record);
+            if let Ok(v) = http::HeaderValue::from_str(&id) {
+                resp.headers_mut().insert("x-scopegate-id", v);
+            }
+            resp
+        }
+        Err(e) => {
+            state.sink.record(record);
+            upstream_failure(&e)
+        }
+    }
+}
+
+/// A request to a non-provider host sent in absolute form, passed through
+/// (egress allowed it). Nothing is inspected: the host is not a provider.
+pub async fn pass_through(
+    state: Arc<State>,
+    ctx: Arc<ConnCtx>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, state.settings.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(c) => c.to_bytes(),
+        Err(_) => return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+    };
+    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    match forward(
+        &state.client,
+        parts,
+        body,
+        &ctx.host,
+        ctx.port,
+        ctx.scheme,
+        timeout,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => upstream_failure(&e),
+    }
+}
+
+async fn decide(
+    engine: &Arc<Engine>,
+    ctx: &ConnCtx,
+    parts: &http::request::Parts,
+    path: &str,
+    body: &Bytes,
+) -> (EndpointKind, scopegate_inspect::Inspection, Decision) {
+    let run =
+        |engine: &Engine, method: &str, host: &str, headers: &http::HeaderMap, body: &[u8]| {
+            let hs: Vec<(&str, &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                .collect();
+            let view = RequestView {
+                method,
+                host,
+                target: path,
+                headers: &hs,
+                body,
+            };
+            engine.decide(&view)
+        };
+    let (inspection, decision) = if body.len() <= INLINE_INSPECT_LIMIT {
+        run(
+            engine,
+            parts.method.as_str(),
+            &ctx.host,
+            &parts.headers,
+            body,
+        )
+    } else {
+        let (shared, method, host, headers, body, path) = (
+            engine.clone(),
+            parts.method.to_string(),
+            ctx.host.clone(),
+            parts.headers.clone(),
+            body.clone(),
+            path.to_owned(),
+        );
+        let joined = tokio::task::spawn_blocking(move || {
+            let hs: Vec<(&str, &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                .collect();
+            shared.decide(&RequestView {
+                method: &method,
+                host: &host,
+                target: &path,
+                headers: &hs,
+                body: &body,
+            })
+        })
+        .await;
+        match joined {
+            Ok(r) => r,
+            Err(_) => {
+                // Inspection panicked: fail closed with an unknown operation.
+                let provider = engine
+                    .inspector
+                    .provider_for(&ctx.host)
+                    .map(|c| c.provider.clone())
+                    .unwrap_or_default();
+                let ops = vec![scopegate_model::Operation::unknown(
+                    provider.clone(),
+                    "inspection-failed",
+                    "inspection failed",
+                )];
+                let d =
+                    scopegate_policy::evaluate(&engine.scope_map, &PresentedCredential::None, &ops);
+                let i = scopegate_inspect::Inspection {
+                    provider: Some(provider),
+                    endpoint: EndpointKind::Rest,
+                    operations: ops,
+                    credential: PresentedCredential::None,
+                };
+                (i, d)
+            }
+        }
+    };
+    (inspection.endpoint, inspection, decision)
+}
+
+/// Swaps a presented surrogate for the real secret. `Err` is a refusal.
+fn swap_surrogate(
+    engine: &Engine,
+    credential: &PresentedCredential,
+    headers: &mut http::HeaderMap,
+) -> Result<(), String> {
+    let PresentedCredential::One {
+        fingerprint,
+        location,
+    } = credential
+    else {
+        return Ok(());
+    };
+    let Some((token, true)) = engine.scope_map.token_for(fingerprint) else {
+        return Ok(());
+    };
+    let Some((_, secret_ref)) = &token.surrogate else {
+        return Ok(());
+    };
+    let secret = match secret_ref {
+        SecretRef::Env(var) => std::env::var(var).map_err(|_| format!("the real secret for token `{}` (environment variable {var}) is not set on the scopegate host", token.name))?,
+        SecretRef::File(file) => {
+            let base = engine.sources.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf).unwrap_or_default();
+            std::fs::read_to_string(base.join(file))
+                .map(|s| s.trim().to_owned())
+                .map_err(|_| format!("the real secret for token `{}` (file {file}) cannot be read on the scopegate host", token.name))?
+        }
+    };
+    if secret.is_empty() {
+        return Err(format!(
+            "the real secret for token `{}` is empty",
+            token.name
+        ));
+    }
+    swap_credential(headers, location, &secret).map_err(str::to_owned)
+}
+
+fn upstream_failure(e: &ForwardError) -> Response<Body> {
+    tracing::warn!(error = %e, "upstream failure");
+    match e {
+        ForwardError::Timeout(_) => problem(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the provider did not answer in time",
+        ),
+        ForwardError::Upstream(_) => problem(
+            StatusCode::BAD_GATEWAY,
+            "the provider could not be reached over verified TLS",
+        ),
+        ForwardError::Build(_) => problem(
+            StatusCode::BAD_REQUEST,
+            "the request could not be forwarded",
+        ),
+    }
+}
+
+/// Paths in logs and records stop at the query string: it may carry tokens.
+fn short(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}

@@ -1,0 +1,27 @@
+//! The proxy: an `HTTPS_PROXY` listener that intercepts TLS to provider
+//! hosts with scopegate's CA, reads every request inside the tunnel, decides
+//! it against the live scope map, and forwards exactly the inspected bytes
+//! over verified TLS — or answers with a refusal an agent understands.
+//! Other hosts follow the egress setting (tunnel untouched, or refuse).
+//!
+//! Request path (see docs/request-path.md): accept → proxy auth →
+//! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
+//! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
+
+pub mod engine;
+mod forward;
+mod ids;
+mod intercept;
+pub mod metrics;
+mod outer;
+mod record;
+mod reload;
+mod respond;
+pub mod settings;
+mod state;
+mod tunnel;
+
+pub use engine::Engine;
+pub use record::{DecisionRecord, DecisionSink, TracingSink};
+pub use settings::Settings;
+pub use state::{Running, start};

@@ -1,0 +1,217 @@
+//! The listener's side of a connection: proxy authentication, then CONNECT
+//! (intercept a provider host, tunnel or refuse anything else) or an
+//! absolute-form request (neonctl and friends send `https://` URLs in
+//! clear to an `http://` proxy).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use scopegate_inspect::canonical_host;
+use scopegate_model::Fingerprint;
+use tokio::net::TcpStream;
+
+use crate::intercept::{self, ConnCtx};
+use crate::respond::{Body, empty, problem, proxy_auth_required};
+use crate::settings::Settings;
+use crate::state::State;
+use crate::tunnel;
+
+pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
+    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let svc_state = state.clone();
+    let svc = service_fn(move |req| {
+        let state = svc_state.clone();
+        async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades();
+    // An upgradeable connection is not a `GracefulConnection`; drain it by hand.
+    let mut shutdown = state.shutdown.clone();
+    let guard = state.tracker.enter();
+    tokio::spawn(async move {
+        let _guard = guard;
+        let mut conn = std::pin::pin!(conn);
+        let result = tokio::select! {
+            r = conn.as_mut() => r,
+            _ = shutdown.changed() => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(%peer, error = %e, "client connection ended with an error");
+        }
+    });
+}
+
+async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+    let agent = match authenticate(&state.settings, req.headers()) {
+        Ok(a) => a,
+        Err(()) => {
+            state.metrics.refused("proxy-auth");
+            return proxy_auth_required();
+        }
+    };
+    if req.method() == Method::CONNECT {
+        return connect(state, peer, agent, req).await;
+    }
+    let Some(authority) = req.uri().authority().map(|a| a.as_str().to_owned()) else {
+        state.metrics.refused("not-a-proxy-request");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "this is an HTTP proxy: use it through HTTPS_PROXY (CONNECT) or send absolute-form requests",
+        );
+    };
+    let scheme = req
+        .uri()
+        .scheme_str()
+        .unwrap_or("http")
+        .to_ascii_lowercase();
+    let (host, port) = canonical_host(&authority, if scheme == "https" { 443 } else { 80 });
+    let is_provider = state
+        .engine
+        .borrow()
+        .inspector
+        .provider_for(&host)
+        .is_some();
+    if is_provider {
+        // Provider requests sent in clear are inspected and forwarded over TLS.
+        let port = if scheme == "http" && port == 80 {
+            443
+        } else {
+            port
+        };
+        let ctx = Arc::new(ConnCtx {
+            host,
+            port,
+            agent,
+            peer,
+            scheme: "https",
+        });
+        return intercept::handle(state, ctx, req).await;
+    }
+    match tunnel::plan(&state.settings, &host, port).await {
+        Ok(_) => {
+            let ctx = Arc::new(ConnCtx {
+                host,
+                port,
+                agent,
+                peer,
+                scheme: if scheme == "https" { "https" } else { "http" },
+            });
+            intercept::pass_through(state, ctx, req).await
+        }
+        Err(r) => {
+            state.metrics.refused(r.reason);
+            problem(StatusCode::FORBIDDEN, &r.message)
+        }
+    }
+}
+
+async fn connect(
+    state: Arc<State>,
+    peer: SocketAddr,
+    agent: Option<String>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let Some(authority) = req.uri().authority().map(|a| a.as_str().to_owned()) else {
+        state.metrics.refused("bad-connect");
+        return problem(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
+    };
+    let (host, port) = canonical_host(&authority, 443);
+    if host.is_empty() {
+        state.metrics.refused("bad-connect");
+        return problem(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
+    }
+    let is_provider = state
+        .engine
+        .borrow()
+        .inspector
+        .provider_for(&host)
+        .is_some();
+    if is_provider {
+        let ctx = Arc::new(ConnCtx {
+            host,
+            port,
+            agent,
+            peer,
+            scheme: "https",
+        });
+        tokio::spawn(async move {
+            match hyper::upgrade::on(req).await {
+                Ok(upgraded) => intercept::serve_tls(state, ctx, upgraded).await,
+                Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
+            }
+        });
+        return Response::new(empty());
+    }
+    match tunnel::plan(&state.settings, &host, port).await {
+        Ok(addrs) => {
+            state
+                .metrics
+                .tunnels
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
+            tokio::spawn(async move {
+                match hyper::upgrade::on(req).await {
+                    Ok(upgraded) => {
+                        if let Err(e) = tunnel::run(upgraded, addrs).await {
+                            tracing::debug!(%peer, %host, error = %e, "tunnel ended");
+                        }
+                    }
+                    Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
+                }
+            });
+            Response::new(empty())
+        }
+        Err(r) => {
+            state.metrics.refused(r.reason);
+            tracing::info!(%peer, %host, port, reason = r.reason, "CONNECT refused");
+            problem(StatusCode::FORBIDDEN, &r.message)
+        }
+    }
+}
+
+/// The agent named by `Proxy-Authorization` (Basic `agent:key` or Bearer
+/// `key`). `Err` means 407: credentials required and missing, or wrong.
+fn authenticate(settings: &Settings, headers: &http::HeaderMap) -> Result<Option<String>, ()> {
+    let Some(value) = headers.get(http::header::PROXY_AUTHORIZATION) else {
+        return if settings.auth_required {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let (scheme, rest) = value.split_once(' ').ok_or(())?;
+    let rest = rest.trim();
+    let matched = if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| ())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| ())?;
+        let (name, key) = decoded.split_once(':').ok_or(())?;
+        let fp = Fingerprint::of(key.as_bytes());
+        settings
+            .agents
+            .iter()
+            .find(|a| a.name == name && a.key == fp)
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        let fp = Fingerprint::of(rest.as_bytes());
+        settings.agents.iter().find(|a| a.key == fp)
+    } else {
+        None
+    };
+    matched.map(|a| Some(a.name.clone())).ok_or(())
+}

@@ -1,0 +1,282 @@
+//! `scopegate serve` configuration: a TOML file (unknown fields refused),
+//! paths relative to the file, documented defaults.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use scopegate_model::Fingerprint;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    version: u32,
+    scope_map: String,
+    #[serde(default = "default_data_dir")]
+    data_dir: String,
+    #[serde(default)]
+    proxy: RawProxy,
+    #[serde(default)]
+    admin: RawAdmin,
+    #[serde(default)]
+    ca: RawCa,
+    #[serde(default)]
+    upstream: RawUpstream,
+    #[serde(default)]
+    log: RawLog,
+}
+
+fn default_data_dir() -> String {
+    "data".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawProxy {
+    listen: String,
+    max_body_bytes: usize,
+    egress: String,
+    egress_allow: Vec<String>,
+    unsafe_allow_private: bool,
+    header_timeout_secs: u64,
+    upstream_timeout_secs: u64,
+    auth: RawAuth,
+}
+
+impl Default for RawProxy {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 4 << 20,
+            egress: "tunnel".into(),
+            egress_allow: Vec::new(),
+            unsafe_allow_private: false,
+            header_timeout_secs: 30,
+            upstream_timeout_secs: 120,
+            auth: RawAuth::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    agents: Vec<RawAgent>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    name: String,
+    key_fingerprint: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAdmin {
+    listen: Option<String>,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        Self {
+            listen: Some("127.0.0.1:9090".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCa {
+    cert: Option<String>,
+    key: Option<String>,
+    valid_days: i64,
+    leaf_valid_days: i64,
+    leaf_cache: usize,
+}
+
+impl Default for RawCa {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            valid_days: 365,
+            leaf_valid_days: 7,
+            leaf_cache: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpstream {
+    #[serde(default)]
+    extra_ca_files: Vec<String>,
+    #[serde(default)]
+    routes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLog {
+    format: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+        }
+    }
+}
+
+/// What to do with CONNECTs to hosts that are not providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Egress {
+    Tunnel,
+    Refuse,
+}
+
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub name: String,
+    pub key: Fingerprint,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: PathBuf,
+    pub scope_map: PathBuf,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub admin_listen: Option<SocketAddr>,
+    pub max_body_bytes: usize,
+    pub egress: Egress,
+    /// Host patterns tunnelled even when egress is `refuse`.
+    pub egress_allow: Vec<String>,
+    pub unsafe_allow_private: bool,
+    pub header_timeout_secs: u64,
+    pub upstream_timeout_secs: u64,
+    pub auth_required: bool,
+    pub agents: Vec<Agent>,
+    pub ca_files: Option<(PathBuf, PathBuf)>,
+    pub ca_valid_days: i64,
+    pub leaf_valid_days: i64,
+    pub leaf_cache: usize,
+    pub extra_ca_files: Vec<PathBuf>,
+    /// `host` (lowercase, no port) → address; a test fake or staging mirror.
+    pub routes: BTreeMap<String, SocketAddr>,
+    pub json_logs: bool,
+}
+
+impl Settings {
+    pub fn load(file: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        Self::from_toml(file, &text)
+    }
+
+    pub fn from_toml(file: &Path, text: &str) -> anyhow::Result<Self> {
+        let raw: Raw = toml::from_str(text).with_context(|| format!("{}", file.display()))?;
+        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let rel = |p: &str| base.join(p);
+        let ctx = |what: &str| format!("{}: {what}", file.display());
+        anyhow::ensure!(
+            raw.version == 1,
+            "{}",
+            ctx("unsupported version (expected version = 1)")
+        );
+        let egress = match raw.proxy.egress.as_str() {
+            "tunnel" => Egress::Tunnel,
+            "refuse" => Egress::Refuse,
+            other => anyhow::bail!(
+                "{}",
+                ctx(&format!(
+                    "proxy.egress = \"{other}\" (use \"tunnel\" or \"refuse\")"
+                ))
+            ),
+        };
+        let mut agents = Vec::new();
+        for a in raw.proxy.auth.agents {
+            let key = Fingerprint::parse(&a.key_fingerprint).with_context(|| {
+                ctx(&format!(
+                    "agent {}: key_fingerprint must be sha256:<64 hex>",
+                    a.name
+                ))
+            })?;
+            agents.push(Agent { name: a.name, key });
+        }
+        anyhow::ensure!(
+            !raw.proxy.auth.required || !agents.is_empty(),
+            "{}",
+            ctx("proxy.auth.required needs at least one [[proxy.auth.agents]]")
+        );
+        let ca_files = match (raw.ca.cert, raw.ca.key) {
+            (Some(c), Some(k)) => Some((rel(&c), rel(&k))),
+            (None, None) => None,
+            _ => anyhow::bail!("{}", ctx("ca.cert and ca.key go together")),
+        };
+        let mut routes = BTreeMap::new();
+        for (from, to) in raw.upstream.routes {
+            let host = from
+                .rsplit_once(':')
+                .map_or(from.as_str(), |(h, _)| h)
+                .to_ascii_lowercase();
+            let addr: SocketAddr = to
+                .parse()
+                .with_context(|| ctx(&format!("route {from}: `{to}` is not ip:port")))?;
+            routes.insert(host, addr);
+        }
+        let parse_addr = |s: &str, what: &str| {
+            s.parse::<SocketAddr>()
+                .with_context(|| ctx(&format!("{what}: `{s}` is not ip:port")))
+        };
+        Ok(Self {
+            file: file.to_path_buf(),
+            scope_map: rel(&raw.scope_map),
+            data_dir: rel(&raw.data_dir),
+            listen: parse_addr(&raw.proxy.listen, "proxy.listen")?,
+            admin_listen: raw
+                .admin
+                .listen
+                .as_deref()
+                .map(|s| parse_addr(s, "admin.listen"))
+                .transpose()?,
+            max_body_bytes: raw.proxy.max_body_bytes,
+            egress,
+            egress_allow: raw
+                .proxy
+                .egress_allow
+                .into_iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            unsafe_allow_private: raw.proxy.unsafe_allow_private,
+            header_timeout_secs: raw.proxy.header_timeout_secs.max(1),
+            upstream_timeout_secs: raw.proxy.upstream_timeout_secs.max(1),
+            auth_required: raw.proxy.auth.required,
+            agents,
+            ca_files,
+            ca_valid_days: raw.ca.valid_days.clamp(1, 3650),
+            leaf_valid_days: raw.ca.leaf_valid_days.clamp(1, 397),
+            leaf_cache: raw.ca.leaf_cache.max(1),
+            extra_ca_files: raw.upstream.extra_ca_files.iter().map(|p| rel(p)).collect(),
+            routes,
+            json_logs: match raw.log.format.as_str() {
+                "text" => false,
+                "json" => true,
+                other => anyhow::bail!(
+                    "{}",
+                    ctx(&format!(
+                        "log.format = \"{other}\" (use \"text\" or \"json\")"
+                    ))
+                ),
+            },
+        })
+    }
+}

@@ -1,0 +1,265 @@
+//! Shared state and the composition of the running proxy: listeners,
+//! accept loops, the admin listener, reloads and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use http::{Response, StatusCode};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use scopegate_tls::{CertificateAuthority, LeafCache};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::engine::Engine;
+use crate::forward::UpstreamClient;
+use crate::metrics::Metrics;
+use crate::record::DecisionSink;
+use crate::respond::{Body, full};
+use crate::settings::Settings;
+
+pub struct State {
+    pub settings: Settings,
+    pub engine: watch::Receiver<Arc<Engine>>,
+    pub leafs: LeafCache,
+    pub client: UpstreamClient,
+    pub metrics: Metrics,
+    pub sink: Arc<dyn DecisionSink>,
+    pub ca_pem: String,
+    /// Counts open client connections, for draining on shutdown.
+    pub tracker: Arc<Tracker>,
+    /// Becomes `true` when the proxy shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A started proxy.
+pub struct Running {
+    pub proxy_addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    pub ca_cert_path: Option<PathBuf>,
+    pub ca_generated: bool,
+    pub state: Arc<State>,
+    shutdown: watch::Sender<bool>,
+    accept: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets open connections finish (up to `drain`), returns.
+    pub async fn shutdown(self, drain: Duration) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(drain + Duration::from_secs(1), self.accept).await;
+    }
+}
+
+/// Builds everything from settings and starts serving.
+pub async fn start(
+    settings: Settings,
+    sink: Arc<dyn DecisionSink>,
+    drain: Duration,
+) -> anyhow::Result<Running> {
+    let provider = scopegate_tls::provider();
+    let engine = Arc::new(Engine::load(&settings.scope_map)?);
+    let (ca, ca_generated) = match &settings.ca_files {
+        Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
+        None => CertificateAuthority::load_or_generate(
+            &settings.data_dir.join("ca"),
+            settings.ca_valid_days,
+        )
+        .context("interception CA")?,
+    };
+    let ca_cert_path = ca.cert_path.clone();
+    let ca_pem = ca.cert_pem().to_owned();
+    let extra: Vec<&Path> = settings
+        .extra_ca_files
+        .iter()
+        .map(PathBuf::as_path)
+        .collect();
+    let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
+    let client = crate::forward::client(tls, settings.routes.clone());
+    let leafs = LeafCache::new(
+        Arc::new(ca),
+        provider,
+        settings.leaf_cache,
+        settings.leaf_valid_days,
+    );
+    let (engine_tx, engine_rx) = watch::channel(engine);
+
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let proxy_addr = listener.local_addr()?;
+    let admin = match settings.admin_listen {
+        Some(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .with_context(|| format!("cannot listen on {a} (admin)"))?,
+        ),
+        None => None,
+    };
+    let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let scope_map = settings.scope_map.clone();
+    let state = Arc::new(State {
+        settings,
+        engine: engine_rx,
+        leafs,
+        client,
+        metrics: Metrics::default(),
+        sink,
+        ca_pem,
+        tracker: Arc::new(Tracker::default()),
+        shutdown: shutdown_rx.clone(),
+    });
+    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
+    if let Some(admin) = admin {
+        tokio::spawn(admin_loop(state.clone(), admin, shutdown_rx.clone()));
+    }
+    let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
+    Ok(Running {
+        proxy_addr,
+        admin_addr,
+        ca_cert_path,
+        ca_generated,
+        state,
+        shutdown: shutdown_tx,
+        accept,
+    })
+}
+
+async fn accept_loop(
+    state: Arc<State>,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        state
+            .metrics
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::outer::serve(state.clone(), stream, peer);
+    }
+    drop(listener);
+    tracing::info!("draining open connections");
+    if tokio::time::timeout(drain, state.tracker.wait_idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("drain timed out; closing remaining connections");
+    }
+}
+
+async fn admin_loop(state: Arc<State>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+            _ = shutdown.changed() => break,
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                let state = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(admin(&state, req.uri().path())) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn admin(state: &State, path: &str) -> Response<Body> {
+    let (status, ctype, body) = match path {
+        "/metrics" => {
+            let engine = state.engine.borrow().clone();
+            (
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                state
+                    .metrics
+                    .render(state.leafs.stats(), engine.inspector.cache().stats()),
+            )
+        }
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
+        "/ca.pem" => (
+            StatusCode::OK,
+            "application/x-pem-file",
+            state.ca_pem.clone(),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found\n".to_owned(),
+        ),
+    };
+    let mut r = Response::new(full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(ctype),
+    );
+    r
+}
+
+/// Open client connections; shutdown waits for them to finish.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    active: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Held for as long as a connection is open.
+pub struct ConnGuard(Arc<Tracker>);
+
+impl Tracker {
+    pub fn enter(self: &Arc<Self>) -> ConnGuard {
+        self.active
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ConnGuard(self.clone())
+    }
+
+    pub fn active(&self) -> usize {
+        self.active.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.active() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        if self
+            .0
+            .active
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
