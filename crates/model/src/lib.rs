@@ -8,7 +8,9 @@
 mod decision;
 mod fingerprint;
 mod operation;
+mod record;
 
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential};
 pub use operation::{OpClass, Operation, Resources};
+pub use record::{DecisionRecord, request_digest};

@@ -209,6 +209,8 @@ pub async fn handle(
     record.host = ctx.host.clone();
     record.method = parts.method.to_string();
     record.path = short(&path).to_owned();
+    record.request_digest =
+        scopegate_model::request_digest(parts.method.as_str(), &ctx.host, &path, &body);
     record.decide_micros = decide_us;
     state.metrics.request(
         &record.provider,

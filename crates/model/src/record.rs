@@ -1,0 +1,73 @@
+//! The canonical record of one decision: what the decision log stores.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Decision, Mode, Operation, Verdict};
+
+/// One canonical record per decided request. Holds no credential and no
+/// body: the token's name and fingerprint prefix, operations with resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub id: String,
+    pub at_unix_ms: i64,
+    pub agent: Option<String>,
+    pub token: Option<String>,
+    pub fingerprint_prefix: Option<String>,
+    pub provider: String,
+    pub host: String,
+    pub method: String,
+    pub path: String,
+    /// SHA-256 over method, host, target and body: identifies the exact
+    /// request without storing it (bodies carry secrets).
+    pub request_digest: String,
+    pub operations: Vec<Operation>,
+    pub verdict: Verdict,
+    pub mode: Mode,
+    pub forwarded: bool,
+    pub rule: String,
+    pub reason: String,
+    pub decide_micros: u64,
+    pub upstream_status: Option<u16>,
+    pub upstream_millis: Option<u64>,
+}
+
+impl DecisionRecord {
+    pub fn from_decision(id: String, d: &Decision) -> Self {
+        Self {
+            id,
+            at_unix_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .unwrap_or(0),
+            agent: None,
+            token: d.token.clone(),
+            fingerprint_prefix: None,
+            provider: String::new(),
+            host: String::new(),
+            method: String::new(),
+            path: String::new(),
+            request_digest: String::new(),
+            operations: d.operations.iter().map(|o| o.operation.clone()).collect(),
+            verdict: d.verdict,
+            mode: d.mode,
+            forwarded: d.forwards(),
+            rule: d.rule.0.clone(),
+            reason: d.reason.clone(),
+            decide_micros: 0,
+            upstream_status: None,
+            upstream_millis: None,
+        }
+    }
+}
+
+/// The request digest: SHA-256 of method, host, target and body, each
+/// length-prefixed so no two requests share an encoding.
+pub fn request_digest(method: &str, host: &str, target: &str, body: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    for part in [method.as_bytes(), host.as_bytes(), target.as_bytes(), body] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
