@@ -60,6 +60,14 @@ impl DecisionRecord {
     }
 }
 
+impl DecisionRecord {
+    /// The same record with another timestamp (tests compare records).
+    pub fn with_time(mut self, at_unix_ms: i64) -> Self {
+        self.at_unix_ms = at_unix_ms;
+        self
+    }
+}
+
 /// The request digest: SHA-256 of method, host, target and body, each
 /// length-prefixed so no two requests share an encoding.
 pub fn request_digest(method: &str, host: &str, target: &str, body: &[u8]) -> String {

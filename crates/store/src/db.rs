@@ -1,0 +1,254 @@
+//! The database: Postgres for production and replicas, SQLite embedded.
+//! One enum, the same method set, each backend with its native types; no
+//! compile-time query macros.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use scopegate_model::DecisionRecord;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row as _, raw_sql};
+
+use crate::chain::{ChainRow, GENESIS, link};
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "decisions", include_str!("../../../migrations/postgres/0001_decisions.sql")),
+    (2, "insert_only_role", include_str!("../../../migrations/postgres/0002_insert_only_role.sql")),
+];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "decisions", include_str!("../../../migrations/sqlite/0001_decisions.sql"))];
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    pub seq: i64,
+    pub record: DecisionRecord,
+    pub hash: String,
+}
+
+/// Export and tail filters.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub token: Option<String>,
+    pub agent: Option<String>,
+    pub verdict: Option<String>,
+    pub provider: Option<String>,
+}
+
+impl Store {
+    /// `postgres://...` or `sqlite://path` (created if missing).
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // Lazy: the proxy starts and serves while the database is down;
+            // the log's writer retries until it answers.
+            let pool = PgPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(3))
+                .connect_lazy(url)?;
+            Ok(Self::Pg(pool))
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            Ok(Self::Sqlite(pool))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Pg(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Applies pending migrations; returns the versions applied now.
+    pub async fn migrate(&self) -> Result<Vec<i64>, sqlx::Error> {
+        const TABLE: &str = "CREATE TABLE IF NOT EXISTS scopegate_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)";
+        let now = now_ms();
+        let mut applied = Vec::new();
+        match self {
+            Self::Pg(pool) => {
+                raw_sql(TABLE).execute(pool).await?;
+                for (v, name, sql) in PG_MIGRATIONS {
+                    let mut tx = pool.begin().await?;
+                    // One migrator at a time across replicas.
+                    raw_sql("LOCK TABLE scopegate_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM scopegate_migrations WHERE version = $1").bind(v).fetch_optional(&mut *tx).await?;
+                    if done.is_none() {
+                        raw_sql(*sql).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO scopegate_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)").bind(v).bind(*name).bind(now).execute(&mut *tx).await?;
+                        applied.push(*v);
+                    }
+                    tx.commit().await?;
+                }
+            }
+            Self::Sqlite(pool) => {
+                raw_sql(TABLE).execute(pool).await?;
+                for (v, name, sql) in SQLITE_MIGRATIONS {
+                    let mut tx = pool.begin().await?;
+                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM scopegate_migrations WHERE version = $1").bind(v).fetch_optional(&mut *tx).await?;
+                    if done.is_none() {
+                        raw_sql(*sql).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO scopegate_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)").bind(v).bind(*name).bind(now).execute(&mut *tx).await?;
+                        applied.push(*v);
+                    }
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Appends records in order, in one transaction, extending the chain.
+    /// Records already present (by decision id) are skipped, so replaying a
+    /// journal is idempotent.
+    pub async fn append(&self, records: &[DecisionRecord]) -> Result<(), sqlx::Error> {
+        macro_rules! append_with {
+            ($pool:expr, $head_sql:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let head = sqlx::query($head_sql).fetch_one(&mut *tx).await?;
+                let mut seq: i64 = head.try_get("last_seq")?;
+                let mut prev: String = head.try_get("last_hash")?;
+                for r in records {
+                    let exists: Option<i64> = sqlx::query_scalar("SELECT seq FROM decisions WHERE id = $1").bind(&r.id).fetch_optional(&mut *tx).await?;
+                    if exists.is_some() {
+                        continue;
+                    }
+                    let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                    let hash = link(&prev, &json);
+                    seq += 1;
+                    sqlx::query(
+                        "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                    )
+                    .bind(seq)
+                    .bind(&r.id)
+                    .bind(r.at_unix_ms)
+                    .bind(&r.agent)
+                    .bind(&r.token)
+                    .bind(&r.fingerprint_prefix)
+                    .bind(&r.provider)
+                    .bind(&r.host)
+                    .bind(&r.method)
+                    .bind(&r.path)
+                    .bind(r.verdict.as_str())
+                    .bind(r.mode.as_str())
+                    .bind(r.forwarded)
+                    .bind(&r.rule)
+                    .bind(&json)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    prev = hash;
+                }
+                sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }};
+        }
+        match self {
+            Self::Pg(pool) => append_with!(pool, "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE"),
+            Self::Sqlite(pool) => append_with!(pool, "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"),
+        }
+    }
+
+    /// Rows after `after_seq` matching `filter`, in chain order.
+    pub async fn rows(&self, filter: &Filter, after_seq: i64, limit: i64) -> Result<Vec<StoredRow>, sqlx::Error> {
+        const PG: &str = "SELECT seq, record, hash FROM decisions WHERE seq > $1 \
+            AND ($2::BIGINT IS NULL OR at_ms >= $2) AND ($3::BIGINT IS NULL OR at_ms <= $3) \
+            AND ($4::TEXT IS NULL OR token = $4) AND ($5::TEXT IS NULL OR agent = $5) \
+            AND ($6::TEXT IS NULL OR verdict = $6) AND ($7::TEXT IS NULL OR provider = $7) \
+            ORDER BY seq LIMIT $8";
+        const SQLITE: &str = "SELECT seq, record, hash FROM decisions WHERE seq > $1 \
+            AND ($2 IS NULL OR at_ms >= $2) AND ($3 IS NULL OR at_ms <= $3) \
+            AND ($4 IS NULL OR token = $4) AND ($5 IS NULL OR agent = $5) \
+            AND ($6 IS NULL OR verdict = $6) AND ($7 IS NULL OR provider = $7) \
+            ORDER BY seq LIMIT $8";
+        macro_rules! rows_with {
+            ($pool:expr, $sql:expr) => {{
+                let rows = sqlx::query($sql)
+                    .bind(after_seq)
+                    .bind(filter.since_ms)
+                    .bind(filter.until_ms)
+                    .bind(&filter.token)
+                    .bind(&filter.agent)
+                    .bind(&filter.verdict)
+                    .bind(&filter.provider)
+                    .bind(limit)
+                    .fetch_all($pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let json: String = row.try_get("record")?;
+                        let record = serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                        Ok(StoredRow { seq: row.try_get("seq")?, record, hash: row.try_get("hash")? })
+                    })
+                    .collect()
+            }};
+        }
+        match self {
+            Self::Pg(pool) => rows_with!(pool, PG),
+            Self::Sqlite(pool) => rows_with!(pool, SQLITE),
+        }
+    }
+
+    /// Every row as the chain verifier sees it, and the chain head.
+    pub async fn chain(&self) -> Result<(Vec<ChainRow>, (i64, String)), sqlx::Error> {
+        const ROWS: &str = "SELECT seq, id, verdict, record, prev_hash, hash FROM decisions ORDER BY seq";
+        const HEAD: &str = "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1";
+        macro_rules! chain_with {
+            ($pool:expr) => {{
+                let rows = sqlx::query(ROWS).fetch_all($pool).await?;
+                let rows = rows
+                    .into_iter()
+                    .map(|r| {
+                        Ok(ChainRow {
+                            seq: r.try_get("seq")?,
+                            id: r.try_get("id")?,
+                            verdict: r.try_get("verdict")?,
+                            record: r.try_get("record")?,
+                            prev_hash: r.try_get("prev_hash")?,
+                            hash: r.try_get("hash")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                let head = sqlx::query(HEAD).fetch_optional($pool).await?;
+                let head = match head {
+                    Some(h) => (h.try_get("last_seq")?, h.try_get("last_hash")?),
+                    None => (0, GENESIS.to_owned()),
+                };
+                Ok((rows, head))
+            }};
+        }
+        match self {
+            Self::Pg(pool) => chain_with!(pool),
+            Self::Sqlite(pool) => chain_with!(pool),
+        }
+    }
+
+    pub async fn count(&self) -> Result<i64, sqlx::Error> {
+        match self {
+            Self::Pg(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM decisions").fetch_one(pool).await,
+            Self::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM decisions").fetch_one(pool).await,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,218 @@
+//! The local journal: decisions appended as JSON lines to segment files.
+//!
+//! An append is one `write` to the file (in the OS page cache once it
+//! returns), so a process crash — kill -9 — cannot lose it. `durable`
+//! waits for an fsync covering it; concurrent waiters share one fsync
+//! (group commit). Segments are deleted once the database holds every
+//! record in them.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use scopegate_model::DecisionRecord;
+use tokio::sync::watch;
+
+/// Rotate to a new segment once the current one is this large and fully
+/// committed.
+const ROTATE_BYTES: u64 = 1 << 20;
+
+struct Inner {
+    file: File,
+    segment: u64,
+    bytes: u64,
+    /// Records appended, replayed ones included.
+    total: u64,
+}
+
+pub struct Journal {
+    dir: PathBuf,
+    inner: Mutex<Inner>,
+    appended: AtomicU64,
+    syncing: AtomicBool,
+    synced_tx: watch::Sender<u64>,
+}
+
+fn segment_path(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("journal-{n:010}.jsonl"))
+}
+
+fn segments(dir: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let path = e?.path();
+        let n = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("journal-"))
+            .and_then(|n| n.strip_suffix(".jsonl"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(n) = n {
+            out.push((n, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Journal {
+    /// Opens the journal in `dir`, returning the records left by earlier
+    /// runs (in order) — the caller must hand them to the database first.
+    pub fn open(dir: &Path) -> std::io::Result<(Self, Vec<DecisionRecord>)> {
+        std::fs::create_dir_all(dir)?;
+        let mut pending = Vec::new();
+        let existing = segments(dir)?;
+        for (_, path) in &existing {
+            for line in BufReader::new(File::open(path)?).lines() {
+                let line = line?;
+                // A torn last line can only come from a write that never
+                // returned, i.e. a request that was never answered.
+                match serde_json::from_str::<DecisionRecord>(&line) {
+                    Ok(r) => pending.push(r),
+                    Err(_) if line.trim().is_empty() => {}
+                    Err(e) => tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line"),
+                }
+            }
+        }
+        let segment = existing.last().map_or(1, |(n, _)| n + 1);
+        let file = Self::create(dir, segment)?;
+        let total = pending.len() as u64;
+        let (synced_tx, _) = watch::channel(0);
+        Ok((
+            Self {
+                dir: dir.to_path_buf(),
+                inner: Mutex::new(Inner { file, segment, bytes: 0, total }),
+                appended: AtomicU64::new(0),
+                syncing: AtomicBool::new(false),
+                synced_tx,
+            },
+            pending,
+        ))
+    }
+
+    fn create(dir: &Path, segment: u64) -> std::io::Result<File> {
+        let f = OpenOptions::new().create(true).append(true).open(segment_path(dir, segment))?;
+        // Make the new file's directory entry durable too.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(f)
+    }
+
+    /// Appends one record; returns its ticket for [`Journal::durable`].
+    pub fn append(&self, record: &DecisionRecord) -> std::io::Result<u64> {
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut inner = self.inner.lock().map_err(|_| std::io::Error::other("journal lock poisoned"))?;
+        inner.file.write_all(&line)?;
+        inner.bytes += line.len() as u64;
+        inner.total += 1;
+        Ok(self.appended.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Waits until the record with `ticket` is fsynced.
+    pub async fn durable(&self, ticket: u64) -> std::io::Result<()> {
+        let mut rx = self.synced_tx.subscribe();
+        loop {
+            if *rx.borrow_and_update() >= ticket {
+                return Ok(());
+            }
+            if self.syncing.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                let target = self.appended.load(Ordering::SeqCst);
+                let file = self
+                    .inner
+                    .lock()
+                    .map_err(|_| std::io::Error::other("journal lock poisoned"))
+                    .and_then(|i| i.file.try_clone());
+                let result = match file {
+                    Ok(f) => tokio::task::spawn_blocking(move || f.sync_data())
+                        .await
+                        .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+                    Err(e) => Err(e),
+                };
+                self.syncing.store(false, Ordering::SeqCst);
+                result?;
+                self.synced_tx.send_if_modified(|s| {
+                    let changed = target > *s;
+                    *s = (*s).max(target);
+                    changed
+                });
+            } else {
+                // Another task is syncing; its fsync may cover us.
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(50), rx.changed()).await;
+            }
+        }
+    }
+
+    /// Told by the writer that `committed` records (replayed ones included)
+    /// are in the database: when that is everything, old segments go.
+    pub fn committed(&self, committed: u64) {
+        let Ok(mut inner) = self.inner.lock() else { return };
+        if committed < inner.total {
+            return;
+        }
+        let old: Vec<(u64, PathBuf)> = segments(&self.dir).unwrap_or_default().into_iter().filter(|(n, _)| *n != inner.segment).collect();
+        if inner.bytes < ROTATE_BYTES && old.is_empty() {
+            return;
+        }
+        if inner.bytes >= ROTATE_BYTES {
+            let next = inner.segment + 1;
+            match Self::create(&self.dir, next) {
+                Ok(f) => {
+                    let _ = inner.file.sync_data();
+                    inner.file = f;
+                    let done = inner.segment;
+                    inner.segment = next;
+                    inner.bytes = 0;
+                    let _ = std::fs::remove_file(segment_path(&self.dir, done));
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot rotate the journal"),
+            }
+        }
+        for (_, p) in old {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scopegate_model::{Decision, Mode, RuleRef, Verdict};
+
+    fn rec(id: &str) -> DecisionRecord {
+        let d = Decision { verdict: Verdict::Deny, mode: Mode::Enforce, rule: RuleRef("r".into()), reason: "x".into(), token: None, operations: vec![] };
+        DecisionRecord::from_decision(id.into(), &d)
+    }
+
+    #[tokio::test]
+    async fn survives_reopen_and_cleans_up_after_commit() {
+        let dir = std::env::temp_dir().join(format!("sg-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let (j, pending) = Journal::open(&dir).unwrap();
+            assert!(pending.is_empty());
+            let t1 = j.append(&rec("a")).unwrap();
+            let t2 = j.append(&rec("b")).unwrap();
+            assert_eq!((t1, t2), (1, 2));
+            j.durable(t2).await.unwrap();
+            // dropped without commit: as after a crash
+        }
+        let (j, pending) = Journal::open(&dir).unwrap();
+        assert_eq!(pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        j.append(&rec("c")).unwrap();
+        j.committed(2); // not everything yet
+        assert_eq!(segments(&dir).unwrap().len(), 2);
+        j.committed(3);
+        assert_eq!(segments(&dir).unwrap().len(), 1);
+        let (_, pending) = Journal::open(&dir).unwrap();
+        assert_eq!(pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,18 @@
+//! The decision log. Every decision is first appended to a local journal
+//! (a write that survives a process crash; fsynced in groups, and before a
+//! refusal is answered), then copied in order into a hash-chained table in
+//! Postgres or SQLite by a background writer that retries through outages
+//! and replays the journal after a restart.
+//!
+//! `chain` is pure (hashing and verification); `journal` is local file IO;
+//! `db` is sqlx; `log` ties them together.
+
+pub mod chain;
+pub mod db;
+pub mod journal;
+pub mod log;
+
+pub use chain::{Tamper, verify};
+pub use db::{Filter, Store, StoredRow};
+pub use journal::Journal;
+pub use log::{DecisionLog, LogError};

@@ -1,0 +1,130 @@
+//! The decision log as the proxy uses it: append (journal, crash-safe),
+//! wait for durability (fsync), and a background writer copying the journal
+//! into the database in order, through outages.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use scopegate_model::DecisionRecord;
+use tokio::sync::mpsc;
+
+use crate::db::Store;
+use crate::journal::Journal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("the decision journal cannot be written: {0}")]
+    Journal(#[from] std::io::Error),
+}
+
+/// Counters for metrics and tests.
+#[derive(Debug, Default)]
+pub struct LogStats {
+    pub appended: AtomicU64,
+    pub committed: AtomicU64,
+    pub db_failures: AtomicU64,
+}
+
+pub struct DecisionLog {
+    journal: Arc<Journal>,
+    tx: mpsc::UnboundedSender<DecisionRecord>,
+    pub stats: Arc<LogStats>,
+}
+
+impl DecisionLog {
+    /// Opens the journal in `dir` and starts the writer. Records left by an
+    /// earlier run are written first, in order.
+    pub fn open(store: Store, dir: &std::path::Path) -> Result<Self, LogError> {
+        let (journal, pending) = Journal::open(dir)?;
+        let journal = Arc::new(journal);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stats = Arc::new(LogStats::default());
+        if !pending.is_empty() {
+            tracing::info!(records = pending.len(), "replaying the decision journal into the database");
+        }
+        tokio::spawn(writer(store, journal.clone(), pending, rx, stats.clone()));
+        Ok(Self { journal, tx, stats })
+    }
+
+    /// Appends a record where a process crash cannot lose it, and queues it
+    /// for the database. Returns a ticket for [`DecisionLog::durable`].
+    pub fn append(&self, record: DecisionRecord) -> Result<u64, LogError> {
+        let ticket = self.journal.append(&record)?;
+        self.stats.appended.fetch_add(1, Ordering::Relaxed);
+        // The writer only stops with the runtime; a closed channel means the
+        // record is still in the journal and is replayed at next start.
+        let _ = self.tx.send(record);
+        Ok(ticket)
+    }
+
+    /// Resolves once the record survives power loss as well.
+    pub async fn durable(&self, ticket: u64) -> Result<(), LogError> {
+        Ok(self.journal.durable(ticket).await?)
+    }
+}
+
+const BATCH: usize = 512;
+
+async fn writer(
+    store: Store,
+    journal: Arc<Journal>,
+    pending: Vec<DecisionRecord>,
+    mut rx: mpsc::UnboundedReceiver<DecisionRecord>,
+    stats: Arc<LogStats>,
+) {
+    let mut queue: std::collections::VecDeque<DecisionRecord> = pending.into();
+    let mut committed: u64 = 0;
+    let mut backoff = Duration::from_millis(100);
+    // The schema first; retried like any write while the database is down.
+    loop {
+        match store.migrate().await {
+            Ok(applied) => {
+                if !applied.is_empty() {
+                    tracing::info!(?applied, backend = store.backend(), "decision log migrations applied");
+                }
+                break;
+            }
+            Err(e) => {
+                stats.db_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    loop {
+        if queue.is_empty() {
+            match rx.recv().await {
+                Some(r) => queue.push_back(r),
+                None => return,
+            }
+        }
+        while queue.len() < BATCH {
+            match rx.try_recv() {
+                Ok(r) => queue.push_back(r),
+                Err(_) => break,
+            }
+        }
+        let n = queue.len().min(BATCH);
+        let batch: Vec<DecisionRecord> = queue.iter().take(n).cloned().collect();
+        match store.append(&batch).await {
+            Ok(()) => {
+                queue.drain(..n);
+                committed += n as u64;
+                stats.committed.store(committed, Ordering::Relaxed);
+                journal.committed(committed);
+                if backoff > Duration::from_millis(100) {
+                    tracing::info!("decision log database is back; journal caught up");
+                }
+                backoff = Duration::from_millis(100);
+            }
+            Err(e) => {
+                stats.db_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, queued = queue.len(), retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
