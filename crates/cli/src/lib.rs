@@ -5,3 +5,4 @@
 pub mod check;
 pub mod engine;
 pub mod policy_test;
+pub mod sink;

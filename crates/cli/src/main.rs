@@ -13,6 +13,7 @@ use scopegate_cli::engine::Engine;
 use scopegate_cli::policy_test;
 use scopegate_model::Fingerprint;
 
+mod audit;
 mod serve;
 
 #[derive(Parser)]
@@ -49,6 +50,24 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Apply the decision-log migrations (serve also applies them at start).
+    Migrate {
+        #[arg(
+            long,
+            short,
+            default_value = "config/scopegate.toml",
+            env = "SCOPEGATE_CONFIG"
+        )]
+        config: PathBuf,
+        /// Database URL (postgres://... or sqlite://path); default: from the config.
+        #[arg(long, env = "SCOPEGATE_DATABASE_URL")]
+        database: Option<String>,
+    },
+    /// The decision log: verify its chain, export it, follow it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Read one HTTP request as operations and decide it offline.
     ///
     /// Exit code: 0 allow, 1 deny, 2 approve (held for a human), 3 error.
@@ -76,6 +95,78 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct LogArgs {
+    #[arg(
+        long,
+        short,
+        default_value = "config/scopegate.toml",
+        env = "SCOPEGATE_CONFIG"
+    )]
+    config: PathBuf,
+    /// Database URL (postgres://... or sqlite://path); default: from the config.
+    #[arg(long, env = "SCOPEGATE_DATABASE_URL")]
+    database: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct FilterArgs {
+    /// Only decisions at or after this time (Unix milliseconds).
+    #[arg(long)]
+    since_ms: Option<i64>,
+    /// Only decisions at or before this time (Unix milliseconds).
+    #[arg(long)]
+    until_ms: Option<i64>,
+    #[arg(long)]
+    token: Option<String>,
+    #[arg(long)]
+    agent: Option<String>,
+    /// allow, approve or deny.
+    #[arg(long)]
+    verdict: Option<String>,
+    #[arg(long)]
+    provider: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> scopegate_store::Filter {
+        scopegate_store::Filter {
+            since_ms: self.since_ms,
+            until_ms: self.until_ms,
+            token: self.token.clone(),
+            agent: self.agent.clone(),
+            verdict: self.verdict.clone(),
+            provider: self.provider.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; reports the first edited, deleted, inserted or
+    /// reordered record. Exit 0 intact, 1 tampered.
+    Verify {
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Export decisions as JSON lines or CSV.
+    Export {
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: audit::Format,
+    },
+    /// Print decisions as they are recorded (JSON lines), following the log.
+    Tail {
+        #[command(flatten)]
+        log: LogArgs,
+        #[command(flatten)]
+        filter: FilterArgs,
     },
 }
 
@@ -129,6 +220,33 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { config } => serve::run(&config),
+        Command::Migrate { config, database } => audit::migrate(&config, database.as_deref()),
+        Command::Audit {
+            command: AuditCommand::Verify { log },
+        } => audit::verify_cmd(&log.config, log.database.as_deref()),
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    log,
+                    filter,
+                    format,
+                },
+        } => audit::export(
+            &log.config,
+            log.database.as_deref(),
+            &filter.filter(),
+            format,
+            false,
+        ),
+        Command::Audit {
+            command: AuditCommand::Tail { log, filter },
+        } => audit::export(
+            &log.config,
+            log.database.as_deref(),
+            &filter.filter(),
+            audit::Format::Jsonl,
+            true,
+        ),
         Command::Ca { config } => serve::ca(&config),
         Command::Check {
             config,

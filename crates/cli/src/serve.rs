@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use scopegate_proxy::{Settings, TracingSink};
+use scopegate_cli::sink::LogSink;
+use scopegate_proxy::Settings;
+use scopegate_store::{DecisionLog, Store};
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
@@ -15,7 +17,16 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let running = scopegate_proxy::start(settings, Arc::new(TracingSink), Duration::from_secs(10)).await?;
+        if let Some(path) = settings.store_url.strip_prefix("sqlite://")
+            && let Some(dir) = Path::new(path).parent()
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let store = Store::connect(&settings.store_url).await.context("decision log database")?;
+        let backend = store.backend();
+        let log = DecisionLog::open(store, &settings.journal_dir).context("decision journal")?;
+        let running = scopegate_proxy::start(settings, Arc::new(LogSink(Arc::new(log))), Duration::from_secs(10)).await?;
+        println!("decision log: {backend} (journal first, then the database)");
         let ca = running.ca_cert_path.as_ref().map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string());
         println!("scopegate is listening on {}", running.proxy_addr);
         println!();

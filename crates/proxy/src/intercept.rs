@@ -23,7 +23,7 @@ use tokio_rustls::LazyConfigAcceptor;
 use crate::engine::Engine;
 use crate::forward::{ForwardError, forward, swap_credential};
 use crate::ids::decision_id;
-use crate::record::DecisionRecord;
+use crate::record::{DecisionRecord, RecordError};
 use crate::respond::{Body, problem, refusal};
 use crate::state::State;
 
@@ -219,8 +219,10 @@ pub async fn handle(
     );
 
     if !decision.forwards() {
-        // Recorded before the client hears the answer.
-        state.sink.record(record);
+        // Recorded, durably, before the client hears the answer.
+        if let Err(e) = record_durably(&state, record).await {
+            return unrecorded(&e);
+        }
         return refusal(endpoint, &decision, &id);
     }
 
@@ -235,7 +237,9 @@ pub async fn handle(
         record.forwarded = false;
         record.reason = why;
         record.rule = d.rule.0.clone();
-        state.sink.record(record);
+        if let Err(e) = record_durably(&state, record).await {
+            return unrecorded(&e);
+        }
         return refusal(endpoint, &d, &id);
     }
     let sent = Instant::now();
@@ -259,17 +263,36 @@ pub async fn handle(
     match result {
         Ok(mut resp) => {
             record.upstream_status = Some(resp.status().as_u16());
-            state.sink.record(record);
+            // Recorded (crash-safe) before the client hears the answer.
+            if let Err(e) = state.sink.record(record) {
+                return unrecorded(&e);
+            }
             if let Ok(v) = http::HeaderValue::from_str(&id) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
             resp
         }
         Err(e) => {
-            state.sink.record(record);
+            if let Err(re) = state.sink.record(record) {
+                return unrecorded(&re);
+            }
             upstream_failure(&e)
         }
     }
+}
+
+async fn record_durably(state: &State, record: DecisionRecord) -> Result<(), RecordError> {
+    let ticket = state.sink.record(record)?;
+    state.sink.durable(ticket).await
+}
+
+/// A decision that cannot be recorded is not acted on.
+fn unrecorded(e: &RecordError) -> Response<Body> {
+    tracing::error!(error = %e, "decision could not be recorded; request not acted on");
+    problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the decision could not be recorded, so it was not acted on; retry later or ask the scopegate operator",
+    )
 }
 
 /// A request to a non-provider host sent in absolute form, passed through

@@ -22,6 +22,8 @@ mod state;
 mod tunnel;
 
 pub use engine::Engine;
-pub use record::{DecisionRecord, DecisionSink, TracingSink};
+pub use record::{
+    DecisionRecord, DecisionSink, Durable, RecordError, Ticket, TracingSink, log_line,
+};
 pub use settings::Settings;
 pub use state::{Running, start};

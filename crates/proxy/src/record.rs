@@ -1,12 +1,34 @@
-//! The canonical record of one decision, and where it goes. The decision
-//! log (Postgres/SQLite) implements `DecisionSink`; until then decisions go
-//! to the log as one structured line each.
+//! The canonical record of one decision, and where it goes: the decision
+//! log (journal + Postgres/SQLite, wired in by the binary) or, in tests and
+//! minimal setups, one structured log line per decision.
+
+use std::future::Future;
+use std::pin::Pin;
 
 pub use scopegate_model::DecisionRecord;
 
+/// Identifies an appended record for [`DecisionSink::durable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(pub u64);
+
+/// A decision could not be recorded; the proxy then does not act on it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("decision not recorded: {0}")]
+pub struct RecordError(pub String);
+
+pub type Durable = Pin<Box<dyn Future<Output = Result<(), RecordError>> + Send>>;
+
 /// Where decision records go.
 pub trait DecisionSink: Send + Sync + 'static {
-    fn record(&self, record: DecisionRecord);
+    /// Appends the record where a process crash cannot lose it. `Err` means
+    /// it could not be recorded, and the request is not acted on.
+    fn record(&self, record: DecisionRecord) -> Result<Ticket, RecordError>;
+
+    /// Resolves once the record survives power loss too. Refusals wait for
+    /// it before they are answered.
+    fn durable(&self, _ticket: Ticket) -> Durable {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// Writes each record as one structured log line (target `scopegate::decision`).
@@ -14,7 +36,15 @@ pub trait DecisionSink: Send + Sync + 'static {
 pub struct TracingSink;
 
 impl DecisionSink for TracingSink {
-    fn record(&self, r: DecisionRecord) {
+    fn record(&self, r: DecisionRecord) -> Result<Ticket, RecordError> {
+        log_line(&r);
+        Ok(Ticket(0))
+    }
+}
+
+/// The canonical log line for a decision.
+pub fn log_line(r: &DecisionRecord) {
+    {
         let ops: Vec<String> = r.operations.iter().map(ToString::to_string).collect();
         tracing::info!(
             target: "scopegate::decision",

@@ -26,6 +26,17 @@ struct Raw {
     upstream: RawUpstream,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    store: RawStore,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    /// `postgres://...` or `sqlite://path`; default: SQLite in data_dir.
+    url: Option<String>,
+    /// Where the crash-safe journal lives; default: data_dir/journal.
+    journal_dir: Option<String>,
 }
 
 fn default_data_dir() -> String {
@@ -173,6 +184,9 @@ pub struct Settings {
     /// `host` (lowercase, no port) → address; a test fake or staging mirror.
     pub routes: BTreeMap<String, SocketAddr>,
     pub json_logs: bool,
+    /// The decision log database URL.
+    pub store_url: String,
+    pub journal_dir: PathBuf,
 }
 
 impl Settings {
@@ -237,10 +251,29 @@ impl Settings {
             s.parse::<SocketAddr>()
                 .with_context(|| ctx(&format!("{what}: `{s}` is not ip:port")))
         };
+        let data_dir = rel(&raw.data_dir);
+        let store_url = match raw.store.url {
+            Some(u)
+                if u.starts_with("sqlite://")
+                    && !u.starts_with("sqlite:///")
+                    && !u.contains(":memory:") =>
+            {
+                format!("sqlite://{}", base.join(&u["sqlite://".len()..]).display())
+            }
+            Some(u) => u,
+            None => format!("sqlite://{}", data_dir.join("scopegate.db").display()),
+        };
+        let journal_dir = raw
+            .store
+            .journal_dir
+            .as_deref()
+            .map_or_else(|| data_dir.join("journal"), |j| rel(j));
         Ok(Self {
+            store_url,
+            journal_dir,
             file: file.to_path_buf(),
             scope_map: rel(&raw.scope_map),
-            data_dir: rel(&raw.data_dir),
+            data_dir,
             listen: parse_addr(&raw.proxy.listen, "proxy.listen")?,
             admin_listen: raw
                 .admin

@@ -1,0 +1,137 @@
+//! `scopegate migrate` and `scopegate audit verify | export | tail`.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use scopegate_proxy::Settings;
+use scopegate_store::{Filter, Store, verify};
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn store(config: &Path, database: Option<&str>) -> anyhow::Result<Store> {
+    let url = match database {
+        Some(u) => u.to_owned(),
+        None => Settings::load(config)?.store_url,
+    };
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(dir) = Path::new(path).parent()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(Store::connect(&url).await?)
+}
+
+pub fn migrate(config: &Path, database: Option<&str>) -> anyhow::Result<i32> {
+    runtime()?.block_on(async {
+        let s = store(config, database).await?;
+        let applied = s.migrate().await?;
+        if applied.is_empty() {
+            println!("{}: up to date", s.backend());
+        } else {
+            println!("{}: applied migrations {applied:?}", s.backend());
+        }
+        Ok(0)
+    })
+}
+
+pub fn verify_cmd(config: &Path, database: Option<&str>) -> anyhow::Result<i32> {
+    runtime()?.block_on(async {
+        let s = store(config, database).await?;
+        let (rows, head) = s.chain().await?;
+        match verify(&rows, (head.0, &head.1)) {
+            Ok(n) => {
+                println!(
+                    "ok: {n} records, chain intact (head {})",
+                    &head.1[..12.min(head.1.len())]
+                );
+                Ok(0)
+            }
+            Err(t) => {
+                println!("TAMPERED: {t}");
+                Ok(1)
+            }
+        }
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+pub fn export(
+    config: &Path,
+    database: Option<&str>,
+    filter: &Filter,
+    format: Format,
+    follow: bool,
+) -> anyhow::Result<i32> {
+    runtime()?.block_on(async {
+        let s = store(config, database).await?;
+        let mut out = std::io::stdout().lock();
+        if format == Format::Csv {
+            writeln!(out, "seq,id,at_ms,agent,token,fingerprint_prefix,provider,host,method,path,operations,verdict,mode,forwarded,rule,reason,upstream_status")?;
+        }
+        let mut after = 0;
+        loop {
+            let rows = s.rows(filter, after, 1000).await?;
+            for r in &rows {
+                after = r.seq;
+                match format {
+                    Format::Jsonl => {
+                        let mut v = serde_json::to_value(&r.record)?;
+                        v["seq"] = r.seq.into();
+                        v["hash"] = r.hash.clone().into();
+                        writeln!(out, "{v}")?;
+                    }
+                    Format::Csv => {
+                        let rec = &r.record;
+                        let ops: Vec<String> = rec.operations.iter().map(ToString::to_string).collect();
+                        let fields = [
+                            r.seq.to_string(),
+                            rec.id.clone(),
+                            rec.at_unix_ms.to_string(),
+                            rec.agent.clone().unwrap_or_default(),
+                            rec.token.clone().unwrap_or_default(),
+                            rec.fingerprint_prefix.clone().unwrap_or_default(),
+                            rec.provider.clone(),
+                            rec.host.clone(),
+                            rec.method.clone(),
+                            rec.path.clone(),
+                            ops.join("; "),
+                            rec.verdict.to_string(),
+                            rec.mode.as_str().to_owned(),
+                            rec.forwarded.to_string(),
+                            rec.rule.clone(),
+                            rec.reason.clone(),
+                            rec.upstream_status.map(|s| s.to_string()).unwrap_or_default(),
+                        ];
+                        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                        writeln!(out, "{}", line.join(","))?;
+                    }
+                }
+            }
+            out.flush()?;
+            if rows.len() < 1000 {
+                if !follow {
+                    return Ok(0);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    })
+}
+
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_owned()
+    }
+}
