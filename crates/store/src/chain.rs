@@ -37,7 +37,9 @@ pub enum Tamper {
     Inserted { seq: i64, prev: i64 },
     #[error("records were reordered at {seq}")]
     Reordered { seq: i64 },
-    #[error("the chain head says {head_seq} records, the log ends at {last_seq}: records were deleted from the end")]
+    #[error(
+        "the chain head says {head_seq} records, the log ends at {last_seq}: records were deleted from the end"
+    )]
     Truncated { head_seq: i64, last_seq: i64 },
 }
 
@@ -51,11 +53,17 @@ pub fn verify(rows: &[ChainRow], head: (i64, &str)) -> Result<u64, Tamper> {
             return Err(Tamper::Edited { seq: row.seq });
         }
         if row.prev_hash != prev {
-            if rows[i + 1..].iter().any(|later| later.hash == row.prev_hash) {
+            if rows[i + 1..]
+                .iter()
+                .any(|later| later.hash == row.prev_hash)
+            {
                 return Err(Tamper::Reordered { seq: row.seq });
             }
             if rows.get(i + 1).is_some_and(|next| next.prev_hash == prev) {
-                return Err(Tamper::Inserted { seq: row.seq, prev: expected - 1 });
+                return Err(Tamper::Inserted {
+                    seq: row.seq,
+                    prev: expected - 1,
+                });
             }
             return Err(Tamper::Deleted { seq: expected });
         }
@@ -63,7 +71,10 @@ pub fn verify(rows: &[ChainRow], head: (i64, &str)) -> Result<u64, Tamper> {
             return Err(if row.seq > expected {
                 Tamper::Deleted { seq: expected }
             } else {
-                Tamper::Inserted { seq: row.seq, prev: expected - 1 }
+                Tamper::Inserted {
+                    seq: row.seq,
+                    prev: expected - 1,
+                }
             });
         }
         prev.clone_from(&row.hash);
@@ -72,9 +83,15 @@ pub fn verify(rows: &[ChainRow], head: (i64, &str)) -> Result<u64, Tamper> {
     let last_seq = expected - 1;
     if head.0 != last_seq || (last_seq > 0 && head.1 != prev) {
         if head.0 > last_seq {
-            return Err(Tamper::Truncated { head_seq: head.0, last_seq });
+            return Err(Tamper::Truncated {
+                head_seq: head.0,
+                last_seq,
+            });
         }
-        return Err(Tamper::Inserted { seq: last_seq, prev: head.0 });
+        return Err(Tamper::Inserted {
+            seq: last_seq,
+            prev: head.0,
+        });
     }
     Ok(u64::try_from(last_seq).unwrap_or(0))
 }
@@ -97,7 +114,14 @@ mod tests {
             .map(|seq| {
                 let record = format!(r#"{{"id":"d{seq}","verdict":"allow","n":{seq}}}"#);
                 let hash = link(&prev, &record);
-                let row = ChainRow { seq, id: format!("d{seq}"), verdict: "allow".into(), record, prev_hash: prev.clone(), hash: hash.clone() };
+                let row = ChainRow {
+                    seq,
+                    id: format!("d{seq}"),
+                    verdict: "allow".into(),
+                    record,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 row
             })
@@ -105,7 +129,8 @@ mod tests {
     }
 
     fn head(rows: &[ChainRow]) -> (i64, String) {
-        rows.last().map_or((0, GENESIS.to_owned()), |r| (r.seq, r.hash.clone()))
+        rows.last()
+            .map_or((0, GENESIS.to_owned()), |r| (r.seq, r.hash.clone()))
     }
 
     #[test]
@@ -138,24 +163,46 @@ mod tests {
         for r in renumbered.iter_mut().skip(2) {
             r.seq -= 1;
         }
-        assert_eq!(verify(&renumbered, (s - 1, &h)), Err(Tamper::Deleted { seq: 3 }));
+        assert_eq!(
+            verify(&renumbered, (s - 1, &h)),
+            Err(Tamper::Deleted { seq: 3 })
+        );
 
         let mut inserted = rows.clone();
         let forged_record = r#"{"id":"forged","verdict":"allow"}"#.to_owned();
-        let forged = ChainRow { seq: 3, id: "forged".into(), verdict: "allow".into(), hash: link("x", &forged_record), record: forged_record, prev_hash: "x".into() };
+        let forged = ChainRow {
+            seq: 3,
+            id: "forged".into(),
+            verdict: "allow".into(),
+            hash: link("x", &forged_record),
+            record: forged_record,
+            prev_hash: "x".into(),
+        };
         inserted.insert(2, forged);
         for r in inserted.iter_mut().skip(3) {
             r.seq += 1;
         }
-        assert_eq!(verify(&inserted, (s + 1, &h)), Err(Tamper::Inserted { seq: 3, prev: 2 }));
+        assert_eq!(
+            verify(&inserted, (s + 1, &h)),
+            Err(Tamper::Inserted { seq: 3, prev: 2 })
+        );
 
         let mut reordered = rows.clone();
         reordered.swap(1, 2);
         reordered[1].seq = 2;
         reordered[2].seq = 3;
-        assert_eq!(verify(&reordered, (s, &h)), Err(Tamper::Reordered { seq: 2 }));
+        assert_eq!(
+            verify(&reordered, (s, &h)),
+            Err(Tamper::Reordered { seq: 2 })
+        );
 
         let truncated = &rows[..4];
-        assert_eq!(verify(truncated, (s, &h)), Err(Tamper::Truncated { head_seq: 5, last_seq: 4 }));
+        assert_eq!(
+            verify(truncated, (s, &h)),
+            Err(Tamper::Truncated {
+                head_seq: 5,
+                last_seq: 4
+            })
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use scopegate_model::DecisionRecord;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Row as _, raw_sql};
 
 use crate::chain::{ChainRow, GENESIS, link};
@@ -19,10 +21,22 @@ pub enum Store {
 }
 
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "decisions", include_str!("../../../migrations/postgres/0001_decisions.sql")),
-    (2, "insert_only_role", include_str!("../../../migrations/postgres/0002_insert_only_role.sql")),
+    (
+        1,
+        "decisions",
+        include_str!("../../../migrations/postgres/0001_decisions.sql"),
+    ),
+    (
+        2,
+        "insert_only_role",
+        include_str!("../../../migrations/postgres/0002_insert_only_role.sql"),
+    ),
 ];
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "decisions", include_str!("../../../migrations/sqlite/0001_decisions.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "decisions",
+    include_str!("../../../migrations/sqlite/0001_decisions.sql"),
+)];
 
 /// A stored decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +74,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await?;
             Ok(Self::Sqlite(pool))
         }
     }
@@ -83,8 +100,15 @@ impl Store {
                 for (v, name, sql) in PG_MIGRATIONS {
                     let mut tx = pool.begin().await?;
                     // One migrator at a time across replicas.
-                    raw_sql("LOCK TABLE scopegate_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
-                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM scopegate_migrations WHERE version = $1").bind(v).fetch_optional(&mut *tx).await?;
+                    raw_sql("LOCK TABLE scopegate_migrations IN EXCLUSIVE MODE")
+                        .execute(&mut *tx)
+                        .await?;
+                    let done: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM scopegate_migrations WHERE version = $1",
+                    )
+                    .bind(v)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                     if done.is_none() {
                         raw_sql(*sql).execute(&mut *tx).await?;
                         sqlx::query("INSERT INTO scopegate_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)").bind(v).bind(*name).bind(now).execute(&mut *tx).await?;
@@ -97,7 +121,12 @@ impl Store {
                 raw_sql(TABLE).execute(pool).await?;
                 for (v, name, sql) in SQLITE_MIGRATIONS {
                     let mut tx = pool.begin().await?;
-                    let done: Option<i64> = sqlx::query_scalar("SELECT version FROM scopegate_migrations WHERE version = $1").bind(v).fetch_optional(&mut *tx).await?;
+                    let done: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM scopegate_migrations WHERE version = $1",
+                    )
+                    .bind(v)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                     if done.is_none() {
                         raw_sql(*sql).execute(&mut *tx).await?;
                         sqlx::query("INSERT INTO scopegate_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)").bind(v).bind(*name).bind(now).execute(&mut *tx).await?;
@@ -159,13 +188,24 @@ impl Store {
             }};
         }
         match self {
-            Self::Pg(pool) => append_with!(pool, "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE"),
-            Self::Sqlite(pool) => append_with!(pool, "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"),
+            Self::Pg(pool) => append_with!(
+                pool,
+                "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE"
+            ),
+            Self::Sqlite(pool) => append_with!(
+                pool,
+                "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"
+            ),
         }
     }
 
     /// Rows after `after_seq` matching `filter`, in chain order.
-    pub async fn rows(&self, filter: &Filter, after_seq: i64, limit: i64) -> Result<Vec<StoredRow>, sqlx::Error> {
+    pub async fn rows(
+        &self,
+        filter: &Filter,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredRow>, sqlx::Error> {
         const PG: &str = "SELECT seq, record, hash FROM decisions WHERE seq > $1 \
             AND ($2::BIGINT IS NULL OR at_ms >= $2) AND ($3::BIGINT IS NULL OR at_ms <= $3) \
             AND ($4::TEXT IS NULL OR token = $4) AND ($5::TEXT IS NULL OR agent = $5) \
@@ -192,8 +232,13 @@ impl Store {
                 rows.into_iter()
                     .map(|row| {
                         let json: String = row.try_get("record")?;
-                        let record = serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                        Ok(StoredRow { seq: row.try_get("seq")?, record, hash: row.try_get("hash")? })
+                        let record = serde_json::from_str(&json)
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                        Ok(StoredRow {
+                            seq: row.try_get("seq")?,
+                            record,
+                            hash: row.try_get("hash")?,
+                        })
                     })
                     .collect()
             }};
@@ -206,7 +251,8 @@ impl Store {
 
     /// Every row as the chain verifier sees it, and the chain head.
     pub async fn chain(&self) -> Result<(Vec<ChainRow>, (i64, String)), sqlx::Error> {
-        const ROWS: &str = "SELECT seq, id, verdict, record, prev_hash, hash FROM decisions ORDER BY seq";
+        const ROWS: &str =
+            "SELECT seq, id, verdict, record, prev_hash, hash FROM decisions ORDER BY seq";
         const HEAD: &str = "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1";
         macro_rules! chain_with {
             ($pool:expr) => {{
@@ -240,8 +286,16 @@ impl Store {
 
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
         match self {
-            Self::Pg(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM decisions").fetch_one(pool).await,
-            Self::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM decisions").fetch_one(pool).await,
+            Self::Pg(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM decisions")
+                    .fetch_one(pool)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM decisions")
+                    .fetch_one(pool)
+                    .await
+            }
         }
     }
 }

@@ -72,7 +72,9 @@ impl Journal {
                 match serde_json::from_str::<DecisionRecord>(&line) {
                     Ok(r) => pending.push(r),
                     Err(_) if line.trim().is_empty() => {}
-                    Err(e) => tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line"),
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line")
+                    }
                 }
             }
         }
@@ -83,7 +85,12 @@ impl Journal {
         Ok((
             Self {
                 dir: dir.to_path_buf(),
-                inner: Mutex::new(Inner { file, segment, bytes: 0, total }),
+                inner: Mutex::new(Inner {
+                    file,
+                    segment,
+                    bytes: 0,
+                    total,
+                }),
                 appended: AtomicU64::new(0),
                 syncing: AtomicBool::new(false),
                 synced_tx,
@@ -93,7 +100,10 @@ impl Journal {
     }
 
     fn create(dir: &Path, segment: u64) -> std::io::Result<File> {
-        let f = OpenOptions::new().create(true).append(true).open(segment_path(dir, segment))?;
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(segment_path(dir, segment))?;
         // Make the new file's directory entry durable too.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -105,7 +115,10 @@ impl Journal {
     pub fn append(&self, record: &DecisionRecord) -> std::io::Result<u64> {
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut inner = self.inner.lock().map_err(|_| std::io::Error::other("journal lock poisoned"))?;
+        let mut inner = self
+            .inner
+            .lock()
+            .map_err(|_| std::io::Error::other("journal lock poisoned"))?;
         inner.file.write_all(&line)?;
         inner.bytes += line.len() as u64;
         inner.total += 1;
@@ -119,7 +132,11 @@ impl Journal {
             if *rx.borrow_and_update() >= ticket {
                 return Ok(());
             }
-            if self.syncing.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            if self
+                .syncing
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
                 let target = self.appended.load(Ordering::SeqCst);
                 let file = self
                     .inner
@@ -141,7 +158,8 @@ impl Journal {
                 });
             } else {
                 // Another task is syncing; its fsync may cover us.
-                let _ = tokio::time::timeout(std::time::Duration::from_millis(50), rx.changed()).await;
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_millis(50), rx.changed()).await;
             }
         }
     }
@@ -149,11 +167,17 @@ impl Journal {
     /// Told by the writer that `committed` records (replayed ones included)
     /// are in the database: when that is everything, old segments go.
     pub fn committed(&self, committed: u64) {
-        let Ok(mut inner) = self.inner.lock() else { return };
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
         if committed < inner.total {
             return;
         }
-        let old: Vec<(u64, PathBuf)> = segments(&self.dir).unwrap_or_default().into_iter().filter(|(n, _)| *n != inner.segment).collect();
+        let old: Vec<(u64, PathBuf)> = segments(&self.dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(n, _)| *n != inner.segment)
+            .collect();
         if inner.bytes < ROTATE_BYTES && old.is_empty() {
             return;
         }
@@ -187,7 +211,14 @@ mod tests {
     use scopegate_model::{Decision, Mode, RuleRef, Verdict};
 
     fn rec(id: &str) -> DecisionRecord {
-        let d = Decision { verdict: Verdict::Deny, mode: Mode::Enforce, rule: RuleRef("r".into()), reason: "x".into(), token: None, operations: vec![] };
+        let d = Decision {
+            verdict: Verdict::Deny,
+            mode: Mode::Enforce,
+            rule: RuleRef("r".into()),
+            reason: "x".into(),
+            token: None,
+            operations: vec![],
+        };
         DecisionRecord::from_decision(id.into(), &d)
     }
 
@@ -205,14 +236,20 @@ mod tests {
             // dropped without commit: as after a crash
         }
         let (j, pending) = Journal::open(&dir).unwrap();
-        assert_eq!(pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         j.append(&rec("c")).unwrap();
         j.committed(2); // not everything yet
         assert_eq!(segments(&dir).unwrap().len(), 2);
         j.committed(3);
         assert_eq!(segments(&dir).unwrap().len(), 1);
         let (_, pending) = Journal::open(&dir).unwrap();
-        assert_eq!(pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

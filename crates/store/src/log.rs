@@ -41,7 +41,10 @@ impl DecisionLog {
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(LogStats::default());
         if !pending.is_empty() {
-            tracing::info!(records = pending.len(), "replaying the decision journal into the database");
+            tracing::info!(
+                records = pending.len(),
+                "replaying the decision journal into the database"
+            );
         }
         tokio::spawn(writer(store, journal.clone(), pending, rx, stats.clone()));
         Ok(Self { journal, tx, stats })
@@ -81,7 +84,11 @@ async fn writer(
         match store.migrate().await {
             Ok(applied) => {
                 if !applied.is_empty() {
-                    tracing::info!(?applied, backend = store.backend(), "decision log migrations applied");
+                    tracing::info!(
+                        ?applied,
+                        backend = store.backend(),
+                        "decision log migrations applied"
+                    );
                 }
                 break;
             }

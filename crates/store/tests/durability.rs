@@ -32,14 +32,18 @@ impl Cuttable {
         let flag = up.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { continue };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
                 if !flag.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
                 }
                 let flag = flag.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else { return };
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     let (mut cr, mut cw) = client.split();
                     let (mut sr, mut sw) = server.split();
                     let copy = async {
@@ -72,14 +76,21 @@ async fn wait_for_count(store: &Store, n: i64) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the log never reached {n} records (has {})", store.count().await.unwrap_or(-1));
+    panic!(
+        "the log never reached {n} records (has {})",
+        store.count().await.unwrap_or(-1)
+    );
 }
 
 async fn assert_complete(store: &Store, ids: &[String]) {
     wait_for_count(store, ids.len() as i64).await;
     let rows = store.rows(&Filter::default(), 0, 100_000).await.unwrap();
     let got: Vec<&str> = rows.iter().map(|r| r.record.id.as_str()).collect();
-    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>(), "records in answer order");
+    assert_eq!(
+        got,
+        ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        "records in answer order"
+    );
     let (chain, head) = store.chain().await.unwrap();
     assert_eq!(verify(&chain, (head.0, &head.1)), Ok(ids.len() as u64));
 }
@@ -92,7 +103,8 @@ async fn a_postgres_outage_mid_load_loses_nothing() {
     let cut = Cuttable::start(pg_addr).await;
     let through = url.replacen("127.0.0.1:5432", &cut.addr.to_string(), 1);
     assert_ne!(through, url, "the test URL must name 127.0.0.1:5432");
-    let log = DecisionLog::open(Store::connect(&through).await.unwrap(), &temp_dir("outage")).unwrap();
+    let log =
+        DecisionLog::open(Store::connect(&through).await.unwrap(), &temp_dir("outage")).unwrap();
     let mut ids = Vec::new();
     for i in 0..300 {
         if i == 100 {
@@ -102,7 +114,16 @@ async fn a_postgres_outage_mid_load_loses_nothing() {
             cut.set(true);
         }
         let id = format!("d{i:04}");
-        let ticket = log.append(record(&id, if i % 3 == 0 { Verdict::Deny } else { Verdict::Allow })).unwrap();
+        let ticket = log
+            .append(record(
+                &id,
+                if i % 3 == 0 {
+                    Verdict::Deny
+                } else {
+                    Verdict::Allow
+                },
+            ))
+            .unwrap();
         if i % 3 == 0 {
             // a refusal waits for durability before it is answered
             log.durable(ticket).await.unwrap();
@@ -110,7 +131,10 @@ async fn a_postgres_outage_mid_load_loses_nothing() {
         ids.push(id);
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    assert!(log.stats.db_failures.load(Ordering::Relaxed) > 0, "the outage was not noticed");
+    assert!(
+        log.stats.db_failures.load(Ordering::Relaxed) > 0,
+        "the outage was not noticed"
+    );
     let direct = Store::connect(&url).await.unwrap();
     assert_complete(&direct, &ids).await;
 }
@@ -119,8 +143,12 @@ async fn a_postgres_outage_mid_load_loses_nothing() {
 /// printing each id once `append` returned (i.e. once it could be answered).
 #[tokio::test]
 async fn crash_child() {
-    let Ok(dir) = std::env::var("SG_CRASH_CHILD_DIR") else { return };
-    let dead = Store::connect("postgres://nobody@127.0.0.1:1/none").await.unwrap();
+    let Ok(dir) = std::env::var("SG_CRASH_CHILD_DIR") else {
+        return;
+    };
+    let dead = Store::connect("postgres://nobody@127.0.0.1:1/none")
+        .await
+        .unwrap();
     let log = DecisionLog::open(dead, std::path::Path::new(&dir)).unwrap();
     for i in 0.. {
         let id = format!("c{i:05}");
@@ -134,7 +162,13 @@ async fn crash_child() {
 async fn kill_9_loses_nothing_that_was_answered() {
     let dir = temp_dir("crash");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads", "1"])
+        .args([
+            "crash_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env("SG_CRASH_CHILD_DIR", &dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -163,6 +197,13 @@ async fn kill_9_loses_nothing_that_was_answered() {
     let got: Vec<&str> = rows.iter().map(|r| r.record.id.as_str()).collect();
     // every answered record is there, in order (one written but not yet
     // acknowledged when the kill landed may follow)
-    assert_eq!(&got[..acked.len()], acked.iter().map(String::as_str).collect::<Vec<_>>().as_slice());
+    assert_eq!(
+        &got[..acked.len()],
+        acked
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+    );
     assert!(got.len() <= acked.len() + 1);
 }

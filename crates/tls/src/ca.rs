@@ -80,10 +80,11 @@ impl CertificateAuthority {
             path: cert_path.display().to_string(),
             message: e.to_string(),
         })?;
-        let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| TlsError::Pem {
-            path: cert_path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let cert_der =
+            CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| TlsError::Pem {
+                path: cert_path.display().to_string(),
+                message: e.to_string(),
+            })?;
         Ok(Self {
             issuer,
             cert_pem,
@@ -106,7 +107,8 @@ impl CertificateAuthority {
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let mut ca = Self::generate("scopegate interception CA", valid_days)?;
-        write_private(&key_path, ca.issuer.key().serialize_pem().as_bytes()).map_err(io(&key_path))?;
+        write_private(&key_path, ca.issuer.key().serialize_pem().as_bytes())
+            .map_err(io(&key_path))?;
         std::fs::write(&cert_path, ca.cert_pem.as_bytes()).map_err(io(&cert_path))?;
         ca.cert_path = Some(cert_path);
         Ok((ca, true))
@@ -151,7 +153,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let (again, fresh) = CertificateAuthority::load_or_generate(&dir, 365).unwrap();

@@ -41,7 +41,12 @@ pub struct LeafCache {
 }
 
 impl LeafCache {
-    pub fn new(ca: Arc<CertificateAuthority>, provider: Arc<CryptoProvider>, capacity: usize, valid_days: i64) -> Self {
+    pub fn new(
+        ca: Arc<CertificateAuthority>,
+        provider: Arc<CryptoProvider>,
+        capacity: usize,
+        valid_days: i64,
+    ) -> Self {
         Self {
             ca,
             provider,
@@ -72,7 +77,11 @@ impl LeafCache {
         let renew_at = now + Duration::days(self.valid_days) * 3 / 4;
         if let Ok(mut map) = self.entries.lock() {
             if map.len() >= self.capacity && !map.contains_key(host) {
-                if let Some(oldest) = map.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) {
+                if let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, e)| e.last_used)
+                    .map(|(k, _)| k.clone())
+                {
                     map.remove(&oldest);
                 }
             }
@@ -103,7 +112,9 @@ impl LeafCache {
         let host_for_san = host.trim_start_matches('[').trim_end_matches(']');
         let mut params = CertificateParams::new(vec![host_for_san.to_owned()])
             .map_err(|_| TlsError::BadHost(host.to_owned()))?;
-        params.distinguished_name.push(DnType::CommonName, host_for_san);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, host_for_san);
         params.not_before = now - Duration::hours(1);
         params.not_after = now + Duration::days(self.valid_days);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -5,12 +5,18 @@
 
 use std::path::PathBuf;
 
-use scopegate_model::{Decision, DecisionRecord, Mode, OpClass, Operation, OperationVerdict, RuleRef, Verdict};
+use scopegate_model::{
+    Decision, DecisionRecord, Mode, OpClass, Operation, OperationVerdict, RuleRef, Verdict,
+};
 use scopegate_store::Store;
 use sqlx::Connection as _;
 
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sg-store-{tag}-{}-{}", std::process::id(), unique()));
+    let d = std::env::temp_dir().join(format!(
+        "sg-store-{tag}-{}-{}",
+        std::process::id(),
+        unique()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -18,13 +24,18 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     t ^ N.fetch_add(1, Ordering::Relaxed)
 }
 
 pub async fn sqlite() -> Store {
     let dir = temp_dir("sqlite");
-    let s = Store::connect(&format!("sqlite://{}", dir.join("log.db").display())).await.unwrap();
+    let s = Store::connect(&format!("sqlite://{}", dir.join("log.db").display()))
+        .await
+        .unwrap();
     s.migrate().await.unwrap();
     s
 }
@@ -34,8 +45,13 @@ pub fn pg_url() -> Option<String> {
     match std::env::var("SCOPEGATE_TEST_DATABASE_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but SCOPEGATE_TEST_DATABASE_URL is not: Postgres tests must run in CI");
-            eprintln!("skipped: Postgres half of this test (set SCOPEGATE_TEST_DATABASE_URL=postgres://... to run it)");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but SCOPEGATE_TEST_DATABASE_URL is not: Postgres tests must run in CI"
+            );
+            eprintln!(
+                "skipped: Postgres half of this test (set SCOPEGATE_TEST_DATABASE_URL=postgres://... to run it)"
+            );
             None
         }
     }
@@ -45,7 +61,10 @@ pub fn pg_url() -> Option<String> {
 pub async fn pg_fresh_db(admin_url: &str) -> String {
     let name = format!("sg_test_{:x}", unique());
     let mut c = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
     format!("{base}/{name}")
 }
@@ -67,7 +86,12 @@ pub fn record(id: &str, verdict: Verdict) -> DecisionRecord {
         rule: RuleRef("t/r".into()),
         reason: "because".into(),
         token: Some("t".into()),
-        operations: vec![OperationVerdict { operation: op, verdict, rule: RuleRef("t/r".into()), reason: "because".into() }],
+        operations: vec![OperationVerdict {
+            operation: op,
+            verdict,
+            rule: RuleRef("t/r".into()),
+            reason: "because".into(),
+        }],
     };
     let mut r = DecisionRecord::from_decision(id.into(), &d);
     r.provider = "railway".into();
