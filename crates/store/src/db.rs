@@ -31,12 +31,24 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "insert_only_role",
         include_str!("../../../migrations/postgres/0002_insert_only_role.sql"),
     ),
+    (
+        3,
+        "approvals",
+        include_str!("../../../migrations/postgres/0003_approvals.sql"),
+    ),
 ];
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "decisions",
-    include_str!("../../../migrations/sqlite/0001_decisions.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "decisions",
+        include_str!("../../../migrations/sqlite/0001_decisions.sql"),
+    ),
+    (
+        2,
+        "approvals",
+        include_str!("../../../migrations/sqlite/0002_approvals.sql"),
+    ),
+];
 
 /// A stored decision.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,11 +7,13 @@
 //! `chain` is pure (hashing and verification); `journal` is local file IO;
 //! `db` is sqlx; `log` ties them together.
 
+pub mod approvals;
 pub mod chain;
 pub mod db;
 pub mod journal;
 pub mod log;
 
+pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold};
 pub use chain::{Tamper, verify};
 pub use db::{Filter, Store, StoredRow};
 pub use journal::Journal;
