@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use scopegate_cli::approvals::StoreApprovals;
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
-use scopegate_store::{DecisionLog, Store};
+use scopegate_store::{ApprovalHub, DecisionLog, Store};
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
@@ -24,8 +25,40 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         }
         let store = Store::connect(&settings.store_url).await.context("decision log database")?;
         let backend = store.backend();
-        let log = DecisionLog::open(store, &settings.journal_dir).context("decision journal")?;
-        let running = scopegate_proxy::start(settings, Arc::new(LogSink(Arc::new(log))), Duration::from_secs(10)).await?;
+        // Migrate before serving when the database answers; if it does not,
+        // serve anyway: the log's writer keeps trying.
+        match tokio::time::timeout(Duration::from_secs(5), store.migrate()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "decision log migrations failed; retrying in the background"),
+            Err(_) => tracing::warn!("decision log database not answering; retrying in the background"),
+        }
+        let log = DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?;
+        let hub = ApprovalHub::default();
+        hub.listen(&store);
+        spawn_expiry(store.clone());
+        let public_url = settings
+            .dashboard
+            .as_ref()
+            .and_then(|d| d.get("public_url"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("http://127.0.0.1:9091")
+            .to_owned();
+        let approvals = StoreApprovals {
+            store: store.clone(),
+            hub: hub.clone(),
+            hold_for: settings.hold_for,
+            pending_for: settings.pending_for,
+            grant_window: settings.grant_window,
+            public_url,
+            on_new: None,
+        };
+        let running = scopegate_proxy::start_with(
+            settings,
+            Arc::new(LogSink(Arc::new(log))),
+            Some(Arc::new(approvals)),
+            Duration::from_secs(10),
+        )
+        .await?;
         println!("decision log: {backend} (journal first, then the database)");
         let ca = running.ca_cert_path.as_ref().map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string());
         println!("scopegate is listening on {}", running.proxy_addr);
@@ -43,6 +76,18 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)
+}
+
+/// Marks pending approvals and grants past their time as expired.
+fn spawn_expiry(store: Store) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            if let Err(e) = store.expire_approvals().await {
+                tracing::debug!(error = %e, "approval expiry sweep failed");
+            }
+        }
+    });
 }
 
 async fn wait_for_signal() {

@@ -29,6 +29,10 @@ pub struct DecisionRecord {
     pub decide_micros: u64,
     pub upstream_status: Option<u16>,
     pub upstream_millis: Option<u64>,
+    /// For held requests: `held apr_…`, `approved apr_… by alice`,
+    /// `rejected apr_… by bob`, `granted apr_…` (a later identical request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 impl DecisionRecord {
@@ -56,6 +60,7 @@ impl DecisionRecord {
             decide_micros: 0,
             upstream_status: None,
             upstream_millis: None,
+            approval: None,
         }
     }
 }

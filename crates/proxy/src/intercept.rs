@@ -24,7 +24,7 @@ use crate::engine::Engine;
 use crate::forward::{ForwardError, forward, swap_credential};
 use crate::ids::decision_id;
 use crate::record::{DecisionRecord, RecordError};
-use crate::respond::{Body, problem, refusal};
+use crate::respond::{Body, problem, refusal, refusal_with};
 use crate::state::State;
 
 /// What every request on one client connection shares.
@@ -218,7 +218,28 @@ pub async fn handle(
         decision.forwards(),
     );
 
-    if !decision.forwards() {
+    let mut id = id;
+    let mut record = record;
+    let held =
+        decision.verdict == Verdict::Approve && decision.mode == scopegate_model::Mode::Enforce;
+    if held && let Some(approvals) = state.approvals.clone() {
+        let fingerprint = match &inspection.credential {
+            PresentedCredential::One { fingerprint, .. } => fingerprint.to_hex(),
+            _ => String::new(),
+        };
+        let key = crate::approvals::grant_key(&fingerprint, &record.request_digest);
+        match hold_for_approval(
+            &state, &approvals, &ctx, endpoint, &decision, &parts, &path, &body, key, record,
+        )
+        .await
+        {
+            Held::Release(released) => {
+                record = *released;
+                id = record.id.clone();
+            }
+            Held::Respond(resp) => return resp,
+        }
+    } else if !decision.forwards() {
         // Recorded, durably, before the client hears the answer.
         if let Err(e) = record_durably(&state, record).await {
             return unrecorded(&e);
@@ -278,6 +299,130 @@ pub async fn handle(
             }
             upstream_failure(&e)
         }
+    }
+}
+
+enum Held {
+    /// Approved (now or earlier): forward, recording this.
+    Release(Box<DecisionRecord>),
+    Respond(Response<Body>),
+}
+
+/// A held request: a grant for exactly this request lets it through once;
+/// otherwise it waits (bounded) for a human, and every step is recorded.
+#[allow(clippy::too_many_arguments)]
+async fn hold_for_approval(
+    state: &State,
+    approvals: &Arc<dyn crate::approvals::Approvals>,
+    ctx: &ConnCtx,
+    endpoint: EndpointKind,
+    decision: &Decision,
+    parts: &http::request::Parts,
+    path: &str,
+    body: &Bytes,
+    key: String,
+    mut record: DecisionRecord,
+) -> Held {
+    let unavailable = |e: String| {
+        tracing::error!(error = %e, "approval queue unavailable; refusing the held request");
+        Held::Respond(problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this request needs a human's approval, and the approval queue is unavailable; nothing was forwarded",
+        ))
+    };
+    match approvals.take_grant(key.clone()).await {
+        Ok(Some(apr)) => {
+            record.approval = Some(format!("granted {apr}"));
+            record.forwarded = true;
+            return Held::Release(Box::new(record));
+        }
+        Ok(None) => {}
+        Err(e) => return unavailable(e),
+    }
+    let hold = crate::approvals::HoldRequest {
+        grant_key: key.clone(),
+        decision_id: record.id.clone(),
+        token: record.token.clone(),
+        fingerprint_prefix: record.fingerprint_prefix.clone(),
+        agent: record.agent.clone(),
+        provider: record.provider.clone(),
+        host: record.host.clone(),
+        method: record.method.clone(),
+        path: record.path.clone(),
+        rule: record.rule.clone(),
+        reason: record.reason.clone(),
+        detail: serde_json::json!({
+            "operations": record.operations,
+            "request": crate::approvals::redacted_request(endpoint, parts.method.as_str(), short(path), body),
+        }),
+    };
+    let apr = match approvals.hold(hold).await {
+        Ok(a) => a,
+        Err(e) => return unavailable(e),
+    };
+    let mut held = record.clone();
+    held.approval = Some(format!("held {apr}"));
+    held.forwarded = false;
+    if let Err(e) = record_durably(state, held).await {
+        return Held::Respond(unrecorded(&e));
+    }
+    let info = |state_name: &'static str, by: Option<String>, note: Option<String>| {
+        crate::respond::ApprovalInfo {
+            id: apr.clone(),
+            link: approvals.link(&apr),
+            state: state_name,
+            decided_by: by,
+            note,
+            grant_window_hint: crate::approvals::human_duration(approvals.grant_window()),
+        }
+    };
+    match approvals.wait(apr.clone(), approvals.hold_for()).await {
+        Ok(crate::approvals::HoldOutcome::Approved { by }) => match approvals.take_grant(key).await
+        {
+            Ok(Some(_)) => {
+                let mut released = record;
+                released.id = decision_id();
+                released.approval = Some(format!("approved {apr} by {by}"));
+                released.forwarded = true;
+                Held::Release(Box::new(released))
+            }
+            // Someone else used the grant first (an identical request).
+            Ok(None) => Held::Respond(refusal_with(
+                endpoint,
+                decision,
+                &record.id,
+                Some(&info("pending", None, None)),
+            )),
+            Err(e) => unavailable(e),
+        },
+        Ok(crate::approvals::HoldOutcome::Rejected { by, note }) => {
+            let mut rejected = record.clone();
+            rejected.id = decision_id();
+            rejected.verdict = Verdict::Deny;
+            rejected.approval = Some(format!("rejected {apr} by {by}"));
+            rejected.forwarded = false;
+            if let Err(e) = record_durably(state, rejected.clone()).await {
+                return Held::Respond(unrecorded(&e));
+            }
+            let mut d = decision.clone();
+            d.verdict = Verdict::Deny;
+            Held::Respond(refusal_with(
+                endpoint,
+                &d,
+                &rejected.id,
+                Some(&info("rejected", Some(by), Some(note))),
+            ))
+        }
+        Ok(crate::approvals::HoldOutcome::Pending) => {
+            let _ = ctx;
+            Held::Respond(refusal_with(
+                endpoint,
+                decision,
+                &record.id,
+                Some(&info("pending", None, None)),
+            ))
+        }
+        Err(e) => unavailable(e),
     }
 }
 

@@ -8,9 +8,11 @@
 //! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
 //! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
 
+pub mod approvals;
 pub mod engine;
 mod forward;
 mod ids;
+pub use ids::decision_id as new_decision_id;
 mod intercept;
 pub mod metrics;
 mod outer;
@@ -21,9 +23,10 @@ pub mod settings;
 mod state;
 mod tunnel;
 
+pub use approvals::{Approvals, HoldOutcome, HoldRequest};
 pub use engine::Engine;
 pub use record::{
     DecisionRecord, DecisionSink, Durable, RecordError, Ticket, TracingSink, log_line,
 };
 pub use settings::Settings;
-pub use state::{Running, start};
+pub use state::{Running, start, start_with};

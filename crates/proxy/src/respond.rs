@@ -24,9 +24,31 @@ pub fn empty() -> Body {
 const WHAT_TO_DO_DENY: &str = "Do not retry this request or look for another way to perform it (another token, endpoint, tool or host): that would be circumventing a security control. Stop and ask a human; if the operation is needed, they can change the scope map.";
 const WHAT_TO_DO_APPROVE: &str = "This operation needs a human's approval. Do not retry it another way; stop and ask a human to approve it, then send the identical request again.";
 
+/// The approval a refusal is about.
+#[derive(Debug, Clone)]
+pub struct ApprovalInfo {
+    pub id: String,
+    pub link: String,
+    /// `pending` or `rejected`.
+    pub state: &'static str,
+    pub decided_by: Option<String>,
+    pub note: Option<String>,
+    pub grant_window_hint: String,
+}
+
 /// A refusal for a decided request (deny, or approve while approvals are
 /// not available), with `x-scopegate-decision` and `x-scopegate-id`.
 pub fn refusal(endpoint: EndpointKind, d: &Decision, id: &str) -> Response<Body> {
+    refusal_with(endpoint, d, id, None)
+}
+
+/// A refusal, optionally about a held request's approval.
+pub fn refusal_with(
+    endpoint: EndpointKind,
+    d: &Decision,
+    id: &str,
+    approval: Option<&ApprovalInfo>,
+) -> Response<Body> {
     let ops: Vec<_> = d
         .operations
         .iter()
@@ -41,17 +63,44 @@ pub fn refusal(endpoint: EndpointKind, d: &Decision, id: &str) -> Response<Body>
             })
         })
         .collect();
-    let (headline, what_to_do) = match d.verdict {
-        Verdict::Approve => (
+    let (headline, what_to_do) = match (d.verdict, approval) {
+        (_, Some(a)) if a.state == "rejected" => (
+            format!(
+                "scopegate: a human rejected this request ({}){} — {}",
+                a.decided_by.as_deref().unwrap_or("approver"),
+                a.note
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .map(|n| format!(": \"{n}\""))
+                    .unwrap_or_default(),
+                d.reason
+            ),
+            WHAT_TO_DO_DENY.to_owned(),
+        ),
+        (_, Some(a)) => (
+            format!(
+                "scopegate: this request is waiting for a human's approval ({}) — {}",
+                a.id, d.reason
+            ),
+            format!(
+                "Do not retry it another way. Ask a human to approve {} at {}; once approved, send the identical request again within {}: it will pass once. Any other request (other arguments, another token) needs its own approval.",
+                a.id, a.link, a.grant_window_hint
+            ),
+        ),
+        (Verdict::Approve, None) => (
             format!("scopegate: approval required — {}", d.reason),
-            WHAT_TO_DO_APPROVE,
+            WHAT_TO_DO_APPROVE.to_owned(),
         ),
         _ => (
             format!("scopegate refused this request — {}", d.reason),
-            WHAT_TO_DO_DENY,
+            WHAT_TO_DO_DENY.to_owned(),
         ),
     };
+    let approval_json = approval.map(|a| {
+        json!({ "id": a.id, "state": a.state, "link": a.link, "decided_by": a.decided_by, "note": a.note })
+    });
     let detail = json!({
+        "approval": approval_json,
         "decision": d.verdict,
         "decision_id": id,
         "rule": d.rule,

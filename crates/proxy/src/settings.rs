@@ -28,6 +28,29 @@ struct Raw {
     log: RawLog,
     #[serde(default)]
     store: RawStore,
+    #[serde(default)]
+    approvals: RawApprovals,
+    /// Parsed by the dashboard crate.
+    #[serde(default)]
+    dashboard: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawApprovals {
+    hold_secs: u64,
+    pending_secs: u64,
+    grant_window_secs: u64,
+}
+
+impl Default for RawApprovals {
+    fn default() -> Self {
+        Self {
+            hold_secs: 25,
+            pending_secs: 24 * 3600,
+            grant_window_secs: 15 * 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -187,6 +210,14 @@ pub struct Settings {
     /// The decision log database URL.
     pub store_url: String,
     pub journal_dir: PathBuf,
+    /// How long a held request waits inline for a human.
+    pub hold_for: std::time::Duration,
+    /// How long an approval stays pending after its request gave up.
+    pub pending_for: std::time::Duration,
+    /// How long an approval's one-time grant stays usable.
+    pub grant_window: std::time::Duration,
+    /// The `[dashboard]` table, for the dashboard crate.
+    pub dashboard: Option<toml::Table>,
 }
 
 impl Settings {
@@ -269,6 +300,10 @@ impl Settings {
             .as_deref()
             .map_or_else(|| data_dir.join("journal"), |j| rel(j));
         Ok(Self {
+            hold_for: std::time::Duration::from_secs(raw.approvals.hold_secs),
+            pending_for: std::time::Duration::from_secs(raw.approvals.pending_secs.max(1)),
+            grant_window: std::time::Duration::from_secs(raw.approvals.grant_window_secs.max(1)),
+            dashboard: raw.dashboard,
             store_url,
             journal_dir,
             file: file.to_path_buf(),

@@ -29,6 +29,8 @@ pub struct State {
     pub client: UpstreamClient,
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
+    /// The approval queue; without one, `approve` verdicts are refused.
+    pub approvals: Option<Arc<dyn crate::approvals::Approvals>>,
     pub ca_pem: String,
     /// Counts open client connections, for draining on shutdown.
     pub tracker: Arc<Tracker>,
@@ -55,10 +57,21 @@ impl Running {
     }
 }
 
-/// Builds everything from settings and starts serving.
+/// Builds everything from settings and starts serving, without an
+/// approval queue (held requests are refused with "approval required").
 pub async fn start(
     settings: Settings,
     sink: Arc<dyn DecisionSink>,
+    drain: Duration,
+) -> anyhow::Result<Running> {
+    start_with(settings, sink, None, drain).await
+}
+
+/// Builds everything from settings and starts serving.
+pub async fn start_with(
+    settings: Settings,
+    sink: Arc<dyn DecisionSink>,
+    approvals: Option<Arc<dyn crate::approvals::Approvals>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();
@@ -110,6 +123,7 @@ pub async fn start(
         client,
         metrics: Metrics::default(),
         sink,
+        approvals,
         ca_pem,
         tracker: Arc::new(Tracker::default()),
         shutdown: shutdown_rx.clone(),
