@@ -77,8 +77,11 @@ fn authorization(spec: &CredentialSpec, value: &str) -> Result<(String, String),
     let scheme = scheme.to_ascii_lowercase();
     let rest = rest.trim();
     if !spec.authorization.contains(&scheme) {
+        // The "scheme" is not quoted: it may be the secret itself
+        // (`Authorization: <token> ...`).
         return Err(format!(
-            "authorization scheme `{scheme}` is not one this provider accepts"
+            "the authorization scheme is not one this provider accepts ({})",
+            spec.authorization.join(", ")
         ));
     }
     if rest.is_empty() || rest.contains(' ') {

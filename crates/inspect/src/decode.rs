@@ -39,16 +39,21 @@ pub fn decode<'a>(
     }
     let mut cur: Cow<'a, [u8]> = Cow::Borrowed(body);
     for e in layers.iter().rev() {
+        // Bytes after the end of the compressed stream (a second gzip member,
+        // which most servers decode too, or anything else) are refused: they
+        // would reach the provider without being read.
         let next = match e.as_str() {
             "gzip" | "x-gzip" => {
-                read_capped(flate2::read::GzDecoder::new(&cur[..]), max_out, "gzip")?
+                let mut d = flate2::bufread::GzDecoder::new(&cur[..]);
+                let out = read_capped(&mut d, max_out, "gzip")?;
+                whole(d.into_inner(), out, "gzip")?
             }
-            "deflate" => read_capped(flate2::read::ZlibDecoder::new(&cur[..]), max_out, "deflate")?,
-            "br" => read_capped(
-                brotli_decompressor::Decompressor::new(&cur[..], 4096),
-                max_out,
-                "br",
-            )?,
+            "deflate" => {
+                let mut d = flate2::bufread::ZlibDecoder::new(&cur[..]);
+                let out = read_capped(&mut d, max_out, "deflate")?;
+                whole(d.into_inner(), out, "deflate")?
+            }
+            "br" => brotli(&cur, max_out)?,
             other => return Err(DecodeError::Unsupported(other.to_owned())),
         };
         cur = Cow::Owned(next);
@@ -59,7 +64,53 @@ pub fn decode<'a>(
     Ok(cur)
 }
 
-fn read_capped<R: Read>(r: R, max: usize, name: &'static str) -> Result<Vec<u8>, DecodeError> {
+/// Brotli through the stream API, which tells how much input is left when
+/// the stream ends (the `Read` adapter does not report trailing bytes).
+fn brotli(input: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+    use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState, StandardAlloc};
+    let mut state = BrotliState::new(
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+    );
+    let (mut avail_in, mut in_off, mut total) = (input.len(), 0, 0);
+    let mut out = Vec::new();
+    let mut buf = vec![0; 16 << 10];
+    loop {
+        let (mut avail_out, mut out_off) = (buf.len(), 0);
+        let r = BrotliDecompressStream(
+            &mut avail_in,
+            &mut in_off,
+            input,
+            &mut avail_out,
+            &mut out_off,
+            &mut buf,
+            &mut total,
+            &mut state,
+        );
+        out.extend_from_slice(&buf[..out_off]);
+        if out.len() > max {
+            return Err(DecodeError::TooLarge(max));
+        }
+        match r {
+            BrotliResult::NeedsMoreOutput => {}
+            BrotliResult::ResultSuccess if avail_in == 0 => return Ok(out),
+            // corrupt, truncated, or followed by more bytes
+            _ => return Err(DecodeError::Corrupt("br")),
+        }
+    }
+}
+
+/// `out` if the decoder consumed all of its input.
+fn whole(rest: &[u8], out: Vec<u8>, name: &'static str) -> Result<Vec<u8>, DecodeError> {
+    if rest.is_empty() {
+        Ok(out)
+    } else {
+        Err(DecodeError::Corrupt(name))
+    }
+}
+
+fn read_capped<R: Read>(r: &mut R, max: usize, name: &'static str) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::new();
     let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     r.take(cap)

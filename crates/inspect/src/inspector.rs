@@ -5,7 +5,7 @@ use std::sync::Arc;
 use scopegate_model::{OpClass, Operation, PresentedCredential};
 
 use crate::catalog::{Catalog, CatalogSet};
-use crate::content::{MediaType, parse_urlencoded};
+use crate::content::{MediaType, Part, parse_multipart, parse_urlencoded};
 use crate::graphql::{self, DocCache};
 use crate::{Limits, credentials, decode, rest};
 
@@ -274,16 +274,42 @@ fn method_override(
     if query.iter().any(|(k, v)| k == "_method" && differs(v)) {
         return Some("the _method parameter asks for another method".into());
     }
-    let is_form = content_type
-        .and_then(MediaType::parse)
-        .is_some_and(|m| m.essence == "application/x-www-form-urlencoded");
-    if is_form {
-        match parse_urlencoded(body) {
+    // Servers (Rack's MethodOverride among them) read `_method` from
+    // urlencoded and multipart forms, and take the media type leniently (up
+    // to the first `;` or `,`). A form that does not decode could still hold
+    // a `_method` a more lenient server reads.
+    let essence = content_type
+        .and_then(|ct| ct.split([';', ',']).next())
+        .map(|e| e.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/x-www-form-urlencoded") => match parse_urlencoded(body) {
             Some(pairs) if pairs.iter().any(|(k, v)| k == "_method" && differs(v)) => {
                 return Some("the _method form field asks for another method".into());
             }
-            _ => {}
+            Some(_) => {}
+            None => {
+                return Some("a form body that does not decode could hold a _method field".into());
+            }
+        },
+        Some("multipart/form-data") if !body.is_empty() => {
+            let boundary = content_type.and_then(MediaType::parse);
+            let parts = boundary
+                .as_ref()
+                .and_then(|m| m.param("boundary"))
+                .and_then(|b| parse_multipart(body, b));
+            let Some(parts) = parts else {
+                return Some(
+                    "a multipart body that does not parse could hold a _method field".into(),
+                );
+            };
+            let overrides = |p: &Part<'_>| {
+                p.name == "_method" && std::str::from_utf8(p.body).map_or(true, differs)
+            };
+            if parts.iter().any(overrides) {
+                return Some("the _method form field asks for another method".into());
+            }
         }
+        _ => {}
     }
     None
 }

@@ -15,10 +15,20 @@ pub const JSON: (&str, &[u8]) = ("Content-Type", b"application/json");
 
 /// One inspector for the whole test binary, as the proxy has: its document
 /// cache is shared between tests, which is part of what they exercise.
-pub static INSPECTOR: LazyLock<Inspector> =
-    LazyLock::new(|| Inspector::new(CatalogSet::bundled().expect("bundled catalogues"), Limits::default()));
+pub static INSPECTOR: LazyLock<Inspector> = LazyLock::new(|| {
+    Inspector::new(
+        CatalogSet::bundled().expect("bundled catalogues"),
+        Limits::default(),
+    )
+});
 
-pub fn inspect(method: &str, host: &str, target: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Inspection {
+pub fn inspect(
+    method: &str,
+    host: &str,
+    target: &str,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Inspection {
     INSPECTOR.inspect(&RequestView {
         method,
         host,
@@ -44,7 +54,10 @@ pub fn railway_doc(doc: &str, variables: Option<serde_json::Value>) -> Inspectio
 
 /// `(name, class)` of every operation, in the order found.
 pub fn ops(i: &Inspection) -> Vec<(String, OpClass)> {
-    i.operations.iter().map(|o| (o.name.clone(), o.class)).collect()
+    i.operations
+        .iter()
+        .map(|o| (o.name.clone(), o.class))
+        .collect()
 }
 
 /// `(name, class)` pairs to compare with [`ops`].
@@ -78,7 +91,12 @@ pub fn resources(i: &Inspection) -> Vec<(String, Vec<String>)> {
 pub fn res(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
     pairs
         .iter()
-        .map(|(k, vs)| ((*k).to_owned(), vs.iter().map(|v| (*v).to_owned()).collect()))
+        .map(|(k, vs)| {
+            (
+                (*k).to_owned(),
+                vs.iter().map(|v| (*v).to_owned()).collect(),
+            )
+        })
         .collect()
 }
 
