@@ -1,0 +1,261 @@
+//! The fake providers: one HTTPS server on 127.0.0.1:0 (h2 and http/1.1 by
+//! ALPN) with a certificate for every host the tests use. It records each
+//! request it receives in full before answering, and counts connections, so
+//! tests can prove what reached "upstream" and what never did.
+//!
+//! Routes:
+//! - `POST /graphql/v2` → `{"data":{"ok":true}}`
+//! - `GET /repos/{owner}/{repo}` → the repository as JSON
+//! - `DELETE /repos/{owner}/{repo}` → 204
+//! - `GET /repos/{owner}/{repo}/tarball/{ref}` → [`STREAM_TOTAL`] bytes,
+//!   streamed: [`STREAM_FIRST`] bytes at once, the rest only after the test
+//!   calls [`Fake::release_stream`] — so a client that sees the first part
+//!   before the release proves the proxy does not buffer responses.
+//! - anything else → `{"ok":true,"path":...}`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Version};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::{GITHUB_HOST, OTHER_HOST, RAILWAY_APP_HOST, RAILWAY_HOST, TestCa};
+
+/// Bytes of the streamed response sent before the test releases the rest.
+pub const STREAM_FIRST: usize = 64 * 1024;
+/// The streamed response's whole length.
+pub const STREAM_TOTAL: usize = 1024 * 1024;
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: Method,
+    /// Path and query, as sent.
+    pub target: String,
+    /// `:authority` or `Host`.
+    pub authority: Option<String>,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The TLS server name the client asked for.
+    pub sni: Option<String>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    connections: AtomicUsize,
+    release: Notify,
+}
+
+/// A running fake provider; stops when dropped.
+pub struct Fake {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type FakeBody = BoxBody<Bytes, Infallible>;
+
+impl Fake {
+    pub async fn start(ca: &TestCa) -> Self {
+        let config = ca.server_config(&[RAILWAY_HOST, RAILWAY_APP_HOST, GITHUB_HOST, OTHER_HOST]);
+        let acceptor = TlsAcceptor::from(config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = Arc::new(Shared::default());
+        let s = shared.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                s.connections.fetch_add(1, Ordering::SeqCst);
+                let acceptor = acceptor.clone();
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let sni = tls.get_ref().1.server_name().map(str::to_owned);
+                    let svc = service_fn(move |req| {
+                        let s = s.clone();
+                        let sni = sni.clone();
+                        async move { Ok::<_, Infallible>(handle(&s, sni, req).await) }
+                    });
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), svc)
+                        .await;
+                });
+            }
+        });
+        Self { addr, shared, task }
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.received.lock().unwrap().clone()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Lets the streamed response send the rest of its body.
+    pub fn release_stream(&self) {
+        self.shared.release.notify_one();
+    }
+
+    /// Asserts the fake received nothing at all.
+    pub fn assert_nothing_received(&self, what: &str) {
+        let got = self.received();
+        assert!(
+            got.is_empty(),
+            "{what}: the fake provider must receive nothing, got {:?}",
+            got.iter()
+                .map(|r| format!("{} {}", r.method, r.target))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+async fn handle(
+    s: &Arc<Shared>,
+    sni: Option<String>,
+    req: Request<Incoming>,
+) -> Response<FakeBody> {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
+        return json(StatusCode::BAD_REQUEST, r#"{"message":"bad body"}"#);
+    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let authority = parts.uri.authority().map(ToString::to_string).or_else(|| {
+        parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+    });
+    s.received.lock().unwrap().push(Received {
+        method: parts.method.clone(),
+        target: target.clone(),
+        authority,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+        sni,
+    });
+    let path = target.split('?').next().unwrap_or("/");
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (&parts.method, segs.as_slice()) {
+        (&Method::POST, ["graphql", "v2"]) => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
+        (&Method::GET, ["repos", owner, repo]) => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "id": 1,
+                "full_name": format!("{owner}/{repo}"),
+                "private": false,
+            })
+            .to_string(),
+        ),
+        (&Method::DELETE, ["repos", _, _]) => {
+            let mut r = Response::new(Full::new(Bytes::new()).boxed());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            r
+        }
+        (&Method::GET, ["repos", _, _, "tarball", ..]) => stream(s),
+        _ => json(
+            StatusCode::OK,
+            &serde_json::json!({ "ok": true, "path": path }).to_string(),
+        ),
+    }
+}
+
+fn json(status: StatusCode, body: &str) -> Response<FakeBody> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_owned())).boxed());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r.headers_mut()
+        .insert("x-fake", http::HeaderValue::from_static("1"));
+    r
+}
+
+fn stream(s: &Arc<Shared>) -> Response<FakeBody> {
+    let (tx, rx) = mpsc::channel::<Bytes>(2);
+    let s = s.clone();
+    tokio::spawn(async move {
+        if tx
+            .send(Bytes::from(vec![b'a'; STREAM_FIRST]))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        // One permit: a release sent before this point still counts.
+        s.release.notified().await;
+        for _ in 1..STREAM_TOTAL / STREAM_FIRST {
+            if tx
+                .send(Bytes::from(vec![b'b'; STREAM_FIRST]))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let mut r = Response::new(ChannelBody(rx).boxed());
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/octet-stream"),
+    );
+    r
+}
+
+/// A body fed from a channel: data frames as they come, end when closed.
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b))))
+    }
+}
