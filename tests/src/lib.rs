@@ -35,7 +35,9 @@ use rcgen::{
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use scopegate_model::Fingerprint;
-use scopegate_proxy::{DecisionRecord, DecisionSink, RecordError, Running, Settings, Ticket};
+use scopegate_proxy::{
+    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Settings, Ticket,
+};
 
 pub use fake::{Fake, Received};
 pub use wire::Resp;
@@ -256,6 +258,14 @@ impl DecisionSink for MemorySink {
         let mut records = self.records.lock().unwrap();
         records.push(record);
         Ok(Ticket(records.len() as u64))
+    }
+
+    fn outcome(&self, outcome: DecisionOutcome) {
+        let mut records = self.records.lock().unwrap();
+        if let Some(r) = records.iter_mut().find(|r| r.id == outcome.decision_id) {
+            r.upstream_status = outcome.upstream_status;
+            r.upstream_millis = Some(outcome.upstream_millis);
+        }
     }
 }
 

@@ -413,7 +413,6 @@ async fn a_client_that_reads_nothing_does_not_stall_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "proxy bug: no timeout on a request body once its head is complete (a stalled body holds the connection forever)"]
 async fn a_body_that_stalls_is_timed_out() {
     let h = harness().await;
     let mut tls = h.tunnel_tls(RAILWAY_HOST, &[b"http/1.1"]).await;

@@ -754,7 +754,6 @@ async fn a_refusal_that_cannot_be_recorded_is_not_given() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "proxy bug: an allowed request is forwarded before its decision is recorded; with the decision log down it still reaches the provider"]
 async fn an_allow_that_cannot_be_recorded_is_not_forwarded() {
     let h = Harness::start().await;
     h.sink.fail(true);

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use scopegate_proxy::{DecisionRecord, DecisionSink, Durable, RecordError, Ticket, log_line};
+use scopegate_proxy::{
+    DecisionOutcome, DecisionRecord, DecisionSink, Durable, RecordError, Ticket, log_line,
+};
 use scopegate_store::DecisionLog;
 
 /// The decision log as the proxy's sink: a structured log line, then the
@@ -16,6 +18,20 @@ impl DecisionSink for LogSink {
             .append(record)
             .map(Ticket)
             .map_err(|e| RecordError(e.to_string()))
+    }
+
+    fn outcome(&self, outcome: DecisionOutcome) {
+        tracing::info!(
+            target: "scopegate::decision",
+            id = %outcome.decision_id,
+            upstream_status = outcome.upstream_status.unwrap_or(0),
+            upstream_ms = outcome.upstream_millis,
+            error = outcome.error.as_deref().unwrap_or(""),
+            "upstream outcome"
+        );
+        if let Err(e) = self.0.append_outcome(outcome) {
+            tracing::error!(error = %e, "upstream outcome not recorded");
+        }
     }
 
     fn durable(&self, ticket: Ticket) -> Durable {

@@ -13,4 +13,4 @@ mod record;
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential};
 pub use operation::{OpClass, Operation, Resources};
-pub use record::{DecisionRecord, request_digest};
+pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};

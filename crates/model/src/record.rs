@@ -65,6 +65,25 @@ impl DecisionRecord {
     }
 }
 
+/// What happened upstream to a forwarded request, recorded after its
+/// decision (which is recorded before anything is forwarded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionOutcome {
+    pub decision_id: String,
+    pub upstream_status: Option<u16>,
+    pub upstream_millis: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One line of the decision journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JournalEntry {
+    Outcome { outcome: DecisionOutcome },
+    Record(DecisionRecord),
+}
+
 impl DecisionRecord {
     /// The same record with another timestamp (tests compare records).
     pub fn with_time(mut self, at_unix_ms: i64) -> Self {

@@ -226,7 +226,7 @@ mod tests {
             text.contains("env-1")
                 && text.contains("p-1")
                 && text.contains("vol-1")
-                && text.contains("\"DB\""),
+                && text.contains("name: \\\"DB\\\""),
             "{text}"
         );
         let rest = redacted_request(

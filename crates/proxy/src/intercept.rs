@@ -23,7 +23,7 @@ use tokio_rustls::LazyConfigAcceptor;
 use crate::engine::Engine;
 use crate::forward::{ForwardError, forward, swap_credential};
 use crate::ids::decision_id;
-use crate::record::{DecisionRecord, RecordError};
+use crate::record::{DecisionOutcome, DecisionRecord, RecordError};
 use crate::respond::{Body, problem, refusal, refusal_with};
 use crate::state::State;
 
@@ -93,11 +93,13 @@ pub async fn serve_tls(state: Arc<State>, ctx: Arc<ConnCtx>, upgraded: Upgraded)
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(timeout);
+        .header_read_timeout(timeout)
+        .max_buf_size(64 * 1024);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(256);
+        .max_concurrent_streams(256)
+        .max_header_list_size(64 * 1024);
     let _guard = state.tracker.enter();
     let mut shutdown = state.shutdown.clone();
     let mut conn = std::pin::pin!(builder.serve_connection(TokioIo::new(tls), svc));
@@ -171,7 +173,16 @@ pub async fn handle(
             ),
         );
     }
-    let body = match Limited::new(body, max).collect().await {
+    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
+    let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, max).collect()).await
+    else {
+        state.metrics.refused("body-timeout");
+        return problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time",
+        );
+    };
+    let body = match collected {
         Ok(c) => c.to_bytes(),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -263,6 +274,11 @@ pub async fn handle(
         }
         return refusal(endpoint, &d, &id);
     }
+    // Recorded (crash-safe) before anything is forwarded: a decision that
+    // cannot be recorded is not acted on.
+    if let Err(e) = state.sink.record(record) {
+        return unrecorded(&e);
+    }
     let sent = Instant::now();
     let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
     let result = forward(
@@ -280,25 +296,20 @@ pub async fn handle(
         .metrics
         .upstream
         .observe_micros(upstream_ms.saturating_mul(1000));
-    record.upstream_millis = Some(upstream_ms);
+    state.sink.outcome(DecisionOutcome {
+        decision_id: id.clone(),
+        upstream_status: result.as_ref().ok().map(|r| r.status().as_u16()),
+        upstream_millis: upstream_ms,
+        error: result.as_ref().err().map(ToString::to_string),
+    });
     match result {
         Ok(mut resp) => {
-            record.upstream_status = Some(resp.status().as_u16());
-            // Recorded (crash-safe) before the client hears the answer.
-            if let Err(e) = state.sink.record(record) {
-                return unrecorded(&e);
-            }
             if let Ok(v) = http::HeaderValue::from_str(&id) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
             resp
         }
-        Err(e) => {
-            if let Err(re) = state.sink.record(record) {
-                return unrecorded(&re);
-            }
-            upstream_failure(&e)
-        }
+        Err(e) => upstream_failure(&e),
     }
 }
 
@@ -448,10 +459,15 @@ pub async fn pass_through(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, state.settings.max_body_bytes)
-        .collect()
-        .await
-    {
+    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
+    let limited = Limited::new(body, state.settings.max_body_bytes).collect();
+    let Ok(collected) = tokio::time::timeout(body_timeout, limited).await else {
+        return problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time",
+        );
+    };
+    let body = match collected {
         Ok(c) => c.to_bytes(),
         Err(_) => return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
     };

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-pub use scopegate_model::DecisionRecord;
+pub use scopegate_model::{DecisionOutcome, DecisionRecord};
 
 /// Identifies an appended record for [`DecisionSink::durable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,10 @@ pub trait DecisionSink: Send + Sync + 'static {
     fn durable(&self, _ticket: Ticket) -> Durable {
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// What happened upstream to a forwarded request. Best effort: the
+    /// decision itself was recorded before forwarding.
+    fn outcome(&self, _outcome: DecisionOutcome) {}
 }
 
 /// Writes each record as one structured log line (target `scopegate::decision`).

@@ -75,6 +75,8 @@ struct RawProxy {
     egress_allow: Vec<String>,
     unsafe_allow_private: bool,
     header_timeout_secs: u64,
+    /// Time allowed for a request body once its head arrived; default: header_timeout_secs.
+    body_timeout_secs: Option<u64>,
     upstream_timeout_secs: u64,
     auth: RawAuth,
 }
@@ -88,6 +90,7 @@ impl Default for RawProxy {
             egress_allow: Vec::new(),
             unsafe_allow_private: false,
             header_timeout_secs: 30,
+            body_timeout_secs: None,
             upstream_timeout_secs: 120,
             auth: RawAuth::default(),
         }
@@ -196,6 +199,7 @@ pub struct Settings {
     pub egress_allow: Vec<String>,
     pub unsafe_allow_private: bool,
     pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
     pub upstream_timeout_secs: u64,
     pub auth_required: bool,
     pub agents: Vec<Agent>,
@@ -326,6 +330,11 @@ impl Settings {
                 .collect(),
             unsafe_allow_private: raw.proxy.unsafe_allow_private,
             header_timeout_secs: raw.proxy.header_timeout_secs.max(1),
+            body_timeout_secs: raw
+                .proxy
+                .body_timeout_secs
+                .unwrap_or(raw.proxy.header_timeout_secs)
+                .max(1),
             upstream_timeout_secs: raw.proxy.upstream_timeout_secs.max(1),
             auth_required: raw.proxy.auth.required,
             agents,

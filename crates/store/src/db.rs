@@ -5,7 +5,7 @@
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use scopegate_model::DecisionRecord;
+use scopegate_model::{DecisionOutcome, DecisionRecord, JournalEntry};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -36,6 +36,11 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "approvals",
         include_str!("../../../migrations/postgres/0003_approvals.sql"),
     ),
+    (
+        4,
+        "outcomes",
+        include_str!("../../../migrations/postgres/0004_outcomes.sql"),
+    ),
 ];
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -47,6 +52,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "approvals",
         include_str!("../../../migrations/sqlite/0002_approvals.sql"),
+    ),
+    (
+        3,
+        "outcomes",
+        include_str!("../../../migrations/sqlite/0003_outcomes.sql"),
     ),
 ];
 
@@ -211,6 +221,51 @@ impl Store {
         }
     }
 
+    /// Appends journal entries in order: records extend the chain (see
+    /// [`Store::append`]), outcomes are attached to their decision.
+    pub async fn append_entries(&self, entries: &[JournalEntry]) -> Result<(), sqlx::Error> {
+        let mut records = Vec::new();
+        let mut outcomes = Vec::new();
+        for e in entries {
+            match e {
+                JournalEntry::Record(r) => records.push(r.clone()),
+                JournalEntry::Outcome { outcome } => outcomes.push(outcome),
+            }
+        }
+        if !records.is_empty() {
+            self.append(&records).await?;
+        }
+        for o in outcomes {
+            self.append_outcome(o).await?;
+        }
+        Ok(())
+    }
+
+    async fn append_outcome(&self, o: &DecisionOutcome) -> Result<(), sqlx::Error> {
+        const SQL: &str = "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id) DO NOTHING";
+        let status = o.upstream_status.map(i32::from);
+        let ms = i64::try_from(o.upstream_millis).unwrap_or(i64::MAX);
+        match self {
+            Self::Pg(pool) => sqlx::query(SQL)
+                .bind(&o.decision_id)
+                .bind(status)
+                .bind(ms)
+                .bind(&o.error)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Self::Sqlite(pool) => sqlx::query(SQL)
+                .bind(&o.decision_id)
+                .bind(status)
+                .bind(ms)
+                .bind(&o.error)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(())
+    }
+
     /// Rows after `after_seq` matching `filter`, in chain order.
     pub async fn rows(
         &self,
@@ -218,12 +273,12 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<StoredRow>, sqlx::Error> {
-        const PG: &str = "SELECT seq, record, hash FROM decisions WHERE seq > $1 \
+        const PG: &str = "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq > $1 \
             AND ($2::BIGINT IS NULL OR at_ms >= $2) AND ($3::BIGINT IS NULL OR at_ms <= $3) \
             AND ($4::TEXT IS NULL OR token = $4) AND ($5::TEXT IS NULL OR agent = $5) \
             AND ($6::TEXT IS NULL OR verdict = $6) AND ($7::TEXT IS NULL OR provider = $7) \
             ORDER BY seq LIMIT $8";
-        const SQLITE: &str = "SELECT seq, record, hash FROM decisions WHERE seq > $1 \
+        const SQLITE: &str = "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq > $1 \
             AND ($2 IS NULL OR at_ms >= $2) AND ($3 IS NULL OR at_ms <= $3) \
             AND ($4 IS NULL OR token = $4) AND ($5 IS NULL OR agent = $5) \
             AND ($6 IS NULL OR verdict = $6) AND ($7 IS NULL OR provider = $7) \
@@ -244,8 +299,14 @@ impl Store {
                 rows.into_iter()
                     .map(|row| {
                         let json: String = row.try_get("record")?;
-                        let record = serde_json::from_str(&json)
+                        let mut record: DecisionRecord = serde_json::from_str(&json)
                             .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                        let up_status: Option<i32> = row.try_get("up_status")?;
+                        let up_ms: Option<i64> = row.try_get("up_ms")?;
+                        if let Some(ms) = up_ms {
+                            record.upstream_status = up_status.and_then(|s| u16::try_from(s).ok());
+                            record.upstream_millis = u64::try_from(ms).ok();
+                        }
                         Ok(StoredRow {
                             seq: row.try_get("seq")?,
                             record,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use scopegate_model::DecisionRecord;
+use scopegate_model::{DecisionRecord, JournalEntry};
 use tokio::sync::watch;
 
 /// Rotate to a new segment once the current one is this large and fully
@@ -60,7 +60,7 @@ fn segments(dir: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
 impl Journal {
     /// Opens the journal in `dir`, returning the records left by earlier
     /// runs (in order) — the caller must hand them to the database first.
-    pub fn open(dir: &Path) -> std::io::Result<(Self, Vec<DecisionRecord>)> {
+    pub fn open(dir: &Path) -> std::io::Result<(Self, Vec<JournalEntry>)> {
         std::fs::create_dir_all(dir)?;
         let mut pending = Vec::new();
         let existing = segments(dir)?;
@@ -69,7 +69,7 @@ impl Journal {
                 let line = line?;
                 // A torn last line can only come from a write that never
                 // returned, i.e. a request that was never answered.
-                match serde_json::from_str::<DecisionRecord>(&line) {
+                match serde_json::from_str::<JournalEntry>(&line) {
                     Ok(r) => pending.push(r),
                     Err(_) if line.trim().is_empty() => {}
                     Err(e) => {
@@ -113,7 +113,15 @@ impl Journal {
 
     /// Appends one record; returns its ticket for [`Journal::durable`].
     pub fn append(&self, record: &DecisionRecord) -> std::io::Result<u64> {
-        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        self.append_line(serde_json::to_vec(record).map_err(std::io::Error::other)?)
+    }
+
+    /// Appends any journal entry (a record or an outcome).
+    pub fn append_entry(&self, entry: &JournalEntry) -> std::io::Result<u64> {
+        self.append_line(serde_json::to_vec(entry).map_err(std::io::Error::other)?)
+    }
+
+    fn append_line(&self, mut line: Vec<u8>) -> std::io::Result<u64> {
         line.push(b'\n');
         let mut inner = self
             .inner
@@ -222,6 +230,16 @@ mod tests {
         DecisionRecord::from_decision(id.into(), &d)
     }
 
+    fn ids(entries: &[JournalEntry]) -> Vec<&str> {
+        entries
+            .iter()
+            .filter_map(|e| match e {
+                JournalEntry::Record(r) => Some(r.id.as_str()),
+                JournalEntry::Outcome { .. } => None,
+            })
+            .collect()
+    }
+
     #[tokio::test]
     async fn survives_reopen_and_cleans_up_after_commit() {
         let dir = std::env::temp_dir().join(format!("sg-journal-{}", std::process::id()));
@@ -236,20 +254,14 @@ mod tests {
             // dropped without commit: as after a crash
         }
         let (j, pending) = Journal::open(&dir).unwrap();
-        assert_eq!(
-            pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
+        assert_eq!(ids(&pending), ["a", "b"]);
         j.append(&rec("c")).unwrap();
         j.committed(2); // not everything yet
         assert_eq!(segments(&dir).unwrap().len(), 2);
         j.committed(3);
         assert_eq!(segments(&dir).unwrap().len(), 1);
         let (_, pending) = Journal::open(&dir).unwrap();
-        assert_eq!(
-            pending.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-            ["c"]
-        );
+        assert_eq!(ids(&pending), ["c"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use scopegate_model::DecisionRecord;
+use scopegate_model::{DecisionOutcome, DecisionRecord, JournalEntry};
 use tokio::sync::mpsc;
 
 use crate::db::Store;
@@ -28,7 +28,7 @@ pub struct LogStats {
 
 pub struct DecisionLog {
     journal: Arc<Journal>,
-    tx: mpsc::UnboundedSender<DecisionRecord>,
+    tx: mpsc::UnboundedSender<JournalEntry>,
     pub stats: Arc<LogStats>,
 }
 
@@ -57,8 +57,16 @@ impl DecisionLog {
         self.stats.appended.fetch_add(1, Ordering::Relaxed);
         // The writer only stops with the runtime; a closed channel means the
         // record is still in the journal and is replayed at next start.
-        let _ = self.tx.send(record);
+        let _ = self.tx.send(JournalEntry::Record(record));
         Ok(ticket)
+    }
+
+    /// Appends what happened upstream to a forwarded request.
+    pub fn append_outcome(&self, outcome: DecisionOutcome) -> Result<(), LogError> {
+        let entry = JournalEntry::Outcome { outcome };
+        self.journal.append_entry(&entry)?;
+        let _ = self.tx.send(entry);
+        Ok(())
     }
 
     /// Resolves once the record survives power loss as well.
@@ -72,11 +80,11 @@ const BATCH: usize = 512;
 async fn writer(
     store: Store,
     journal: Arc<Journal>,
-    pending: Vec<DecisionRecord>,
-    mut rx: mpsc::UnboundedReceiver<DecisionRecord>,
+    pending: Vec<JournalEntry>,
+    mut rx: mpsc::UnboundedReceiver<JournalEntry>,
     stats: Arc<LogStats>,
 ) {
-    let mut queue: std::collections::VecDeque<DecisionRecord> = pending.into();
+    let mut queue: std::collections::VecDeque<JournalEntry> = pending.into();
     let mut committed: u64 = 0;
     let mut backoff = Duration::from_millis(100);
     // The schema first; retried like any write while the database is down.
@@ -114,8 +122,8 @@ async fn writer(
             }
         }
         let n = queue.len().min(BATCH);
-        let batch: Vec<DecisionRecord> = queue.iter().take(n).cloned().collect();
-        match store.append(&batch).await {
+        let batch: Vec<JournalEntry> = queue.iter().take(n).cloned().collect();
+        match store.append_entries(&batch).await {
             Ok(()) => {
                 queue.drain(..n);
                 committed += n as u64;

@@ -76,14 +76,14 @@ impl LeafCache {
         self.minted.fetch_add(1, Ordering::Relaxed);
         let renew_at = now + Duration::days(self.valid_days) * 3 / 4;
         if let Ok(mut map) = self.entries.lock() {
-            if map.len() >= self.capacity && !map.contains_key(host) {
-                if let Some(oldest) = map
+            if map.len() >= self.capacity
+                && !map.contains_key(host)
+                && let Some(oldest) = map
                     .iter()
                     .min_by_key(|(_, e)| e.last_used)
                     .map(|(k, _)| k.clone())
-                {
-                    map.remove(&oldest);
-                }
+            {
+                map.remove(&oldest);
             }
             map.insert(
                 host.to_owned(),
