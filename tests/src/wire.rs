@@ -287,3 +287,37 @@ impl hyper::body::Body for ChannelBody {
             .map(|o| o.map(|b| Ok(hyper::body::Frame::data(b))))
     }
 }
+
+/// Like [`connect`], but `None` instead of panicking when the proxy is gone
+/// (tests that kill it).
+pub async fn connect_opt(proxy: SocketAddr, authority: &str) -> Option<(u16, String, TcpStream)> {
+    let mut tcp = TcpStream::connect(proxy).await.ok()?;
+    let req = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    tcp.write_all(req.as_bytes()).await.ok()?;
+    let head = read_head(&mut tcp).await.ok()?;
+    if head.is_empty() {
+        return None;
+    }
+    Some((status_of(&head), head, tcp))
+}
+
+/// Like [`h1_once`], but `None` on any failure (the proxy died mid-request).
+pub async fn h1_once_opt<S>(io: S, req: Request<Bytes>) -> Option<Resp>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = http1::handshake(TokioIo::new(io)).await.ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender.ready().await.ok()?;
+    let resp = sender.send_request(full(req)).await.ok()?;
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.ok()?.to_bytes();
+    Some(Resp {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers,
+        body,
+    })
+}
