@@ -7,6 +7,9 @@ use scopegate_proxy::approvals::BoxFut;
 use scopegate_proxy::{Approvals, HoldOutcome, HoldRequest};
 use scopegate_store::{ApprovalHub, NewHold, Store};
 
+/// Called with each newly created approval.
+pub type OnNew = Arc<dyn Fn(&scopegate_store::Approval) + Send + Sync>;
+
 pub struct StoreApprovals {
     pub store: Store,
     pub hub: ApprovalHub,
@@ -16,7 +19,7 @@ pub struct StoreApprovals {
     /// Dashboard base URL for links.
     pub public_url: String,
     /// Called with each newly created approval (webhooks); must not block.
-    pub on_new: Option<Arc<dyn Fn(&scopegate_store::Approval) + Send + Sync>>,
+    pub on_new: Option<OnNew>,
 }
 
 pub fn approval_id() -> String {

@@ -81,7 +81,7 @@ pub struct DecisionOutcome {
 #[serde(untagged)]
 pub enum JournalEntry {
     Outcome { outcome: DecisionOutcome },
-    Record(DecisionRecord),
+    Record(Box<DecisionRecord>),
 }
 
 impl DecisionRecord {

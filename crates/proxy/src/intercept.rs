@@ -230,7 +230,6 @@ pub async fn handle(
     );
 
     let mut id = id;
-    let mut record = record;
     let held =
         decision.verdict == Verdict::Approve && decision.mode == scopegate_model::Mode::Enforce;
     if held && let Some(approvals) = state.approvals.clone() {

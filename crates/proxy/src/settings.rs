@@ -302,7 +302,7 @@ impl Settings {
             .store
             .journal_dir
             .as_deref()
-            .map_or_else(|| data_dir.join("journal"), |j| rel(j));
+            .map_or_else(|| data_dir.join("journal"), &rel);
         Ok(Self {
             hold_for: std::time::Duration::from_secs(raw.approvals.hold_secs),
             pending_for: std::time::Duration::from_secs(raw.approvals.pending_secs.max(1)),

@@ -228,7 +228,7 @@ impl Store {
         let mut outcomes = Vec::new();
         for e in entries {
             match e {
-                JournalEntry::Record(r) => records.push(r.clone()),
+                JournalEntry::Record(r) => records.push((**r).clone()),
                 JournalEntry::Outcome { outcome } => outcomes.push(outcome),
             }
         }

@@ -57,7 +57,7 @@ impl DecisionLog {
         self.stats.appended.fetch_add(1, Ordering::Relaxed);
         // The writer only stops with the runtime; a closed channel means the
         // record is still in the journal and is replayed at next start.
-        let _ = self.tx.send(JournalEntry::Record(record));
+        let _ = self.tx.send(JournalEntry::Record(Box::new(record)));
         Ok(ticket)
     }
 
