@@ -591,3 +591,18 @@ pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// Like [`eventually`], for an async condition (polled every 100 ms, 10 s).
+pub async fn eventually_async<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
