@@ -13,6 +13,7 @@ use scopegate_cli::engine::Engine;
 use scopegate_cli::policy_test;
 use scopegate_model::Fingerprint;
 
+mod approvals_cmd;
 mod audit;
 mod serve;
 
@@ -49,6 +50,22 @@ enum Command {
             env = "SCOPEGATE_CONFIG"
         )]
         config: PathBuf,
+    },
+    /// Held requests: list them, approve or reject one (through the
+    /// dashboard's JSON API, with SCOPEGATE_API_TOKEN).
+    Approvals {
+        #[arg(
+            long,
+            short,
+            default_value = "config/scopegate.toml",
+            env = "SCOPEGATE_CONFIG"
+        )]
+        config: PathBuf,
+        /// Dashboard URL; default: [dashboard] public_url from the config.
+        #[arg(long, env = "SCOPEGATE_DASHBOARD_URL")]
+        url: Option<String>,
+        #[command(subcommand)]
+        command: ApprovalsCommand,
     },
     /// Apply the decision-log migrations (serve also applies them at start).
     Migrate {
@@ -171,6 +188,27 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum ApprovalsCommand {
+    /// List approvals (pending by default).
+    List {
+        #[arg(long, default_value = "pending")]
+        state: String,
+    },
+    /// Approve a held request: the identical request then passes once.
+    Approve {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Reject a held request; the note reaches the agent.
+    Reject {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum PolicyCommand {
     /// Run policy test files (requests with expected verdicts).
     Test { files: Vec<PathBuf> },
@@ -220,6 +258,22 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { config } => serve::run(&config),
+        Command::Approvals {
+            config,
+            url,
+            command,
+        } => {
+            let base = approvals_cmd::base_url(&config, url.as_deref());
+            match command {
+                ApprovalsCommand::List { state } => approvals_cmd::list(&base, &state),
+                ApprovalsCommand::Approve { id, note } => {
+                    approvals_cmd::decide(&base, &id, true, &note)
+                }
+                ApprovalsCommand::Reject { id, note } => {
+                    approvals_cmd::decide(&base, &id, false, &note)
+                }
+            }
+        }
         Command::Migrate { config, database } => audit::migrate(&config, database.as_deref()),
         Command::Audit {
             command: AuditCommand::Verify { log },
