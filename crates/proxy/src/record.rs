@@ -48,28 +48,27 @@ impl DecisionSink for TracingSink {
 
 /// The canonical log line for a decision.
 pub fn log_line(r: &DecisionRecord) {
-    {
-        let ops: Vec<String> = r.operations.iter().map(ToString::to_string).collect();
-        tracing::info!(
-            target: "scopegate::decision",
-            id = %r.id,
-            agent = r.agent.as_deref().unwrap_or("-"),
-            token = r.token.as_deref().unwrap_or("-"),
-            fingerprint = r.fingerprint_prefix.as_deref().unwrap_or("-"),
-            provider = %r.provider,
-            host = %r.host,
-            method = %r.method,
-            path = %r.path,
-            operations = %ops.join("; "),
-            verdict = r.verdict.as_str(),
-            mode = r.mode.as_str(),
-            forwarded = r.forwarded,
-            rule = %r.rule,
-            reason = %r.reason,
-            decide_us = r.decide_micros,
-            upstream_status = r.upstream_status.unwrap_or(0),
-            upstream_ms = r.upstream_millis.unwrap_or(0),
-            "decision"
-        );
-    }
+    let ops: Vec<String> = r.operations.iter().map(ToString::to_string).collect();
+    tracing::info!(
+        target: "scopegate::decision",
+        id = %r.id,
+        agent = r.agent.as_deref().unwrap_or("-"),
+        token = r.token.as_deref().unwrap_or("-"),
+        fingerprint = r.fingerprint_prefix.as_deref().unwrap_or("-"),
+        provider = %r.provider,
+        host = %r.host,
+        method = %r.method,
+        path = %r.path,
+        operations = %ops.join("; "),
+        verdict = r.verdict.as_str(),
+        mode = r.mode.as_str(),
+        forwarded = r.forwarded,
+        rule = %r.rule,
+        reason = %r.reason,
+        approval = r.approval.as_deref().unwrap_or("-"),
+        decide_us = r.decide_micros,
+        upstream_status = r.upstream_status.unwrap_or(0),
+        upstream_ms = r.upstream_millis.unwrap_or(0),
+        "decision"
+    );
 }
