@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: ApprovalsCommand,
     },
+    /// Dashboard tools.
+    Dashboard {
+        #[command(subcommand)]
+        command: DashboardCommand,
+    },
     /// Apply the decision-log migrations (serve also applies them at start).
     Migrate {
         #[arg(
@@ -188,6 +193,16 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum DashboardCommand {
+    /// Print the argon2 hash of the password read from stdin, for
+    /// `[[dashboard.users]] password_hash`.
+    HashPassword,
+    /// Issue an API token for `scopegate approvals` (give it to the user; put
+    /// the fingerprint in their `api_token_fingerprint`).
+    ApiToken,
+}
+
+#[derive(Subcommand)]
 enum ApprovalsCommand {
     /// List approvals (pending by default).
     List {
@@ -258,6 +273,40 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { config } => serve::run(&config),
+        Command::Dashboard {
+            command: DashboardCommand::HashPassword,
+        } => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            let pw = s
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&s);
+            anyhow::ensure!(
+                pw.len() >= 8,
+                "a dashboard password needs at least 8 characters"
+            );
+            println!("{}", scopegate_web::hash_password(pw)?);
+            Ok(0)
+        }
+        Command::Dashboard {
+            command: DashboardCommand::ApiToken,
+        } => {
+            let mut raw = [0u8; 24];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(&mut raw))
+                .context("cannot read /dev/urandom")?;
+            let token = format!(
+                "sgapi_{}",
+                raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            );
+            println!("API token (give it to the approver, as SCOPEGATE_API_TOKEN): {token}");
+            println!(
+                "user entry:  api_token_fingerprint = \"{}\"",
+                scopegate_web::token_fingerprint(&token)
+            );
+            Ok(0)
+        }
         Command::Approvals {
             config,
             url,

@@ -5,10 +5,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use scopegate_cli::approvals::StoreApprovals;
+use scopegate_cli::approvals::{OnNew, StoreApprovals};
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
 use scopegate_store::{ApprovalHub, DecisionLog, Store};
+use scopegate_web::{Dashboard, DashboardConfig, Notifier};
+
+/// The `[dashboard]` table, with paths resolved against the settings file,
+/// the session key kept in the data directory by default, and the grant
+/// window the proxy uses.
+fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
+    let mut c: DashboardConfig = match &settings.dashboard {
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .with_context(|| format!("{}: [dashboard]", settings.file.display()))?,
+        None => DashboardConfig::default(),
+    };
+    let base = settings
+        .file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    c.session_key_file = Some(match c.session_key_file.take() {
+        Some(f) if f.is_relative() => base.join(f),
+        Some(f) => f,
+        None => settings.data_dir.join("dashboard-session.key"),
+    });
+    c.grant_window_secs = settings.grant_window.as_secs();
+    Ok(c)
+}
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
@@ -36,21 +61,18 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let hub = ApprovalHub::default();
         hub.listen(&store);
         spawn_expiry(store.clone());
-        let public_url = settings
-            .dashboard
-            .as_ref()
-            .and_then(|d| d.get("public_url"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("http://127.0.0.1:9091")
-            .to_owned();
+        let dash_config = dashboard_config(&settings)?;
+        let public_url = dash_config.public_url();
+        let notifier = Arc::new(Notifier::new(&dash_config).context("dashboard webhook")?);
+        let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
         let approvals = StoreApprovals {
             store: store.clone(),
             hub: hub.clone(),
             hold_for: settings.hold_for,
             pending_for: settings.pending_for,
             grant_window: settings.grant_window,
-            public_url,
-            on_new: None,
+            public_url: public_url.clone(),
+            on_new: Some(on_new),
         };
         let running = scopegate_proxy::start_with(
             settings,
@@ -60,6 +82,23 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         )
         .await?;
         println!("decision log: {backend} (journal first, then the database)");
+        let dash_listen = dash_config.listen;
+        let state = running.state.clone();
+        let dashboard = Dashboard::new(dash_config, store.clone(), hub.clone(), move || {
+            Arc::new(state.engine.borrow().scope_map.clone())
+        })
+        .context("dashboard")?;
+        let listener = tokio::net::TcpListener::bind(dash_listen)
+            .await
+            .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
+        println!("dashboard for approvers: {public_url}");
+        if let Some(link) = dashboard.bootstrap_link() {
+            println!("  no dashboard users are configured: sign in once as admin with {link}");
+        }
+        let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
+        let dashboard_task = tokio::spawn(dashboard.serve(listener, async move {
+            let _ = stopped.await;
+        }));
         let ca = running.ca_cert_path.as_ref().map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string());
         println!("scopegate is listening on {}", running.proxy_addr);
         println!();
@@ -72,7 +111,9 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         println!();
         wait_for_signal().await;
         tracing::info!("shutting down");
+        let _ = stop_dashboard.send(());
         running.shutdown(Duration::from_secs(10)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), dashboard_task).await;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(0)

@@ -1,0 +1,335 @@
+//! The incident, end to end through `scopegate serve`: an agent's
+//! `volumeDelete` is held; an approver signs in to the dashboard in headless
+//! Chromium and approves it; the agent's waiting request completes with the
+//! provider's response. And the ways around it fail: a replayed grant, a
+//! grant reused for another volume, a rejection, the agent's own token
+//! against the API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use scopegate_e2e::{
+    Fake, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, gql_request, init, standard_scope_map, wire,
+};
+use scopegate_web::{ApiClient, hash_password, token_fingerprint};
+
+const PASSWORD: &str = "correct horse battery";
+const API_TOKEN: &str = "sgapi_test_approver_token";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Serve {
+    child: Child,
+    proxy: SocketAddr,
+    dashboard: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &TempDir, fake: &Fake) -> Serve {
+    let port = free_port();
+    let settings = format!(
+        r#"version = 1
+scope_map = "scope.toml"
+data_dir = "data"
+
+[proxy]
+listen = "127.0.0.1:0"
+
+[admin]
+listen = "127.0.0.1:0"
+
+[approvals]
+hold_secs = 20
+
+[upstream]
+extra_ca_files = ["test-ca.pem"]
+
+[upstream.routes]
+"{RAILWAY_HOST}:443" = "{fake}"
+
+[dashboard]
+listen = "127.0.0.1:{port}"
+
+[[dashboard.users]]
+name = "alice"
+password_hash = "{hash}"
+role = "approver"
+api_token_fingerprint = "{api}"
+"#,
+        fake = fake.addr,
+        hash = hash_password(PASSWORD).unwrap(),
+        api = token_fingerprint(API_TOKEN),
+    );
+    let config = dir.write("scopegate.toml", settings);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("SCOPEGATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut proxy, mut dashboard) = (None, None);
+    while proxy.is_none() || dashboard.is_none() {
+        let line = lines.next().expect("serve starts").unwrap();
+        if let Some(a) = line.strip_prefix("scopegate is listening on ") {
+            proxy = Some(a.trim().parse().unwrap());
+        }
+        if let Some(u) = line.strip_prefix("dashboard for approvers: ") {
+            dashboard = Some(u.trim().to_owned());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        proxy: proxy.unwrap(),
+        dashboard: dashboard.unwrap(),
+    }
+}
+
+fn delete(volume: &str) -> String {
+    format!(
+        r#"{{"query":"mutation VolumeDelete($id: String!) {{ volumeDelete(volumeId: $id) }}","variables":{{"id":"{volume}"}},"operationName":"VolumeDelete"}}"#
+    )
+}
+
+async fn agent(proxy: SocketAddr, ca_pem: &str, body: &str) -> wire::Resp {
+    let (status, _, tcp) = wire::connect(proxy, &format!("{RAILWAY_HOST}:443"), &[]).await;
+    assert_eq!(status, 200);
+    let tls = wire::tls(tcp, RAILWAY_HOST, ca_pem, &[b"http/1.1"])
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = gql_request(RAILWAY_HOST, RAILWAY_TOKEN, body).map(http_body_util::Full::new);
+    let resp = tokio::time::timeout(Duration::from_secs(60), sender.send_request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    wire::collect(resp).await
+}
+
+async fn pending(api: &ApiClient) -> Vec<String> {
+    api.list(Some("pending"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.approval.id)
+        .collect()
+}
+
+async fn wait_pending(api: &ApiClient, n: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let p = pending(api).await;
+        if p.len() >= n {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no pending approval appeared");
+}
+
+fn volume_deletes(fake: &Fake) -> Vec<String> {
+    fake.received()
+        .into_iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("volumeDelete"))
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect()
+}
+
+fn browser_ready() -> Result<(), String> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Err(
+            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
+        );
+    }
+    if !repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Err(
+            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_in_the_browser_releases_the_waiting_request() {
+    init();
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the browser test cannot run: {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let dir = TempDir::new("approval-flow");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    dir.write("scope.toml", standard_scope_map());
+    let s = serve(&dir, &fake);
+    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+
+    // the agent's call waits...
+    let waiting = tokio::spawn({
+        let ca_pem = ca_pem.clone();
+        let proxy = s.proxy;
+        async move { agent(proxy, &ca_pem, &delete("vol-prod-db-1")).await }
+    });
+    let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
+    let ids = wait_pending(&api, 1).await;
+    assert!(
+        volume_deletes(&fake).is_empty(),
+        "nothing reaches the provider while held"
+    );
+
+    // ...while a human approves it in the dashboard
+    let shots = repo_root().join("target/screenshots/approval-flow");
+    let _ = std::fs::remove_dir_all(&shots);
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/browser/approve.mjs"))
+        .args([
+            "--url",
+            &s.dashboard,
+            "--user",
+            "alice",
+            "--password",
+            PASSWORD,
+            "--out",
+            shots.to_str().unwrap(),
+        ])
+        .args(["--note", "staging volume, fine"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "browser: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&ids[0]),
+        "the browser approved {}",
+        ids[0]
+    );
+    assert!(
+        shots.join("04-approved.png").exists() && !shots.join("failure.png").exists(),
+        "screenshots kept as artifacts"
+    );
+
+    // the agent's request completes with the provider's real response
+    let resp = waiting.await.unwrap();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.text(), r#"{"data":{"ok":true}}"#);
+    assert_eq!(
+        volume_deletes(&fake),
+        vec![delete("vol-prod-db-1")],
+        "forwarded exactly once, byte for byte"
+    );
+    let a = api.get(&ids[0]).await.unwrap().approval;
+    assert_eq!(
+        (a.state.as_str(), a.decided_by.as_deref()),
+        ("used", Some("alice"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
+    init();
+    let dir = TempDir::new("approval-abuse");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    dir.write("scope.toml", standard_scope_map());
+    let s = serve(&dir, &fake);
+    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
+
+    // the agent's own credentials cannot approve anything
+    let as_agent = ApiClient::new(&s.dashboard, RAILWAY_TOKEN).unwrap();
+    assert!(as_agent.list(Some("pending")).await.is_err());
+
+    // approved through the API while the agent waits
+    let waiting = tokio::spawn({
+        let (ca_pem, proxy) = (ca_pem.clone(), s.proxy);
+        async move { agent(proxy, &ca_pem, &delete("vol-1")).await }
+    });
+    let id = wait_pending(&api, 1).await.remove(0);
+    assert!(
+        as_agent.decide(&id, true, "").await.is_err(),
+        "an agent's token is refused"
+    );
+    api.decide(&id, true, "ok").await.unwrap();
+    assert_eq!(waiting.await.unwrap().status, 200);
+    assert_eq!(volume_deletes(&fake).len(), 1);
+
+    // replaying the same request: the grant was used; it is held again
+    // (a new approval), and nothing reaches the provider
+    let replay = tokio::spawn({
+        let (ca_pem, proxy) = (ca_pem.clone(), s.proxy);
+        async move { agent(proxy, &ca_pem, &delete("vol-1")).await }
+    });
+    let second = wait_pending(&api, 1).await.remove(0);
+    assert_ne!(second, id);
+    // another volume id is yet another approval, not covered by any grant
+    let other = tokio::spawn({
+        let (ca_pem, proxy) = (ca_pem.clone(), s.proxy);
+        async move { agent(proxy, &ca_pem, &delete("vol-2")).await }
+    });
+    let both = wait_pending(&api, 2).await;
+    let third = both.into_iter().find(|p| *p != second).unwrap();
+    assert_eq!(volume_deletes(&fake).len(), 1);
+
+    // rejections reach the agents, with the note
+    api.decide(&second, false, "replays are not ok")
+        .await
+        .unwrap();
+    api.decide(&third, false, "vol-2 is production")
+        .await
+        .unwrap();
+    let replay = replay.await.unwrap();
+    assert_eq!(replay.status, 403);
+    assert!(
+        replay.text().contains("replays are not ok"),
+        "{}",
+        replay.text()
+    );
+    let other = other.await.unwrap();
+    assert_eq!(other.status, 403);
+    assert!(
+        other.text().contains("vol-2 is production"),
+        "{}",
+        other.text()
+    );
+    assert_eq!(
+        volume_deletes(&fake).len(),
+        1,
+        "only the approved request ever reached the provider"
+    );
+}

@@ -1,0 +1,216 @@
+//! The dashboard's settings: a TOML table (`[dashboard]` in the serve
+//! settings), unknown keys refused, checked once by [`DashboardConfig::validate`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DashboardError;
+
+/// The dashboard's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// Where the dashboard listens; never the proxy's address.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The address approvers open, used in links and webhooks; defaults to
+    /// `http://{listen}`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// File holding the session-signing key; generated (0600) if missing.
+    /// Replicas behind a load balancer must share it.
+    #[serde(default)]
+    pub session_key_file: Option<PathBuf>,
+    /// Environment variable holding the session-signing key (at least 32
+    /// bytes); takes precedence over `session_key_file`.
+    #[serde(default)]
+    pub session_key_env: Option<String>,
+    /// How long an approval stays usable by the held request's retry.
+    #[serde(default = "default_grant_window")]
+    pub grant_window_secs: u64,
+    /// How long a sign-in lasts.
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u64,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9091))
+}
+fn default_grant_window() -> u64 {
+    900
+}
+fn default_session_ttl() -> u64 {
+    12 * 3600
+}
+fn default_webhook_timeout() -> u64 {
+    5
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            public_url: None,
+            session_key_file: None,
+            session_key_env: None,
+            grant_window_secs: default_grant_window(),
+            session_ttl_secs: default_session_ttl(),
+            users: Vec::new(),
+            webhook: None,
+        }
+    }
+}
+
+/// A dashboard user.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// An argon2 PHC string (`scopegate dashboard hash-password`).
+    pub password_hash: String,
+    pub role: Role,
+    /// `sha256:<hex>` of an API token for the CLI and scripts.
+    #[serde(default)]
+    pub api_token_fingerprint: Option<String>,
+}
+
+impl fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .field("password_hash", &"<redacted>")
+            .field("role", &self.role)
+            .field(
+                "api_token_fingerprint",
+                &self.api_token_fingerprint.as_ref().map(|_| "<set>"),
+            )
+            .finish()
+    }
+}
+
+/// What a user may do: viewers read; approvers and admins also decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Approver,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Approver => "approver",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Viewer, Self::Approver, Self::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    pub fn can_decide(self) -> bool {
+        matches!(self, Self::Approver | Self::Admin)
+    }
+}
+
+/// Where new held requests are announced (Slack-compatible incoming
+/// webhook).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Per attempt.
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl DashboardConfig {
+    /// The dashboard's base URL, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Where an approver decides approval `id`.
+    pub fn approval_link(&self, id: &str) -> String {
+        format!(
+            "{}/approvals/{}",
+            self.public_url(),
+            crate::html::url_segment(id)
+        )
+    }
+
+    /// Checks everything that can be checked without IO; every problem is
+    /// listed.
+    pub fn validate(&self) -> Result<(), DashboardError> {
+        let mut problems = Vec::new();
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            problems.push(format!(
+                "public_url must start with http:// or https://: {u:?}"
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for u in &self.users {
+            if u.name.is_empty()
+                || u.name.len() > 64
+                || !u
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
+            {
+                problems.push(format!(
+                    "user name {:?}: use 1-64 letters, digits, '.', '_', '@' or '-'",
+                    u.name
+                ));
+            }
+            if !seen.insert(u.name.as_str()) {
+                problems.push(format!("user {:?} is listed twice", u.name));
+            }
+            if argon2::PasswordHash::new(&u.password_hash).is_err() {
+                problems.push(format!(
+                    "user {:?}: password_hash is not a PHC string (make one with `scopegate dashboard hash-password`)",
+                    u.name
+                ));
+            }
+            if let Some(fp) = &u.api_token_fingerprint
+                && crate::auth::parse_fingerprint(fp).is_none()
+            {
+                problems.push(format!(
+                    "user {:?}: api_token_fingerprint must be sha256:<64 hex digits>",
+                    u.name
+                ));
+            }
+        }
+        if let Some(w) = &self.webhook {
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                problems.push("webhook.url must start with http:// or https://".into());
+            }
+            if w.timeout_secs == 0 {
+                problems.push("webhook.timeout_secs must be at least 1".into());
+            }
+        }
+        if self.session_ttl_secs == 0 {
+            problems.push("session_ttl_secs must be at least 1".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(DashboardError::Config(problems.join("; ")))
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! scopegate's approval dashboard: where a human sees what an agent asked
+//! for and approves or rejects it.
+//!
+//! It runs on its own listener, never the proxy's. Users come from the
+//! settings (argon2 password hashes, roles viewer / approver / admin); with
+//! no users, a one-time bootstrap link signs the first visitor in as admin.
+//! Sessions are stateless signed cookies, so replicas sharing the key share
+//! them; every state change needs a CSRF token derived from the session.
+//! Only the dashboard's own sessions and API tokens are accepted: an
+//! agent's token, surrogate or proxy credential gets 401.
+//!
+//! Pages are rendered on the server with every agent-supplied value
+//! escaped, under a strict Content-Security-Policy with no inline script;
+//! one static script follows `/events` (server-sent events from the
+//! [`ApprovalHub`]) to refresh the pending queue live. The JSON API under
+//! `/api` serves the same data to `scopegate approvals`. [`Notifier`] posts
+//! a Slack-compatible webhook for every new held request.
+
+mod api;
+mod assets;
+pub mod auth;
+pub mod client;
+mod config;
+mod error;
+mod events;
+pub mod html;
+mod login;
+mod notify;
+mod pages;
+pub mod view;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{get, post};
+use http::request::Parts;
+use http::{HeaderValue, header};
+use scopegate_model::Fingerprint;
+use scopegate_policy::ScopeMap;
+use scopegate_store::{Approval, ApprovalHub, Store};
+
+pub use auth::{Principal, Via, hash_password, token_fingerprint};
+pub use client::{ApiApproval, ApiClient, ClientError};
+pub use config::{DashboardConfig, Role, UserConfig, WebhookConfig};
+pub use error::WebError;
+pub use notify::{Notifier, slack_payload};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, PageError};
+
+/// Why the dashboard could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    #[error("dashboard settings: {0}")]
+    Config(String),
+    #[error("dashboard session key: {0}")]
+    Key(String),
+    #[error("password hashing failed: {0}")]
+    Password(String),
+    #[error("the system random number generator failed")]
+    Random,
+    #[error("dashboard webhook client: {0}")]
+    Tls(String),
+    #[error("dashboard listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The strict policy every response carries.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+type ScopeMapFn = dyn Fn() -> Arc<ScopeMap> + Send + Sync;
+
+pub(crate) struct AppState {
+    config: DashboardConfig,
+    auth: Auth,
+    store: Store,
+    hub: ApprovalHub,
+    scope_map: Box<ScopeMapFn>,
+    /// Ends server-sent event streams at shutdown, so draining finishes.
+    shutdown: tokio::sync::watch::Sender<bool>,
+    /// Bounds concurrent argon2 verifications (CPU and memory heavy).
+    password_checks: tokio::sync::Semaphore,
+    started_ms: i64,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+/// The dashboard: build it once, then [`Dashboard::router`] or
+/// [`Dashboard::serve`].
+#[derive(Clone)]
+pub struct Dashboard {
+    state: Shared,
+}
+
+impl std::fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dashboard")
+            .field("listen", &self.state.config.listen)
+            .field("public_url", &self.state.config.public_url())
+            .field("users", &self.state.config.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dashboard {
+    /// Checks the settings and loads (or creates) the session key.
+    /// `scope_map` returns the current scope map for the read-only tokens
+    /// page, and lets the dashboard refuse agent tokens by name.
+    pub fn new(
+        config: DashboardConfig,
+        store: Store,
+        hub: ApprovalHub,
+        scope_map: impl Fn() -> Arc<ScopeMap> + Send + Sync + 'static,
+    ) -> Result<Self, DashboardError> {
+        config.validate()?;
+        let key = auth::load_key(&config)?;
+        let auth = Auth::new(&config, &key)?;
+        Ok(Self {
+            state: Arc::new(AppState {
+                config,
+                auth,
+                store,
+                hub,
+                scope_map: Box::new(scope_map),
+                shutdown: tokio::sync::watch::channel(false).0,
+                password_checks: tokio::sync::Semaphore::new(2),
+                started_ms: scopegate_store::approvals::now_ms(),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &DashboardConfig {
+        &self.state.config
+    }
+
+    /// With no users configured: the one-time link that signs its first
+    /// visitor in as admin (print it at start). `None` once used, or when
+    /// users exist.
+    pub fn bootstrap_link(&self) -> Option<String> {
+        self.state.auth.bootstrap_token().map(|t| {
+            format!(
+                "{}/bootstrap/{}",
+                self.state.config.public_url(),
+                html::url_segment(&t)
+            )
+        })
+    }
+
+    /// Where an approver decides approval `id`.
+    pub fn approval_link(&self, id: &str) -> String {
+        self.state.config.approval_link(id)
+    }
+
+    /// Every page, the API, the event stream and the static files, with the
+    /// security headers on every response.
+    pub fn router(&self) -> Router {
+        Router::new()
+            // pages
+            .route("/", get(pages::queue))
+            .route("/fragments/pending", get(pages::pending_fragment))
+            .route("/approvals", get(pages::approvals))
+            .route("/approvals/{id}", get(pages::detail))
+            .route("/approvals/{id}/approve", post(pages::approve))
+            .route("/approvals/{id}/reject", post(pages::reject))
+            .route("/history", get(pages::history))
+            .route("/tokens", get(pages::tokens))
+            .route("/health", get(pages::health))
+            .route("/healthz", get(pages::healthz))
+            // sign-in
+            .route("/login", get(login::form).post(login::submit))
+            .route("/logout", post(login::logout))
+            .route(
+                "/bootstrap/{token}",
+                get(login::bootstrap_form).post(login::bootstrap_submit),
+            )
+            // live updates
+            .route("/events", get(events::stream))
+            // JSON API
+            .route("/api/approvals", get(api::list))
+            .route("/api/approvals/{id}", get(api::get))
+            .route("/api/approvals/{id}/approve", post(api::approve))
+            .route("/api/approvals/{id}/reject", post(api::reject))
+            .route("/api/history", get(api::history))
+            .route("/api/health", get(api::health))
+            .route("/api/whoami", get(api::whoami))
+            // static files
+            .route("/static/app.css", get(assets::css))
+            .route("/static/app.js", get(assets::js))
+            .route("/static/favicon.svg", get(assets::icon))
+            .fallback(pages::not_found)
+            .layer(axum::middleware::from_fn(security_headers))
+            .with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves, then ends live event streams and
+    /// drains open requests.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DashboardError> {
+        let state = self.state.clone();
+        let signal = async move {
+            shutdown.await;
+            state.shutdown.send_replace(true);
+        };
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(signal)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Not `no-referrer`: under it Chromium sends `Origin: null` on the
+    // dashboard's own form posts, which the origin check must refuse.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Who sent this request: a dashboard API token (`Authorization: Bearer`)
+/// or a session cookie. Any other `Authorization` is refused outright, so
+/// an agent's credential never falls back to a browser session.
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &http::HeaderMap,
+) -> Result<Principal, WebError> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
+        let v = v.to_str().map_err(|_| WebError::BadCredential)?;
+        let bearer = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(WebError::BadCredential)?;
+        if (state.scope_map)()
+            .token_for(&Fingerprint::of(bearer.as_bytes()))
+            .is_some()
+        {
+            tracing::warn!("dashboard: refused an agent's token (a scope-map token or surrogate)");
+            return Err(WebError::BadCredential);
+        }
+        let user = state.auth.api_user(bearer).ok_or(WebError::BadCredential)?;
+        return Ok(Principal {
+            user: user.name.clone(),
+            role: user.role,
+            via: Via::ApiToken,
+        });
+    }
+    let cookie = auth::cookie(headers, auth::SESSION_COOKIE).ok_or(WebError::Unauthenticated)?;
+    state
+        .auth
+        .verify_session(cookie, scopegate_store::approvals::now_ms())
+        .ok_or(WebError::Unauthenticated)
+}
+
+/// For state changes: cookie sessions must present the session's CSRF
+/// token (form field or `x-csrf-token`) and, when the browser says where
+/// the request came from, come from this dashboard. API tokens are not
+/// sent by browsers on their own, so they need neither.
+pub(crate) fn check_csrf(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    who: &Principal,
+    form_token: Option<&str>,
+) -> Result<(), WebError> {
+    if who.via == Via::ApiToken {
+        return Ok(());
+    }
+    if !same_origin(state, headers) {
+        return Err(WebError::Csrf);
+    }
+    let presented = form_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))
+        .ok_or(WebError::Csrf)?;
+    let cookie = auth::cookie(headers, auth::SESSION_COOKIE).ok_or(WebError::Csrf)?;
+    if state.auth.csrf_ok(cookie, presented) {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
+}
+
+/// False when `Sec-Fetch-Site` says cross-site or `Origin` names another
+/// site than this request's host or the public URL.
+pub(crate) fn same_origin(state: &AppState, headers: &http::HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| s == "cross-site" || s == "same-site")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some((_, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let public = state.config.public_url();
+    let public_authority = public.split_once("://").map_or("", |(_, a)| a);
+    authority.eq_ignore_ascii_case(host) || authority.eq_ignore_ascii_case(public_authority)
+}
+
+/// A signed-in user on an HTML route (unauthenticated → the sign-in page).
+pub(crate) struct PageUser(pub Principal);
+
+impl FromRequestParts<Shared> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        match authenticate(state, &parts.headers) {
+            Ok(p) => Ok(Self(p)),
+            // Back to this page after signing in (a webhook's link, say).
+            Err(WebError::Unauthenticated) => {
+                let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                Err(axum::response::Redirect::to(&format!(
+                    "/login?next={}",
+                    html::query_value(next)
+                ))
+                .into_response())
+            }
+            Err(e) => Err(PageError(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in user on an API route (unauthenticated → 401 JSON).
+pub(crate) struct ApiUser(pub Principal);
+
+impl FromRequestParts<Shared> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(state, &parts.headers)
+            .map(Self)
+            .map_err(ApiError)
+    }
+}
+
+/// Approves or rejects: the role check, the store's compare-and-set, the
+/// hub signal for waiters and live pages.
+pub(crate) async fn decide(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    approve: bool,
+    note: &str,
+) -> Result<Approval, WebError> {
+    if !who.role.can_decide() {
+        return Err(WebError::Forbidden(
+            "viewers can read the queue but not decide; ask an approver",
+        ));
+    }
+    let note: String = note.trim().chars().take(2000).collect();
+    let window = Duration::from_secs(state.config.grant_window_secs);
+    match state
+        .store
+        .decide(id, approve, &who.user, &note, window)
+        .await?
+    {
+        Some(a) => {
+            state.hub.publish(id);
+            tracing::info!(
+                approval = %id,
+                by = %who.user,
+                decision = if approve { "approved" } else { "rejected" },
+                "dashboard: approval decided"
+            );
+            Ok(a)
+        }
+        None => match state.store.approval(id).await? {
+            Some(a) => Err(WebError::Conflict(Box::new(a))),
+            None => Err(WebError::NotFound),
+        },
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    scopegate_store::approvals::now_ms()
+}
+
+/// Accepted values of an approval-state filter.
+pub(crate) const STATES: [&str; 5] = ["pending", "approved", "rejected", "expired", "used"];

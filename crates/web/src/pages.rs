@@ -1,0 +1,844 @@
+//! The HTML pages: the pending queue, an approval's detail with the
+//! decision form, all approvals by state, the decision log, the scope maps
+//! and health. Every value from the store or the scope map is escaped with
+//! `esc` where it is written into markup.
+
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use http::{HeaderMap, StatusCode};
+use scopegate_store::{Approval, Filter};
+use serde::Deserialize;
+
+use crate::auth::Principal;
+use crate::error::{PageError, WebError};
+use crate::html::{self, Nav, class_badge, esc, page, state_badge, url_segment};
+use crate::view::{self, OpView};
+use crate::{PageUser, STATES, Shared, check_csrf, decide, now_ms};
+
+const QUEUE_LIMIT: i64 = 200;
+const PAGE_SIZE: i64 = 50;
+
+fn approval_href(id: &str) -> String {
+    format!("/approvals/{}", url_segment(id))
+}
+
+/// The pending queue; `/static/app.js` refreshes it on every event.
+pub async fn queue(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+) -> Result<Html<String>, PageError> {
+    let pending = state
+        .store
+        .approvals(Some("pending"), QUEUE_LIMIT, 0)
+        .await?;
+    let body = format!(
+        "<h1>Pending approvals <span class=\"count\" id=\"pending-count\">{n}</span></h1>\
+<p class=\"lead\">Requests that a scope map holds for a human. Approve one and the agent's identical request goes through once; reject it and the agent is told to stop. <span class=\"live\" id=\"live\" hidden>live</span></p>\
+<section id=\"pending\" data-live=\"pending\" aria-live=\"polite\">{list}</section>",
+        n = pending.len(),
+        list = pending_list(&pending, now_ms()),
+    );
+    Ok(Html(page(
+        "Pending approvals",
+        Nav::Queue,
+        Some(&who),
+        &body,
+    )))
+}
+
+/// The queue's list alone, for live refresh.
+pub async fn pending_fragment(
+    PageUser(_who): PageUser,
+    State(state): State<Shared>,
+) -> Result<Html<String>, PageError> {
+    let pending = state
+        .store
+        .approvals(Some("pending"), QUEUE_LIMIT, 0)
+        .await?;
+    Ok(Html(pending_list(&pending, now_ms())))
+}
+
+fn pending_list(pending: &[Approval], now: i64) -> String {
+    if pending.is_empty() {
+        return "<p class=\"empty\">Nothing is waiting for a decision.</p>".into();
+    }
+    let mut out = String::new();
+    for a in pending {
+        let ops = view::operations(a);
+        let title = if ops.is_empty() {
+            format!("{} {}", a.method, a.path)
+        } else {
+            ops.iter()
+                .map(OpView::qualified)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = write!(
+            out,
+            "<article class=\"approval\" data-id=\"{id}\"><div class=\"row\">{class}<a class=\"title\" href=\"{href}\">{title}</a>\
+<span class=\"muted\">asked {created} · expires {expires} · {attempts} attempt{s}</span></div>\
+<p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code></p>\
+<a class=\"button\" href=\"{href}\">Review</a></article>",
+            id = esc(&a.id),
+            class = class_badge(view::top_class(&ops)),
+            href = esc(&approval_href(&a.id)),
+            title = esc(&title),
+            created = esc(&html::relative(a.created_ms, now)),
+            expires = esc(&html::relative(a.expires_ms, now)),
+            attempts = a.attempts,
+            s = if a.attempts == 1 { "" } else { "s" },
+            summary = esc(&view::summary(a)),
+            rule = esc(&a.rule),
+        );
+    }
+    out
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn detail(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Response, PageError> {
+    let a = state.store.approval(&id).await?.ok_or(WebError::NotFound)?;
+    let banner = match q.done.as_deref() {
+        Some("approved") => Some((
+            "ok",
+            "Approved. The agent's identical request will go through once.".to_owned(),
+        )),
+        Some("rejected") => Some((
+            "bad",
+            "Rejected. The agent will be told to stop.".to_owned(),
+        )),
+        _ => None,
+    };
+    Ok(Html(detail_page(
+        &who,
+        &a,
+        banner,
+        state.config.grant_window_secs,
+    ))
+    .into_response())
+}
+
+fn detail_page(
+    who: &Principal,
+    a: &Approval,
+    banner: Option<(&str, String)>,
+    grant_window_secs: u64,
+) -> String {
+    let now = now_ms();
+    let ops = view::operations(a);
+    let title = if ops.is_empty() {
+        format!("{} {}", a.method, a.path)
+    } else {
+        ops.iter()
+            .map(OpView::qualified)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<p class=\"crumbs\"><a href=\"/\">Pending</a> › <a href=\"/approvals\">Approvals</a> › <code>{id}</code></p>\
+<h1 class=\"detail-title\" data-approval=\"{id}\" data-state=\"{state}\">{title} {badge}</h1>\
+<p class=\"lead summary\">{summary}</p>",
+        id = esc(&a.id),
+        state = esc(&a.state),
+        title = esc(&title),
+        badge = state_badge(&a.state),
+        summary = esc(&view::summary(a)),
+    );
+    if let Some((kind, text)) = banner {
+        let _ = write!(
+            b,
+            "<p class=\"banner {kind}\" role=\"status\">{}</p>",
+            esc(&text)
+        );
+    }
+    b.push_str("<p class=\"banner info\" id=\"changed\" hidden>This approval changed while you were looking. <a href=\"\" id=\"reload\">Reload</a></p>");
+    // The decision, or who decided.
+    if a.state == "pending" {
+        if who.role.can_decide() {
+            let _ = write!(
+                b,
+                "<section class=\"card decide\"><h2>Decide</h2>\
+<p>Approving lets this exact request (same token, same operations, same arguments) through <strong>once</strong>, within {window} of approval. The request expires {expires} if nobody decides.</p>\
+<form method=\"post\" action=\"{href}/approve\" class=\"stack\">{csrf}\
+<label>Note <span class=\"muted\">(optional, recorded with your decision and shown to the agent on rejection)</span>\
+<textarea name=\"note\" rows=\"2\" maxlength=\"2000\"></textarea></label>\
+<div class=\"buttons\"><button type=\"submit\" class=\"approve\">Approve</button>\
+<button type=\"submit\" class=\"reject\" formaction=\"{href}/reject\">Reject</button></div></form></section>",
+                window = esc(&human_secs(grant_window_secs)),
+                expires = esc(&html::relative(a.expires_ms, now)),
+                href = esc(&approval_href(&a.id)),
+                csrf = html::csrf_field(who.csrf()),
+            );
+        } else {
+            b.push_str("<p class=\"banner info\">You are a viewer: you can follow this request but an approver decides it.</p>");
+        }
+    } else {
+        let by = a.decided_by.as_deref().unwrap_or("nobody");
+        let when = a.decided_ms.map(html::time).unwrap_or_default();
+        let _ = write!(
+            b,
+            "<section class=\"card\"><h2>Decision</h2><dl class=\"facts\"><dt>State</dt><dd>{state}</dd>\
+<dt>Decided by</dt><dd>{by}</dd><dt>When</dt><dd>{when}</dd>{note}{grant}</dl></section>",
+            state = state_badge(&a.state),
+            by = esc(by),
+            when = esc(&when),
+            note = a
+                .note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!("<dt>Note</dt><dd class=\"note\">{}</dd>", esc(n)))
+                .unwrap_or_default(),
+            grant = if a.state == "approved" {
+                format!(
+                    "<dt>Grant</dt><dd>the identical request may pass once until {}</dd>",
+                    esc(&html::time(a.expires_ms))
+                )
+            } else {
+                String::new()
+            },
+        );
+    }
+    // What was asked.
+    b.push_str("<h2>What the agent asked for</h2>");
+    if ops.is_empty() {
+        b.push_str("<p class=\"muted\">No operations were recorded.</p>");
+    } else {
+        b.push_str("<table class=\"ops\"><thead><tr><th>Operation</th><th>Class</th><th>Resources</th></tr></thead><tbody>");
+        for o in &ops {
+            let mut res = String::new();
+            for (k, vs) in &o.resources {
+                let _ = write!(
+                    res,
+                    "<div><span class=\"muted\">{}</span> {}</div>",
+                    esc(k),
+                    vs.iter()
+                        .map(|v| format!("<code>{}</code>", esc(v)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+            if res.is_empty() {
+                res.push_str("<span class=\"muted\">none named</span>");
+            }
+            let note = o
+                .note
+                .as_deref()
+                .map(|n| format!("<div class=\"muted\">{}</div>", esc(n)))
+                .unwrap_or_default();
+            let _ = write!(
+                b,
+                "<tr><td><code>{}</code>{note}</td><td>{}</td><td>{res}</td></tr>",
+                esc(&o.qualified()),
+                class_badge(&o.class)
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    // Who and why.
+    let fp = a
+        .fingerprint_prefix
+        .as_deref()
+        .map(|f| format!(" <span class=\"muted\">sha256:{}…</span>", esc(f)))
+        .unwrap_or_default();
+    let _ = write!(
+        b,
+        "<div class=\"grid\"><section class=\"card\"><h2>Who asked</h2><dl class=\"facts\">\
+<dt>Token</dt><dd><code>{token}</code>{fp}</dd><dt>Agent</dt><dd>{agent}</dd>\
+<dt>Provider</dt><dd>{provider} <span class=\"muted\">{host}</span></dd>\
+<dt>Request</dt><dd><code>{method} {path}</code></dd><dt>Attempts</dt><dd>{attempts}</dd></dl></section>\
+<section class=\"card\"><h2>Why it was held</h2><dl class=\"facts\">\
+<dt>Rule</dt><dd><code>{rule}</code></dd><dt>Reason</dt><dd>{reason}</dd>\
+<dt>Asked</dt><dd>{created}</dd><dt>Expires</dt><dd>{expires}</dd>\
+<dt>Decision id</dt><dd><code>{decision}</code></dd><dt>Approval id</dt><dd><code>{id}</code></dd></dl></section></div>",
+        token = esc(a.token.as_deref().unwrap_or("(unknown token)")),
+        agent = a.agent.as_deref().map(esc).unwrap_or_else(|| {
+            "<span class=\"muted\">not named (no proxy credential)</span>".into()
+        }),
+        provider = esc(&a.provider),
+        host = esc(&a.host),
+        method = esc(&a.method),
+        path = esc(&a.path),
+        attempts = a.attempts,
+        rule = esc(&a.rule),
+        reason = esc(&a.reason),
+        created = esc(&html::time(a.created_ms)),
+        expires = esc(&format!(
+            "{} ({})",
+            html::time(a.expires_ms),
+            html::relative(a.expires_ms, now)
+        )),
+        decision = esc(&a.decision_id),
+        id = esc(&a.id),
+    );
+    // The request itself.
+    let docs = view::graphql(a);
+    let extra = view::request_extra(a);
+    if !docs.is_empty() || !extra.is_empty() {
+        b.push_str("<h2>The request <span class=\"muted small\">(secrets masked)</span></h2>");
+    }
+    for (i, d) in docs.iter().enumerate() {
+        let _ = write!(
+            b,
+            "<section class=\"card gql\"><h3>GraphQL document{num}{name}</h3>{unparsed}<pre class=\"code\"><code>{doc}</code></pre>{vars}</section>",
+            num = if docs.len() > 1 {
+                format!(" {}", i + 1)
+            } else {
+                String::new()
+            },
+            name = d
+                .operation_name
+                .as_deref()
+                .map(|n| format!(
+                    " <span class=\"muted\">operationName</span> <code>{}</code>",
+                    esc(n)
+                ))
+                .unwrap_or_default(),
+            unparsed = if d.parsed {
+                ""
+            } else {
+                "<p class=\"muted\">Shown as sent: it does not parse as GraphQL.</p>"
+            },
+            doc = esc(&d.document),
+            vars = if d.variables.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<h4>Variables</h4><pre class=\"code\"><code>{}</code></pre>",
+                    esc(&d.variables)
+                )
+            },
+        );
+    }
+    if !extra.is_empty() {
+        let _ = write!(b, "<pre class=\"code\"><code>{}</code></pre>", esc(&extra));
+    }
+    page(&format!("{title} ({})", a.state), Nav::Queue, Some(who), &b)
+}
+
+fn human_secs(s: u64) -> String {
+    match s {
+        0..=119 => format!("{s} seconds"),
+        120..=7199 => format!("{} minutes", s / 60),
+        _ => format!("{} hours", s / 3600),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn approve(
+    who: PageUser,
+    state: State<Shared>,
+    headers: HeaderMap,
+    id: Path<String>,
+    form: Form<DecideForm>,
+) -> Result<Response, PageError> {
+    decide_form(who, state, headers, id, form, true).await
+}
+
+pub async fn reject(
+    who: PageUser,
+    state: State<Shared>,
+    headers: HeaderMap,
+    id: Path<String>,
+    form: Form<DecideForm>,
+) -> Result<Response, PageError> {
+    decide_form(who, state, headers, id, form, false).await
+}
+
+async fn decide_form(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DecideForm>,
+    approve: bool,
+) -> Result<Response, PageError> {
+    check_csrf(&state, &headers, &who, Some(&f.csrf))?;
+    match decide(&state, &who, &id, approve, &f.note).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "{}?done={}",
+            approval_href(&id),
+            if approve { "approved" } else { "rejected" }
+        ))
+        .into_response()),
+        Err(WebError::Conflict(a)) => {
+            let msg = WebError::Conflict(a.clone()).message();
+            Ok((
+                StatusCode::CONFLICT,
+                Html(detail_page(
+                    &who,
+                    &a,
+                    Some(("warn", msg)),
+                    state.config.grant_window_secs,
+                )),
+            )
+                .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApprovalsQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// Every approval, newest first, by state, paged.
+pub async fn approvals(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+    Query(q): Query<ApprovalsQuery>,
+) -> Result<Html<String>, PageError> {
+    let filter = q.state.as_deref().filter(|s| !s.is_empty() && *s != "all");
+    if let Some(s) = filter
+        && !STATES.contains(&s)
+    {
+        return Err(WebError::BadRequest(format!("unknown state {s:?}")).into());
+    }
+    let page_no = q.page.unwrap_or(1).clamp(1, 100_000);
+    let rows = state
+        .store
+        .approvals(filter, PAGE_SIZE + 1, (page_no - 1) * PAGE_SIZE)
+        .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let mut b = String::from(
+        "<h1>Approvals</h1><p class=\"lead\">Every held request and what became of it, newest first.</p><nav class=\"tabs\">",
+    );
+    for s in ["all"].into_iter().chain(STATES) {
+        let cur = filter.unwrap_or("all") == s;
+        let _ = write!(
+            b,
+            "<a href=\"/approvals?state={s}\"{}>{s}</a>",
+            if cur { " aria-current=\"page\"" } else { "" }
+        );
+    }
+    b.push_str("</nav>");
+    if rows.is_empty() {
+        b.push_str("<p class=\"empty\">No approvals here.</p>");
+    } else {
+        b.push_str("<table><thead><tr><th>Asked</th><th>State</th><th>What</th><th>Decided by</th><th>Note</th></tr></thead><tbody>");
+        for a in rows.iter().take(PAGE_SIZE as usize) {
+            let _ = write!(
+                b,
+                "<tr><td class=\"nowrap\"><a href=\"{href}\">{created}</a></td><td>{badge}</td><td>{summary}</td><td>{by}</td><td class=\"note\">{note}</td></tr>",
+                href = esc(&approval_href(&a.id)),
+                created = esc(&html::time(a.created_ms)),
+                badge = state_badge(&a.state),
+                summary = esc(&view::summary(a)),
+                by = esc(a.decided_by.as_deref().unwrap_or("")),
+                note = esc(a.note.as_deref().unwrap_or("")),
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    let st = filter.unwrap_or("all");
+    b.push_str("<nav class=\"pager\">");
+    if page_no > 1 {
+        let _ = write!(
+            b,
+            "<a href=\"/approvals?state={st}&amp;page={}\">← Newer</a>",
+            page_no - 1
+        );
+    }
+    if more {
+        let _ = write!(
+            b,
+            "<a href=\"/approvals?state={st}&amp;page={}\">Older →</a>",
+            page_no + 1
+        );
+    }
+    b.push_str("</nav>");
+    Ok(Html(page("Approvals", Nav::Approvals, Some(&who), &b)))
+}
+
+/// History filters, as the form sends them (empty = any).
+#[derive(Debug, Default, Deserialize)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    pub verdict: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// `YYYY-MM-DDTHH:MM` (UTC) or empty.
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Rows after this sequence number.
+    #[serde(default)]
+    pub after: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+fn some_text(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl HistoryQuery {
+    pub fn filter(&self) -> Result<Filter, WebError> {
+        let time = |s: &Option<String>, what: &str| match some_text(s) {
+            None => Ok(None),
+            Some(t) => html::parse_time(&t).map(Some).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "{what}: expected YYYY-MM-DDTHH:MM (UTC), got {t:?}"
+                ))
+            }),
+        };
+        let verdict = some_text(&self.verdict);
+        if let Some(v) = &verdict
+            && scopegate_model::Verdict::parse(v).is_none()
+        {
+            return Err(WebError::BadRequest(format!("unknown verdict {v:?}")));
+        }
+        Ok(Filter {
+            since_ms: time(&self.since, "since")?,
+            until_ms: time(&self.until, "until")?,
+            token: some_text(&self.token),
+            agent: some_text(&self.agent),
+            verdict,
+            provider: some_text(&self.provider),
+        })
+    }
+
+    fn link(&self, after: i64) -> String {
+        let mut q = String::from("/history?");
+        for (k, v) in [
+            ("verdict", &self.verdict),
+            ("token", &self.token),
+            ("agent", &self.agent),
+            ("provider", &self.provider),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = some_text(v) {
+                let _ = write!(q, "{k}={}&", html::query_value(&v));
+            }
+        }
+        let _ = write!(q, "after={after}");
+        q
+    }
+}
+
+/// The decision log: every decision the proxy made, filtered and paged in
+/// log order.
+pub async fn history(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Html<String>, PageError> {
+    let filter = q.filter()?;
+    let after = q.after.unwrap_or(0).max(0);
+    let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 500);
+    let rows = state.store.rows(&filter, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+
+    let mut b = String::from(
+        "<h1>Decision log</h1><p class=\"lead\">Every request the proxy decided, in the order it was recorded (oldest first; narrow it with the time filters).</p>",
+    );
+    let opt = |v: &str, cur: &Option<String>| {
+        format!(
+            "<option value=\"{v}\"{}>{}</option>",
+            if cur.as_deref() == Some(v) {
+                " selected"
+            } else {
+                ""
+            },
+            if v.is_empty() { "any" } else { v }
+        )
+    };
+    let _ = write!(
+        b,
+        "<form method=\"get\" action=\"/history\" class=\"filters\">\
+<label>Verdict <select name=\"verdict\">{o0}{o1}{o2}{o3}</select></label>\
+<label>Token <input name=\"token\" value=\"{token}\" placeholder=\"name\"></label>\
+<label>Agent <input name=\"agent\" value=\"{agent}\"></label>\
+<label>Provider <input name=\"provider\" value=\"{provider}\" placeholder=\"railway\"></label>\
+<label>Since (UTC) <input type=\"datetime-local\" name=\"since\" value=\"{since}\"></label>\
+<label>Until (UTC) <input type=\"datetime-local\" name=\"until\" value=\"{until}\"></label>\
+<button type=\"submit\">Filter</button> <a href=\"/history\">Clear</a></form>",
+        o0 = opt("", &q.verdict),
+        o1 = opt("allow", &q.verdict),
+        o2 = opt("approve", &q.verdict),
+        o3 = opt("deny", &q.verdict),
+        token = esc(&some_text(&q.token).unwrap_or_default()),
+        agent = esc(&some_text(&q.agent).unwrap_or_default()),
+        provider = esc(&some_text(&q.provider).unwrap_or_default()),
+        since = esc(&filter.since_ms.map(html::time_input).unwrap_or_default()),
+        until = esc(&filter.until_ms.map(html::time_input).unwrap_or_default()),
+    );
+    if rows.is_empty() {
+        b.push_str("<p class=\"empty\">No decisions match.</p>");
+    } else {
+        b.push_str("<table class=\"log\"><thead><tr><th>#</th><th>When</th><th>Verdict</th><th>Operations</th><th>Token</th><th>Agent</th><th>Rule and reason</th><th>Result</th></tr></thead><tbody>");
+        for row in rows {
+            let r = &row.record;
+            let ops = r
+                .operations
+                .iter()
+                .map(|o| {
+                    let res = o
+                        .resources
+                        .iter()
+                        .map(|(k, vs)| format!("{k} {}", vs.join(" | ")))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "<div><code>{}:{}</code> {}{}</div>",
+                        esc(&o.provider),
+                        esc(&o.name),
+                        class_badge(o.class.as_str()),
+                        if res.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" <span class=\"muted\">{}</span>", esc(&res))
+                        }
+                    )
+                })
+                .collect::<String>();
+            let result = match (r.forwarded, r.upstream_status) {
+                (true, Some(s)) => format!("forwarded, {s}"),
+                (true, None) => "forwarded".to_owned(),
+                (false, _) => "not forwarded".to_owned(),
+            };
+            let approval = r
+                .approval
+                .as_deref()
+                .map(|a| format!("<div class=\"muted\">{}</div>", esc(a)))
+                .unwrap_or_default();
+            let _ = write!(
+                b,
+                "<tr><td class=\"muted\">{seq}</td><td class=\"nowrap\">{when}</td><td>{verdict}{mode}</td><td>{ops}</td><td>{token}</td><td>{agent}</td>\
+<td><code>{rule}</code><div class=\"muted\">{reason}</div></td><td>{result}{approval}</td></tr>",
+                seq = row.seq,
+                when = esc(&html::time(r.at_unix_ms)),
+                verdict = state_badge(r.verdict.as_str()),
+                mode = if r.mode == scopegate_model::Mode::Observe {
+                    " <span class=\"badge muted\">observe</span>"
+                } else {
+                    ""
+                },
+                token = esc(r.token.as_deref().unwrap_or("")),
+                agent = esc(r.agent.as_deref().unwrap_or("")),
+                rule = esc(&r.rule),
+                reason = esc(&r.reason),
+                result = esc(&result),
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    b.push_str("<nav class=\"pager\">");
+    if after > 0 {
+        let _ = write!(b, "<a href=\"{}\">⇤ First</a>", esc(&q.link(0)));
+    }
+    if more && let Some(last) = rows.last() {
+        let _ = write!(b, "<a href=\"{}\">Next →</a>", esc(&q.link(last.seq)));
+    }
+    b.push_str("</nav>");
+    Ok(Html(page("Decision log", Nav::History, Some(&who), &b)))
+}
+
+/// The scope maps in force, read-only.
+pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Html<String> {
+    let map = (state.scope_map)();
+    let mut b = format!(
+        "<h1>Tokens and scope maps</h1><p class=\"lead\">What each token may do, as the proxy enforces it now (read-only; edit the scope-map files and reload). A request with an unknown token gets <strong>{}</strong>.</p>",
+        esc(map.unknown_token.as_str())
+    );
+    if map.tokens.is_empty() {
+        b.push_str("<p class=\"empty\">No tokens are configured.</p>");
+    }
+    for t in &map.tokens {
+        let fp = t
+            .fingerprint
+            .map(|f| format!("sha256:{}…", f.short()))
+            .unwrap_or_else(|| "—".into());
+        let surrogate = match &t.surrogate {
+            Some((f, scopegate_policy::SecretRef::Env(v))) => {
+                format!(
+                    "surrogate sha256:{}…, real secret from env {}",
+                    f.short(),
+                    v
+                )
+            }
+            Some((f, scopegate_policy::SecretRef::File(p))) => {
+                format!(
+                    "surrogate sha256:{}…, real secret from file {}",
+                    f.short(),
+                    p
+                )
+            }
+            None => "no surrogate".into(),
+        };
+        let _ = write!(
+            b,
+            "<section class=\"card\"><h2><code>{name}</code> <span class=\"badge {mode_class}\">{mode}</span></h2>\
+<p class=\"muted\">token {fp} · {surrogate}</p><table><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>",
+            name = esc(&t.name),
+            mode = esc(t.mode.as_str()),
+            mode_class = if t.mode == scopegate_model::Mode::Observe {
+                "warn"
+            } else {
+                "muted"
+            },
+            fp = esc(&fp),
+            surrogate = esc(&surrogate),
+        );
+        for r in &t.rules {
+            let list = |v: Vec<String>| {
+                if v.is_empty() {
+                    "<span class=\"muted\">any</span>".to_owned()
+                } else {
+                    v.iter()
+                        .map(|x| format!("<code>{}</code>", esc(x)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }
+            };
+            let resources = if r.resources.is_empty() {
+                "<span class=\"muted\">any</span>".to_owned()
+            } else {
+                r.resources
+                    .iter()
+                    .map(|(k, gs)| {
+                        format!(
+                            "{} ∈ {}",
+                            esc(k),
+                            gs.iter()
+                                .map(|g| format!("<code>{}</code>", esc(g.as_str())))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let _ = write!(
+                b,
+                "<tr><td><code>{id}</code></td><td>{effect}</td><td>{ops}</td><td>{except}</td><td>{classes}</td><td>{resources}</td></tr>",
+                id = esc(&r.id),
+                effect = state_badge(r.effect.as_str()),
+                ops = list(r.operations.iter().map(|g| g.as_str().to_owned()).collect()),
+                except = if r.except.is_empty() {
+                    String::new()
+                } else {
+                    list(r.except.iter().map(|g| g.as_str().to_owned()).collect())
+                },
+                classes = list(r.classes.iter().map(|c| c.as_str().to_owned()).collect()),
+            );
+        }
+        b.push_str("</tbody></table></section>");
+    }
+    Html(page("Tokens", Nav::Tokens, Some(&who), &b))
+}
+
+/// What health shows, also served as JSON.
+#[derive(Debug, serde::Serialize)]
+pub struct HealthReport {
+    pub ok: bool,
+    pub database: &'static str,
+    pub database_reachable: bool,
+    pub pending: Option<i64>,
+    pub decisions: Option<i64>,
+    pub tokens: usize,
+    pub users: usize,
+    pub uptime_secs: i64,
+}
+
+pub async fn health_report(state: &Shared) -> HealthReport {
+    let pending = state.store.approvals(Some("pending"), 10_000, 0).await;
+    let decisions = state.store.count().await;
+    if let Err(e) = &pending {
+        tracing::warn!(error = %e, "dashboard health: database unreachable");
+    }
+    let reachable = pending.is_ok() && decisions.is_ok();
+    HealthReport {
+        ok: reachable,
+        database: state.store.backend(),
+        database_reachable: reachable,
+        pending: pending.ok().map(|p| p.len() as i64),
+        decisions: decisions.ok(),
+        tokens: (state.scope_map)().tokens.len(),
+        users: state.config.users.len(),
+        uptime_secs: (now_ms() - state.started_ms) / 1000,
+    }
+}
+
+pub async fn health(PageUser(who): PageUser, State(state): State<Shared>) -> Response {
+    let h = health_report(&state).await;
+    let yes_no = |ok: bool, yes: &str, no: &str| {
+        if ok {
+            format!("<span class=\"badge ok\">{yes}</span>")
+        } else {
+            format!("<span class=\"badge bad\">{no}</span>")
+        }
+    };
+    let n = |v: Option<i64>| v.map_or_else(|| "—".to_owned(), |v| v.to_string());
+    let body = format!(
+        "<h1>Health</h1><dl class=\"facts card\">\
+<dt>Overall</dt><dd>{overall}</dd>\
+<dt>Database</dt><dd>{db} <span class=\"muted\">{backend}</span></dd>\
+<dt>Pending approvals</dt><dd><a href=\"/\">{pending}</a></dd>\
+<dt>Decisions recorded</dt><dd><a href=\"/history\">{decisions}</a></dd>\
+<dt>Tokens in the scope map</dt><dd><a href=\"/tokens\">{tokens}</a></dd>\
+<dt>Dashboard users</dt><dd>{users}</dd>\
+<dt>Up for</dt><dd>{uptime}</dd></dl>",
+        overall = yes_no(h.ok, "healthy", "degraded"),
+        db = yes_no(h.database_reachable, "reachable", "unreachable"),
+        backend = esc(h.database),
+        pending = n(h.pending),
+        decisions = n(h.decisions),
+        tokens = h.tokens,
+        users = h.users,
+        uptime = esc(&human_secs(u64::try_from(h.uptime_secs).unwrap_or(0))),
+    );
+    let status = if h.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Html(page("Health", Nav::Health, Some(&who), &body))).into_response()
+}
+
+/// For load balancers: no sign-in, no detail.
+pub async fn healthz(State(state): State<Shared>) -> Response {
+    if state.store.approvals(Some("pending"), 1, 0).await.is_ok() {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+    }
+}
+
+pub async fn not_found() -> PageError {
+    PageError(WebError::NotFound)
+}

@@ -1,0 +1,109 @@
+// Signs in to the scopegate dashboard in headless Chromium, finds the
+// pending request for an operation (volumeDelete by default), approves it
+// with a note, and saves a screenshot of each step.
+//
+//   node approve.mjs --url http://127.0.0.1:9091 --user alice --password demo-password --out shots
+//
+// Options (or environment variables):
+//   --url        DASHBOARD_URL        the dashboard's address
+//   --user       DASHBOARD_USER
+//   --password   DASHBOARD_PASSWORD
+//   --out        SCREENSHOT_DIR       where the PNGs go (created)
+//   --operation  OPERATION            default volumeDelete
+//   --note       NOTE                 default "approved by the browser test"
+//   --wait       WAIT_SECS            how long the request may take to show up (default 30)
+//   --chromium   CHROMIUM             default /usr/bin/chromium
+//
+// Prints one JSON line ({"approval": "...", "state": "approved", ...}) and
+// exits 0 on success; on failure saves failure.png and exits 1. Any console
+// error (a Content-Security-Policy violation, say) is a failure too.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+function option(name, env, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i !== -1 && i + 1 < process.argv.length) return process.argv[i + 1];
+  if (process.env[env]) return process.env[env];
+  if (fallback === undefined) {
+    console.error(`approve.mjs: --${name} (or ${env}) is required`);
+    process.exit(2);
+  }
+  return fallback;
+}
+
+const url = option('url', 'DASHBOARD_URL').replace(/\/+$/, '');
+const user = option('user', 'DASHBOARD_USER');
+const password = option('password', 'DASHBOARD_PASSWORD');
+const out = option('out', 'SCREENSHOT_DIR');
+const operation = option('operation', 'OPERATION', 'volumeDelete');
+const note = option('note', 'NOTE', 'approved by the browser test');
+const waitMs = Number(option('wait', 'WAIT_SECS', '30')) * 1000;
+const executablePath = option('chromium', 'CHROMIUM', '/usr/bin/chromium');
+
+mkdirSync(out, { recursive: true });
+const shot = (page, name) => page.screenshot({ path: join(out, name), fullPage: true });
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const consoleErrors = [];
+let page;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+  // 1. Sign in (the dashboard sends strangers to /login).
+  await page.goto(`${url}/`);
+  await page.waitForURL(/\/login/);
+  await shot(page, '01-sign-in.png');
+  await page.getByLabel('Name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('domcontentloaded');
+  if (page.url().includes('/login')) {
+    throw new Error(`sign-in failed: ${await page.locator('[role=alert]').textContent().catch(() => '?')}`);
+  }
+
+  // 2. The pending queue; the request may arrive while we watch (live updates).
+  const card = page.locator('article.approval').filter({ hasText: `:${operation}` }).first();
+  await card.waitFor({ timeout: waitMs });
+  await page.locator('#live:not([hidden])').waitFor({ timeout: 5000 }).catch(() => {});
+  await shot(page, '02-pending-queue.png');
+  const id = await card.getAttribute('data-id');
+  const summary = (await card.locator('.summary').textContent()).trim();
+
+  // 3. Its detail: what was asked, by whom, the rule, the GraphQL document.
+  await card.locator('a.title').click();
+  await page.waitForURL(/\/approvals\//);
+  await page.locator('h1.detail-title').waitFor();
+  await shot(page, '03-request-detail.png');
+
+  // 4. Approve with a note.
+  await page.getByLabel(/Note/).fill(note);
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.waitForURL(/done=approved/);
+  const state = await page.locator('h1.detail-title').getAttribute('data-state');
+  await shot(page, '04-approved.png');
+  // `used`: the held request was waiting and has already gone through.
+  if (state !== 'approved' && state !== 'used') throw new Error(`after approving, the state is ${state}`);
+
+  // 5. The queue no longer lists it.
+  await page.goto(`${url}/`);
+  await page.locator(`article.approval[data-id="${id}"]`).waitFor({ state: 'detached', timeout: 5000 });
+  await shot(page, '05-queue-after.png');
+
+  if (consoleErrors.length) throw new Error(`console errors: ${consoleErrors.join(' | ')}`);
+  console.log(JSON.stringify({ approval: id, state, operation, summary, screenshots: out }));
+  await browser.close();
+} catch (e) {
+  if (page) await shot(page, 'failure.png').catch(() => {});
+  await browser.close().catch(() => {});
+  console.error(`approve.mjs: ${e && e.message ? e.message : e}`);
+  if (consoleErrors.length) console.error(`console errors: ${consoleErrors.join(' | ')}`);
+  process.exit(1);
+}
