@@ -46,11 +46,18 @@ impl Drop for Serve {
 }
 
 fn serve(dir: &TempDir, fake: &Fake) -> Serve {
+    serve_with(dir, fake, "data", "")
+}
+
+/// `scopegate serve` with its own data directory and extra settings (a
+/// shared `[store]` for replicas).
+fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
     let port = free_port();
     let settings = format!(
         r#"version = 1
 scope_map = "scope.toml"
-data_dir = "data"
+data_dir = "{data}"
+{extra}
 
 [proxy]
 listen = "127.0.0.1:0"
@@ -80,7 +87,7 @@ api_token_fingerprint = "{api}"
         hash = hash_password(PASSWORD).unwrap(),
         api = token_fingerprint(API_TOKEN),
     );
-    let config = dir.write("scopegate.toml", settings);
+    let config = dir.write(&format!("scopegate-{data}.toml"), settings);
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("SCOPEGATE_LOG", "warn")
@@ -332,4 +339,59 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
         1,
         "only the approved request ever reached the provider"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_on_one_replica_approved_through_another_released_on_the_first() {
+    init();
+    let url = match std::env::var("SCOPEGATE_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but SCOPEGATE_TEST_DATABASE_URL is not"
+            );
+            eprintln!("skipped: two replicas need Postgres (set SCOPEGATE_TEST_DATABASE_URL)");
+            return;
+        }
+    };
+    // a fresh database for the two replicas
+    let db = format!("sg_test_replicas_{}", std::process::id());
+    let admin = sqlx_admin(&url, &format!("CREATE DATABASE {db}")).await;
+    let shared = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let dir = TempDir::new("replicas");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    dir.write("scope.toml", standard_scope_map());
+    let store = format!("[store]\nurl = \"{shared}\"\n");
+    let a = serve_with(&dir, &fake, "data-a", &store);
+    let b = serve_with(&dir, &fake, "data-b", &store);
+    let ca_a = std::fs::read_to_string(dir.path().join("data-a/ca/ca.pem")).unwrap();
+
+    // the agent goes through replica A...
+    let waiting = tokio::spawn({
+        let proxy = a.proxy;
+        async move { agent(proxy, &ca_a, &delete("vol-9")).await }
+    });
+    // ...the approver uses replica B's dashboard
+    let api_b = ApiClient::new(&b.dashboard, API_TOKEN).unwrap();
+    let id = wait_pending(&api_b, 1).await.remove(0);
+    api_b.decide(&id, true, "via replica B").await.unwrap();
+    // A releases it: only NOTIFY (or the poll) can have told A
+    let resp = waiting.await.unwrap();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(volume_deletes(&fake), vec![delete("vol-9")]);
+    drop((a, b));
+    sqlx_admin(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
+}
+
+async fn sqlx_admin(url: &str, sql: &str) -> String {
+    use sqlx::Connection as _;
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    url.to_owned()
 }
