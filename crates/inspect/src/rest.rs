@@ -172,6 +172,11 @@ impl Template {
     /// Matches normalised segments; returns the parameters and a
     /// specificity key (literal positions win over parameters).
     fn matches(&self, segs: &[String]) -> Option<(Params, Vec<u8>)> {
+        // `find` tries every route of the method (hundreds for GitHub) and
+        // most fail on a literal: check the shape before allocating.
+        if !self.fits(segs) {
+            return None;
+        }
         let mut params = Vec::new();
         let mut rank = Vec::with_capacity(self.parts.len());
         let mut i = 0;
@@ -200,6 +205,25 @@ impl Template {
             }
         }
         (i == segs.len()).then_some((params, rank))
+    }
+
+    /// Whether `matches` would match, without allocating.
+    fn fits(&self, segs: &[String]) -> bool {
+        // each part takes one segment, a final `Rest` one or more
+        let open = matches!(self.parts.last(), Some(Part::Rest(_)));
+        if self.parts.len() > segs.len() || (!open && self.parts.len() != segs.len()) {
+            return false;
+        }
+        let mut i = 0;
+        for part in &self.parts {
+            match part {
+                Part::Literal(l) if segs.get(i) != Some(l) => return false,
+                _ if i >= segs.len() => return false,
+                Part::Rest(_) => i = segs.len(),
+                Part::Literal(_) | Part::Param(_) => i += 1,
+            }
+        }
+        i == segs.len()
     }
 }
 

@@ -27,21 +27,24 @@ impl Glob {
         if self.literal {
             return self.text == s;
         }
+        // `ti` and `st` are byte offsets into `s`, always on a char
+        // boundary: no copy of `s` (this runs for every operation and rule).
         let p = &self.chars;
-        let t: Vec<char> = s.chars().collect();
         let (mut pi, mut ti) = (0, 0);
         let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        while let Some(c) = s[ti..].chars().next() {
+            if pi < p.len() && (p[pi] == '?' || p[pi] == c) {
                 pi += 1;
-                ti += 1;
+                ti += c.len_utf8();
             } else if pi < p.len() && p[pi] == '*' {
                 star = Some((pi, ti));
                 pi += 1;
             } else if let Some((sp, st)) = star {
+                // st <= ti < s.len(): there is a char at st
+                let next = st + s[st..].chars().next().map_or(1, char::len_utf8);
                 pi = sp + 1;
-                ti = st + 1;
-                star = Some((sp, st + 1));
+                ti = next;
+                star = Some((sp, next));
             } else {
                 return false;
             }
