@@ -17,6 +17,7 @@ pub mod graphql;
 mod inspector;
 pub mod limits;
 pub mod message;
+pub mod redact;
 pub mod rest;
 mod strict_json;
 

@@ -82,58 +82,7 @@ pub fn grant_key(fingerprint_hex: &str, request_digest: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const MASK: &str = "•••";
-
-/// Keys whose values are secrets wherever they appear below the top level.
-fn secret_key(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    [
-        "value",
-        "secret",
-        "password",
-        "passwd",
-        "token",
-        "key",
-        "credential",
-        "private",
-        "variables",
-        "env",
-        "cert",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-        && !k.ends_with("id")
-}
-
-fn mask(v: &Value, depth: usize) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| {
-                    let x = if depth > 0 && secret_key(k) {
-                        mask_all(x)
-                    } else {
-                        mask(x, depth + 1)
-                    };
-                    (k.clone(), x)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| mask(x, depth + 1)).collect()),
-        other => other.clone(),
-    }
-}
-
-fn mask_all(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), mask_all(x))).collect())
-        }
-        Value::Array(a) => Value::Array(a.iter().map(mask_all).collect()),
-        Value::String(_) | Value::Number(_) => Value::String(MASK.into()),
-        other => other.clone(),
-    }
-}
+use scopegate_inspect::redact::{MASK, mask_json, secret_name as secret_key};
 
 /// String literals after a secret-looking argument name in a document
 /// (`value: "s3cret"`) are masked too.
@@ -199,7 +148,7 @@ pub fn redacted_request(endpoint: EndpointKind, method: &str, path: &str, body: 
             .map(|i| {
                 json!({
                     "query": i.get("query").and_then(Value::as_str).map(mask_document),
-                    "variables": mask(i.get("variables").unwrap_or(&Value::Object(Map::new())), 1),
+                    "variables": mask_json(i.get("variables").unwrap_or(&Value::Object(Map::new())), 1),
                     "operationName": i.get("operationName"),
                 })
             })

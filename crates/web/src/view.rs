@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use scopegate_store::Approval;
 
-pub const MASK: &str = "•••";
+use scopegate_inspect::redact::mask_json;
+pub use scopegate_inspect::redact::{MASK, secret_name};
 
 /// One operation of a held request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,61 +190,6 @@ pub fn request_extra(a: &Approval) -> String {
         }
         Some(Value::Null) | None => String::new(),
         Some(other) => serde_json::to_string_pretty(&mask_json(other, 1)).unwrap_or_default(),
-    }
-}
-
-/// Names whose values are secrets (the proxy's rule, kept in step): they
-/// contain one of these words and do not end in `id`.
-pub fn secret_name(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    [
-        "value",
-        "secret",
-        "password",
-        "passwd",
-        "token",
-        "key",
-        "credential",
-        "private",
-        "variables",
-        "env",
-        "cert",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-        && !k.ends_with("id")
-}
-
-/// Masks values under secret names below the top level (top-level
-/// `variables` keys are the operation's own variable names).
-fn mask_json(v: &Value, depth: usize) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| {
-                    let x = if depth > 0 && secret_name(k) {
-                        mask_all(x)
-                    } else {
-                        mask_json(x, depth + 1)
-                    };
-                    (k.clone(), x)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| mask_json(x, depth + 1)).collect()),
-        other => other.clone(),
-    }
-}
-
-fn mask_all(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), mask_all(x))).collect())
-        }
-        Value::Array(a) => Value::Array(a.iter().map(mask_all).collect()),
-        Value::String(s) if s == MASK => v.clone(),
-        Value::String(_) | Value::Number(_) => Value::String(MASK.into()),
-        other => other.clone(),
     }
 }
 
