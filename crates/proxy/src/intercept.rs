@@ -238,8 +238,14 @@ pub async fn handle(
             _ => String::new(),
         };
         let key = crate::approvals::grant_key(&fingerprint, &record.request_digest);
+        let redacted = crate::approvals::redacted_request(
+            endpoint,
+            parts.method.as_str(),
+            short(&path),
+            &body,
+        );
         match hold_for_approval(
-            &state, &approvals, &ctx, endpoint, &decision, &parts, &path, &body, key, record,
+            &state, &approvals, endpoint, &decision, key, redacted, record,
         )
         .await
         {
@@ -320,17 +326,13 @@ enum Held {
 
 /// A held request: a grant for exactly this request lets it through once;
 /// otherwise it waits (bounded) for a human, and every step is recorded.
-#[allow(clippy::too_many_arguments)]
 async fn hold_for_approval(
     state: &State,
     approvals: &Arc<dyn crate::approvals::Approvals>,
-    ctx: &ConnCtx,
     endpoint: EndpointKind,
     decision: &Decision,
-    parts: &http::request::Parts,
-    path: &str,
-    body: &Bytes,
     key: String,
+    redacted_request: serde_json::Value,
     mut record: DecisionRecord,
 ) -> Held {
     let unavailable = |e: String| {
@@ -363,7 +365,7 @@ async fn hold_for_approval(
         reason: record.reason.clone(),
         detail: serde_json::json!({
             "operations": record.operations,
-            "request": crate::approvals::redacted_request(endpoint, parts.method.as_str(), short(path), body),
+            "request": redacted_request,
         }),
     };
     let apr = match approvals.hold(hold).await {
@@ -423,15 +425,12 @@ async fn hold_for_approval(
                 Some(&info("rejected", Some(by), Some(note))),
             ))
         }
-        Ok(crate::approvals::HoldOutcome::Pending) => {
-            let _ = ctx;
-            Held::Respond(refusal_with(
-                endpoint,
-                decision,
-                &record.id,
-                Some(&info("pending", None, None)),
-            ))
-        }
+        Ok(crate::approvals::HoldOutcome::Pending) => Held::Respond(refusal_with(
+            endpoint,
+            decision,
+            &record.id,
+            Some(&info("pending", None, None)),
+        )),
         Err(e) => unavailable(e),
     }
 }
