@@ -1,0 +1,274 @@
+//! `scopegate-loadgen`: a closed-loop HTTPS load generator. C workers each
+//! send requests back to back for D seconds, directly or through an HTTP
+//! proxy (CONNECT), over one keep-alive connection each or a new connection
+//! per request, and report throughput and latency percentiles as JSON.
+//!
+//! ```text
+//! scopegate-loadgen --url https://backboard.railway.com/graphql/v2 \
+//!     --proxy 127.0.0.1:8080 --cacert data/ca/ca.pem \
+//!     --header 'authorization: Bearer demo-railway-domains-token' \
+//!     --header 'content-type: application/json' \
+//!     --body '{"query":"{ project(id: \"p-{n}\") { id } }"}' -c 8 -d 10
+//! ```
+//! `{n}` in the body is replaced by a per-request counter, so documents
+//! repeat while variables differ.
+
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "scopegate-loadgen",
+    about = "Closed-loop HTTPS load generator for scopegate benchmarks"
+)]
+struct Args {
+    /// Target URL (https://host[:port]/path).
+    #[arg(long)]
+    url: String,
+    /// Connect through this HTTP proxy (host:port) with CONNECT.
+    #[arg(long)]
+    proxy: Option<SocketAddr>,
+    /// Connect directly to this address instead of resolving the host.
+    #[arg(long)]
+    connect_to: Option<SocketAddr>,
+    /// PEM file of CAs to trust (the proxy's CA, or the upstream's).
+    #[arg(long)]
+    cacert: String,
+    #[arg(long, short = 'X', default_value = "POST")]
+    method: String,
+    /// Extra request headers, `name: value`.
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
+    /// Request body; `{n}` becomes a per-request counter.
+    #[arg(long, default_value = "")]
+    body: String,
+    /// Concurrent connections.
+    #[arg(long, short = 'c', default_value_t = 1)]
+    concurrency: usize,
+    /// Seconds to run.
+    #[arg(long, short = 'd', default_value_t = 5)]
+    duration: u64,
+    /// Open a new connection (CONNECT + TLS) for every request.
+    #[arg(long)]
+    new_connection: bool,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+fn parse_url(url: &str) -> anyhow::Result<Target> {
+    let rest = url
+        .strip_prefix("https://")
+        .context("the URL must be https://")?;
+    let (authority, path) = rest
+        .find('/')
+        .map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), p.parse()?),
+        None => (authority.to_owned(), 443),
+    };
+    Ok(Target {
+        host,
+        port,
+        path: path.to_owned(),
+    })
+}
+
+async fn connect(
+    args: &Args,
+    target: &Target,
+    tls: &tokio_rustls::TlsConnector,
+) -> anyhow::Result<Sender> {
+    let tcp = match (args.proxy, args.connect_to) {
+        (Some(proxy), _) => {
+            let mut tcp = TcpStream::connect(proxy).await?;
+            tcp.set_nodelay(true)?;
+            let authority = format!("{}:{}", target.host, target.port);
+            tcp.write_all(
+                format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n").as_bytes(),
+            )
+            .await?;
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                anyhow::ensure!(
+                    tcp.read(&mut byte).await? == 1,
+                    "proxy closed during CONNECT"
+                );
+                head.push(byte[0]);
+            }
+            anyhow::ensure!(
+                head.starts_with(b"HTTP/1.1 200"),
+                "CONNECT refused: {}",
+                String::from_utf8_lossy(&head)
+            );
+            tcp
+        }
+        (None, Some(addr)) => TcpStream::connect(addr).await?,
+        (None, None) => TcpStream::connect((target.host.as_str(), target.port)).await?,
+    };
+    tcp.set_nodelay(true)?;
+    let name = ServerName::try_from(target.host.clone())?;
+    let stream = tls.connect(name, tcp).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+struct Shared {
+    counter: AtomicU64,
+    errors: AtomicU64,
+    statuses: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
+}
+
+async fn worker(
+    args: Arc<Args>,
+    target: Arc<Target>,
+    tls: tokio_rustls::TlsConnector,
+    deadline: Instant,
+    shared: Arc<Shared>,
+) -> Vec<u64> {
+    let mut samples = Vec::new();
+    let mut sender: Option<Sender> = None;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        if sender.is_none() || args.new_connection {
+            match connect(&args, &target, &tls).await {
+                Ok(s) => sender = Some(s),
+                Err(_) => {
+                    shared.errors.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(s) = sender.as_mut() else { continue };
+        let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+        let mut req = http::Request::builder()
+            .method(args.method.as_str())
+            .uri(target.path.as_str())
+            .header("host", target.host.as_str());
+        for h in &args.headers {
+            if let Some((k, v)) = h.split_once(':') {
+                req = req.header(k.trim(), v.trim());
+            }
+        }
+        let body = Bytes::from(args.body.replace("{n}", &n.to_string()));
+        let Ok(req) = req.body(Full::new(body)) else {
+            return samples;
+        };
+        let ok = async {
+            s.ready().await.ok()?;
+            let resp = s.send_request(req).await.ok()?;
+            let status = resp.status().as_u16();
+            resp.into_body().collect().await.ok()?;
+            Some(status)
+        }
+        .await;
+        match ok {
+            Some(status) => {
+                samples.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+                if let Ok(mut m) = shared.statuses.lock() {
+                    *m.entry(status).or_default() += 1;
+                }
+            }
+            None => {
+                shared.errors.fetch_add(1, Ordering::Relaxed);
+                sender = None;
+            }
+        }
+    }
+    samples
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Arc::new(Args::parse());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let target = Arc::new(parse_url(&args.url)?);
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(&args.cacert)
+        .with_context(|| format!("cannot read {}", args.cacert))?
+    {
+        roots.add(c?)?;
+    }
+    let mut config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let shared = Arc::new(Shared {
+            counter: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            statuses: Default::default(),
+        });
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(args.duration);
+        let workers: Vec<_> = (0..args.concurrency.max(1))
+            .map(|_| {
+                tokio::spawn(worker(
+                    args.clone(),
+                    target.clone(),
+                    tls.clone(),
+                    deadline,
+                    shared.clone(),
+                ))
+            })
+            .collect();
+        let mut samples = Vec::new();
+        for w in workers {
+            samples.extend(w.await?);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let summary = stats::summarize(samples);
+        let statuses: serde_json::Map<String, serde_json::Value> = shared
+            .statuses
+            .lock()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), (*v).into()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let report = serde_json::json!({
+            "url": args.url,
+            "via_proxy": args.proxy.map(|p| p.to_string()),
+            "concurrency": args.concurrency,
+            "new_connection": args.new_connection,
+            "seconds": elapsed,
+            "requests": summary.as_ref().map_or(0, |s| s.count),
+            "errors": shared.errors.load(Ordering::Relaxed),
+            "throughput_rps": summary.as_ref().map_or(0.0, |s| s.count as f64 / elapsed),
+            "p50_us": summary.as_ref().map(|s| s.p50_us),
+            "p99_us": summary.as_ref().map(|s| s.p99_us),
+            "p999_us": summary.as_ref().map(|s| s.p999_us),
+            "max_us": summary.as_ref().map(|s| s.max_us),
+            "mean_us": summary.as_ref().map(|s| s.mean_us),
+            "statuses": statuses,
+        });
+        println!("{report}");
+        anyhow::Ok(())
+    })
+}
