@@ -172,18 +172,17 @@ impl Store {
                 let mut seq: i64 = head.try_get("last_seq")?;
                 let mut prev: String = head.try_get("last_hash")?;
                 for r in records {
-                    let exists: Option<i64> = sqlx::query_scalar("SELECT seq FROM decisions WHERE id = $1").bind(&r.id).fetch_optional(&mut *tx).await?;
-                    if exists.is_some() {
-                        continue;
-                    }
                     let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
                     let hash = link(&prev, &json);
-                    seq += 1;
-                    sqlx::query(
+                    // A record already present (a replayed journal) is
+                    // skipped without a separate lookup: no row comes back,
+                    // and the chain does not advance.
+                    let inserted: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                         ON CONFLICT (id) DO NOTHING RETURNING seq",
                     )
-                    .bind(seq)
+                    .bind(seq + 1)
                     .bind(&r.id)
                     .bind(r.at_unix_ms)
                     .bind(&r.agent)
@@ -200,9 +199,12 @@ impl Store {
                     .bind(&json)
                     .bind(&prev)
                     .bind(&hash)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    prev = hash;
+                    if inserted.is_some() {
+                        seq += 1;
+                        prev = hash;
+                    }
                 }
                 sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -210,10 +212,7 @@ impl Store {
             }};
         }
         match self {
-            Self::Pg(pool) => append_with!(
-                pool,
-                "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE"
-            ),
+            Self::Pg(pool) => append_pg(pool, records).await,
             Self::Sqlite(pool) => append_with!(
                 pool,
                 "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"
@@ -371,6 +370,88 @@ impl Store {
             }
         }
     }
+}
+
+/// Postgres: one statement per batch (UNNEST of column arrays) instead of
+/// one round trip per record; records already present are looked up once
+/// per batch and skipped, so replay stays idempotent.
+async fn append_pg(pool: &PgPool, records: &[DecisionRecord]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let head =
+        sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *tx)
+            .await?;
+    let mut seq: i64 = head.try_get("last_seq")?;
+    let mut prev: String = head.try_get("last_hash")?;
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM decisions WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
+    let (mut c_seq, mut c_id, mut c_at) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut c_agent, mut c_token, mut c_fp) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut c_provider, mut c_host, mut c_method, mut c_path) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut c_verdict, mut c_mode, mut c_forwarded, mut c_rule) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut c_record, mut c_prev, mut c_hash) = (Vec::new(), Vec::new(), Vec::new());
+    for r in records {
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let hash = link(&prev, &json);
+        seq += 1;
+        c_seq.push(seq);
+        c_id.push(r.id.clone());
+        c_at.push(r.at_unix_ms);
+        c_agent.push(r.agent.clone());
+        c_token.push(r.token.clone());
+        c_fp.push(r.fingerprint_prefix.clone());
+        c_provider.push(r.provider.clone());
+        c_host.push(r.host.clone());
+        c_method.push(r.method.clone());
+        c_path.push(r.path.clone());
+        c_verdict.push(r.verdict.as_str().to_owned());
+        c_mode.push(r.mode.as_str().to_owned());
+        c_forwarded.push(r.forwarded);
+        c_rule.push(r.rule.clone());
+        c_record.push(json);
+        c_prev.push(std::mem::replace(&mut prev, hash.clone()));
+        c_hash.push(hash);
+    }
+    if !c_seq.is_empty() {
+        sqlx::query(
+            "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BOOLEAN[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])",
+        )
+        .bind(c_seq)
+        .bind(c_id)
+        .bind(c_at)
+        .bind(c_agent)
+        .bind(c_token)
+        .bind(c_fp)
+        .bind(c_provider)
+        .bind(c_host)
+        .bind(c_method)
+        .bind(c_path)
+        .bind(c_verdict)
+        .bind(c_mode)
+        .bind(c_forwarded)
+        .bind(c_rule)
+        .bind(c_record)
+        .bind(c_prev)
+        .bind(c_hash)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 fn now_ms() -> i64 {
