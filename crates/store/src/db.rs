@@ -272,16 +272,52 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<StoredRow>, sqlx::Error> {
-        const PG: &str = "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq > $1 \
-            AND ($2::BIGINT IS NULL OR at_ms >= $2) AND ($3::BIGINT IS NULL OR at_ms <= $3) \
-            AND ($4::TEXT IS NULL OR token = $4) AND ($5::TEXT IS NULL OR agent = $5) \
-            AND ($6::TEXT IS NULL OR verdict = $6) AND ($7::TEXT IS NULL OR provider = $7) \
-            ORDER BY seq LIMIT $8";
-        const SQLITE: &str = "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq > $1 \
-            AND ($2 IS NULL OR at_ms >= $2) AND ($3 IS NULL OR at_ms <= $3) \
-            AND ($4 IS NULL OR token = $4) AND ($5 IS NULL OR agent = $5) \
-            AND ($6 IS NULL OR verdict = $6) AND ($7 IS NULL OR provider = $7) \
-            ORDER BY seq LIMIT $8";
+        self.rows_ordered(filter, after_seq, limit, false).await
+    }
+
+    /// Rows before `before_seq` (all, when `None`) matching `filter`,
+    /// newest first: what a person browsing the log wants to see first.
+    pub async fn rows_newest(
+        &self,
+        filter: &Filter,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<StoredRow>, sqlx::Error> {
+        self.rows_ordered(filter, before_seq.unwrap_or(i64::MAX), limit, true)
+            .await
+    }
+
+    async fn rows_ordered(
+        &self,
+        filter: &Filter,
+        bound: i64,
+        limit: i64,
+        newest_first: bool,
+    ) -> Result<Vec<StoredRow>, sqlx::Error> {
+        macro_rules! rows_sql {
+            ($big:literal, $text:literal, $cmp:literal, $order:literal) => {
+                concat!(
+                    "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms ",
+                    "FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq ", $cmp, " $1 ",
+                    "AND ($2", $big, " IS NULL OR at_ms >= $2) AND ($3", $big, " IS NULL OR at_ms <= $3) ",
+                    "AND ($4", $text, " IS NULL OR token = $4) AND ($5", $text, " IS NULL OR agent = $5) ",
+                    "AND ($6", $text, " IS NULL OR verdict = $6) AND ($7", $text, " IS NULL OR provider = $7) ",
+                    "ORDER BY seq ", $order, " LIMIT $8"
+                )
+            };
+        }
+        let after_seq = bound;
+        let (pg, sqlite) = if newest_first {
+            (
+                rows_sql!("::BIGINT", "::TEXT", "<", "DESC"),
+                rows_sql!("", "", "<", "DESC"),
+            )
+        } else {
+            (
+                rows_sql!("::BIGINT", "::TEXT", ">", "ASC"),
+                rows_sql!("", "", ">", "ASC"),
+            )
+        };
         macro_rules! rows_with {
             ($pool:expr, $sql:expr) => {{
                 let rows = sqlx::query($sql)
@@ -316,8 +352,8 @@ impl Store {
             }};
         }
         match self {
-            Self::Pg(pool) => rows_with!(pool, PG),
-            Self::Sqlite(pool) => rows_with!(pool, SQLITE),
+            Self::Pg(pool) => rows_with!(pool, pg),
+            Self::Sqlite(pool) => rows_with!(pool, sqlite),
         }
     }
 

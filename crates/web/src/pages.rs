@@ -490,7 +490,10 @@ pub struct HistoryQuery {
     pub since: Option<String>,
     #[serde(default)]
     pub until: Option<String>,
-    /// Rows after this sequence number.
+    /// Page: rows before this sequence number (older ones), newest first.
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// API: rows after this sequence number, in chain order.
     #[serde(default)]
     pub after: Option<i64>,
     #[serde(default)]
@@ -530,7 +533,7 @@ impl HistoryQuery {
         })
     }
 
-    fn link(&self, after: i64) -> String {
+    fn link(&self, before: Option<i64>) -> String {
         let mut q = String::from("/history?");
         for (k, v) in [
             ("verdict", &self.verdict),
@@ -544,7 +547,14 @@ impl HistoryQuery {
                 let _ = write!(q, "{k}={}&", html::query_value(&v));
             }
         }
-        let _ = write!(q, "after={after}");
+        match before {
+            Some(b) => {
+                let _ = write!(q, "before={b}");
+            }
+            None => {
+                q.pop();
+            }
+        }
         q
     }
 }
@@ -557,14 +567,14 @@ pub async fn history(
     Query(q): Query<HistoryQuery>,
 ) -> Result<Html<String>, PageError> {
     let filter = q.filter()?;
-    let after = q.after.unwrap_or(0).max(0);
+    let before = q.before.filter(|b| *b > 0);
     let limit = q.limit.unwrap_or(PAGE_SIZE).clamp(1, 500);
-    let rows = state.store.rows(&filter, after, limit + 1).await?;
+    let rows = state.store.rows_newest(&filter, before, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
 
     let mut b = String::from(
-        "<h1>Decision log</h1><p class=\"lead\">Every request the proxy decided, in the order it was recorded (oldest first; narrow it with the time filters).</p>",
+        "<h1>Decision log</h1><p class=\"lead\">Every request the proxy decided, newest first (narrow it with the filters).</p>",
     );
     let opt = |v: &str, cur: &Option<String>| {
         format!(
@@ -658,11 +668,15 @@ pub async fn history(
         b.push_str("</tbody></table>");
     }
     b.push_str("<nav class=\"pager\">");
-    if after > 0 {
-        let _ = write!(b, "<a href=\"{}\">⇤ First</a>", esc(&q.link(0)));
+    if before.is_some() {
+        let _ = write!(b, "<a href=\"{}\">⇤ Newest</a>", esc(&q.link(None)));
     }
     if more && let Some(last) = rows.last() {
-        let _ = write!(b, "<a href=\"{}\">Next →</a>", esc(&q.link(last.seq)));
+        let _ = write!(
+            b,
+            "<a href=\"{}\">Older →</a>",
+            esc(&q.link(Some(last.seq)))
+        );
     }
     b.push_str("</nav>");
     Ok(Html(page("Decision log", Nav::History, Some(&who), &b)))

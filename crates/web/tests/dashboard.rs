@@ -757,14 +757,19 @@ async fn the_decision_log_filters_and_pages() {
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body.matches("<tr><td class=\"muted\">").count(), 50);
     assert!(first.body.contains("because &lt;b&gt;"));
+    // newest first: seq 60 down to 11 on the first page
+    let first_seq = first.body.find("<tr><td class=\"muted\">60</td>");
+    let later_seq = first.body.find("<tr><td class=\"muted\">11</td>");
+    assert!(first_seq.is_some() && first_seq < later_seq, "newest first");
     assert!(
-        first.body.contains("href=\"/history?after=50\""),
+        first.body.contains("href=\"/history?before=11\""),
         "{}",
         first.body
     );
-    let second = send(&r, get("/history?after=50", Some(&cookie))).await;
+    let second = send(&r, get("/history?before=11", Some(&cookie))).await;
     assert_eq!(second.body.matches("<tr><td class=\"muted\">").count(), 10);
-    assert!(!second.body.contains("Next"));
+    assert!(!second.body.contains("Older"));
+    assert!(second.body.contains("Newest"));
 
     let denies = send(
         &r,
