@@ -14,6 +14,7 @@
 //! repeat while variables differ.
 
 mod stats;
+mod upstream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,8 +37,18 @@ use tokio::net::TcpStream;
     about = "Closed-loop HTTPS load generator for scopegate benchmarks"
 )]
 struct Args {
-    /// Target URL (https://host[:port]/path).
+    /// Serve a local HTTPS upstream instead of generating load:
+    /// `--upstream 127.0.0.1:9443` (see --upstream-host, --ca-out).
     #[arg(long)]
+    upstream: Option<SocketAddr>,
+    /// Host names the upstream's certificate names.
+    #[arg(long = "upstream-host", default_values_t = ["backboard.railway.com".to_owned(), "api.github.com".to_owned()])]
+    upstream_hosts: Vec<String>,
+    /// Where the upstream writes the CA that signed its certificate.
+    #[arg(long, default_value = "bench-upstream-ca.pem")]
+    ca_out: String,
+    /// Target URL (https://host[:port]/path).
+    #[arg(long, default_value = "")]
     url: String,
     /// Connect through this HTTP proxy (host:port) with CONNECT.
     #[arg(long)]
@@ -46,7 +57,7 @@ struct Args {
     #[arg(long)]
     connect_to: Option<SocketAddr>,
     /// PEM file of CAs to trust (the proxy's CA, or the upstream's).
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     cacert: String,
     #[arg(long, short = 'X', default_value = "POST")]
     method: String,
@@ -203,6 +214,20 @@ async fn worker(
 fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(listen) = args.upstream {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return rt.block_on(upstream::run(
+            listen,
+            args.upstream_hosts.clone(),
+            &args.ca_out,
+        ));
+    }
+    anyhow::ensure!(
+        !args.url.is_empty() && !args.cacert.is_empty(),
+        "give --url and --cacert (or --upstream to serve)"
+    );
     let target = Arc::new(parse_url(&args.url)?);
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(&args.cacert)
