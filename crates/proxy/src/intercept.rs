@@ -173,35 +173,9 @@ pub async fn handle(
             ),
         );
     }
-    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
-    let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, max).collect()).await
-    else {
-        state.metrics.refused("body-timeout");
-        return problem(
-            StatusCode::REQUEST_TIMEOUT,
-            "the request body did not arrive in time",
-        );
-    };
-    let body = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                state.metrics.refused("body-too-large");
-                return problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!(
-                        "request bodies over {max} bytes are refused: scopegate forwards nothing it has not inspected"
-                    ),
-                );
-            }
-            state.metrics.refused("body-read");
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            );
-        }
+    let body = match read_body(&state, body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
 
     let engine = state.engine.borrow().clone();
@@ -457,17 +431,9 @@ pub async fn pass_through(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
-    let limited = Limited::new(body, state.settings.max_body_bytes).collect();
-    let Ok(collected) = tokio::time::timeout(body_timeout, limited).await else {
-        return problem(
-            StatusCode::REQUEST_TIMEOUT,
-            "the request body did not arrive in time",
-        );
-    };
-    let body = match collected {
-        Ok(c) => c.to_bytes(),
-        Err(_) => return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+    let body = match read_body(&state, body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
     match forward(
@@ -483,6 +449,43 @@ pub async fn pass_through(
     {
         Ok(r) => r,
         Err(e) => upstream_failure(&e),
+    }
+}
+
+/// Reads a whole request body, within the size limit and the body
+/// timeout; `Err` is the response for the client (413, 408 or 400).
+async fn read_body(state: &State, body: Incoming) -> Result<Bytes, Response<Body>> {
+    let max = state.settings.max_body_bytes;
+    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
+    let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, max).collect()).await
+    else {
+        state.metrics.refused("body-timeout");
+        return Err(problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time",
+        ));
+    };
+    match collected {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            state.metrics.refused("body-too-large");
+            Err(problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "request bodies over {max} bytes are refused: scopegate forwards nothing it has not inspected"
+                ),
+            ))
+        }
+        Err(_) => {
+            state.metrics.refused("body-read");
+            Err(problem(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            ))
+        }
     }
 }
 
