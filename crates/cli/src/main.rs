@@ -32,35 +32,19 @@ struct Cli {
 enum Command {
     /// Run the proxy (HTTPS_PROXY listener, interception, enforcement).
     Serve {
-        /// Settings file.
-        #[arg(
-            long,
-            short,
-            default_value = "config/scopegate.toml",
-            env = "SCOPEGATE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArg,
     },
     /// Show the interception CA and how to trust it (generates it if needed).
     Ca {
-        #[arg(
-            long,
-            short,
-            default_value = "config/scopegate.toml",
-            env = "SCOPEGATE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArg,
     },
     /// Held requests: list them, approve or reject one (through the
     /// dashboard's JSON API, with SCOPEGATE_API_TOKEN).
     Approvals {
-        #[arg(
-            long,
-            short,
-            default_value = "config/scopegate.toml",
-            env = "SCOPEGATE_CONFIG"
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArg,
         /// Dashboard URL; default: [dashboard] public_url from the config.
         #[arg(long, env = "SCOPEGATE_DASHBOARD_URL")]
         url: Option<String>,
@@ -74,16 +58,8 @@ enum Command {
     },
     /// Apply the decision-log migrations (serve also applies them at start).
     Migrate {
-        #[arg(
-            long,
-            short,
-            default_value = "config/scopegate.toml",
-            env = "SCOPEGATE_CONFIG"
-        )]
-        config: PathBuf,
-        /// Database URL (postgres://... or sqlite://path); default: from the config.
-        #[arg(long, env = "SCOPEGATE_DATABASE_URL")]
-        database: Option<String>,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// The decision log: verify its chain, export it, follow it.
     Audit {
@@ -120,8 +96,10 @@ enum Command {
     },
 }
 
+/// The settings file, shared by every command that reads it.
 #[derive(clap::Args)]
-struct LogArgs {
+struct SettingsArg {
+    /// Settings file.
     #[arg(
         long,
         short,
@@ -129,6 +107,12 @@ struct LogArgs {
         env = "SCOPEGATE_CONFIG"
     )]
     config: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct LogArgs {
+    #[command(flatten)]
+    settings: SettingsArg,
     /// Database URL (postgres://... or sqlite://path); default: from the config.
     #[arg(long, env = "SCOPEGATE_DATABASE_URL")]
     database: Option<String>,
@@ -272,7 +256,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve { config } => serve::run(&config),
+        Command::Serve { settings } => serve::run(&settings.config),
         Command::Dashboard {
             command: DashboardCommand::HashPassword,
         } => {
@@ -308,11 +292,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Approvals {
-            config,
+            settings,
             url,
             command,
         } => {
-            let base = approvals_cmd::base_url(&config, url.as_deref());
+            let base = approvals_cmd::base_url(&settings.config, url.as_deref());
             match command {
                 ApprovalsCommand::List { state } => approvals_cmd::list(&base, &state),
                 ApprovalsCommand::Approve { id, note } => {
@@ -323,10 +307,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Migrate { config, database } => audit::migrate(&config, database.as_deref()),
+        Command::Migrate { log } => audit::migrate(&log.settings.config, log.database.as_deref()),
         Command::Audit {
             command: AuditCommand::Verify { log },
-        } => audit::verify_cmd(&log.config, log.database.as_deref()),
+        } => audit::verify_cmd(&log.settings.config, log.database.as_deref()),
         Command::Audit {
             command:
                 AuditCommand::Export {
@@ -335,7 +319,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     format,
                 },
         } => audit::export(
-            &log.config,
+            &log.settings.config,
             log.database.as_deref(),
             &filter.filter(),
             format,
@@ -344,13 +328,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit {
             command: AuditCommand::Tail { log, filter },
         } => audit::export(
-            &log.config,
+            &log.settings.config,
             log.database.as_deref(),
             &filter.filter(),
             audit::Format::Jsonl,
             true,
         ),
-        Command::Ca { config } => serve::ca(&config),
+        Command::Ca { settings } => serve::ca(&settings.config),
         Command::Check {
             config,
             json,
