@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use scopegate_proxy::{
-    DecisionOutcome, DecisionRecord, DecisionSink, Durable, RecordError, Ticket, log_line,
+    DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
+    log_line,
 };
 use scopegate_store::DecisionLog;
 
@@ -32,6 +33,16 @@ impl DecisionSink for LogSink {
         if let Err(e) = self.0.append_outcome(outcome) {
             tracing::error!(error = %e, "upstream outcome not recorded");
         }
+    }
+
+    fn progress(&self) -> Option<LogProgress> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = &self.0.stats;
+        Some(LogProgress {
+            journaled: s.journaled.load(Relaxed),
+            committed: s.committed.load(Relaxed),
+            db_failures: s.db_failures.load(Relaxed),
+        })
     }
 
     fn durable(&self, ticket: Ticket) -> Durable {

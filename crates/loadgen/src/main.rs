@@ -71,11 +71,64 @@ struct Args {
     #[arg(long, short = 'c', default_value_t = 1)]
     concurrency: usize,
     /// Seconds to run.
-    #[arg(long, short = 'd', default_value_t = 5)]
-    duration: u64,
+    #[arg(long, short = 'd', default_value_t = 5.0)]
+    duration: f64,
     /// Open a new connection (CONNECT + TLS) for every request.
     #[arg(long)]
     new_connection: bool,
+    /// JSON lines of requests to send in turn instead of one request:
+    /// `{"method":"POST","path":"/graphql/v2","headers":{"k":"v"},"body":"…"}`
+    /// (`{n}` in the path and body becomes the request counter; headers add
+    /// to -H).
+    #[arg(long)]
+    requests: Option<String>,
+}
+
+/// One request template; the workers take them in turn.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Template {
+    #[serde(default = "post")]
+    method: String,
+    path: Option<String>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    body: String,
+}
+
+fn post() -> String {
+    "POST".to_owned()
+}
+
+fn templates(args: &Args, target: &Target) -> anyhow::Result<Vec<Template>> {
+    let base: Vec<(String, String)> = args
+        .headers
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut list = match &args.requests {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {file}"))?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<Template>(l).with_context(|| format!("{file}: {l}")))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => vec![Template {
+            method: args.method.clone(),
+            path: None,
+            headers: Default::default(),
+            body: args.body.clone(),
+        }],
+    };
+    for t in &mut list {
+        t.path.get_or_insert_with(|| target.path.clone());
+        for (k, v) in &base {
+            t.headers.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    anyhow::ensure!(!list.is_empty(), "no requests to send");
+    Ok(list)
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
@@ -147,6 +200,7 @@ async fn connect(
 
 struct Shared {
     counter: AtomicU64,
+    bytes: AtomicU64,
     errors: AtomicU64,
     statuses: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
 }
@@ -154,12 +208,23 @@ struct Shared {
 async fn worker(
     args: Arc<Args>,
     target: Arc<Target>,
+    list: Arc<Vec<Template>>,
     tls: tokio_rustls::TlsConnector,
-    deadline: Instant,
+    start: Arc<tokio::sync::Barrier>,
     shared: Arc<Shared>,
 ) -> Vec<u64> {
     let mut samples = Vec::new();
     let mut sender: Option<Sender> = None;
+    // Keep-alive connections are opened before the clock starts, so the
+    // figures are about requests (and every connection is open at once).
+    if !args.new_connection {
+        sender = connect(&args, &target, &tls).await.ok();
+        if sender.is_none() {
+            shared.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    start.wait().await;
+    let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     while Instant::now() < deadline {
         let started = Instant::now();
         if sender.is_none() || args.new_connection {
@@ -174,16 +239,24 @@ async fn worker(
         }
         let Some(s) = sender.as_mut() else { continue };
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
+        let t = &list[usize::try_from(n).unwrap_or(0) % list.len()];
+        let path = t.path.as_deref().unwrap_or("/");
         let mut req = http::Request::builder()
-            .method(args.method.as_str())
-            .uri(target.path.as_str())
+            .method(t.method.as_str())
+            .uri(if path.contains("{n}") {
+                path.replace("{n}", &n.to_string())
+            } else {
+                path.to_owned()
+            })
             .header("host", target.host.as_str());
-        for h in &args.headers {
-            if let Some((k, v)) = h.split_once(':') {
-                req = req.header(k.trim(), v.trim());
-            }
+        for (k, v) in &t.headers {
+            req = req.header(k.as_str(), v.as_str());
         }
-        let body = Bytes::from(args.body.replace("{n}", &n.to_string()));
+        let body = if t.body.contains("{n}") {
+            Bytes::from(t.body.replace("{n}", &n.to_string()))
+        } else {
+            Bytes::from(t.body.clone())
+        };
         let Ok(req) = req.body(Full::new(body)) else {
             return samples;
         };
@@ -191,7 +264,14 @@ async fn worker(
             s.ready().await.ok()?;
             let resp = s.send_request(req).await.ok()?;
             let status = resp.status().as_u16();
-            resp.into_body().collect().await.ok()?;
+            let mut body = resp.into_body();
+            let mut bytes = 0u64;
+            while let Some(frame) = body.frame().await {
+                if let Some(d) = frame.ok()?.data_ref() {
+                    bytes += d.len() as u64;
+                }
+            }
+            shared.bytes.fetch_add(bytes, Ordering::Relaxed);
             Some(status)
         }
         .await;
@@ -229,6 +309,7 @@ fn main() -> anyhow::Result<()> {
         "give --url and --cacert (or --upstream to serve)"
     );
     let target = Arc::new(parse_url(&args.url)?);
+    let list = Arc::new(templates(&args, &target)?);
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(&args.cacert)
         .with_context(|| format!("cannot read {}", args.cacert))?
@@ -246,22 +327,25 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         let shared = Arc::new(Shared {
             counter: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             statuses: Default::default(),
         });
-        let started = Instant::now();
-        let deadline = started + Duration::from_secs(args.duration);
+        let start = Arc::new(tokio::sync::Barrier::new(args.concurrency.max(1) + 1));
         let workers: Vec<_> = (0..args.concurrency.max(1))
             .map(|_| {
                 tokio::spawn(worker(
                     args.clone(),
                     target.clone(),
+                    list.clone(),
                     tls.clone(),
-                    deadline,
+                    start.clone(),
                     shared.clone(),
                 ))
             })
             .collect();
+        start.wait().await;
+        let started = Instant::now();
         let mut samples = Vec::new();
         for w in workers {
             samples.extend(w.await?);
@@ -291,6 +375,8 @@ fn main() -> anyhow::Result<()> {
             "p999_us": summary.as_ref().map(|s| s.p999_us),
             "max_us": summary.as_ref().map(|s| s.max_us),
             "mean_us": summary.as_ref().map(|s| s.mean_us),
+            "response_bytes": shared.bytes.load(Ordering::Relaxed),
+            "mb_per_s": shared.bytes.load(Ordering::Relaxed) as f64 / elapsed / 1e6,
             "statuses": statuses,
         });
         println!("{report}");

@@ -26,8 +26,8 @@ mod tunnel;
 pub use approvals::{Approvals, HoldOutcome, HoldRequest};
 pub use engine::Engine;
 pub use record::{
-    DecisionOutcome, DecisionRecord, DecisionSink, Durable, RecordError, Ticket, TracingSink,
-    log_line,
+    DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
+    TracingSink, log_line,
 };
 pub use settings::Settings;
 pub use state::{Running, start, start_with};

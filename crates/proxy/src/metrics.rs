@@ -75,7 +75,12 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, leaf: scopegate_tls::LeafStats, doc_cache: (u64, u64, usize)) -> String {
+    pub fn render(
+        &self,
+        leaf: scopegate_tls::LeafStats,
+        doc_cache: (u64, u64, usize),
+        log: Option<crate::record::LogProgress>,
+    ) -> String {
         let mut out = String::new();
         out.push_str("# HELP scopegate_requests_total Decided requests by provider, verdict and whether they were forwarded.\n# TYPE scopegate_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
@@ -140,6 +145,28 @@ impl Metrics {
             out,
             "# TYPE scopegate_document_cache_entries gauge\nscopegate_document_cache_entries {entries}"
         );
+        if let Some(log) = log {
+            let _ = writeln!(
+                out,
+                "# HELP scopegate_log_journaled_total Decision log entries appended to the journal.\n# TYPE scopegate_log_journaled_total counter\nscopegate_log_journaled_total {}",
+                log.journaled
+            );
+            let _ = writeln!(
+                out,
+                "# HELP scopegate_log_committed_total Decision log entries copied into the database.\n# TYPE scopegate_log_committed_total counter\nscopegate_log_committed_total {}",
+                log.committed
+            );
+            let _ = writeln!(
+                out,
+                "# HELP scopegate_log_backlog Journal entries not yet in the database.\n# TYPE scopegate_log_backlog gauge\nscopegate_log_backlog {}",
+                log.journaled.saturating_sub(log.committed)
+            );
+            let _ = writeln!(
+                out,
+                "# TYPE scopegate_log_db_failures_total counter\nscopegate_log_db_failures_total {}",
+                log.db_failures
+            );
+        }
         out
     }
 }

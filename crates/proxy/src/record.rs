@@ -33,6 +33,20 @@ pub trait DecisionSink: Send + Sync + 'static {
     /// What happened upstream to a forwarded request. Best effort: the
     /// decision itself was recorded before forwarding.
     fn outcome(&self, _outcome: DecisionOutcome) {}
+
+    /// Journal entries appended and copied into the database so far, for
+    /// the `scopegate_log_*` metrics; `None` for sinks without a database.
+    fn progress(&self) -> Option<LogProgress> {
+        None
+    }
+}
+
+/// How far the database is behind the journal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogProgress {
+    pub journaled: u64,
+    pub committed: u64,
+    pub db_failures: u64,
 }
 
 /// Writes each record as one structured log line (target `scopegate::decision`).

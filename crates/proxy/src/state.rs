@@ -207,9 +207,11 @@ fn admin(state: &State, path: &str) -> Response<Body> {
             (
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
-                state
-                    .metrics
-                    .render(state.leafs.stats(), engine.inspector.cache().stats()),
+                state.metrics.render(
+                    state.leafs.stats(),
+                    engine.inspector.cache().stats(),
+                    state.sink.progress(),
+                ),
             )
         }
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),

@@ -165,6 +165,15 @@ impl Store {
     /// Records already present (by decision id) are skipped, so replaying a
     /// journal is idempotent.
     pub async fn append(&self, records: &[DecisionRecord]) -> Result<(), sqlx::Error> {
+        self.append_batch(records, &[]).await
+    }
+
+    /// Records and the outcomes that follow them, in one transaction.
+    async fn append_batch(
+        &self,
+        records: &[DecisionRecord],
+        outcomes: &[&DecisionOutcome],
+    ) -> Result<(), sqlx::Error> {
         macro_rules! append_with {
             ($pool:expr, $head_sql:expr) => {{
                 let mut tx = $pool.begin().await?;
@@ -207,12 +216,21 @@ impl Store {
                     }
                 }
                 sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
+                for o in outcomes {
+                    sqlx::query(OUTCOME_SQL)
+                        .bind(&o.decision_id)
+                        .bind(o.upstream_status.map(i32::from))
+                        .bind(i64::try_from(o.upstream_millis).unwrap_or(i64::MAX))
+                        .bind(&o.error)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }};
         }
         match self {
-            Self::Pg(pool) => append_pg(pool, records).await,
+            Self::Pg(pool) => append_pg(pool, records, outcomes).await,
             Self::Sqlite(pool) => append_with!(
                 pool,
                 "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"
@@ -231,38 +249,10 @@ impl Store {
                 JournalEntry::Outcome { outcome } => outcomes.push(outcome),
             }
         }
-        if !records.is_empty() {
-            self.append(&records).await?;
+        if records.is_empty() && outcomes.is_empty() {
+            return Ok(());
         }
-        for o in outcomes {
-            self.append_outcome(o).await?;
-        }
-        Ok(())
-    }
-
-    async fn append_outcome(&self, o: &DecisionOutcome) -> Result<(), sqlx::Error> {
-        const SQL: &str = "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id) DO NOTHING";
-        let status = o.upstream_status.map(i32::from);
-        let ms = i64::try_from(o.upstream_millis).unwrap_or(i64::MAX);
-        match self {
-            Self::Pg(pool) => sqlx::query(SQL)
-                .bind(&o.decision_id)
-                .bind(status)
-                .bind(ms)
-                .bind(&o.error)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            Self::Sqlite(pool) => sqlx::query(SQL)
-                .bind(&o.decision_id)
-                .bind(status)
-                .bind(ms)
-                .bind(&o.error)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        };
-        Ok(())
+        self.append_batch(&records, &outcomes).await
     }
 
     /// Rows after `after_seq` matching `filter`, in chain order.
@@ -411,7 +401,13 @@ impl Store {
 /// Postgres: one statement per batch (UNNEST of column arrays) instead of
 /// one round trip per record; records already present are looked up once
 /// per batch and skipped, so replay stays idempotent.
-async fn append_pg(pool: &PgPool, records: &[DecisionRecord]) -> Result<(), sqlx::Error> {
+const OUTCOME_SQL: &str = "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id) DO NOTHING";
+
+async fn append_pg(
+    pool: &PgPool,
+    records: &[DecisionRecord],
+    outcomes: &[&DecisionOutcome],
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let head =
         sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE")
@@ -487,6 +483,29 @@ async fn append_pg(pool: &PgPool, records: &[DecisionRecord]) -> Result<(), sqlx
         .bind(&prev)
         .execute(&mut *tx)
         .await?;
+    if !outcomes.is_empty() {
+        let ids: Vec<&str> = outcomes.iter().map(|o| o.decision_id.as_str()).collect();
+        let statuses: Vec<Option<i32>> = outcomes
+            .iter()
+            .map(|o| o.upstream_status.map(i32::from))
+            .collect();
+        let millis: Vec<i64> = outcomes
+            .iter()
+            .map(|o| i64::try_from(o.upstream_millis).unwrap_or(i64::MAX))
+            .collect();
+        let errors: Vec<Option<&str>> = outcomes.iter().map(|o| o.error.as_deref()).collect();
+        sqlx::query(
+            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) \
+             SELECT * FROM UNNEST($1::TEXT[], $2::INT[], $3::BIGINT[], $4::TEXT[]) \
+             ON CONFLICT (decision_id) DO NOTHING",
+        )
+        .bind(ids)
+        .bind(statuses)
+        .bind(millis)
+        .bind(errors)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await
 }
 

@@ -21,7 +21,11 @@ pub enum LogError {
 /// Counters for metrics and tests.
 #[derive(Debug, Default)]
 pub struct LogStats {
+    /// Decision records appended.
     pub appended: AtomicU64,
+    /// Journal entries (records and outcomes) appended; `committed` counts
+    /// the same entries once they are in the database.
+    pub journaled: AtomicU64,
     pub committed: AtomicU64,
     pub db_failures: AtomicU64,
 }
@@ -40,13 +44,26 @@ impl DecisionLog {
         let journal = Arc::new(journal);
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(LogStats::default());
+        // Entries replayed from an earlier run count as journaled, so the
+        // backlog (journaled - committed) covers them too.
+        stats
+            .journaled
+            .store(pending.len() as u64, Ordering::Relaxed);
         if !pending.is_empty() {
             tracing::info!(
                 records = pending.len(),
                 "replaying the decision journal into the database"
             );
         }
-        tokio::spawn(writer(store, journal.clone(), pending, rx, stats.clone()));
+        // The writer has a thread and a runtime of its own: request load
+        // cannot starve it, and it cannot stall request handling.
+        let (j, st) = (journal.clone(), stats.clone());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("decision-log-writer".into())
+            .spawn(move || rt.block_on(writer(store, j, pending, rx, st)))?;
         Ok(Self { journal, tx, stats })
     }
 
@@ -55,6 +72,7 @@ impl DecisionLog {
     pub fn append(&self, record: DecisionRecord) -> Result<u64, LogError> {
         let ticket = self.journal.append(&record)?;
         self.stats.appended.fetch_add(1, Ordering::Relaxed);
+        self.stats.journaled.fetch_add(1, Ordering::Relaxed);
         // The writer only stops with the runtime; a closed channel means the
         // record is still in the journal and is replayed at next start.
         let _ = self.tx.send(JournalEntry::Record(Box::new(record)));
@@ -65,6 +83,7 @@ impl DecisionLog {
     pub fn append_outcome(&self, outcome: DecisionOutcome) -> Result<(), LogError> {
         let entry = JournalEntry::Outcome { outcome };
         self.journal.append_entry(&entry)?;
+        self.stats.journaled.fetch_add(1, Ordering::Relaxed);
         let _ = self.tx.send(entry);
         Ok(())
     }
@@ -76,6 +95,11 @@ impl DecisionLog {
 }
 
 const BATCH: usize = 512;
+
+/// A batch that takes longer than this is abandoned (its transaction rolls
+/// back) and retried: appends are idempotent, and a write must never hang
+/// the log.
+const WRITE_DEADLINE: Duration = Duration::from_secs(5);
 
 async fn writer(
     store: Store,
@@ -123,7 +147,8 @@ async fn writer(
         }
         let n = queue.len().min(BATCH);
         let batch: Vec<JournalEntry> = queue.iter().take(n).cloned().collect();
-        match store.append_entries(&batch).await {
+        let written = tokio::time::timeout(WRITE_DEADLINE, store.append_entries(&batch)).await;
+        match written.unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut)) {
             Ok(()) => {
                 queue.drain(..n);
                 committed += n as u64;
