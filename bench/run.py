@@ -116,7 +116,9 @@ def write_requests(work):
     github = [
         {**c, "headers": {"accept": "application/vnd.github+json"}} for c in GITHUB_CALLS
     ]
-    stream = [{"method": "GET", "path": f"/stream/{STREAM_BYTES}"}]
+    # A large download scopegate allows (GitHub's repository tarball route);
+    # the upstream answers ?bytes=N with N bytes, streamed.
+    stream = [{"method": "GET", "path": f"/repos/acme/site/tarball/main?bytes={STREAM_BYTES}"}]
     files = {}
     for name, rows in (("railway", railway), ("github", github), ("stream", stream)):
         path = work / f"{name}.jsonl"
@@ -267,7 +269,7 @@ def run_load(args, scenario, url, files, via_port, cacert, connect_to=None):
         "-c", str(scenario["conns"]),
         "-d", str(scenario.get("duration", args.duration)),
     ]
-    token = GITHUB_TOKEN if scenario["workload"] == "github" else RAILWAY_TOKEN
+    token = RAILWAY_TOKEN if scenario["workload"] == "railway" else GITHUB_TOKEN
     argv += ["-H", f"authorization: Bearer {token}", "-H", "content-type: application/json"]
     if via_port:
         argv += ["--proxy", f"127.0.0.1:{via_port}"]
@@ -300,7 +302,7 @@ def scenarios(args):
 
 def measure(args, scenario, files, up, sg, mitm):
     via = scenario["via"]
-    host = {"railway": "backboard.railway.com", "github": "api.github.com", "stream": "backboard.railway.com"}[scenario["workload"]]
+    host = {"railway": "backboard.railway.com", "github": "api.github.com", "stream": "api.github.com"}[scenario["workload"]]
     if via == "tunnel":
         host = TUNNEL_HOST
     path = "/graphql/v2" if scenario["workload"] == "railway" else "/"
@@ -427,6 +429,9 @@ def main():
     ap.add_argument("--only", default="", help="run only scenarios whose via/workload match this regex")
     ap.add_argument("--smoke", action="store_true", help="every scenario briefly; fail if any does not work")
     args = ap.parse_args()
+    args.bin_dir = args.bin_dir.resolve()
+    args.out = args.out.resolve()
+    args.mitmdump = args.mitmdump.resolve()
     if args.smoke:
         args.duration = min(args.duration, 0.5)
     work = args.out / "work"
@@ -485,7 +490,8 @@ def main():
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
-    md = [f"# scopegate benchmark, {report['when']} ({os.cpu_count()} CPUs, {args.duration:g} s per scenario)", "",
+    kind = "SMOKE RUN (dev build, figures mean nothing)" if args.smoke else "scopegate benchmark"
+    md = [f"# {kind}, {report['when']} ({os.cpu_count()} CPUs, {args.duration:g} s per scenario)", "",
           table(rows), "", "| target | measured | goal | met |", "|---|---|---|---|"]
     md += [f"| {c['target']} | {c['measured']} | {c['goal']} | {'yes' if c['met'] else 'NO'} |" for c in checks]
     (args.out / "report.md").write_text("\n".join(md) + "\n")

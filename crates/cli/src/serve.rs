@@ -37,7 +37,8 @@ fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
-    init_tracing(settings.json_logs);
+    // Held until serve returns: dropping it flushes the log lines queued.
+    let _log_writer = init_tracing(settings.json_logs);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,19 +154,28 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn init_tracing(json: bool) {
+/// Log lines go to stderr from a thread of their own, so a request never
+/// waits on a write to a terminal or a pipe (the decision log is the
+/// journal, not these lines). When the queue is full, writers wait rather
+/// than drop lines.
+fn init_tracing(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCOPEGATE_LOG")
         .unwrap_or_else(|_| "info".into());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::stderr());
     // Colours only for a person at a terminal, never in files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {

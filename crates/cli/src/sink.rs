@@ -22,14 +22,26 @@ impl DecisionSink for LogSink {
     }
 
     fn outcome(&self, outcome: DecisionOutcome) {
-        tracing::info!(
-            target: "scopegate::decision",
-            id = %outcome.decision_id,
-            upstream_status = outcome.upstream_status.unwrap_or(0),
-            upstream_ms = outcome.upstream_millis,
-            error = outcome.error.as_deref().unwrap_or(""),
-            "upstream outcome"
-        );
+        // The decision line said what was decided; this one matters to an
+        // operator only when the provider failed (it is in the log either way).
+        let failed = outcome.error.is_some() || outcome.upstream_status.is_none_or(|s| s >= 500);
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "scopegate::decision",
+                    id = %outcome.decision_id,
+                    upstream_status = outcome.upstream_status.unwrap_or(0),
+                    upstream_ms = outcome.upstream_millis,
+                    error = outcome.error.as_deref().unwrap_or(""),
+                    "upstream outcome"
+                )
+            };
+        }
+        if failed {
+            line!(warn);
+        } else {
+            line!(debug);
+        }
         if let Err(e) = self.0.append_outcome(outcome) {
             tracing::error!(error = %e, "upstream outcome not recorded");
         }

@@ -43,8 +43,8 @@ extra_ca_files = ["test-ca.pem"]
     )
 }
 
-/// Starts `scopegate serve` and returns it with its proxy address.
-fn serve(config: &Path) -> (Child, std::net::SocketAddr) {
+/// Starts `scopegate serve` and returns it with its proxy and admin addresses.
+fn serve(config: &Path) -> (Child, std::net::SocketAddr, std::net::SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("SCOPEGATE_LOG", "warn")
@@ -59,9 +59,34 @@ fn serve(config: &Path) -> (Child, std::net::SocketAddr) {
             break a.trim().parse().unwrap();
         }
     };
+    let admin = loop {
+        let line = lines
+            .next()
+            .expect("serve printed its metrics address")
+            .unwrap();
+        if let Some(a) = line.trim().strip_prefix("metrics: http://") {
+            break a.trim_end_matches("/metrics").parse().unwrap();
+        }
+    };
     // keep draining stdout so the child never blocks on a full pipe
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, addr, admin)
+}
+
+/// The `scopegate_log_*` gauges and counters from the admin listener.
+async fn log_metrics(admin: std::net::SocketAddr) -> Vec<(String, u64)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut tcp = tokio::net::TcpStream::connect(admin).await.unwrap();
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("scopegate_log_"))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_owned(), v.parse().unwrap()))
+        .collect()
 }
 
 async fn send(
@@ -109,7 +134,7 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
     dir.write("scope.toml", standard_scope_map());
     dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
     let config = dir.write("scopegate.toml", settings(&fake));
-    let (mut child, addr) = serve(&config);
+    let (mut child, addr, _) = serve(&config);
     let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
 
     // requests that carry secrets: a variable value, the real token, a surrogate
@@ -159,7 +184,7 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
     assert!(answered.len() >= 200);
 
     // restart: the journal is replayed into the database
-    let (mut child, addr) = serve(&config);
+    let (mut child, addr, admin) = serve(&config);
     let after = send(addr, &ca_pem, RAILWAY_TOKEN, VOLUME_DELETE)
         .await
         .expect("serves after restart");
@@ -193,6 +218,23 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
     );
     let (chain, head) = store.chain().await.unwrap();
     assert_eq!(verify(&chain, (head.0, &head.1)), Ok(chain.len() as u64));
+    // the metrics say the same: the replayed journal and the new decision
+    // are all in the database, none behind
+    let mut metrics = Vec::new();
+    for _ in 0..50 {
+        metrics = log_metrics(admin).await;
+        if metrics.contains(&("scopegate_log_backlog".to_owned(), 0)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let get = |k: &str| metrics.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+    assert_eq!(get("scopegate_log_backlog"), Some(0), "{metrics:?}");
+    assert!(get("scopegate_log_journaled_total").unwrap() > 0);
+    assert_eq!(
+        get("scopegate_log_journaled_total"),
+        get("scopegate_log_committed_total")
+    );
     // the surrogate's real secret did reach the provider (it was swapped in)...
     assert!(
         fake.received()

@@ -1,7 +1,7 @@
 //! `scopegate-loadgen upstream`: a local HTTPS server standing in for a
 //! provider in benchmarks. It answers every POST with a small GraphQL
 //! result, every other request with a small JSON body, and
-//! `/stream/{bytes}` with that many bytes (for MB/s). Its certificate names
+//! `/stream/{bytes}` or `?bytes=N` with that many bytes (for MB/s). Its certificate names
 //! the provider hosts and is signed by a CA written to `--ca-out`, which
 //! the proxy (or a direct client) is told to trust.
 
@@ -60,12 +60,19 @@ pub async fn run(listen: SocketAddr, hosts: Vec<String>, ca_out: &str) -> anyhow
 
 async fn answer(req: http::Request<Incoming>) -> Result<http::Response<Body>, Infallible> {
     let path = req.uri().path().to_owned();
+    // `/stream/{bytes}`, or `?bytes=N` on any path (so the proxy can stream
+    // a route it allows, e.g. a GitHub tarball download).
+    let asked = req
+        .uri()
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|kv| kv.strip_prefix("bytes="))
+        .or_else(|| path.strip_prefix("/stream/"))
+        .and_then(|n| n.parse::<usize>().ok());
     let is_post = req.method() == http::Method::POST;
     let _ = req.into_body().collect().await;
-    if let Some(n) = path
-        .strip_prefix("/stream/")
-        .and_then(|n| n.parse::<usize>().ok())
-    {
+    if let Some(n) = asked {
         const CHUNK: usize = 64 << 10;
         let chunks = (0..n.div_ceil(CHUNK)).map(move |i| {
             let len = CHUNK.min(n - i * CHUNK);

@@ -115,8 +115,27 @@ pub async fn serve_tls(state: Arc<State>, ctx: Arc<ConnCtx>, upgraded: Upgraded)
     }
 }
 
-/// One request to a provider host.
+/// One request to a provider host, in its own span. (A span entered with
+/// `Span::enter` across an await would leak into whatever else the thread
+/// runs meanwhile.)
 pub async fn handle(
+    state: Arc<State>,
+    ctx: Arc<ConnCtx>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    // Debug level: the decision line already carries host, method and path,
+    // and an info span costs every request an allocation and formatting.
+    let span = tracing::debug_span!(
+        "request",
+        peer = %ctx.peer,
+        host = %ctx.host,
+        method = %req.method(),
+        path = %short(req.uri().path_and_query().map_or("/", |p| p.as_str()))
+    );
+    tracing::Instrument::instrument(handle_in_span(state, ctx, req), span).await
+}
+
+async fn handle_in_span(
     state: Arc<State>,
     ctx: Arc<ConnCtx>,
     req: Request<Incoming>,
@@ -127,8 +146,6 @@ pub async fn handle(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let span = tracing::info_span!("request", peer = %ctx.peer, host = %ctx.host, method = %parts.method, path = %short(&path));
-    let _enter = span.enter();
 
     // The request must be for the host the tunnel was opened to.
     let authority = parts

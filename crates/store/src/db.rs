@@ -174,67 +174,9 @@ impl Store {
         records: &[DecisionRecord],
         outcomes: &[&DecisionOutcome],
     ) -> Result<(), sqlx::Error> {
-        macro_rules! append_with {
-            ($pool:expr, $head_sql:expr) => {{
-                let mut tx = $pool.begin().await?;
-                let head = sqlx::query($head_sql).fetch_one(&mut *tx).await?;
-                let mut seq: i64 = head.try_get("last_seq")?;
-                let mut prev: String = head.try_get("last_hash")?;
-                for r in records {
-                    let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                    let hash = link(&prev, &json);
-                    // A record already present (a replayed journal) is
-                    // skipped without a separate lookup: no row comes back,
-                    // and the chain does not advance.
-                    let inserted: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                         ON CONFLICT (id) DO NOTHING RETURNING seq",
-                    )
-                    .bind(seq + 1)
-                    .bind(&r.id)
-                    .bind(r.at_unix_ms)
-                    .bind(&r.agent)
-                    .bind(&r.token)
-                    .bind(&r.fingerprint_prefix)
-                    .bind(&r.provider)
-                    .bind(&r.host)
-                    .bind(&r.method)
-                    .bind(&r.path)
-                    .bind(r.verdict.as_str())
-                    .bind(r.mode.as_str())
-                    .bind(r.forwarded)
-                    .bind(&r.rule)
-                    .bind(&json)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if inserted.is_some() {
-                        seq += 1;
-                        prev = hash;
-                    }
-                }
-                sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
-                for o in outcomes {
-                    sqlx::query(OUTCOME_SQL)
-                        .bind(&o.decision_id)
-                        .bind(o.upstream_status.map(i32::from))
-                        .bind(i64::try_from(o.upstream_millis).unwrap_or(i64::MAX))
-                        .bind(&o.error)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }};
-        }
         match self {
             Self::Pg(pool) => append_pg(pool, records, outcomes).await,
-            Self::Sqlite(pool) => append_with!(
-                pool,
-                "SELECT last_seq, last_hash FROM decision_chain WHERE id = 1"
-            ),
+            Self::Sqlite(pool) => append_sqlite(pool, records, outcomes).await,
         }
     }
 
@@ -401,7 +343,98 @@ impl Store {
 /// Postgres: one statement per batch (UNNEST of column arrays) instead of
 /// one round trip per record; records already present are looked up once
 /// per batch and skipped, so replay stays idempotent.
-const OUTCOME_SQL: &str = "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id) DO NOTHING";
+/// SQLite: a whole batch in three statements, each taking the batch as one
+/// JSON parameter (`json_each`), instead of a statement per entry (each of
+/// which is a round trip to sqlx's SQLite worker thread).
+async fn append_sqlite(
+    pool: &SqlitePool,
+    records: &[DecisionRecord],
+    outcomes: &[&DecisionOutcome],
+) -> Result<(), sqlx::Error> {
+    let encode = |e: serde_json::Error| sqlx::Error::Encode(Box::new(e));
+    let mut tx = pool.begin().await?;
+    if !records.is_empty() {
+        let head = sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut seq: i64 = head.try_get("last_seq")?;
+        let mut prev: String = head.try_get("last_hash")?;
+        let ids = serde_json::to_string(&records.iter().map(|r| &r.id).collect::<Vec<_>>())
+            .map_err(encode)?;
+        let existing: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM decisions WHERE id IN (SELECT value FROM json_each($1))",
+        )
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
+        let mut rows = Vec::with_capacity(records.len());
+        for r in records {
+            if !seen.insert(r.id.clone()) {
+                continue;
+            }
+            let json = serde_json::to_string(r).map_err(encode)?;
+            let hash = link(&prev, &json);
+            seq += 1;
+            rows.push(serde_json::json!([
+                seq,
+                r.id,
+                r.at_unix_ms,
+                r.agent,
+                r.token,
+                r.fingerprint_prefix,
+                r.provider,
+                r.host,
+                r.method,
+                r.path,
+                r.verdict.as_str(),
+                r.mode.as_str(),
+                r.forwarded,
+                r.rule,
+                json,
+                std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            ]));
+        }
+        if !rows.is_empty() {
+            sqlx::query(
+                "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
+                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16 \
+                 FROM json_each($1) ORDER BY key",
+            )
+            .bind(serde_json::to_string(&rows).map_err(encode)?)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(&prev)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if !outcomes.is_empty() {
+        let rows: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|o| {
+                serde_json::json!([
+                    o.decision_id,
+                    o.upstream_status,
+                    i64::try_from(o.upstream_millis).unwrap_or(i64::MAX),
+                    o.error,
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) \
+             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($1) WHERE true \
+             ON CONFLICT (decision_id) DO NOTHING",
+        )
+        .bind(serde_json::to_string(&rows).map_err(encode)?)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
 
 async fn append_pg(
     pool: &PgPool,

@@ -94,7 +94,10 @@ impl DecisionLog {
     }
 }
 
-const BATCH: usize = 512;
+const BATCH: usize = 2048;
+
+/// At most one database commit per this long while batches are small.
+const LINGER: Duration = Duration::from_millis(10);
 
 /// A batch that takes longer than this is abandoned (its transaction rolls
 /// back) and retried: appends are idempotent, and a write must never hang
@@ -132,12 +135,20 @@ async fn writer(
             }
         }
     }
+    let mut last_commit = tokio::time::Instant::now();
     loop {
         if queue.is_empty() {
             match rx.recv().await {
                 Some(r) => queue.push_back(r),
                 None => return,
             }
+        }
+        // Group commit: a small batch waits out the rest of LINGER since the
+        // last commit, so a busy proxy pays for one database commit (and
+        // fsync) per LINGER, not per request. The journal already holds
+        // every entry; only the database lags, by at most LINGER.
+        if queue.len() < BATCH {
+            tokio::time::sleep_until(last_commit + LINGER).await;
         }
         while queue.len() < BATCH {
             match rx.try_recv() {
@@ -151,6 +162,7 @@ async fn writer(
         match written.unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut)) {
             Ok(()) => {
                 queue.drain(..n);
+                last_commit = tokio::time::Instant::now();
                 committed += n as u64;
                 stats.committed.store(committed, Ordering::Relaxed);
                 journal.committed(committed);
