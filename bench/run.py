@@ -212,6 +212,7 @@ data_dir = "{data}"
 [proxy]
 listen = "127.0.0.1:{self.port}"
 egress = "tunnel"
+worker_threads = {args.proxy_workers}
 
 [admin]
 listen = "127.0.0.1:{self.admin}"
@@ -426,6 +427,8 @@ def main():
     ap.add_argument("--no-mitmproxy", action="store_true")
     ap.add_argument("--postgres", default=os.environ.get("SCOPEGATE_BENCH_DATABASE_URL"),
                     help="also run the logged scenarios with this Postgres database as the log")
+    ap.add_argument("--proxy-workers", type=int, default=0,
+                    help="scopegate's [proxy] worker_threads (0: one per CPU, the default)")
     ap.add_argument("--only", default="", help="run only scenarios whose via/workload match this regex")
     ap.add_argument("--smoke", action="store_true", help="every scenario briefly; fail if any does not work")
     args = ap.parse_args()

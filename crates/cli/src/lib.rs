@@ -5,5 +5,6 @@
 pub mod approvals;
 pub mod check;
 pub mod engine;
+pub mod log_writer;
 pub mod policy_test;
 pub mod sink;

@@ -40,9 +40,11 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
     // Held until serve returns: dropping it flushes the log lines queued.
     let _log_writer = init_tracing(settings.json_logs);
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if settings.worker_threads > 0 {
+        rt.worker_threads(settings.worker_threads);
+    }
+    let rt = rt.enable_all().build()?;
     rt.block_on(async move {
         if let Some(path) = settings.store_url.strip_prefix("sqlite://")
             && let Some(dir) = Path::new(path).parent()
@@ -154,17 +156,19 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Log lines go to stderr from a thread of their own, so a request never
-/// waits on a write to a terminal or a pipe (the decision log is the
-/// journal, not these lines). When the queue is full, writers wait rather
-/// than drop lines.
-fn init_tracing(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+/// Log lines go to stderr from a thread of their own, batched, so a request
+/// never waits on a write to a terminal or a pipe (the decision log is the
+/// journal, not these lines). Nothing is dropped.
+fn init_tracing(json: bool) -> Option<scopegate_cli::log_writer::FlushGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCOPEGATE_LOG")
         .unwrap_or_else(|_| "info".into());
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-writer")
-        .finish(std::io::stderr());
+    let Ok((writer, guard)) = scopegate_cli::log_writer::batched_stderr() else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return None;
+    };
     // Colours only for a person at a terminal, never in files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -175,7 +179,7 @@ fn init_tracing(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     } else {
         builder.init();
     }
-    guard
+    Some(guard)
 }
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {

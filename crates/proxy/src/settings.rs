@@ -78,6 +78,8 @@ struct RawProxy {
     /// Time allowed for a request body once its head arrived; default: header_timeout_secs.
     body_timeout_secs: Option<u64>,
     upstream_timeout_secs: u64,
+    /// Runtime worker threads; default (0): one per CPU.
+    worker_threads: usize,
     auth: RawAuth,
 }
 
@@ -92,6 +94,7 @@ impl Default for RawProxy {
             header_timeout_secs: 30,
             body_timeout_secs: None,
             upstream_timeout_secs: 120,
+            worker_threads: 0,
             auth: RawAuth::default(),
         }
     }
@@ -201,6 +204,8 @@ pub struct Settings {
     pub header_timeout_secs: u64,
     pub body_timeout_secs: u64,
     pub upstream_timeout_secs: u64,
+    /// Worker threads for the proxy's runtime; 0 means one per CPU.
+    pub worker_threads: usize,
     pub auth_required: bool,
     pub agents: Vec<Agent>,
     pub ca_files: Option<(PathBuf, PathBuf)>,
@@ -336,6 +341,7 @@ impl Settings {
                 .unwrap_or(raw.proxy.header_timeout_secs)
                 .max(1),
             upstream_timeout_secs: raw.proxy.upstream_timeout_secs.max(1),
+            worker_threads: raw.proxy.worker_threads,
             auth_required: raw.proxy.auth.required,
             agents,
             ca_files,
