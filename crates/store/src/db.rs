@@ -343,6 +343,44 @@ impl Store {
 /// Postgres: one statement per batch (UNNEST of column arrays) instead of
 /// one round trip per record; records already present are looked up once
 /// per batch and skipped, so replay stays idempotent.
+/// A record as it joins the chain.
+struct Linked<'a> {
+    seq: i64,
+    record: &'a DecisionRecord,
+    json: String,
+    prev: String,
+    hash: String,
+}
+
+/// Links onto the chain head `(seq, hash)` the records that are not stored
+/// yet: a record whose id is in `existing`, or repeats earlier in the batch,
+/// is skipped (a replayed journal). Returns the rows and the new head. Both
+/// backends insert exactly these rows.
+fn link_new<'a>(
+    records: &'a [DecisionRecord],
+    existing: Vec<String>,
+    (mut seq, mut prev): (i64, String),
+) -> Result<(Vec<Linked<'a>>, (i64, String)), sqlx::Error> {
+    let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let hash = link(&prev, &json);
+        seq += 1;
+        rows.push(Linked {
+            seq,
+            record: r,
+            json,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    Ok((rows, (seq, prev)))
+}
+
 /// SQLite: a whole batch in three statements, each taking the batch as one
 /// JSON parameter (`json_each`), instead of a statement per entry (each of
 /// which is a round trip to sqlx's SQLite worker thread).
@@ -357,8 +395,7 @@ async fn append_sqlite(
         let head = sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
-        let mut seq: i64 = head.try_get("last_seq")?;
-        let mut prev: String = head.try_get("last_hash")?;
+        let head = (head.try_get("last_seq")?, head.try_get("last_hash")?);
         let ids = serde_json::to_string(&records.iter().map(|r| &r.id).collect::<Vec<_>>())
             .map_err(encode)?;
         let existing: Vec<String> = sqlx::query_scalar(
@@ -367,35 +404,32 @@ async fn append_sqlite(
         .bind(ids)
         .fetch_all(&mut *tx)
         .await?;
-        let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
-        let mut rows = Vec::with_capacity(records.len());
-        for r in records {
-            if !seen.insert(r.id.clone()) {
-                continue;
-            }
-            let json = serde_json::to_string(r).map_err(encode)?;
-            let hash = link(&prev, &json);
-            seq += 1;
-            rows.push(serde_json::json!([
-                seq,
-                r.id,
-                r.at_unix_ms,
-                r.agent,
-                r.token,
-                r.fingerprint_prefix,
-                r.provider,
-                r.host,
-                r.method,
-                r.path,
-                r.verdict.as_str(),
-                r.mode.as_str(),
-                r.forwarded,
-                r.rule,
-                json,
-                std::mem::replace(&mut prev, hash.clone()),
-                hash,
-            ]));
-        }
+        let (linked, (seq, prev)) = link_new(records, existing, head)?;
+        let rows: Vec<serde_json::Value> = linked
+            .into_iter()
+            .map(|l| {
+                let r = l.record;
+                serde_json::json!([
+                    l.seq,
+                    r.id,
+                    r.at_unix_ms,
+                    r.agent,
+                    r.token,
+                    r.fingerprint_prefix,
+                    r.provider,
+                    r.host,
+                    r.method,
+                    r.path,
+                    r.verdict.as_str(),
+                    r.mode.as_str(),
+                    r.forwarded,
+                    r.rule,
+                    l.json,
+                    l.prev,
+                    l.hash,
+                ])
+            })
+            .collect();
         if !rows.is_empty() {
             sqlx::query(
                 "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
@@ -442,80 +476,9 @@ async fn append_pg(
     outcomes: &[&DecisionOutcome],
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let head =
-        sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
-    let mut seq: i64 = head.try_get("last_seq")?;
-    let mut prev: String = head.try_get("last_hash")?;
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM decisions WHERE id = ANY($1)")
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
-    let (mut c_seq, mut c_id, mut c_at) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut c_agent, mut c_token, mut c_fp) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut c_provider, mut c_host, mut c_method, mut c_path) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut c_verdict, mut c_mode, mut c_forwarded, mut c_rule) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut c_record, mut c_prev, mut c_hash) = (Vec::new(), Vec::new(), Vec::new());
-    for r in records {
-        if !seen.insert(r.id.clone()) {
-            continue;
-        }
-        let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let hash = link(&prev, &json);
-        seq += 1;
-        c_seq.push(seq);
-        c_id.push(r.id.clone());
-        c_at.push(r.at_unix_ms);
-        c_agent.push(r.agent.clone());
-        c_token.push(r.token.clone());
-        c_fp.push(r.fingerprint_prefix.clone());
-        c_provider.push(r.provider.clone());
-        c_host.push(r.host.clone());
-        c_method.push(r.method.clone());
-        c_path.push(r.path.clone());
-        c_verdict.push(r.verdict.as_str().to_owned());
-        c_mode.push(r.mode.as_str().to_owned());
-        c_forwarded.push(r.forwarded);
-        c_rule.push(r.rule.clone());
-        c_record.push(json);
-        c_prev.push(std::mem::replace(&mut prev, hash.clone()));
-        c_hash.push(hash);
+    if !records.is_empty() {
+        append_pg_records(&mut tx, records).await?;
     }
-    if !c_seq.is_empty() {
-        sqlx::query(
-            "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
-             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BOOLEAN[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])",
-        )
-        .bind(c_seq)
-        .bind(c_id)
-        .bind(c_at)
-        .bind(c_agent)
-        .bind(c_token)
-        .bind(c_fp)
-        .bind(c_provider)
-        .bind(c_host)
-        .bind(c_method)
-        .bind(c_path)
-        .bind(c_verdict)
-        .bind(c_mode)
-        .bind(c_forwarded)
-        .bind(c_rule)
-        .bind(c_record)
-        .bind(c_prev)
-        .bind(c_hash)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&prev)
-        .execute(&mut *tx)
-        .await?;
     if !outcomes.is_empty() {
         let ids: Vec<&str> = outcomes.iter().map(|o| o.decision_id.as_str()).collect();
         let statuses: Vec<Option<i32>> = outcomes
@@ -540,6 +503,61 @@ async fn append_pg(
         .await?;
     }
     tx.commit().await
+}
+
+/// The records of a Postgres batch: the chain head is locked, the records
+/// not stored yet are linked onto it and inserted with one `UNNEST`.
+async fn append_pg_records(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    records: &[DecisionRecord],
+) -> Result<(), sqlx::Error> {
+    let head =
+        sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut **tx)
+            .await?;
+    let head = (head.try_get("last_seq")?, head.try_get("last_hash")?);
+    let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM decisions WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+    let (linked, (seq, prev)) = link_new(records, existing, head)?;
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let col = |f: fn(&Linked<'_>) -> String| linked.iter().map(f).collect::<Vec<String>>();
+    let opt = |f: fn(&Linked<'_>) -> Option<String>| {
+        linked.iter().map(f).collect::<Vec<Option<String>>>()
+    };
+    sqlx::query(
+        "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
+         SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BOOLEAN[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])",
+    )
+    .bind(linked.iter().map(|l| l.seq).collect::<Vec<i64>>())
+    .bind(col(|l| l.record.id.clone()))
+    .bind(linked.iter().map(|l| l.record.at_unix_ms).collect::<Vec<i64>>())
+    .bind(opt(|l| l.record.agent.clone()))
+    .bind(opt(|l| l.record.token.clone()))
+    .bind(opt(|l| l.record.fingerprint_prefix.clone()))
+    .bind(col(|l| l.record.provider.clone()))
+    .bind(col(|l| l.record.host.clone()))
+    .bind(col(|l| l.record.method.clone()))
+    .bind(col(|l| l.record.path.clone()))
+    .bind(col(|l| l.record.verdict.as_str().to_owned()))
+    .bind(col(|l| l.record.mode.as_str().to_owned()))
+    .bind(linked.iter().map(|l| l.record.forwarded).collect::<Vec<bool>>())
+    .bind(col(|l| l.record.rule.clone()))
+    .bind(col(|l| l.json.clone()))
+    .bind(col(|l| l.prev.clone()))
+    .bind(col(|l| l.hash.clone()))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn now_ms() -> i64 {
