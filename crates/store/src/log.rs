@@ -21,8 +21,6 @@ pub enum LogError {
 /// Counters for metrics and tests.
 #[derive(Debug, Default)]
 pub struct LogStats {
-    /// Decision records appended.
-    pub appended: AtomicU64,
     /// Journal entries (records and outcomes) appended; `committed` counts
     /// the same entries once they are in the database.
     pub journaled: AtomicU64,
@@ -71,7 +69,6 @@ impl DecisionLog {
     /// for the database. Returns a ticket for [`DecisionLog::durable`].
     pub fn append(&self, record: DecisionRecord) -> Result<u64, LogError> {
         let ticket = self.journal.append(&record)?;
-        self.stats.appended.fetch_add(1, Ordering::Relaxed);
         self.stats.journaled.fetch_add(1, Ordering::Relaxed);
         // The writer only stops with the runtime; a closed channel means the
         // record is still in the journal and is replayed at next start.
@@ -159,7 +156,13 @@ async fn writer(
         let n = queue.len().min(BATCH);
         let batch: Vec<JournalEntry> = queue.iter().take(n).cloned().collect();
         let written = tokio::time::timeout(WRITE_DEADLINE, store.append_entries(&batch)).await;
-        match written.unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut)) {
+        let written = written.unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("a batch took longer than {WRITE_DEADLINE:?}; retrying it"),
+            )))
+        });
+        match written {
             Ok(()) => {
                 queue.drain(..n);
                 last_commit = tokio::time::Instant::now();
