@@ -336,7 +336,7 @@ def measure(args, scenario, files, up, sg, mitm):
         cpu0 = proxy.cpu_seconds()
     result = run_load(args, scenario, url, files, **target)
     row = {**scenario, **{k: result.get(k) for k in (
-        "requests", "errors", "throughput_rps", "p50_us", "p99_us", "p999_us", "max_us", "mb_per_s", "statuses")}}
+        "requests", "errors", "throughput_rps", "p50_us", "p99_us", "p999_us", "max_us", "mb_per_s", "response_bytes", "statuses")}}
     if proxy:
         cpu = proxy.cpu_seconds() - cpu0
         row["proxy_cpu_us_per_req"] = round(cpu * 1e6 / max(result["requests"], 1), 1)
@@ -501,6 +501,8 @@ def main():
     print("\n".join(md))
     if args.smoke:
         broken = [r for r in rows if not r["requests"] or any(not k.startswith("2") for k in (r["statuses"] or {}))]
+        # every streamed download arrived whole, through every path
+        broken += [r for r in rows if r["workload"] == "stream" and r["response_bytes"] != r["requests"] * STREAM_BYTES]
         if broken:
             raise SystemExit(f"bench --smoke: scenarios that did not work: {broken}")
         print("bench --smoke: every scenario worked", file=sys.stderr)

@@ -383,3 +383,47 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_templates_take_the_url_path_and_the_common_headers() {
+        let dir = std::env::temp_dir().join(format!("loadgen-templates-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("requests.jsonl");
+        std::fs::write(
+            &file,
+            "{\"method\":\"GET\",\"path\":\"/user/{n}\",\"headers\":{\"accept\":\"x\"}}\n\n{\"body\":\"{n}\"}\n",
+        )
+        .unwrap();
+        let args = Args::parse_from([
+            "scopegate-loadgen",
+            "--url",
+            "https://api.github.com/graphql",
+            "--requests",
+            file.to_str().unwrap(),
+            "-H",
+            "authorization: Bearer t",
+            "-H",
+            "accept: y",
+        ]);
+        let target = parse_url(&args.url).unwrap();
+        let list = templates(&args, &target).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (list[0].method.as_str(), list[0].path.as_deref()),
+            ("GET", Some("/user/{n}"))
+        );
+        // the template's own header wins over -H; -H fills the rest
+        assert_eq!(list[0].headers["accept"], "x");
+        assert_eq!(list[0].headers["authorization"], "Bearer t");
+        assert_eq!(
+            (list[1].method.as_str(), list[1].path.as_deref()),
+            ("POST", Some("/graphql"))
+        );
+        assert_eq!(list[1].headers["accept"], "y");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
