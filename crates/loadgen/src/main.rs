@@ -82,6 +82,11 @@ struct Args {
     /// to -H).
     #[arg(long)]
     requests: Option<String>,
+    /// Also hold this many connections open, idle, for the whole run: each
+    /// is opened (CONNECT + TLS) and sends one request before the clock
+    /// starts, then waits. For memory per open connection.
+    #[arg(long, default_value_t = 0)]
+    idle: usize,
 }
 
 /// One request template; the workers take them in turn.
@@ -291,6 +296,42 @@ async fn worker(
     samples
 }
 
+/// An idle connection: opened and used once before the clock starts, then
+/// held open until `done`. Returns whether its one request succeeded.
+async fn idle(
+    args: Arc<Args>,
+    target: Arc<Target>,
+    list: Arc<Vec<Template>>,
+    tls: tokio_rustls::TlsConnector,
+    start: Arc<tokio::sync::Barrier>,
+    done: tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let ok = async {
+        let mut s = connect(&args, &target, &tls).await.ok()?;
+        let t = list.first()?;
+        let mut req = http::Request::builder()
+            .method(t.method.as_str())
+            .uri(t.path.as_deref().unwrap_or("/").replace("{n}", "0"))
+            .header("host", target.host.as_str());
+        for (k, v) in &t.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let req = req
+            .body(Full::new(Bytes::from(t.body.replace("{n}", "0"))))
+            .ok()?;
+        s.ready().await.ok()?;
+        let resp = s.send_request(req).await.ok()?;
+        let ok = resp.status().is_success();
+        resp.into_body().collect().await.ok()?;
+        Some((s, ok))
+    }
+    .await;
+    start.wait().await;
+    let mut done = done;
+    let _ = done.wait_for(|d| *d).await;
+    ok.is_some_and(|(_, ok)| ok)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -331,7 +372,22 @@ fn main() -> anyhow::Result<()> {
             errors: AtomicU64::new(0),
             statuses: Default::default(),
         });
-        let start = Arc::new(tokio::sync::Barrier::new(args.concurrency.max(1) + 1));
+        let start = Arc::new(tokio::sync::Barrier::new(
+            args.concurrency.max(1) + args.idle + 1,
+        ));
+        let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+        let idlers: Vec<_> = (0..args.idle)
+            .map(|_| {
+                tokio::spawn(idle(
+                    args.clone(),
+                    target.clone(),
+                    list.clone(),
+                    tls.clone(),
+                    start.clone(),
+                    done_rx.clone(),
+                ))
+            })
+            .collect();
         let workers: Vec<_> = (0..args.concurrency.max(1))
             .map(|_| {
                 tokio::spawn(worker(
@@ -351,6 +407,11 @@ fn main() -> anyhow::Result<()> {
             samples.extend(w.await?);
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let _ = done_tx.send(true);
+        let mut idle_ok = 0usize;
+        for i in idlers {
+            idle_ok += usize::from(i.await?);
+        }
         let summary = stats::summarize(samples);
         let statuses: serde_json::Map<String, serde_json::Value> = shared
             .statuses
@@ -378,6 +439,8 @@ fn main() -> anyhow::Result<()> {
             "response_bytes": shared.bytes.load(Ordering::Relaxed),
             "mb_per_s": shared.bytes.load(Ordering::Relaxed) as f64 / elapsed / 1e6,
             "statuses": statuses,
+            "idle": args.idle,
+            "idle_ok": idle_ok,
         });
         println!("{report}");
         anyhow::Ok(())
