@@ -132,7 +132,11 @@ pub async fn handle(
         method = %req.method(),
         path = %short(req.uri().path_and_query().map_or("/", |p| p.as_str()))
     );
-    tracing::Instrument::instrument(handle_in_span(state, ctx, req), span).await
+    // Boxed: hyper keeps a slot for the in-flight request's future on every
+    // connection, idle or not. The request's whole state machine (several
+    // KiB: approvals, inspection, forwarding) then lives on the heap only
+    // while a request is in flight, and the slot holds a pointer.
+    tracing::Instrument::instrument(Box::pin(handle_in_span(state, ctx, req)), span).await
 }
 
 async fn handle_in_span(

@@ -165,13 +165,14 @@ impl Store {
     /// Records already present (by decision id) are skipped, so replaying a
     /// journal is idempotent.
     pub async fn append(&self, records: &[DecisionRecord]) -> Result<(), sqlx::Error> {
-        self.append_batch(records, &[]).await
+        let records: Vec<&DecisionRecord> = records.iter().collect();
+        self.append_batch(&records, &[]).await
     }
 
     /// Records and the outcomes that follow them, in one transaction.
     async fn append_batch(
         &self,
-        records: &[DecisionRecord],
+        records: &[&DecisionRecord],
         outcomes: &[&DecisionOutcome],
     ) -> Result<(), sqlx::Error> {
         match self {
@@ -187,7 +188,7 @@ impl Store {
         let mut outcomes = Vec::new();
         for e in entries {
             match e {
-                JournalEntry::Record(r) => records.push((**r).clone()),
+                JournalEntry::Record(r) => records.push(&**r),
                 JournalEntry::Outcome { outcome } => outcomes.push(outcome),
             }
         }
@@ -344,6 +345,36 @@ impl Store {
 /// one round trip per record; records already present are looked up once
 /// per batch and skipped, so replay stays idempotent.
 /// A record as it joins the chain.
+/// A linked record as the JSON array the SQLite insert reads with
+/// `value->>0` … `value->>16`; written straight from the record's fields.
+struct SqliteRow<'a>(&'a Linked<'a>);
+
+impl serde::Serialize for SqliteRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple as _;
+        let (l, r) = (self.0, self.0.record);
+        let mut t = s.serialize_tuple(17)?;
+        t.serialize_element(&l.seq)?;
+        t.serialize_element(&r.id)?;
+        t.serialize_element(&r.at_unix_ms)?;
+        t.serialize_element(&r.agent)?;
+        t.serialize_element(&r.token)?;
+        t.serialize_element(&r.fingerprint_prefix)?;
+        t.serialize_element(&r.provider)?;
+        t.serialize_element(&r.host)?;
+        t.serialize_element(&r.method)?;
+        t.serialize_element(&r.path)?;
+        t.serialize_element(r.verdict.as_str())?;
+        t.serialize_element(r.mode.as_str())?;
+        t.serialize_element(&r.forwarded)?;
+        t.serialize_element(&r.rule)?;
+        t.serialize_element(&l.json)?;
+        t.serialize_element(&l.prev)?;
+        t.serialize_element(&l.hash)?;
+        t.end()
+    }
+}
+
 struct Linked<'a> {
     seq: i64,
     record: &'a DecisionRecord,
@@ -357,13 +388,13 @@ struct Linked<'a> {
 /// is skipped (a replayed journal). Returns the rows and the new head. Both
 /// backends insert exactly these rows.
 fn link_new<'a>(
-    records: &'a [DecisionRecord],
+    records: &[&'a DecisionRecord],
     existing: Vec<String>,
     (mut seq, mut prev): (i64, String),
 ) -> Result<(Vec<Linked<'a>>, (i64, String)), sqlx::Error> {
     let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
     let mut rows = Vec::with_capacity(records.len());
-    for r in records {
+    for &r in records {
         if !seen.insert(r.id.clone()) {
             continue;
         }
@@ -386,7 +417,7 @@ fn link_new<'a>(
 /// which is a round trip to sqlx's SQLite worker thread).
 async fn append_sqlite(
     pool: &SqlitePool,
-    records: &[DecisionRecord],
+    records: &[&DecisionRecord],
     outcomes: &[&DecisionOutcome],
 ) -> Result<(), sqlx::Error> {
     let encode = |e: serde_json::Error| sqlx::Error::Encode(Box::new(e));
@@ -405,36 +436,12 @@ async fn append_sqlite(
         .fetch_all(&mut *tx)
         .await?;
         let (linked, (seq, prev)) = link_new(records, existing, head)?;
-        let rows: Vec<serde_json::Value> = linked
-            .into_iter()
-            .map(|l| {
-                let r = l.record;
-                serde_json::json!([
-                    l.seq,
-                    r.id,
-                    r.at_unix_ms,
-                    r.agent,
-                    r.token,
-                    r.fingerprint_prefix,
-                    r.provider,
-                    r.host,
-                    r.method,
-                    r.path,
-                    r.verdict.as_str(),
-                    r.mode.as_str(),
-                    r.forwarded,
-                    r.rule,
-                    l.json,
-                    l.prev,
-                    l.hash,
-                ])
-            })
-            .collect();
+        let rows: Vec<SqliteRow<'_>> = linked.iter().map(SqliteRow).collect();
         if !rows.is_empty() {
             sqlx::query(
                 "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
                  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16 \
-                 FROM json_each($1) ORDER BY key",
+                 FROM json_each($1)",
             )
             .bind(serde_json::to_string(&rows).map_err(encode)?)
             .execute(&mut *tx)
@@ -472,7 +479,7 @@ async fn append_sqlite(
 
 async fn append_pg(
     pool: &PgPool,
-    records: &[DecisionRecord],
+    records: &[&DecisionRecord],
     outcomes: &[&DecisionOutcome],
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -509,7 +516,7 @@ async fn append_pg(
 /// not stored yet are linked onto it and inserted with one `UNNEST`.
 async fn append_pg_records(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    records: &[DecisionRecord],
+    records: &[&DecisionRecord],
 ) -> Result<(), sqlx::Error> {
     let head =
         sqlx::query("SELECT last_seq, last_hash FROM decision_chain WHERE id = 1 FOR UPDATE")

@@ -154,8 +154,9 @@ async fn writer(
             }
         }
         let n = queue.len().min(BATCH);
-        let batch: Vec<JournalEntry> = queue.iter().take(n).cloned().collect();
-        let written = tokio::time::timeout(WRITE_DEADLINE, store.append_entries(&batch)).await;
+        // The batch stays queued (not cloned) until it is committed.
+        let batch = &queue.make_contiguous()[..n];
+        let written = tokio::time::timeout(WRITE_DEADLINE, store.append_entries(batch)).await;
         let written = written.unwrap_or_else(|_| {
             Err(sqlx::Error::Io(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
