@@ -165,3 +165,70 @@ async fn an_inserted_record_is_caught() {
         );
     }
 }
+
+/// A batch far larger than one multi-row statement (SQLite inserts 128 rows
+/// per statement, then 64, 32 … for the rest), with the outcomes of every
+/// other record in the same batch and a replay of the whole batch: every row
+/// once, in order, with its own fields, its outcome attached, the chain whole.
+#[tokio::test]
+async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
+    use scopegate_model::{DecisionOutcome, JournalEntry};
+    for s in backends().await {
+        let n = 301;
+        let mut entries = Vec::new();
+        for i in 0..n {
+            let verdict = if i % 3 == 0 {
+                Verdict::Deny
+            } else {
+                Verdict::Allow
+            };
+            let mut r = record(&format!("d{i:04}"), verdict);
+            r.path = format!("/p/{i}");
+            r.agent = (i % 2 == 0).then(|| format!("agent-{i}"));
+            entries.push(JournalEntry::Record(Box::new(r)));
+            if i % 2 == 1 {
+                entries.push(JournalEntry::Outcome {
+                    outcome: DecisionOutcome {
+                        decision_id: format!("d{i:04}"),
+                        upstream_status: Some(200 + u16::try_from(i % 7).unwrap()),
+                        upstream_millis: i,
+                        error: None,
+                    },
+                });
+            }
+        }
+        s.append_entries(&entries).await.unwrap();
+        s.append_entries(&entries).await.unwrap();
+        assert_eq!(s.count().await.unwrap(), n as i64, "{}", s.backend());
+        assert_eq!(verify_store(&s).await, Ok(n), "{}", s.backend());
+        let rows = s.rows(&Filter::default(), 0, 1000).await.unwrap();
+        assert_eq!(rows.len(), 301);
+        for (i, row) in rows.iter().enumerate() {
+            let r = &row.record;
+            assert_eq!(r.id, format!("d{i:04}"), "{}", s.backend());
+            assert_eq!(r.path, format!("/p/{i}"));
+            assert_eq!(r.agent, (i % 2 == 0).then(|| format!("agent-{i}")));
+            assert_eq!(r.verdict == Verdict::Deny, i % 3 == 0);
+            if i % 2 == 1 {
+                assert_eq!(r.upstream_status, Some(200 + (i % 7) as u16));
+                assert_eq!(r.upstream_millis, Some(i as u64));
+            } else {
+                assert_eq!(r.upstream_status, None);
+            }
+        }
+        // the indexed columns were written from the right fields
+        let agent_rows = s
+            .rows(
+                &Filter {
+                    agent: Some("agent-200".into()),
+                    ..Filter::default()
+                },
+                0,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(agent_rows.len(), 1);
+        assert_eq!(agent_rows[0].record.id, "d0200");
+    }
+}
