@@ -91,7 +91,11 @@ impl DecisionLog {
     }
 }
 
-const BATCH: usize = 2048;
+/// Entries per database transaction at most. A batch's cost on Postgres is
+/// mostly per statement, not per row: with 2,048 the log fell behind a
+/// 14k req/s proxy (a 96k-entry backlog, 6.5 s to catch up); with 8,192 it
+/// keeps up (0.2 s). A full batch is a few MB in memory while it is written.
+const BATCH: usize = 8192;
 
 /// At most one database commit per this long while batches are small.
 const LINGER: Duration = Duration::from_millis(10);
