@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scopegate's benchmark: one run, side by side, all on loopback.
 
-    scripts/bench                 # the full run (release build, ~6 minutes)
+    scripts/bench                 # the full run (release build, ~15 minutes)
     scripts/bench --smoke         # every scenario for a moment; checks, no figures
 
 A local HTTPS upstream (scopegate-loadgen --upstream) stands in for Railway
