@@ -280,10 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             std::fs::File::open("/dev/urandom")
                 .and_then(|mut f| f.read_exact(&mut raw))
                 .context("cannot read /dev/urandom")?;
-            let token = format!(
-                "sgapi_{}",
-                raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            );
+            let token = format!("sgapi_{}", scopegate_model::hex(&raw));
             println!("API token (give it to the approver, as SCOPEGATE_API_TOKEN): {token}");
             println!(
                 "user entry:  api_token_fingerprint = \"{}\"",
@@ -402,10 +399,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             std::fs::File::open("/dev/urandom")
                 .and_then(|mut f| f.read_exact(&mut raw))
                 .context("cannot read /dev/urandom")?;
-            let token: String = format!(
-                "sgs_{}",
-                raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            );
+            let token: String = format!("sgs_{}", scopegate_model::hex(&raw));
             let mut out = std::io::stdout().lock();
             writeln!(out, "surrogate token (give this to the agent): {token}")?;
             writeln!(

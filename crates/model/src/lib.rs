@@ -11,6 +11,6 @@ mod operation;
 mod record;
 
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
-pub use fingerprint::{Fingerprint, PresentedCredential};
+pub use fingerprint::{Fingerprint, PresentedCredential, hex};
 pub use operation::{OpClass, Operation, Resources};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};

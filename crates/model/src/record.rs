@@ -101,5 +101,5 @@ pub fn request_digest(method: &str, host: &str, target: &str, body: &[u8]) -> St
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex(&h.finalize())
 }

@@ -79,7 +79,7 @@ pub fn grant_key(fingerprint_hex: &str, request_digest: &str) -> String {
     h.update(fingerprint_hex.as_bytes());
     h.update(b"\n");
     h.update(request_digest.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    scopegate_model::hex(&h.finalize())
 }
 
 use scopegate_inspect::redact::{MASK, mask_json, secret_name as secret_key};

@@ -11,7 +11,7 @@ pub fn link(prev_hash: &str, record_json: &str) -> String {
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
     h.update(record_json.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    scopegate_model::hex(&h.finalize())
 }
 
 /// One stored row as verification sees it.

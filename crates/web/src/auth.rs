@@ -89,11 +89,7 @@ pub fn parse_fingerprint(s: &str) -> Option<String> {
 /// The fingerprint of a presented API token, as the config writes it.
 pub fn token_fingerprint(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    format!("sha256:{}", hex(d.as_ref()))
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256:{}", scopegate_model::hex(d.as_ref()))
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -141,7 +137,7 @@ fn key_file(path: &Path) -> Result<Vec<u8>, DashboardError> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
-            let key = hex(&random_bytes::<32>()?);
+            let key = scopegate_model::hex(&random_bytes::<32>()?);
             write_private(path, key.as_bytes()).map_err(io)?;
             tracing::info!(path = %path.display(), "dashboard: generated a session key");
             Ok(key.into_bytes())

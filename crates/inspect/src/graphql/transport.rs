@@ -187,7 +187,7 @@ fn check_extensions(ext: &Map<String, Value>, query: &str) -> Result<(), String>
                 .and_then(Value::as_str)
                 .ok_or("a persisted query without a sha256Hash")?;
             let digest = Sha256::digest(query.as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = scopegate_model::hex(&digest);
             if !hash.eq_ignore_ascii_case(&hex) {
                 return Err(
                     "a persisted-query hash that is not the hash of the document sent".into(),
