@@ -15,13 +15,14 @@ pub fn presented(
 ) -> PresentedCredential {
     let mut found: Vec<(Fingerprint, String)> = Vec::new();
     for (name, value) in headers {
-        let lname = name.to_ascii_lowercase();
-        let is_auth = lname == "authorization";
-        let is_header_cred = spec.headers.contains(&lname);
-        let is_cookie = lname == "cookie";
+        // Compared without allocating: most headers are not credentials.
+        let is_auth = name.eq_ignore_ascii_case("authorization");
+        let is_header_cred = spec.headers.iter().any(|h| h.eq_ignore_ascii_case(name));
+        let is_cookie = name.eq_ignore_ascii_case("cookie");
         if !(is_auth || is_header_cred || is_cookie) {
             continue;
         }
+        let lname = name.to_ascii_lowercase();
         let Ok(value) = std::str::from_utf8(value) else {
             return ambiguous(format!("the {lname} header is not valid UTF-8"));
         };
