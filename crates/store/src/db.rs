@@ -341,9 +341,6 @@ impl Store {
     }
 }
 
-/// Postgres: one statement per batch (UNNEST of column arrays) instead of
-/// one round trip per record; records already present are looked up once
-/// per batch and skipped, so replay stays idempotent.
 /// A record as it joins the chain.
 struct Linked<'a> {
     seq: i64,
@@ -382,12 +379,7 @@ fn link_new<'a>(
     Ok((rows, (seq, prev)))
 }
 
-/// SQLite: a whole batch in a few multi-row `INSERT … VALUES` statements,
-/// not a statement per entry (each statement is a round trip to sqlx's
-/// SQLite worker thread). Rows are bound as parameters: passing them as one
-/// JSON array and reading it back with `json_each` and `->>` made SQLite
-/// render and re-parse each row once per column, which was half the
-/// writer's CPU (docs/performance.md).
+/// Rows per multi-row SQLite insert (17 columns: 2,176 parameters).
 const SQLITE_CHUNK: usize = 128;
 
 /// A batch as chunks of 128 rows, then the binary digits of the rest (64,
@@ -413,6 +405,12 @@ fn values_sql(insert: &str, cols: usize, rows: usize, tail: &str) -> String {
     format!("{insert} VALUES {}{tail}", vec![one; rows].join(", "))
 }
 
+/// SQLite: a whole batch in a few multi-row `INSERT … VALUES` statements,
+/// not a statement per entry (each statement is a round trip to sqlx's
+/// SQLite worker thread). Rows are bound as parameters: passing them as one
+/// JSON array and reading it back with `json_each` and `->>` made SQLite
+/// render and re-parse each row once per column, which was half the
+/// writer's CPU (docs/performance.md).
 async fn append_sqlite(
     pool: &SqlitePool,
     records: &[&DecisionRecord],
@@ -531,7 +529,8 @@ async fn append_pg(
 }
 
 /// The records of a Postgres batch: the chain head is locked, the records
-/// not stored yet are linked onto it and inserted with one `UNNEST`.
+/// not stored yet (looked up once per batch, so replay stays idempotent) are
+/// linked onto it and inserted with one `UNNEST` of column arrays.
 async fn append_pg_records(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     records: &[&DecisionRecord],
@@ -550,31 +549,33 @@ async fn append_pg_records(
     if linked.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&Linked<'_>) -> String| linked.iter().map(f).collect::<Vec<String>>();
-    let opt = |f: fn(&Linked<'_>) -> Option<String>| {
-        linked.iter().map(f).collect::<Vec<Option<String>>>()
+    // Columns borrow from the batch: nothing is copied to be bound.
+    let col =
+        |f: for<'b> fn(&'b Linked<'_>) -> &'b str| linked.iter().map(f).collect::<Vec<&str>>();
+    let opt = |f: for<'b> fn(&'b Linked<'_>) -> Option<&'b str>| {
+        linked.iter().map(f).collect::<Vec<Option<&str>>>()
     };
     sqlx::query(
         "INSERT INTO decisions (seq, id, at_ms, agent, token, fingerprint_prefix, provider, host, method, path, verdict, mode, forwarded, rule, record, prev_hash, hash) \
          SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BOOLEAN[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])",
     )
     .bind(linked.iter().map(|l| l.seq).collect::<Vec<i64>>())
-    .bind(col(|l| l.record.id.clone()))
+    .bind(col(|l| &l.record.id))
     .bind(linked.iter().map(|l| l.record.at_unix_ms).collect::<Vec<i64>>())
-    .bind(opt(|l| l.record.agent.clone()))
-    .bind(opt(|l| l.record.token.clone()))
-    .bind(opt(|l| l.record.fingerprint_prefix.clone()))
-    .bind(col(|l| l.record.provider.clone()))
-    .bind(col(|l| l.record.host.clone()))
-    .bind(col(|l| l.record.method.clone()))
-    .bind(col(|l| l.record.path.clone()))
-    .bind(col(|l| l.record.verdict.as_str().to_owned()))
-    .bind(col(|l| l.record.mode.as_str().to_owned()))
+    .bind(opt(|l| l.record.agent.as_deref()))
+    .bind(opt(|l| l.record.token.as_deref()))
+    .bind(opt(|l| l.record.fingerprint_prefix.as_deref()))
+    .bind(col(|l| &l.record.provider))
+    .bind(col(|l| &l.record.host))
+    .bind(col(|l| &l.record.method))
+    .bind(col(|l| &l.record.path))
+    .bind(col(|l| l.record.verdict.as_str()))
+    .bind(col(|l| l.record.mode.as_str()))
     .bind(linked.iter().map(|l| l.record.forwarded).collect::<Vec<bool>>())
-    .bind(col(|l| l.record.rule.clone()))
-    .bind(col(|l| l.json.clone()))
-    .bind(col(|l| l.prev.clone()))
-    .bind(col(|l| l.hash.clone()))
+    .bind(col(|l| &l.record.rule))
+    .bind(col(|l| &l.json))
+    .bind(col(|l| &l.prev))
+    .bind(col(|l| &l.hash))
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE decision_chain SET last_seq = $1, last_hash = $2 WHERE id = 1")
