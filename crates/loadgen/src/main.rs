@@ -203,6 +203,25 @@ async fn connect(
     Ok(sender)
 }
 
+/// Request `n` from template `t`: `{n}` in its path and body becomes `n`.
+fn request(t: &Template, target: &Target, n: u64) -> http::Result<http::Request<Full<Bytes>>> {
+    let fill = |text: &str| {
+        if text.contains("{n}") {
+            text.replace("{n}", &n.to_string())
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut req = http::Request::builder()
+        .method(t.method.as_str())
+        .uri(fill(t.path.as_deref().unwrap_or("/")))
+        .header("host", target.host.as_str());
+    for (k, v) in &t.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req.body(Full::new(Bytes::from(fill(&t.body))))
+}
+
 struct Shared {
     counter: AtomicU64,
     bytes: AtomicU64,
@@ -245,24 +264,7 @@ async fn worker(
         let Some(s) = sender.as_mut() else { continue };
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
         let t = &list[usize::try_from(n).unwrap_or(0) % list.len()];
-        let path = t.path.as_deref().unwrap_or("/");
-        let mut req = http::Request::builder()
-            .method(t.method.as_str())
-            .uri(if path.contains("{n}") {
-                path.replace("{n}", &n.to_string())
-            } else {
-                path.to_owned()
-            })
-            .header("host", target.host.as_str());
-        for (k, v) in &t.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let body = if t.body.contains("{n}") {
-            Bytes::from(t.body.replace("{n}", &n.to_string()))
-        } else {
-            Bytes::from(t.body.clone())
-        };
-        let Ok(req) = req.body(Full::new(body)) else {
+        let Ok(req) = request(t, &target, n) else {
             return samples;
         };
         let ok = async {
@@ -308,17 +310,7 @@ async fn idle(
 ) -> bool {
     let ok = async {
         let mut s = connect(&args, &target, &tls).await.ok()?;
-        let t = list.first()?;
-        let mut req = http::Request::builder()
-            .method(t.method.as_str())
-            .uri(t.path.as_deref().unwrap_or("/").replace("{n}", "0"))
-            .header("host", target.host.as_str());
-        for (k, v) in &t.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let req = req
-            .body(Full::new(Bytes::from(t.body.replace("{n}", "0"))))
-            .ok()?;
+        let req = request(list.first()?, &target, 0).ok()?;
         s.ready().await.ok()?;
         let resp = s.send_request(req).await.ok()?;
         let ok = resp.status().is_success();
@@ -488,5 +480,31 @@ mod tests {
         );
         assert_eq!(list[1].headers["accept"], "y");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_request_fills_in_its_number_and_carries_the_template() {
+        let target = parse_url("https://backboard.railway.com/graphql/v2").unwrap();
+        let t = Template {
+            method: "POST".into(),
+            path: Some("/graphql/v2?id={n}".into()),
+            headers: [("authorization".to_owned(), "Bearer t".to_owned())].into(),
+            body: "{\"id\":\"p-{n}\"}".into(),
+        };
+        let req = request(&t, &target, 42).unwrap();
+        assert_eq!(req.method(), http::Method::POST);
+        assert_eq!(req.uri(), "/graphql/v2?id=42");
+        assert_eq!(req.headers()["host"], "backboard.railway.com");
+        assert_eq!(req.headers()["authorization"], "Bearer t");
+        let body = body_text(req.into_body());
+        assert_eq!(body, "{\"id\":\"p-42\"}");
+    }
+
+    fn body_text(b: Full<Bytes>) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = rt.block_on(b.collect()).unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 }
