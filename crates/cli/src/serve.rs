@@ -162,13 +162,24 @@ async fn wait_for_signal() {
 fn init_tracing(json: bool) -> Option<scopegate_cli::log_writer::FlushGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCOPEGATE_LOG")
         .unwrap_or_else(|_| "info".into());
-    let Ok((writer, guard)) = scopegate_cli::log_writer::batched_stderr() else {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
-        return None;
-    };
+    // If the writer thread cannot start, lines go to stderr directly, in the
+    // same format.
+    match scopegate_cli::log_writer::batched_stderr() {
+        Ok((writer, guard)) => {
+            install_tracing(filter, json, writer);
+            Some(guard)
+        }
+        Err(_) => {
+            install_tracing(filter, json, std::io::stderr);
+            None
+        }
+    }
+}
+
+fn install_tracing<W>(filter: tracing_subscriber::EnvFilter, json: bool, writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     // Colours only for a person at a terminal, never in files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -179,7 +190,6 @@ fn init_tracing(json: bool) -> Option<scopegate_cli::log_writer::FlushGuard> {
     } else {
         builder.init();
     }
-    Some(guard)
 }
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {
