@@ -189,8 +189,7 @@ def metrics(admin_port):
 
 
 def backlog(admin_port):
-    m = metrics(admin_port)
-    return m.get("scopegate_log_journaled_total", 0) - m.get("scopegate_log_committed_total", 0)
+    return metrics(admin_port).get("scopegate_log_backlog", 0)
 
 
 class Scopegate:
