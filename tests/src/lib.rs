@@ -301,6 +301,8 @@ pub struct Options {
     pub tail: String,
     /// Do not give the proxy the fake's CA: upstream TLS must then fail.
     pub distrust_fake: bool,
+    /// More lines for the `[upstream]` table (`http2 = true`, ...).
+    pub upstream: String,
 }
 
 /// A fake provider and a proxy in front of it.
@@ -365,12 +367,14 @@ listen = "127.0.0.1:0"
 
 [upstream]
 extra_ca_files = [{extra_ca}]
+{upstream}
 
 [upstream.routes]
 {routes}
 {tail}
 "#,
             tail = opts.tail,
+            upstream = opts.upstream,
         );
         let settings_path = dir.write("scopegate.toml", &text);
         let settings = Settings::from_toml(&settings_path, &text).expect("e2e settings");

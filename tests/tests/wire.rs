@@ -257,6 +257,51 @@ async fn http2_through_the_tunnel_decides_each_stream() {
     );
 }
 
+/// Providers are spoken to in HTTP/1.1 whatever the client spoke, unless
+/// `[upstream] http2 = true`; either way the provider gets the exact
+/// inspected body and the connection's host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upstream_hop_is_http1_unless_h2_is_configured() {
+    for (upstream, want) in [
+        ("", http::Version::HTTP_11),
+        ("http2 = true", http::Version::HTTP_2),
+    ] {
+        let opts = Options {
+            upstream: upstream.into(),
+            ..Options::default()
+        };
+        let h = Harness::start_with(&standard_scope_map(), opts).await;
+        let one = h
+            .https(
+                RAILWAY_HOST,
+                gql_request(RAILWAY_HOST, RAILWAY_TOKEN, CUSTOM_DOMAIN_CREATE),
+            )
+            .await;
+        assert_eq!(one.status, 200, "{}", one.text());
+        let mut sender = h.h2(RAILWAY_HOST).await;
+        let two = wire::send_h2(
+            &mut sender,
+            gql_request_h2(RAILWAY_HOST, RAILWAY_TOKEN, CUSTOM_DOMAIN_CREATE),
+        )
+        .await;
+        assert_eq!(two.status, 200, "{}", two.text());
+        assert_eq!(two.version, http::Version::HTTP_2, "the client's own hop");
+        let got = h.fake.received();
+        assert_eq!(got.len(), 2, "[upstream] {upstream}");
+        for r in &got {
+            assert_eq!(r.version, want, "[upstream] {upstream}");
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.target, "/graphql/v2");
+            assert_eq!(r.body, CUSTOM_DOMAIN_CREATE.as_bytes());
+            assert_eq!(r.authority.as_deref(), Some(RAILWAY_HOST));
+            assert_eq!(
+                r.header("authorization"),
+                Some(format!("Bearer {RAILWAY_TOKEN}").as_str())
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_repo_delete_is_refused_and_get_is_forwarded() {
     let h = Harness::start().await;

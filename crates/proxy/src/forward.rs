@@ -53,19 +53,30 @@ impl tower_service::Service<Name> for Resolver {
     }
 }
 
-pub fn client(tls: rustls::ClientConfig, routes: BTreeMap<String, SocketAddr>) -> UpstreamClient {
+/// The pooled upstream client. HTTP/1.1 only unless `http2`: one upstream
+/// connection per concurrent request, each served by its own small task,
+/// costs the proxy less per request than h2's shared connection task with
+/// its stream bookkeeping and flow control (docs/upstream-http1.md).
+pub fn client(
+    tls: rustls::ClientConfig,
+    routes: BTreeMap<String, SocketAddr>,
+    http2: bool,
+) -> UpstreamClient {
     let mut http = HttpConnector::new_with_resolver(Resolver {
         routes: Arc::new(routes),
     });
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(Duration::from_secs(10)));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(http);
+        .enable_http1();
+    let https = if http2 {
+        builder.enable_http2().wrap_connector(http)
+    } else {
+        builder.wrap_connector(http)
+    };
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(https)

@@ -159,6 +159,9 @@ struct RawUpstream {
     extra_ca_files: Vec<String>,
     #[serde(default)]
     routes: BTreeMap<String, String>,
+    /// Offer h2 to providers; default: HTTP/1.1 only (docs/upstream-http1.md).
+    #[serde(default)]
+    http2: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +218,8 @@ pub struct Settings {
     pub extra_ca_files: Vec<PathBuf>,
     /// `host` (lowercase, no port) → address; a test fake or staging mirror.
     pub routes: BTreeMap<String, SocketAddr>,
+    /// Offer h2 to providers (ALPN); otherwise HTTP/1.1 only.
+    pub upstream_http2: bool,
     pub json_logs: bool,
     /// The decision log database URL.
     pub store_url: String,
@@ -350,6 +355,7 @@ impl Settings {
             leaf_cache: raw.ca.leaf_cache.max(1),
             extra_ca_files: raw.upstream.extra_ca_files.iter().map(|p| rel(p)).collect(),
             routes,
+            upstream_http2: raw.upstream.http2,
             json_logs: match raw.log.format.as_str() {
                 "text" => false,
                 "json" => true,

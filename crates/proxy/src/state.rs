@@ -92,7 +92,7 @@ pub async fn start_with(
         .map(PathBuf::as_path)
         .collect();
     let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-    let client = crate::forward::client(tls, settings.routes.clone());
+    let client = crate::forward::client(tls, settings.routes.clone(), settings.upstream_http2);
     let leafs = LeafCache::new(
         Arc::new(ca),
         provider,
