@@ -84,7 +84,8 @@ struct Args {
     requests: Option<String>,
     /// Also hold this many connections open, idle, for the whole run: each
     /// is opened (CONNECT + TLS) and sends one request before the clock
-    /// starts, then waits. For memory per open connection.
+    /// starts, at most -c of them at a time, then waits. For memory per
+    /// open connection.
     #[arg(long, default_value_t = 0)]
     idle: usize,
 }
@@ -300,15 +301,20 @@ async fn worker(
 
 /// An idle connection: opened and used once before the clock starts, then
 /// held open until `done`. Returns whether its one request succeeded.
+/// At most `opening` permits' worth are opened at once (as many as there
+/// are busy workers): agents that connected over time and went quiet, not
+/// a burst of a thousand concurrent requests.
 async fn idle(
     args: Arc<Args>,
     target: Arc<Target>,
     list: Arc<Vec<Template>>,
     tls: tokio_rustls::TlsConnector,
+    opening: Arc<tokio::sync::Semaphore>,
     start: Arc<tokio::sync::Barrier>,
     done: tokio::sync::watch::Receiver<bool>,
 ) -> bool {
     let ok = async {
+        let _permit = opening.acquire().await.ok()?;
         let mut s = connect(&args, &target, &tls).await.ok()?;
         let req = request(list.first()?, &target, 0).ok()?;
         s.ready().await.ok()?;
@@ -368,6 +374,7 @@ fn main() -> anyhow::Result<()> {
             args.concurrency.max(1) + args.idle + 1,
         ));
         let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+        let opening = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
         let idlers: Vec<_> = (0..args.idle)
             .map(|_| {
                 tokio::spawn(idle(
@@ -375,6 +382,7 @@ fn main() -> anyhow::Result<()> {
                     target.clone(),
                     list.clone(),
                     tls.clone(),
+                    opening.clone(),
                     start.clone(),
                     done_rx.clone(),
                 ))

@@ -53,6 +53,12 @@ impl tower_service::Service<Name> for Resolver {
     }
 }
 
+/// Idle upstream connections kept per provider host. Over HTTP/1.1 a burst
+/// of N concurrent requests opens N connections; beyond this many, those
+/// that fall idle are closed rather than held (each holds its TLS state
+/// and buffers) for the idle timeout.
+const POOL_IDLE_PER_HOST: usize = 256;
+
 /// The pooled upstream client. HTTP/1.1 only unless `http2`: one upstream
 /// connection per concurrent request, each served by its own small task,
 /// costs the proxy less per request than h2's shared connection task with
@@ -79,6 +85,7 @@ pub fn client(
     };
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
         .build(https)
 }
 
