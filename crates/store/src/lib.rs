@@ -15,6 +15,6 @@ pub mod log;
 
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold};
 pub use chain::{Tamper, verify};
-pub use db::{Filter, Store, StoredRow};
+pub use db::{Filter, Store, Stored, StoredRow};
 pub use journal::Journal;
 pub use log::{DecisionLog, LogError};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use scopegate_model::{DecisionOutcome, DecisionRecord, JournalEntry};
 use tokio::sync::mpsc;
 
-use crate::db::Store;
+use crate::db::{Store, Stored};
 use crate::journal::Journal;
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +112,7 @@ async fn writer(
     mut rx: mpsc::UnboundedReceiver<JournalEntry>,
     stats: Arc<LogStats>,
 ) {
+    let mut unsure = Unsure::new(pending.len());
     let mut queue: std::collections::VecDeque<JournalEntry> = pending.into();
     let mut committed: u64 = 0;
     let mut backoff = Duration::from_millis(100);
@@ -160,7 +161,9 @@ async fn writer(
         let n = queue.len().min(BATCH);
         // The batch stays queued (not cloned) until it is committed.
         let batch = &queue.make_contiguous()[..n];
-        let written = tokio::time::timeout(WRITE_DEADLINE, store.append_entries(batch)).await;
+        let stored = unsure.batch();
+        let written =
+            tokio::time::timeout(WRITE_DEADLINE, store.append_entries(batch, stored)).await;
         let written = written.unwrap_or_else(|_| {
             Err(sqlx::Error::Io(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -169,6 +172,7 @@ async fn writer(
         });
         match written {
             Ok(()) => {
+                unsure.committed(n);
                 queue.drain(..n);
                 last_commit = tokio::time::Instant::now();
                 committed += n as u64;
@@ -180,11 +184,76 @@ async fn writer(
                 backoff = Duration::from_millis(100);
             }
             Err(e) => {
+                unsure.failed(n);
                 stats.db_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, queued = queue.len(), retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+/// How many entries at the front of the writer's queue may already be in
+/// the database: those replayed from the journal, and those of a batch that
+/// failed (its commit may have landed before the error reached us). Batches
+/// within them look records up before inserting; batches past them do not.
+#[derive(Debug)]
+struct Unsure(usize);
+
+impl Unsure {
+    fn new(replayed: usize) -> Self {
+        Self(replayed)
+    }
+
+    /// For the next batch, which starts at the front of the queue.
+    fn batch(&self) -> Stored {
+        if self.0 > 0 {
+            Stored::Maybe
+        } else {
+            Stored::No
+        }
+    }
+
+    /// The front `n` entries were committed and leave the queue.
+    fn committed(&mut self, n: usize) {
+        self.0 = self.0.saturating_sub(n);
+    }
+
+    /// A batch of the front `n` entries failed: they may be stored.
+    fn failed(&mut self, n: usize) {
+        self.0 = self.0.max(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_replayed_or_failed_entries_are_looked_up() {
+        let mut u = Unsure::new(0);
+        assert_eq!(u.batch(), Stored::No, "fresh entries");
+        u.failed(100);
+        assert_eq!(
+            u.batch(),
+            Stored::Maybe,
+            "a failed batch is retried carefully"
+        );
+        u.committed(60);
+        assert_eq!(u.batch(), Stored::Maybe, "40 of the failed batch remain");
+        u.committed(40);
+        assert_eq!(u.batch(), Stored::No);
+
+        let mut u = Unsure::new(5);
+        assert_eq!(u.batch(), Stored::Maybe, "replayed from the journal");
+        u.failed(3);
+        assert_eq!(
+            u.batch(),
+            Stored::Maybe,
+            "a smaller failure keeps the replay"
+        );
+        u.committed(8);
+        assert_eq!(u.batch(), Stored::No);
     }
 }

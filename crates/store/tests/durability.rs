@@ -207,3 +207,42 @@ async fn kill_9_loses_nothing_that_was_answered() {
     );
     assert!(got.len() <= acked.len() + 1);
 }
+
+/// A crash between the database commit and the journal's note of it leaves
+/// records in both: the restart replays them, skips what is stored, and
+/// adds the rest once, without a failed batch (replayed entries are looked
+/// up; only entries appended since are inserted unchecked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_overlapping_the_database_lands_once() {
+    let dir = temp_dir("overlap");
+    let ids: Vec<String> = (0..40).map(|i| format!("o{i:03}")).collect();
+    {
+        let (journal, pending) = scopegate_store::Journal::open(&dir).unwrap();
+        assert!(pending.is_empty());
+        for id in &ids {
+            journal.append(&record(id, Verdict::Allow)).unwrap();
+        }
+    }
+    let store = sqlite().await;
+    // The first half reached the database before the crash.
+    store
+        .append(
+            &ids[..20]
+                .iter()
+                .map(|id| record(id, Verdict::Allow))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    let log = DecisionLog::open(store.clone(), &dir).unwrap();
+    log.append(record("fresh", Verdict::Allow)).unwrap();
+    wait_for_count(&store, 41).await;
+    let mut all = ids.clone();
+    all.push("fresh".into());
+    assert_complete(&store, &all).await;
+    assert_eq!(
+        log.stats.db_failures.load(Ordering::Relaxed),
+        0,
+        "no batch failed on the overlap"
+    );
+}

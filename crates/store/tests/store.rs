@@ -5,7 +5,7 @@ mod common;
 
 use common::{postgres, record, sqlite};
 use scopegate_model::Verdict;
-use scopegate_store::{Filter, Store, Tamper, verify};
+use scopegate_store::{Filter, Store, Stored, Tamper, verify};
 
 async fn backends() -> Vec<Store> {
     let mut v = vec![sqlite().await];
@@ -197,8 +197,12 @@ async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
                 });
             }
         }
-        s.append_entries(&entries).await.unwrap();
-        s.append_entries(&entries).await.unwrap();
+        s.append_entries(&entries, Stored::No).await.unwrap();
+        // Claiming a stored batch is new fails it whole (the decision id is
+        // unique) and changes nothing; replaying it is idempotent.
+        assert!(s.append_entries(&entries, Stored::No).await.is_err());
+        assert_eq!(s.count().await.unwrap(), n as i64, "{}", s.backend());
+        s.append_entries(&entries, Stored::Maybe).await.unwrap();
         assert_eq!(s.count().await.unwrap(), n as i64, "{}", s.backend());
         assert_eq!(verify_store(&s).await, Ok(n), "{}", s.backend());
         let rows = s.rows(&Filter::default(), 0, 1000).await.unwrap();
