@@ -35,6 +35,26 @@ pub struct Journal {
     synced_tx: watch::Sender<u64>,
 }
 
+/// What earlier runs left in the journal, not yet known to be in the
+/// database.
+#[derive(Debug, Default)]
+pub struct Leftover {
+    /// The first of them, in journal order.
+    pub entries: Vec<JournalEntry>,
+    /// Where the ones not in `entries` start, if any.
+    pub rest: Option<Position>,
+    /// How many there are in all.
+    pub total: u64,
+}
+
+/// Where a journal line starts: its segment, and its byte offset there.
+/// Ordered as the journal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub segment: u64,
+    pub offset: u64,
+}
+
 fn segment_path(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("journal-{n:010}.jsonl"))
 }
@@ -61,17 +81,44 @@ impl Journal {
     /// Opens the journal in `dir`, returning the records left by earlier
     /// runs (in order) — the caller must hand them to the database first.
     pub fn open(dir: &Path) -> std::io::Result<(Self, Vec<JournalEntry>)> {
+        let (journal, left) = Self::open_bounded(dir, usize::MAX)?;
+        Ok((journal, left.entries))
+    }
+
+    /// Like [`Journal::open`], holding at most `limit` of the entries left
+    /// by earlier runs in memory; the rest are counted, and read with
+    /// [`Journal::read_from`] from [`Leftover::rest`].
+    pub fn open_bounded(dir: &Path, limit: usize) -> std::io::Result<(Self, Leftover)> {
         std::fs::create_dir_all(dir)?;
-        let mut pending = Vec::new();
+        let mut left = Leftover::default();
         let existing = segments(dir)?;
-        for (_, path) in &existing {
-            for line in BufReader::new(File::open(path)?).lines() {
-                let line = line?;
+        for (n, path) in &existing {
+            let mut reader = BufReader::new(File::open(path)?);
+            let mut line = Vec::new();
+            let mut offset = 0u64;
+            loop {
+                line.clear();
+                let len = reader.read_until(b'\n', &mut line)? as u64;
+                if len == 0 {
+                    break;
+                }
+                let at = Position {
+                    segment: *n,
+                    offset,
+                };
+                offset += len;
                 // A torn last line can only come from a write that never
                 // returned, i.e. a request that was never answered.
-                match serde_json::from_str::<JournalEntry>(&line) {
-                    Ok(r) => pending.push(r),
-                    Err(_) if line.trim().is_empty() => {}
+                match serde_json::from_slice::<JournalEntry>(&line) {
+                    Ok(e) => {
+                        left.total += 1;
+                        if left.entries.len() < limit {
+                            left.entries.push(e);
+                        } else if left.rest.is_none() {
+                            left.rest = Some(at);
+                        }
+                    }
+                    Err(_) if line.trim_ascii().is_empty() => {}
                     Err(e) => {
                         tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line")
                     }
@@ -80,7 +127,7 @@ impl Journal {
         }
         let segment = existing.last().map_or(1, |(n, _)| n + 1);
         let file = Self::create(dir, segment)?;
-        let total = pending.len() as u64;
+        let total = left.total;
         let (synced_tx, _) = watch::channel(0);
         Ok((
             Self {
@@ -95,7 +142,7 @@ impl Journal {
                 syncing: AtomicBool::new(false),
                 synced_tx,
             },
-            pending,
+            left,
         ))
     }
 
@@ -113,24 +160,99 @@ impl Journal {
 
     /// Appends one record; returns its ticket for [`Journal::durable`].
     pub fn append(&self, record: &DecisionRecord) -> std::io::Result<u64> {
+        self.append_at(record).map(|(ticket, _)| ticket)
+    }
+
+    /// Appends one record; returns its ticket and where its line starts.
+    pub fn append_at(&self, record: &DecisionRecord) -> std::io::Result<(u64, Position)> {
         self.append_line(serde_json::to_vec(record).map_err(std::io::Error::other)?)
     }
 
     /// Appends any journal entry (a record or an outcome).
     pub fn append_entry(&self, entry: &JournalEntry) -> std::io::Result<u64> {
+        self.append_entry_at(entry).map(|(ticket, _)| ticket)
+    }
+
+    /// Appends any journal entry; returns its ticket and position.
+    pub fn append_entry_at(&self, entry: &JournalEntry) -> std::io::Result<(u64, Position)> {
         self.append_line(serde_json::to_vec(entry).map_err(std::io::Error::other)?)
     }
 
-    fn append_line(&self, mut line: Vec<u8>) -> std::io::Result<u64> {
+    fn append_line(&self, mut line: Vec<u8>) -> std::io::Result<(u64, Position)> {
         line.push(b'\n');
         let mut inner = self
             .inner
             .lock()
             .map_err(|_| std::io::Error::other("journal lock poisoned"))?;
+        let at = Position {
+            segment: inner.segment,
+            offset: inner.bytes,
+        };
         inner.file.write_all(&line)?;
         inner.bytes += line.len() as u64;
         inner.total += 1;
-        Ok(self.appended.fetch_add(1, Ordering::SeqCst) + 1)
+        Ok((self.appended.fetch_add(1, Ordering::SeqCst) + 1, at))
+    }
+
+    /// Reads up to `max` whole entries from `from` on, across segments, in
+    /// journal order; returns them with their positions, and where to read
+    /// next. A line still being written in the current segment ends the
+    /// read; a torn last line in an older one (a write a crash cut short,
+    /// whose request was never answered) is skipped, as at start-up.
+    pub fn read_from(
+        &self,
+        from: Position,
+        max: usize,
+    ) -> std::io::Result<(Vec<(Position, JournalEntry)>, Position)> {
+        use std::io::{BufRead as _, Seek as _, SeekFrom};
+        let current = self
+            .inner
+            .lock()
+            .map_err(|_| std::io::Error::other("journal lock poisoned"))?
+            .segment;
+        let mut out = Vec::new();
+        let mut at = from;
+        for (n, path) in segments(&self.dir)? {
+            if n < at.segment {
+                continue;
+            }
+            if n > at.segment {
+                at = Position {
+                    segment: n,
+                    offset: 0,
+                };
+            }
+            let mut file = File::open(&path)?;
+            file.seek(SeekFrom::Start(at.offset))?;
+            let mut reader = BufReader::new(file);
+            let mut line = Vec::new();
+            loop {
+                if out.len() >= max {
+                    return Ok((out, at));
+                }
+                line.clear();
+                let len = reader.read_until(b'\n', &mut line)? as u64;
+                if len == 0 {
+                    break;
+                }
+                if line.last() != Some(&b'\n') {
+                    if n >= current {
+                        return Ok((out, at));
+                    }
+                    tracing::warn!(file = %path.display(), "skipping a torn journal line");
+                    break;
+                }
+                match serde_json::from_slice::<JournalEntry>(&line) {
+                    Ok(e) => out.push((at, e)),
+                    Err(_) if line.trim_ascii().is_empty() => {}
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line");
+                    }
+                }
+                at.offset += len;
+            }
+        }
+        Ok((out, at))
     }
 
     /// Waits until the record with `ticket` is fsynced.
@@ -262,6 +384,70 @@ mod tests {
         assert_eq!(segments(&dir).unwrap().len(), 1);
         let (_, pending) = Journal::open(&dir).unwrap();
         assert_eq!(ids(&pending), ["c"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn reads_whole_lines_from_a_position_across_segments() {
+        let dir = std::env::temp_dir().join(format!("sg-journal-read-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let (j, _) = Journal::open(&dir).unwrap();
+            j.append(&rec("a")).unwrap();
+            j.append(&rec("b")).unwrap();
+        }
+        // A crash cut the last write to the old segment short.
+        let old = segments(&dir).unwrap()[0].1.clone();
+        let mut f = OpenOptions::new().append(true).open(&old).unwrap();
+        f.write_all(b"{\"torn\":").unwrap();
+        drop(f);
+        let (j, pending) = Journal::open(&dir).unwrap();
+        assert_eq!(ids(&pending), ["a", "b"]);
+        let (_, at_c) = j.append_at(&rec("c")).unwrap();
+        let (_, at_d) = j.append_at(&rec("d")).unwrap();
+        assert!(at_c < at_d);
+        assert_eq!(at_c.offset, 0, "a new segment after reopening");
+
+        // Everything, in order, the torn line skipped.
+        let (all, end) = j.read_from(Position::default(), 100).unwrap();
+        let got: Vec<JournalEntry> = all.iter().map(|(_, e)| e.clone()).collect();
+        assert_eq!(ids(&got), ["a", "b", "c", "d"]);
+        assert_eq!(all[2].0, at_c);
+        assert_eq!(all[3].0, at_d);
+        // In pieces, resuming where the last read ended.
+        let (first, next) = j.read_from(Position::default(), 3).unwrap();
+        assert_eq!(first.len(), 3);
+        assert_eq!(next, at_d);
+        let (rest, again) = j.read_from(next, 3).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(again, end);
+        // Nothing new yet; a later append is found from there.
+        assert!(j.read_from(end, 3).unwrap().0.is_empty());
+        let (_, at_e) = j.append_at(&rec("e")).unwrap();
+        assert_eq!(at_e, end);
+        let (more, _) = j.read_from(end, 3).unwrap();
+        assert_eq!(more.len(), 1);
+        assert_eq!(more[0].0, at_e);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_line_still_being_written_ends_the_read() {
+        let dir = std::env::temp_dir().join(format!("sg-journal-part-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (j, _) = Journal::open(&dir).unwrap();
+        j.append(&rec("a")).unwrap();
+        // Half a line in the current segment: a write in progress.
+        j.inner
+            .lock()
+            .unwrap()
+            .file
+            .write_all(b"{\"half\":")
+            .unwrap();
+        let (got, at) = j.read_from(Position::default(), 10).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(at.offset > 0);
+        assert_eq!(j.read_from(at, 10).unwrap().1, at, "waits at the half line");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,11 +10,12 @@
 pub mod approvals;
 pub mod chain;
 pub mod db;
+mod intake;
 pub mod journal;
 pub mod log;
 
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold};
 pub use chain::{Tamper, verify};
 pub use db::{Filter, Store, Stored, StoredRow};
-pub use journal::Journal;
+pub use journal::{Journal, Position};
 pub use log::{DecisionLog, LogError};

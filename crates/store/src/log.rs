@@ -10,7 +10,8 @@ use scopegate_model::{DecisionOutcome, DecisionRecord, JournalEntry};
 use tokio::sync::mpsc;
 
 use crate::db::{Store, Stored};
-use crate::journal::Journal;
+use crate::intake::{Intake, Take};
+use crate::journal::{Journal, Position};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -26,33 +27,60 @@ pub struct LogStats {
     pub journaled: AtomicU64,
     pub committed: AtomicU64,
     pub db_failures: AtomicU64,
+    /// Entries read back from the journal file because the writer's memory
+    /// was full (a database outage; see `intake.rs`).
+    pub read_back: AtomicU64,
+    /// The most entries the writer has held in memory at once.
+    pub queue_peak: AtomicU64,
 }
 
 pub struct DecisionLog {
     journal: Arc<Journal>,
-    tx: mpsc::UnboundedSender<JournalEntry>,
+    tx: mpsc::UnboundedSender<(Position, JournalEntry)>,
     pub stats: Arc<LogStats>,
 }
+
+/// Entries the writer holds in memory at most (plus a few late arrivals);
+/// past this it reads them back from the journal instead. Four full
+/// batches, ~30–50 MB: above the backlog a 22k req/s run builds on a
+/// Postgres sharing the proxy's two cores (26k entries), so reading back
+/// (which parses each line again) is for outages, not for busy minutes.
+const QUEUE_CAP: usize = 4 * BATCH;
 
 impl DecisionLog {
     /// Opens the journal in `dir` and starts the writer. Records left by an
     /// earlier run are written first, in order.
     pub fn open(store: Store, dir: &std::path::Path) -> Result<Self, LogError> {
-        let (journal, pending) = Journal::open(dir)?;
+        Self::open_with_cap(store, dir, QUEUE_CAP)
+    }
+
+    /// [`DecisionLog::open`] with at most `cap` entries queued in memory.
+    pub fn open_with_cap(
+        store: Store,
+        dir: &std::path::Path,
+        cap: usize,
+    ) -> Result<Self, LogError> {
+        // At most `cap` left-over entries in memory; the rest are read
+        // back from the journal as the first ones are committed.
+        let (journal, left) = Journal::open_bounded(dir, cap)?;
         let journal = Arc::new(journal);
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(LogStats::default());
         // Entries replayed from an earlier run count as journaled, so the
         // backlog (journaled - committed) covers them too.
-        stats
-            .journaled
-            .store(pending.len() as u64, Ordering::Relaxed);
-        if !pending.is_empty() {
+        stats.journaled.store(left.total, Ordering::Relaxed);
+        if left.total > 0 {
             tracing::info!(
-                records = pending.len(),
+                records = left.total,
                 "replaying the decision journal into the database"
             );
         }
+        let mut intake = Intake::new(cap);
+        if let Some(rest) = left.rest {
+            intake.spill_from(rest);
+        }
+        // Every replayed entry may be in the database already.
+        let unsure = Unsure::new(usize::try_from(left.total).unwrap_or(usize::MAX));
         // The writer has a thread and a runtime of its own: request load
         // cannot starve it, and it cannot stall request handling.
         let (j, st) = (journal.clone(), stats.clone());
@@ -61,27 +89,29 @@ impl DecisionLog {
             .build()?;
         std::thread::Builder::new()
             .name("decision-log-writer".into())
-            .spawn(move || rt.block_on(writer(store, j, pending, rx, st)))?;
+            .spawn(move || {
+                rt.block_on(writer(store, j, left.entries, rx, st, intake, unsure));
+            })?;
         Ok(Self { journal, tx, stats })
     }
 
     /// Appends a record where a process crash cannot lose it, and queues it
     /// for the database. Returns a ticket for [`DecisionLog::durable`].
     pub fn append(&self, record: DecisionRecord) -> Result<u64, LogError> {
-        let ticket = self.journal.append(&record)?;
+        let (ticket, at) = self.journal.append_at(&record)?;
         self.stats.journaled.fetch_add(1, Ordering::Relaxed);
         // The writer only stops with the runtime; a closed channel means the
         // record is still in the journal and is replayed at next start.
-        let _ = self.tx.send(JournalEntry::Record(Box::new(record)));
+        let _ = self.tx.send((at, JournalEntry::Record(Box::new(record))));
         Ok(ticket)
     }
 
     /// Appends what happened upstream to a forwarded request.
     pub fn append_outcome(&self, outcome: DecisionOutcome) -> Result<(), LogError> {
         let entry = JournalEntry::Outcome { outcome };
-        self.journal.append_entry(&entry)?;
+        let (_, at) = self.journal.append_entry_at(&entry)?;
         self.stats.journaled.fetch_add(1, Ordering::Relaxed);
-        let _ = self.tx.send(entry);
+        let _ = self.tx.send((at, entry));
         Ok(())
     }
 
@@ -105,15 +135,19 @@ const LINGER: Duration = Duration::from_millis(10);
 /// the log.
 const WRITE_DEADLINE: Duration = Duration::from_secs(5);
 
+type Queue = std::collections::VecDeque<JournalEntry>;
+type Rx = mpsc::UnboundedReceiver<(Position, JournalEntry)>;
+
 async fn writer(
     store: Store,
     journal: Arc<Journal>,
     pending: Vec<JournalEntry>,
-    mut rx: mpsc::UnboundedReceiver<JournalEntry>,
+    mut rx: Rx,
     stats: Arc<LogStats>,
+    mut intake: Intake,
+    mut unsure: Unsure,
 ) {
-    let mut unsure = Unsure::new(pending.len());
-    let mut queue: std::collections::VecDeque<JournalEntry> = pending.into();
+    let mut queue: Queue = pending.into();
     let mut committed: u64 = 0;
     let mut backoff = Duration::from_millis(100);
     // The schema first; retried like any write while the database is down.
@@ -132,17 +166,43 @@ async fn writer(
             Err(e) => {
                 stats.db_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
-                tokio::time::sleep(backoff).await;
+                pause(backoff, &mut rx, &mut queue, &mut intake).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
     let mut last_commit = tokio::time::Instant::now();
     loop {
+        // Spilled entries come back from the journal as room frees up.
+        if let Some(from) = intake.reading()
+            && queue.len() < intake.cap() / 2
+        {
+            // What arrived first: its lines are in the journal, so this
+            // read covers every entry left so far.
+            drain(&mut rx, &mut queue, &mut intake);
+            let room = intake.cap().saturating_sub(queue.len()).max(1);
+            match journal.read_from(from, room) {
+                Ok((entries, next)) => {
+                    let got = entries.len();
+                    stats.read_back.fetch_add(got as u64, Ordering::Relaxed);
+                    queue.extend(entries.into_iter().map(|(_, e)| e));
+                    intake.read(next, got < room);
+                    peak(&stats, &queue);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the decision journal back; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            }
+        }
         if queue.is_empty() {
             match rx.recv().await {
-                Some(r) => queue.push_back(r),
+                Some((at, e)) => offer(&mut queue, &mut intake, at, e),
                 None => return,
+            }
+            if queue.is_empty() {
+                continue; // left in the journal: read back above
             }
         }
         // Group commit: a small batch waits out the rest of LINGER since the
@@ -152,12 +212,8 @@ async fn writer(
         if queue.len() < BATCH {
             tokio::time::sleep_until(last_commit + LINGER).await;
         }
-        while queue.len() < BATCH {
-            match rx.try_recv() {
-                Ok(r) => queue.push_back(r),
-                Err(_) => break,
-            }
-        }
+        drain(&mut rx, &mut queue, &mut intake);
+        peak(&stats, &queue);
         let n = queue.len().min(BATCH);
         // The batch stays queued (not cloned) until it is committed.
         let batch = &queue.make_contiguous()[..n];
@@ -187,9 +243,47 @@ async fn writer(
                 unsure.failed(n);
                 stats.db_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, queued = queue.len(), retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
-                tokio::time::sleep(backoff).await;
+                pause(backoff, &mut rx, &mut queue, &mut intake).await;
+                peak(&stats, &queue);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+        }
+    }
+}
+
+fn offer(queue: &mut Queue, intake: &mut Intake, at: Position, entry: JournalEntry) {
+    if intake.offer(at, queue.len()) == Take::Keep {
+        queue.push_back(entry);
+    }
+}
+
+fn peak(stats: &LogStats, queue: &Queue) {
+    stats
+        .queue_peak
+        .fetch_max(queue.len() as u64, Ordering::Relaxed);
+}
+
+/// Takes in whatever has arrived, without waiting.
+fn drain(rx: &mut Rx, queue: &mut Queue, intake: &mut Intake) {
+    while let Ok((at, e)) = rx.try_recv() {
+        offer(queue, intake, at, e);
+    }
+}
+
+/// Waits `d`, taking in arrivals meanwhile: the channel must not become an
+/// unbounded queue of its own while the database is down.
+async fn pause(d: Duration, rx: &mut Rx, queue: &mut Queue, intake: &mut Intake) {
+    let until = tokio::time::Instant::now() + d;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(until) => return,
+            m = rx.recv() => match m {
+                Some((at, e)) => offer(queue, intake, at, e),
+                None => {
+                    tokio::time::sleep_until(until).await;
+                    return;
+                }
+            },
         }
     }
 }
