@@ -175,7 +175,7 @@ async fn writer(
     loop {
         // Spilled entries come back from the journal as room frees up.
         if let Some(from) = intake.reading()
-            && queue.len() < intake.cap() / 2
+            && queue.len() <= intake.cap() / 2
         {
             // What arrived first: its lines are in the journal, so this
             // read covers every entry left so far.
