@@ -25,6 +25,10 @@ struct Inner {
     bytes: u64,
     /// Records appended, replayed ones included.
     total: u64,
+    /// A failed write may have left part of a line: the next append starts
+    /// a new line first, so the fragment stays a line of its own (skipped
+    /// as unreadable) instead of spoiling the next record.
+    torn: bool,
 }
 
 pub struct Journal {
@@ -137,6 +141,7 @@ impl Journal {
                     segment,
                     bytes: 0,
                     total,
+                    torn: false,
                 }),
                 appended: AtomicU64::new(0),
                 syncing: AtomicBool::new(false),
@@ -184,11 +189,19 @@ impl Journal {
             .inner
             .lock()
             .map_err(|_| std::io::Error::other("journal lock poisoned"))?;
+        if inner.torn {
+            inner.file.write_all(b"\n")?;
+            inner.bytes = inner.file.metadata()?.len();
+            inner.torn = false;
+        }
         let at = Position {
             segment: inner.segment,
             offset: inner.bytes,
         };
-        inner.file.write_all(&line)?;
+        if let Err(e) = inner.file.write_all(&line) {
+            inner.torn = true;
+            return Err(e);
+        }
         inner.bytes += line.len() as u64;
         inner.total += 1;
         Ok((self.appended.fetch_add(1, Ordering::SeqCst) + 1, at))
@@ -428,6 +441,29 @@ mod tests {
         let (more, _) = j.read_from(end, 3).unwrap();
         assert_eq!(more.len(), 1);
         assert_eq!(more[0].0, at_e);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn after_a_failed_write_the_next_record_starts_a_line_of_its_own() {
+        let dir = std::env::temp_dir().join(format!("sg-journal-torn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (j, _) = Journal::open(&dir).unwrap();
+        j.append(&rec("a")).unwrap();
+        {
+            // What a write cut short by a full disk leaves behind.
+            let mut inner = j.inner.lock().unwrap();
+            inner.file.write_all(b"{\"par").unwrap();
+            inner.torn = true;
+        }
+        let (_, at_b) = j.append_at(&rec("b")).unwrap();
+        let (got, _) = j.read_from(Position::default(), 10).unwrap();
+        let entries: Vec<JournalEntry> = got.iter().map(|(_, e)| e.clone()).collect();
+        assert_eq!(ids(&entries), ["a", "b"]);
+        assert_eq!(got[1].0, at_b, "b's position is where its line starts");
+        drop(j);
+        let (_, pending) = Journal::open(&dir).unwrap();
+        assert_eq!(ids(&pending), ["a", "b"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
