@@ -54,6 +54,7 @@ impl DecisionSink for LogSink {
             journaled: s.journaled.load(Relaxed),
             committed: s.committed.load(Relaxed),
             db_failures: s.db_failures.load(Relaxed),
+            read_back: s.read_back.load(Relaxed),
         })
     }
 

@@ -235,6 +235,11 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
         get("scopegate_log_journaled_total"),
         get("scopegate_log_committed_total")
     );
+    assert_eq!(
+        get("scopegate_log_read_back_total"),
+        Some(0),
+        "no outage here"
+    );
     // the surrogate's real secret did reach the provider (it was swapped in)...
     assert!(
         fake.received()

@@ -166,6 +166,11 @@ impl Metrics {
                 "# TYPE scopegate_log_db_failures_total counter\nscopegate_log_db_failures_total {}",
                 log.db_failures
             );
+            let _ = writeln!(
+                out,
+                "# HELP scopegate_log_read_back_total Decision log entries read back from the journal because the writer's memory was full (a database outage).\n# TYPE scopegate_log_read_back_total counter\nscopegate_log_read_back_total {}",
+                log.read_back
+            );
         }
         out
     }

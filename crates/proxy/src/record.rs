@@ -47,6 +47,9 @@ pub struct LogProgress {
     pub journaled: u64,
     pub committed: u64,
     pub db_failures: u64,
+    /// Entries read back from the journal because the writer's memory was
+    /// full (a database outage).
+    pub read_back: u64,
 }
 
 /// Writes each record as one structured log line (target `scopegate::decision`).
