@@ -14,7 +14,8 @@
 //! - once a read reaches the end of the journal the spill ends, and the
 //!   range it read back is remembered (every one, a few bytes per outage),
 //!   so a late arrival from it is left rather than taken twice;
-//! - a spill starts only past every range read back.
+//! - a spill starts only past every range read back and every entry kept
+//!   (a read from an earlier position would take those again).
 //!
 //! So each entry is taken exactly once: an entry is left only when a read
 //! of the journal covers it, and kept only when none does. That matters
@@ -41,6 +42,8 @@ pub struct Intake {
     cursor: Position,
     /// What each finished spill read back, in journal order.
     read_back: Vec<(Position, Position)>,
+    /// The furthest entry kept in memory so far.
+    kept_max: Option<Position>,
 }
 
 impl Intake {
@@ -50,6 +53,7 @@ impl Intake {
             spill: None,
             cursor: Position::default(),
             read_back: Vec::new(),
+            kept_max: None,
         }
     }
 
@@ -75,13 +79,14 @@ impl Intake {
         {
             return Take::Leave;
         }
-        match self.spill {
+        let take = match self.spill {
             Some(from) if pos >= from => Take::Leave,
             Some(_) => Take::Keep,
             None => {
-                // A spill starts only past what was read back: a read from
-                // an earlier position would take those entries again.
-                if queued >= self.cap && past {
+                // A spill starts only past what was read back or kept: a
+                // read from an earlier position would take those again.
+                let after_kept = self.kept_max.is_none_or(|k| pos > k);
+                if queued >= self.cap && past && after_kept {
                     self.spill = Some(pos);
                     self.cursor = pos;
                     Take::Leave
@@ -89,7 +94,11 @@ impl Intake {
                     Take::Keep
                 }
             }
+        };
+        if take == Take::Keep {
+            self.kept_max = self.kept_max.max(Some(pos));
         }
+        take
     }
 
     /// Where to read the journal from next, while spilling.
