@@ -141,6 +141,19 @@ mod tests {
     }
 
     #[test]
+    fn a_spill_never_starts_before_an_entry_already_kept() {
+        let mut i = Intake::new(2);
+        assert_eq!(i.offer(at(0), 0), Take::Keep);
+        // Sent before the entry written ahead of it.
+        assert_eq!(i.offer(at(20), 1), Take::Keep);
+        // At the cap, but a read from 10 would take 20 again.
+        assert_eq!(i.offer(at(10), 2), Take::Keep);
+        assert_eq!(i.reading(), None);
+        assert_eq!(i.offer(at(30), 3), Take::Leave);
+        assert_eq!(i.reading(), Some(at(30)));
+    }
+
+    #[test]
     fn a_spill_ends_at_the_end_of_the_journal_and_late_arrivals_are_not_taken_twice() {
         let mut i = Intake::new(1);
         assert_eq!(i.offer(at(0), 1), Take::Leave);
