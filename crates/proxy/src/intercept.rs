@@ -47,7 +47,10 @@ pub async fn serve_tls(state: Arc<State>, ctx: Arc<ConnCtx>, upgraded: Upgraded)
     let timeout = Duration::from_secs(state.settings.header_timeout_secs);
     let acceptor =
         LazyConfigAcceptor::new(rustls::server::Acceptor::default(), TokioIo::new(upgraded));
-    let start = match tokio::time::timeout(timeout, acceptor).await {
+    // Borrowed, so the connection outlives the timeout: a refusal is
+    // counted before the client sees the connection close.
+    let mut acceptor = std::pin::pin!(acceptor);
+    let start = match tokio::time::timeout(timeout, acceptor.as_mut()).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             state.metrics.refused("not-tls");
