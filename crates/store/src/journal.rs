@@ -7,7 +7,8 @@
 //! record in them.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,6 +82,64 @@ fn segments(dir: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
+/// Reads whole entries from `from` on, across `segments`, in journal order,
+/// handing each to `each` with its position until it breaks; returns where
+/// the next unread line starts. A partial last line in segment `writing`
+/// (being written now) ends the scan there; in an older segment it is a
+/// torn write and is skipped. Blank and unreadable lines are skipped.
+fn scan(
+    segments: &[(u64, PathBuf)],
+    from: Position,
+    writing: Option<u64>,
+    mut each: impl FnMut(Position, JournalEntry) -> ControlFlow<()>,
+) -> std::io::Result<Position> {
+    let mut at = from;
+    for (n, path) in segments {
+        let n = *n;
+        if n < at.segment {
+            continue;
+        }
+        if n > at.segment {
+            at = Position {
+                segment: n,
+                offset: 0,
+            };
+        }
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(at.offset))?;
+        let mut reader = BufReader::new(file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let len = reader.read_until(b'\n', &mut line)? as u64;
+            if len == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                if Some(n) == writing {
+                    return Ok(at);
+                }
+                tracing::warn!(file = %path.display(), "skipping a torn journal line");
+                break;
+            }
+            let entry_at = at;
+            at.offset += len;
+            match serde_json::from_slice::<JournalEntry>(&line) {
+                Ok(e) => {
+                    if each(entry_at, e).is_break() {
+                        return Ok(at);
+                    }
+                }
+                Err(_) if line.trim_ascii().is_empty() => {}
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line");
+                }
+            }
+        }
+    }
+    Ok(at)
+}
+
 impl Journal {
     /// Opens the journal in `dir`, returning the records left by earlier
     /// runs (in order) — the caller must hand them to the database first.
@@ -96,39 +155,17 @@ impl Journal {
         std::fs::create_dir_all(dir)?;
         let mut left = Leftover::default();
         let existing = segments(dir)?;
-        for (n, path) in &existing {
-            let mut reader = BufReader::new(File::open(path)?);
-            let mut line = Vec::new();
-            let mut offset = 0u64;
-            loop {
-                line.clear();
-                let len = reader.read_until(b'\n', &mut line)? as u64;
-                if len == 0 {
-                    break;
-                }
-                let at = Position {
-                    segment: *n,
-                    offset,
-                };
-                offset += len;
-                // A torn last line can only come from a write that never
-                // returned, i.e. a request that was never answered.
-                match serde_json::from_slice::<JournalEntry>(&line) {
-                    Ok(e) => {
-                        left.total += 1;
-                        if left.entries.len() < limit {
-                            left.entries.push(e);
-                        } else if left.rest.is_none() {
-                            left.rest = Some(at);
-                        }
-                    }
-                    Err(_) if line.trim_ascii().is_empty() => {}
-                    Err(e) => {
-                        tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line")
-                    }
-                }
+        // No segment is being written yet: a torn last line anywhere is a
+        // write a crash cut short, whose request was never answered.
+        scan(&existing, Position::default(), None, |at, e| {
+            left.total += 1;
+            if left.entries.len() < limit {
+                left.entries.push(e);
+            } else if left.rest.is_none() {
+                left.rest = Some(at);
             }
-        }
+            ControlFlow::Continue(())
+        })?;
         let segment = existing.last().map_or(1, |(n, _)| n + 1);
         let file = Self::create(dir, segment)?;
         let total = left.total;
@@ -173,12 +210,8 @@ impl Journal {
         self.append_line(serde_json::to_vec(record).map_err(std::io::Error::other)?)
     }
 
-    /// Appends any journal entry (a record or an outcome).
-    pub fn append_entry(&self, entry: &JournalEntry) -> std::io::Result<u64> {
-        self.append_entry_at(entry).map(|(ticket, _)| ticket)
-    }
-
-    /// Appends any journal entry; returns its ticket and position.
+    /// Appends any journal entry (a record or an outcome); returns its
+    /// ticket and position.
     pub fn append_entry_at(&self, entry: &JournalEntry) -> std::io::Result<(u64, Position)> {
         self.append_line(serde_json::to_vec(entry).map_err(std::io::Error::other)?)
     }
@@ -217,55 +250,24 @@ impl Journal {
         from: Position,
         max: usize,
     ) -> std::io::Result<(Vec<(Position, JournalEntry)>, Position)> {
-        use std::io::{BufRead as _, Seek as _, SeekFrom};
+        let mut out = Vec::new();
+        if max == 0 {
+            return Ok((out, from));
+        }
         let current = self
             .inner
             .lock()
             .map_err(|_| std::io::Error::other("journal lock poisoned"))?
             .segment;
-        let mut out = Vec::new();
-        let mut at = from;
-        for (n, path) in segments(&self.dir)? {
-            if n < at.segment {
-                continue;
+        let next = scan(&segments(&self.dir)?, from, Some(current), |at, e| {
+            out.push((at, e));
+            if out.len() >= max {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-            if n > at.segment {
-                at = Position {
-                    segment: n,
-                    offset: 0,
-                };
-            }
-            let mut file = File::open(&path)?;
-            file.seek(SeekFrom::Start(at.offset))?;
-            let mut reader = BufReader::new(file);
-            let mut line = Vec::new();
-            loop {
-                if out.len() >= max {
-                    return Ok((out, at));
-                }
-                line.clear();
-                let len = reader.read_until(b'\n', &mut line)? as u64;
-                if len == 0 {
-                    break;
-                }
-                if line.last() != Some(&b'\n') {
-                    if n >= current {
-                        return Ok((out, at));
-                    }
-                    tracing::warn!(file = %path.display(), "skipping a torn journal line");
-                    break;
-                }
-                match serde_json::from_slice::<JournalEntry>(&line) {
-                    Ok(e) => out.push((at, e)),
-                    Err(_) if line.trim_ascii().is_empty() => {}
-                    Err(e) => {
-                        tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line");
-                    }
-                }
-                at.offset += len;
-            }
-        }
-        Ok((out, at))
+        })?;
+        Ok((out, next))
     }
 
     /// Waits until the record with `ticket` is fsynced.
