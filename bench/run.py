@@ -360,7 +360,7 @@ def measure(args, scenario, files, up, sg, mitm):
     row["upstream_cpu_us_per_req"] = round(up_cpu * 1e6 / n, 1)
     if proxy:
         cpu = proxy.cpu_seconds() - cpu0
-        row["proxy_cpu_us_per_req"] = round(cpu * 1e6 / max(result["requests"], 1), 1)
+        row["proxy_cpu_us_per_req"] = round(cpu * 1e6 / n, 1)
         row["proxy_peak_rss_mb"] = round(proxy.status_kb("VmHWM") / 1024, 1)
     if watcher:
         ended = time.monotonic()
