@@ -76,6 +76,9 @@ pub struct FieldSpec {
     /// Argument path (`input.environmentId`) → resource kind.
     pub resources: Vec<(Vec<String>, String)>,
     pub escalate: Vec<Escalation>,
+    /// Argument paths whose values are secrets (`*` matches any key or
+    /// element): masked wherever the request is shown, and nothing else is.
+    pub secret: Vec<Vec<String>>,
 }
 
 /// The root fields of one GraphQL schema, by operation type.
@@ -140,6 +143,7 @@ impl Catalog {
             .map(|h| crate::inspector::canonical_host(h, 443).0)
             .collect();
 
+        let mut secrets = raw.secrets;
         let mut schemas = BTreeMap::new();
         for (name, raw_schema) in raw.graphql {
             let mut schema = GraphqlSchema::default();
@@ -154,7 +158,11 @@ impl Catalog {
             ] {
                 for (field, spec) in raw_fields {
                     match field_spec(spec) {
-                        Ok(f) => {
+                        Ok(mut f) => {
+                            f.secret = take_secret(
+                                &mut secrets,
+                                &format!("graphql.{name}.{kind}.{field}"),
+                            );
                             target.insert(field, f);
                         }
                         Err(e) => problems.push(format!("graphql.{name}.{kind}.{field}: {e}")),
@@ -208,6 +216,7 @@ impl Catalog {
                 Ok(template) => rest.push(RestRoute {
                     method: r.method.to_ascii_uppercase(),
                     template,
+                    secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),
                     name: r.name,
                     class,
                 }),
@@ -220,6 +229,11 @@ impl Catalog {
                 Ok(t) => composite.push((kind, t)),
                 Err(e) => problems.push(format!("composite_resources.{kind}: {e}")),
             }
+        }
+        for key in secrets.keys() {
+            problems.push(format!(
+                "secrets.\"{key}\": no such GraphQL field or REST route in this catalogue"
+            ));
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -287,7 +301,19 @@ fn field_spec(raw: raw::FieldSpec) -> Result<FieldSpec, String> {
         class,
         resources,
         escalate,
+        secret: Vec::new(),
     })
+}
+
+/// The secret paths declared for `key`, removed from the table so that
+/// keys naming nothing can be reported.
+fn take_secret(secrets: &mut BTreeMap<String, Vec<String>>, key: &str) -> Vec<Vec<String>> {
+    secrets
+        .remove(key)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| split_path(p))
+        .collect()
 }
 
 fn split_path(p: &str) -> Vec<String> {

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod cache;
 pub mod guard;
+pub mod mask;
 mod resolve;
 pub mod transport;
 

@@ -7,6 +7,7 @@ use scopegate_model::{OpClass, Operation, PresentedCredential};
 use crate::catalog::{Catalog, CatalogSet};
 use crate::content::{MediaType, Part, parse_multipart, parse_urlencoded};
 use crate::graphql::{self, DocCache};
+use crate::reading::READ_HEADERS;
 use crate::{Limits, credentials, decode, rest};
 
 /// The parts of an HTTP request inspection reads. Headers are name/value
@@ -24,7 +25,13 @@ pub struct RequestView<'a> {
 }
 
 impl RequestView<'_> {
+    /// Inspection reads headers only through here, and only those in
+    /// [`READ_HEADERS`]: the grant key binds exactly those.
     fn header(&self, name: &str) -> impl Iterator<Item = &[u8]> {
+        debug_assert!(
+            READ_HEADERS.contains(&name),
+            "{name} is read but not bound by the grant key"
+        );
         self.headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -41,8 +48,22 @@ pub enum EndpointKind {
     NotProvider,
 }
 
+/// What the inspector read a request's body and URL as, beyond the
+/// operations: the values that reach the provider. Approvers are shown
+/// this, and grants are bound to it (see [`crate::reading`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Reading {
+    /// Not a provider host, or a request that could not be read.
+    #[default]
+    Nothing,
+    /// The GraphQL requests the request carries, in order.
+    Graphql(Vec<graphql::GqlRequest>),
+    /// A catalogued REST route: its query parameters, decoded.
+    Rest { query: Vec<(String, String)> },
+}
+
 /// What a request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
     /// The provider the host belongs to; `None` for other hosts.
     pub provider: Option<String>,
@@ -51,6 +72,7 @@ pub struct Inspection {
     /// one `unknown` operation.
     pub operations: Vec<Operation>,
     pub credential: PresentedCredential,
+    pub reading: Reading,
 }
 
 /// Catalogues, limits and the document cache: everything inspection needs.
@@ -101,6 +123,7 @@ impl Inspector {
                 endpoint: EndpointKind::NotProvider,
                 operations: Vec::new(),
                 credential: PresentedCredential::None,
+                reading: Reading::Nothing,
             };
         };
         let provider = catalog.provider.as_str();
@@ -127,6 +150,7 @@ impl Inspector {
             endpoint,
             operations: vec![Operation::unknown(provider, label, why)],
             credential: credential.clone(),
+            reading: Reading::Nothing,
         };
 
         if req.target.contains('#') {
@@ -181,6 +205,7 @@ impl Inspector {
         }
 
         let mut operations = Vec::new();
+        let reading;
         if let Some(ep) = catalog.graphql_endpoint(&segments) {
             let Some(schema) = &ep.schema else {
                 return unknown(
@@ -201,6 +226,7 @@ impl Inspector {
                     Err(why) => return unknown("unreadable-graphql", why.clone()),
                 }
             }
+            reading = Reading::Graphql(requests);
         } else {
             match catalog.rest.find(req.method, &segments) {
                 Some(m) => {
@@ -209,6 +235,9 @@ impl Inspector {
                         op.add_resource(&k, v);
                     }
                     operations.push(op);
+                    reading = Reading::Rest {
+                        query: without_credentials(&catalog.credentials, query_pairs),
+                    };
                 }
                 None => {
                     return unknown(
@@ -226,8 +255,24 @@ impl Inspector {
             endpoint,
             operations,
             credential,
+            reading,
         }
     }
+}
+
+/// Query parameters with credential values masked: a reading is shown and
+/// kept, a credential never is (the grant key binds it through the target
+/// and the fingerprint).
+fn without_credentials(
+    spec: &crate::catalog::CredentialSpec,
+    mut pairs: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    for (k, v) in &mut pairs {
+        if spec.query.contains(k) {
+            crate::redact::MASK.clone_into(v);
+        }
+    }
+    pairs
 }
 
 /// Lowercases case-insensitive resource kinds and adds composite ones.

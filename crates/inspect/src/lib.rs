@@ -17,12 +17,15 @@ pub mod graphql;
 mod inspector;
 pub mod limits;
 pub mod message;
+pub mod reading;
 pub mod redact;
 pub mod rest;
 mod strict_json;
+mod view;
 
 pub use catalog::{Catalog, CatalogError, CatalogSet};
 pub use inspector::canonical_host;
-pub use inspector::{EndpointKind, Inspection, Inspector, RequestView};
+pub use inspector::{EndpointKind, Inspection, Inspector, Reading, RequestView};
 pub use limits::Limits;
+pub use reading::reading_key;
 pub use strict_json::parse_strict as parse_strict_json;

@@ -1,53 +1,34 @@
-//! The one rule for what an approver may see of a request's values: names
-//! that look like secrets have their values masked, wherever they appear
-//! below the top level. The proxy applies it before storing a held
-//! request; the dashboard applies it again before showing one.
+//! Masking secret values in what an approver is shown. What is a secret is
+//! decided by the catalogue (arguments and body fields that carry secret
+//! values) and by credential locations, never by the name a client gave a
+//! value: see `view.rs` and `graphql/mask.rs`.
 
 use serde_json::Value;
 
 /// What a masked value reads as.
 pub const MASK: &str = "•••";
 
-/// Names whose values are secrets: they contain one of these words and do
-/// not end in `id` (resource ids stay visible).
-pub fn secret_name(k: &str) -> bool {
-    let k = k.to_ascii_lowercase();
-    [
-        "value",
-        "secret",
-        "password",
-        "passwd",
-        "token",
-        "key",
-        "credential",
-        "private",
-        "variables",
-        "env",
-        "cert",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-        && !k.ends_with("id")
-}
-
-/// Masks values under secret names at `depth` ≥ 1 (top-level `variables`
-/// keys are the operation's own variable names, not secrets by name).
-pub fn mask_json(v: &Value, depth: usize) -> Value {
+/// Masks the value at `path` below `v`: `*` is any key or element, and a
+/// list met where a key is expected is walked element by element (as
+/// GraphQL input coercion and most JSON readers would).
+pub fn mask_at(v: &mut Value, path: &[String]) {
+    let Some((key, rest)) = path.split_first() else {
+        *v = mask_all(v);
+        return;
+    };
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| {
-                    let x = if depth > 0 && secret_name(k) {
-                        mask_all(x)
-                    } else {
-                        mask_json(x, depth + 1)
-                    };
-                    (k.clone(), x)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| mask_json(x, depth + 1)).collect()),
-        other => other.clone(),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if key == "*" || k == key {
+                    mask_at(x, rest);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let below = if key == "*" { rest } else { path };
+            items.iter_mut().for_each(|x| mask_at(x, below));
+        }
+        _ => {}
     }
 }
 
@@ -70,13 +51,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn masks_secrets_keeps_ids() {
-        let v = json!({"input": {"value": "s3cret", "environmentId": "env-1", "variables": {"A": "b"}, "apiKey": 42}});
-        let m = mask_json(&v, 1);
+    fn masks_only_at_the_path() {
+        let mut v = json!({"input": {"value": "s3cret", "environmentId": "env-1", "token": "t"},
+            "list": [{"value": 1}, {"value": true}], "map": {"A": {"value": "x"}, "B": {"value": "y"}}});
+        for p in ["input.value", "list.value", "map.*.value"] {
+            let path: Vec<String> = p.split('.').map(str::to_owned).collect();
+            mask_at(&mut v, &path);
+        }
         assert_eq!(
-            m,
-            json!({"input": {"value": MASK, "environmentId": "env-1", "variables": {"A": MASK}, "apiKey": MASK}})
+            v,
+            json!({"input": {"value": MASK, "environmentId": "env-1", "token": "t"},
+                "list": [{"value": MASK}, {"value": true}], "map": {"A": {"value": MASK}, "B": {"value": MASK}}})
         );
-        assert!(secret_name("DB_PASSWORD") && !secret_name("tokenId") && !secret_name("name"));
     }
 }

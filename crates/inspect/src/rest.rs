@@ -233,6 +233,8 @@ pub struct RestRoute {
     pub template: Template,
     pub name: String,
     pub class: OpClass,
+    /// Body paths whose values are secrets (masked when shown).
+    pub secret: Vec<Vec<String>>,
 }
 
 /// A provider's REST routes.
@@ -247,6 +249,7 @@ pub struct RestMatch<'a> {
     pub name: &'a str,
     pub class: OpClass,
     pub params: Vec<(String, String)>,
+    pub secret: &'a [Vec<String>],
 }
 
 impl RestTable {
@@ -278,6 +281,7 @@ impl RestTable {
                 name: &r.name,
                 class: r.class,
                 params,
+                secret: &r.secret,
             })
         };
         lookup(method).or_else(|| (method == "HEAD").then(|| lookup("GET")).flatten())
@@ -325,6 +329,7 @@ mod tests {
             template: Template::parse(p, true).unwrap(),
             name: name.into(),
             class: OpClass::Read,
+            secret: Vec::new(),
         };
         let t = RestTable::new(vec![
             route("GET", "/repos/{owner}/{repo}", "repos/get"),

@@ -235,13 +235,14 @@ async fn handle_in_span(
             PresentedCredential::One { fingerprint, .. } => fingerprint.to_hex(),
             _ => String::new(),
         };
-        let key = crate::approvals::grant_key(&fingerprint, &record.request_digest);
-        let redacted = crate::approvals::redacted_request(
-            endpoint,
-            parts.method.as_str(),
-            short(&path),
-            &body,
-        );
+        let authority = format!("{}:{}", ctx.host, ctx.port);
+        let (reading, redacted) = with_view(&parts, &authority, &path, &body, |view| {
+            (
+                scopegate_inspect::reading_key(view, &inspection),
+                engine.inspector.approver_view(view, &inspection),
+            )
+        });
+        let key = crate::approvals::grant_key(&fingerprint, &reading);
         match hold_for_approval(
             &state, &approvals, endpoint, &decision, key, redacted, record,
         )
@@ -513,6 +514,28 @@ async fn read_body(state: &State, body: Incoming) -> Result<Bytes, Response<Body
     }
 }
 
+/// Runs `f` over the request as inspection sees it.
+fn with_view<R>(
+    parts: &http::request::Parts,
+    host: &str,
+    target: &str,
+    body: &[u8],
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
+    let headers: Vec<(&str, &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .collect();
+    f(&RequestView {
+        method: parts.method.as_str(),
+        host,
+        target,
+        headers: &headers,
+        body,
+    })
+}
+
 async fn decide(
     engine: &Arc<Engine>,
     ctx: &ConnCtx,
@@ -587,6 +610,7 @@ async fn decide(
                     endpoint: EndpointKind::Rest,
                     operations: ops,
                     credential: PresentedCredential::None,
+                    reading: scopegate_inspect::Reading::Nothing,
                 };
                 (i, d)
             }

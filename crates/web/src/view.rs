@@ -1,16 +1,15 @@
 //! What an approval asks for, in forms a person reads: operations with
 //! their class and resources, a one-line summary, and the GraphQL documents
-//! pretty-printed with their variables. The proxy already masks secrets in
-//! the stored request; values under secret-looking names are masked here
-//! again in case a stored request predates that or a name slipped by.
+//! with their variables, as the proxy read them. The proxy masked the
+//! secrets the catalogue names before storing the request; nothing is
+//! masked here by name, because a name a client chose decides nothing.
 //! Everything returned is plain text: the pages escape it.
 
 use serde_json::Value;
 
 use scopegate_store::Approval;
 
-use scopegate_inspect::redact::mask_json;
-pub use scopegate_inspect::redact::{MASK, secret_name};
+pub use scopegate_inspect::redact::MASK;
 
 /// One operation of a held request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +134,9 @@ pub struct GraphqlView {
     pub variables: String,
 }
 
-/// The GraphQL documents of an approval's redacted request.
+/// The GraphQL documents of a held request, as the proxy read them: its
+/// secrets were masked there, by the catalogue, and nothing else may be
+/// (a value under a name like `target_env` decides what runs).
 pub fn graphql(a: &Approval) -> Vec<GraphqlView> {
     let Some(items) = a
         .detail
@@ -148,15 +149,24 @@ pub fn graphql(a: &Approval) -> Vec<GraphqlView> {
     items
         .iter()
         .map(|i| {
-            let query = i.get("query").and_then(Value::as_str).unwrap_or("");
-            let (document, parsed) = match pretty_graphql(query) {
-                Some(p) => (p, true),
-                None => (query.to_owned(), false),
+            let (document, parsed) = match i.get("document").and_then(Value::as_str) {
+                Some(d) => (
+                    d.trim_end().to_owned(),
+                    i.get("parsed").and_then(Value::as_bool).unwrap_or(false),
+                ),
+                // Stored before the proxy rendered documents itself.
+                None => {
+                    let query = i.get("query").and_then(Value::as_str).unwrap_or("");
+                    match pretty_graphql(query) {
+                        Some(p) => (p, true),
+                        None => (query.to_owned(), false),
+                    }
+                }
             };
             let variables = match i.get("variables") {
                 None | Some(Value::Null) => String::new(),
                 Some(Value::Object(m)) if m.is_empty() => String::new(),
-                Some(v) => serde_json::to_string_pretty(&mask_json(v, 0)).unwrap_or_default(),
+                Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
             };
             GraphqlView {
                 operation_name: i
@@ -171,8 +181,8 @@ pub fn graphql(a: &Approval) -> Vec<GraphqlView> {
         .collect()
 }
 
-/// The rest of the redacted request (method, path, anything but the
-/// GraphQL documents), pretty JSON.
+/// The rest of the held request (content type and encoding, query, a REST
+/// body: anything but the GraphQL documents), pretty JSON.
 pub fn request_extra(a: &Approval) -> String {
     match a.detail.get("request") {
         Some(Value::Object(m)) => {
@@ -180,7 +190,7 @@ pub fn request_extra(a: &Approval) -> String {
                 .iter()
                 // Method and path are shown with who asked; GraphQL on its own.
                 .filter(|(k, _)| !matches!(k.as_str(), "graphql" | "method" | "path"))
-                .map(|(k, v)| (k.clone(), mask_json(v, 1)))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             if rest.is_empty() {
                 String::new()
@@ -189,78 +199,17 @@ pub fn request_extra(a: &Approval) -> String {
             }
         }
         Some(Value::Null) | None => String::new(),
-        Some(other) => serde_json::to_string_pretty(&mask_json(other, 1)).unwrap_or_default(),
+        Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
     }
 }
 
-type Doc<'a> = graphql_parser::query::Document<'a, String>;
-type GValue<'a> = graphql_parser::query::Value<'a, String>;
-type GSelectionSet<'a> = graphql_parser::query::SelectionSet<'a, String>;
-
-/// Parses and re-prints a GraphQL document (two-space indentation), with
-/// string literals under secret-looking argument or field names masked.
+/// Parses and re-prints a GraphQL document (two-space indentation).
 pub fn pretty_graphql(query: &str) -> Option<String> {
     if query.len() > 256 * 1024 {
         return None;
     }
-    let mut doc: Doc<'_> = graphql_parser::query::parse_query::<String>(query).ok()?;
-    for def in &mut doc.definitions {
-        use graphql_parser::query::{Definition, OperationDefinition};
-        match def {
-            Definition::Operation(OperationDefinition::SelectionSet(s)) => mask_selection(s),
-            Definition::Operation(OperationDefinition::Query(q)) => {
-                for v in &mut q.variable_definitions {
-                    if let Some(d) = &mut v.default_value {
-                        mask_gvalue(d, secret_name(&v.name));
-                    }
-                }
-                mask_selection(&mut q.selection_set);
-            }
-            Definition::Operation(OperationDefinition::Mutation(m)) => {
-                for v in &mut m.variable_definitions {
-                    if let Some(d) = &mut v.default_value {
-                        mask_gvalue(d, secret_name(&v.name));
-                    }
-                }
-                mask_selection(&mut m.selection_set);
-            }
-            Definition::Operation(OperationDefinition::Subscription(s)) => {
-                mask_selection(&mut s.selection_set)
-            }
-            Definition::Fragment(f) => mask_selection(&mut f.selection_set),
-        }
-    }
+    let doc = graphql_parser::query::parse_query::<String>(query).ok()?;
     Some(doc.to_string().trim_end().to_owned())
-}
-
-fn mask_selection(s: &mut GSelectionSet<'_>) {
-    use graphql_parser::query::Selection;
-    for item in &mut s.items {
-        match item {
-            Selection::Field(f) => {
-                for (name, v) in &mut f.arguments {
-                    mask_gvalue(v, secret_name(name));
-                }
-                mask_selection(&mut f.selection_set);
-            }
-            Selection::InlineFragment(i) => mask_selection(&mut i.selection_set),
-            Selection::FragmentSpread(_) => {}
-        }
-    }
-}
-
-fn mask_gvalue(v: &mut GValue<'_>, secret: bool) {
-    match v {
-        GValue::String(s) if secret && s != MASK => *s = MASK.to_owned(),
-        GValue::Int(_) | GValue::Float(_) if secret => *v = GValue::String(MASK.to_owned()),
-        GValue::List(items) => items.iter_mut().for_each(|x| mask_gvalue(x, secret)),
-        GValue::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                mask_gvalue(x, secret || secret_name(k));
-            }
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]
@@ -305,32 +254,28 @@ mod tests {
     }
 
     #[test]
-    fn graphql_is_pretty_printed_and_secrets_masked() {
+    fn graphql_is_shown_as_read_with_nothing_masked_by_name() {
         let a = approval(
             serde_json::json!({"request": {"method": "POST", "graphql": [{
-                "query": "mutation($v: String = \"dflt\") { variableUpsert(input: {name: \"DB\", value: \"s3cret\", environmentId: \"env-1\"}) volumeDelete(volumeId: \"vol-1\") }",
-                "variables": {"input": {"value": "hunter2", "projectId": "p-1"}},
-                "operationName": null
-            }]}}),
+            "document": "mutation($target_env: String!) {\n  volumeDelete(volumeId: $target_env)\n}\n",
+            "parsed": true,
+            "variables": {"target_env": "vol-prod-db-1", "value": "shown", "token": "t"},
+            "operationName": null
+        }], "content_type": "application/json"}}),
         );
         let g = graphql(&a);
         assert_eq!(g.len(), 1);
         assert!(g[0].parsed);
-        assert!(g[0].document.contains("mutation"), "{}", g[0].document);
         assert!(
             g[0].document
-                .contains("\n  volumeDelete(volumeId: \"vol-1\")"),
+                .ends_with("volumeDelete(volumeId: $target_env)\n}"),
             "{}",
             g[0].document
         );
-        assert!(!g[0].document.contains("s3cret"), "{}", g[0].document);
-        assert!(g[0].document.contains("env-1") && g[0].document.contains("\"DB\""));
-        assert!(
-            !g[0].variables.contains("hunter2") && g[0].variables.contains("p-1"),
-            "{}",
-            g[0].variables
-        );
-        assert_eq!(request_extra(&a), "");
+        for v in ["vol-prod-db-1", "shown", "\"t\""] {
+            assert!(g[0].variables.contains(v), "{v} in {}", g[0].variables);
+        }
+        assert!(request_extra(&a).contains("application/json"));
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub struct CatalogFile {
     pub rest: Vec<RestRoute>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub graphql: BTreeMap<String, Schema>,
+    /// Where requests carry secret values, which are masked wherever a
+    /// request is shown (and nothing else is): `graphql.<schema>.<type>.<field>`
+    /// → argument paths (`input.value`, `patch.services.*.variables.*.value`),
+    /// or `rest.<METHOD> <path template>` → body paths.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,0 +1,127 @@
+//! `scopegate serve` started as a process for the CLI's end-to-end tests,
+//! and an agent that sends requests through it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use scopegate_e2e::{Fake, RAILWAY_HOST, TempDir, wire};
+use scopegate_web::{ApiClient, hash_password, token_fingerprint};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const API_TOKEN: &str = "sgapi_test_approver_token";
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Serve {
+    pub child: Child,
+    pub proxy: SocketAddr,
+    pub dashboard: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `scopegate serve` in `dir` (which holds `scope.toml` and `test-ca.pem`)
+/// with its own data directory, Railway routed to `fake`, the dashboard on
+/// a free port with approver `alice`, and `extra` settings.
+pub fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
+    let port = free_port();
+    let settings = format!(
+        r#"version = 1
+scope_map = "scope.toml"
+data_dir = "{data}"
+{extra}
+
+[proxy]
+listen = "127.0.0.1:0"
+
+[admin]
+listen = "127.0.0.1:0"
+
+[upstream]
+extra_ca_files = ["test-ca.pem"]
+
+[upstream.routes]
+"{RAILWAY_HOST}:443" = "{fake}"
+
+[dashboard]
+listen = "127.0.0.1:{port}"
+
+[[dashboard.users]]
+name = "alice"
+password_hash = "{hash}"
+role = "approver"
+api_token_fingerprint = "{api}"
+"#,
+        fake = fake.addr,
+        hash = hash_password(PASSWORD).unwrap(),
+        api = token_fingerprint(API_TOKEN),
+    );
+    let config = dir.write(&format!("scopegate-{data}.toml"), settings);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("SCOPEGATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut proxy, mut dashboard) = (None, None);
+    while proxy.is_none() || dashboard.is_none() {
+        let line = lines.next().expect("serve starts").unwrap();
+        if let Some(a) = line.strip_prefix("scopegate is listening on ") {
+            proxy = Some(a.trim().parse().unwrap());
+        }
+        if let Some(u) = line.strip_prefix("dashboard for approvers: ") {
+            dashboard = Some(u.trim().to_owned());
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        proxy: proxy.unwrap(),
+        dashboard: dashboard.unwrap(),
+    }
+}
+
+/// Sends `req` to Railway through the proxy as an agent would.
+pub async fn send(proxy: SocketAddr, ca_pem: &str, req: http::Request<bytes::Bytes>) -> wire::Resp {
+    let (status, _, tcp) = wire::connect(proxy, &format!("{RAILWAY_HOST}:443"), &[]).await;
+    assert_eq!(status, 200);
+    let tls = wire::tls(tcp, RAILWAY_HOST, ca_pem, &[b"http/1.1"])
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = req.map(http_body_util::Full::new);
+    let resp = tokio::time::timeout(Duration::from_secs(60), sender.send_request(req))
+        .await
+        .unwrap()
+        .unwrap();
+    wire::collect(resp).await
+}
+
+pub async fn pending(api: &ApiClient) -> Vec<String> {
+    api.list(Some("pending"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.approval.id)
+        .collect()
+}
