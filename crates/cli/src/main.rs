@@ -338,6 +338,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             request,
         } => {
             let engine = Engine::load(&config)?;
+            engine.warnings().iter().for_each(|w| eprintln!("{w}"));
             let bytes = read_input(&request)?;
             let (inspection, decision) = check(&engine, &bytes)?;
             if json {
@@ -353,8 +354,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Policy {
             command: PolicyCommand::Validate { file },
         } => {
-            Engine::load(&file)?;
-            println!("{}: ok", file.display());
+            let engine = Engine::load(&file)?;
+            let warnings = engine.warnings();
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            match warnings.len() {
+                0 => println!("{}: ok", file.display()),
+                n => println!("{}: ok, {n} warning(s)", file.display()),
+            }
             Ok(0)
         }
         Command::Policy {

@@ -6,6 +6,7 @@
 
 pub mod generate;
 pub mod raw;
+mod words;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -136,6 +136,14 @@ impl Template {
         Ok(Self { parts })
     }
 
+    /// The parameter names, in order.
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Param(n) | Part::Rest(n) => Some(n.as_str()),
+            Part::Literal(_) => None,
+        })
+    }
+
     /// `{owner}/{repo}`: literal text and parameters, no path semantics.
     pub fn parse_value(s: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
@@ -259,6 +267,10 @@ impl RestTable {
 
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty()
+    }
+
+    pub fn routes(&self) -> &[RestRoute] {
+        &self.routes
     }
 
     pub fn len(&self) -> usize {

@@ -12,5 +12,5 @@ mod record;
 
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};
-pub use operation::{OpClass, Operation, Resources};
+pub use operation::{OpClass, Operation, OperationWord, Resources};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};

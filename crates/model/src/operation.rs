@@ -101,3 +101,21 @@ impl fmt::Display for Operation {
         Ok(())
     }
 }
+
+/// An operation a catalogue can produce, as scope maps are checked against
+/// it when they load: its name, every class it can take (its own and any an
+/// escalation raises it to) and the resource kinds it can name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationWord {
+    pub provider: String,
+    pub name: String,
+    pub classes: Vec<OpClass>,
+    pub resources: Vec<String>,
+}
+
+impl OperationWord {
+    /// `provider:name`, the form scope-map patterns match against.
+    pub fn qualified_name(&self) -> String {
+        format!("{}:{}", self.provider, self.name)
+    }
+}

@@ -153,19 +153,25 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
 }
 
 fn rule_matches(rule: &Rule, op: &Operation, qualified: &str) -> bool {
-    let class_ok = if rule.classes.is_empty() {
-        op.class != OpClass::Unknown
-    } else {
-        rule.classes.contains(&op.class)
-    };
-    class_ok
-        && (rule.operations.is_empty() || rule.operations.iter().any(|g| g.matches(qualified)))
-        && !rule.except.iter().any(|g| g.matches(qualified))
+    rule_matches_name(rule, qualified, op.class)
         && rule.resources.iter().all(|(kind, globs)| {
             op.resources.get(kind).is_some_and(|vals| {
                 !vals.is_empty() && vals.iter().all(|v| globs.iter().any(|g| g.matches(v)))
             })
         })
+}
+
+/// Whether a rule matches an operation's name and class (its resource
+/// conditions aside).
+pub(crate) fn rule_matches_name(rule: &Rule, qualified: &str, class: OpClass) -> bool {
+    let class_ok = if rule.classes.is_empty() {
+        class != OpClass::Unknown
+    } else {
+        rule.classes.contains(&class)
+    };
+    class_ok
+        && (rule.operations.is_empty() || rule.operations.iter().any(|g| g.matches(qualified)))
+        && !rule.except.iter().any(|g| g.matches(qualified))
 }
 
 #[cfg(test)]

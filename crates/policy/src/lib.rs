@@ -12,7 +12,9 @@
 mod eval;
 mod glob;
 mod scope_map;
+mod vocabulary;
 
 pub use eval::evaluate;
 pub use glob::Glob;
 pub use scope_map::{PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, raw};
+pub use vocabulary::Vocabulary;

@@ -3,13 +3,14 @@
 
 pub mod raw;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 
 use scopegate_model::{Fingerprint, Mode, OpClass, Verdict};
 
 use crate::glob::Glob;
+use crate::vocabulary::Vocabulary;
 
 /// One problem in a scope-map file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +85,32 @@ pub struct ScopeMap {
     pub unknown_token: Verdict,
     /// Extra catalogue files, as written (relative to the scope-map file).
     pub catalogs: Vec<String>,
+    /// Problems that do not stop the map from loading (a rule that never
+    /// decides because another always wins).
+    pub warnings: Vec<Problem>,
     by_fingerprint: HashMap<Fingerprint, (usize, bool)>,
 }
 
 impl ScopeMap {
-    /// Parses and validates; `file` names the file in problems.
+    /// Parses and validates; `file` names the file in problems. Names are
+    /// not checked against catalogues: see [`Self::from_toml_checked`].
     pub fn from_toml(file: &str, text: &str) -> Result<Self, PolicyError> {
+        Self::parse(file, text, None)
+    }
+
+    /// Parses and validates, and checks every operation pattern, provider
+    /// and resource key against the catalogues' `vocabulary`: a name that
+    /// matches nothing is an error (with the nearest names suggested), and
+    /// a rule another rule always overrides is a warning.
+    pub fn from_toml_checked(
+        file: &str,
+        text: &str,
+        vocabulary: &Vocabulary,
+    ) -> Result<Self, PolicyError> {
+        Self::parse(file, text, Some(vocabulary))
+    }
+
+    fn parse(file: &str, text: &str, vocab: Option<&Vocabulary>) -> Result<Self, PolicyError> {
         let fail = |problems| PolicyError {
             file: file.to_owned(),
             problems,
@@ -103,7 +124,21 @@ impl ScopeMap {
                 help: None,
             }])
         })?;
-        Validator::new(text).build(raw).map_err(fail)
+        Validator::new(text, vocab).build(raw).map_err(fail)
+    }
+
+    /// The warnings, one line each, as `file:line:column: message`.
+    pub fn warning_lines(&self, file: &str) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|p| {
+                let mut line = format!("{file}:{}:{}: warning: {}", p.line, p.column, p.message);
+                if let Some(h) = &p.help {
+                    line.push_str(&format!(" (help: {h})"));
+                }
+                line
+            })
+            .collect()
     }
 
     /// The token a fingerprint names, and whether it was its surrogate.
@@ -126,25 +161,72 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 struct Validator<'a> {
     text: &'a str,
+    vocab: Option<&'a Vocabulary>,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+/// A built rule with where it is and what it can match (with a vocabulary).
+struct Placed {
+    rule: Rule,
+    span: Range<usize>,
+    matched: BTreeSet<(usize, OpClass)>,
 }
 
 impl<'a> Validator<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, vocab: Option<&'a Vocabulary>) -> Self {
         Self {
             text,
+            vocab,
             problems: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
-    fn problem(&mut self, span: Range<usize>, message: String, help: Option<&str>) {
+    fn at(&self, span: &Range<usize>, message: String, help: Option<&str>) -> Problem {
         let (line, column) = line_col(self.text, span.start);
-        self.problems.push(Problem {
+        Problem {
             line,
             column,
             message,
             help: help.map(str::to_owned),
-        });
+        }
+    }
+
+    fn problem(&mut self, span: Range<usize>, message: String, help: Option<&str>) {
+        let p = self.at(&span, message, help);
+        self.problems.push(p);
+    }
+
+    /// Rules that never decide: another rule with a stronger effect (or
+    /// the same, earlier) and no resource conditions matches every
+    /// operation and class they do.
+    fn shadowed(&mut self, token: &str, placed: &[Placed]) {
+        if self.vocab.is_none() {
+            return;
+        }
+        for (i, r) in placed.iter().enumerate() {
+            let unknown = r.rule.classes.contains(&OpClass::Unknown);
+            let winner = placed.iter().enumerate().find(|(j, s)| {
+                *j != i
+                    && s.rule.resources.is_empty()
+                    && (s.rule.effect > r.rule.effect || (s.rule.effect == r.rule.effect && *j < i))
+                    && !r.matched.is_empty()
+                    && r.matched.is_subset(&s.matched)
+                    && (!unknown || s.rule.classes.contains(&OpClass::Unknown))
+            });
+            if let Some((_, s)) = winner {
+                let w = self.at(
+                    &r.span,
+                    format!(
+                        "rule `{}` of token `{token}` never decides: rule `{}` ({}) matches every operation it does",
+                        r.rule.id, s.rule.id, s.rule.effect
+                    ),
+                    Some("remove it, or narrow the other rule"),
+                );
+                self.warnings.push(w);
+            }
+        }
     }
 
     fn build(mut self, raw: raw::ScopeMapFile) -> Result<ScopeMap, Vec<Problem>> {
@@ -254,7 +336,7 @@ impl<'a> Validator<'a> {
             if rt.fingerprint.is_none() && rt.surrogate.is_none() {
                 self.problem(rt.name.span(), format!("token `{name}` has neither a fingerprint nor a surrogate"), Some("run `scopegate token fingerprint` and paste its output as fingerprint = \"sha256:...\""));
             }
-            let mut rules = Vec::new();
+            let mut placed = Vec::new();
             let mut ids = HashMap::new();
             for rr in rt.rules {
                 if ids.insert(rr.id.get_ref().clone(), ()).is_some() {
@@ -267,10 +349,12 @@ impl<'a> Validator<'a> {
                         None,
                     );
                 }
-                if let Some(rule) = self.rule(rr) {
-                    rules.push(rule);
+                if let Some(p) = self.rule(rr) {
+                    placed.push(p);
                 }
             }
+            self.shadowed(&name, &placed);
+            let rules = placed.into_iter().map(|p| p.rule).collect();
             tokens.push(Token {
                 name,
                 mode,
@@ -286,6 +370,7 @@ impl<'a> Validator<'a> {
             tokens,
             unknown_token,
             catalogs: raw.catalogs,
+            warnings: self.warnings,
             by_fingerprint,
         })
     }
@@ -318,8 +403,9 @@ impl<'a> Validator<'a> {
         fp
     }
 
-    fn rule(&mut self, rr: raw::Rule) -> Option<Rule> {
+    fn rule(&mut self, rr: raw::Rule) -> Option<Placed> {
         let id = rr.id.get_ref().clone();
+        let span = rr.id.span();
         let before = self.problems.len();
         let effect = match rr.effect.get_ref().as_str() {
             "allow" => Verdict::Allow,
@@ -352,13 +438,32 @@ impl<'a> Validator<'a> {
             .into_iter()
             .map(|(k, vs)| (k, vs.iter().map(|v| Glob::new(v)).collect()))
             .collect();
-        (self.problems.len() == before).then_some(Rule {
+        if self.problems.len() != before {
+            return None;
+        }
+        let rule = Rule {
             id,
             effect,
             operations,
             except,
             classes,
             resources,
+        };
+        let matched = self.vocab.map(|v| v.matched(&rule)).unwrap_or_default();
+        if let Some(v) = self.vocab
+            && rule.classes != [OpClass::Unknown]
+        {
+            for (kind, _) in &rule.resources {
+                if let Some((message, help)) = v.check_resource(&matched, kind) {
+                    let message = format!("rule `{}`: {message}", rule.id);
+                    self.problem(span.clone(), message, help.as_deref());
+                }
+            }
+        }
+        Some(Placed {
+            rule,
+            span,
+            matched,
         })
     }
 
@@ -372,6 +477,11 @@ impl<'a> Validator<'a> {
                     format!("rule `{id}`: operation pattern `{text}` names no provider"),
                     Some("write provider:name, e.g. railway:volumeDelete or railway:*"),
                 );
+            }
+            if let Some(v) = self.vocab
+                && let Some((message, help)) = v.check_pattern(text)
+            {
+                self.problem(p.span(), format!("rule `{id}`: {message}"), help.as_deref());
             }
             out.push(Glob::new(text));
         }

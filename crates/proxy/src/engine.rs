@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use anyhow::Context as _;
 use scopegate_inspect::{Catalog, CatalogSet, Inspection, Inspector, Limits, RequestView};
 use scopegate_model::Decision;
-use scopegate_policy::{ScopeMap, evaluate};
+use scopegate_policy::{ScopeMap, Vocabulary, evaluate};
 
 pub struct Engine {
     pub inspector: Inspector,
@@ -26,20 +26,23 @@ impl Engine {
     pub fn load_with(scope_map: &Path, limits: Limits) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(scope_map)
             .with_context(|| format!("cannot read {}", scope_map.display()))?;
-        let map = ScopeMap::from_toml(&scope_map.display().to_string(), &text)?;
+        let file = scope_map.display().to_string();
+        // Parsed once for the catalogues it names, then checked against them.
+        let unchecked = ScopeMap::from_toml(&file, &text)?;
         let mut catalogs = CatalogSet::bundled().context("bundled catalogues")?;
         let base = scope_map
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let mut sources = vec![scope_map.to_path_buf()];
-        for c in &map.catalogs {
+        for c in &unchecked.catalogs {
             let path: PathBuf = base.join(c);
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read catalogue {}", path.display()))?;
             catalogs.add(Catalog::from_toml(&path.display().to_string(), &text)?)?;
             sources.push(path);
         }
+        let map = ScopeMap::from_toml_checked(&file, &text, &Vocabulary::new(catalogs.words()))?;
         Ok(Self {
             inspector: Inspector::new(catalogs, limits),
             scope_map: map,
@@ -55,6 +58,15 @@ impl Engine {
             &inspection.operations,
         );
         (inspection, decision)
+    }
+
+    /// The scope map's warnings, one line each (`file:line:col: warning: …`).
+    pub fn warnings(&self) -> Vec<String> {
+        let file = self
+            .sources
+            .first()
+            .map_or_else(String::new, |p| p.display().to_string());
+        self.scope_map.warning_lines(&file)
     }
 
     /// Modification times of the source files (missing files read as None).

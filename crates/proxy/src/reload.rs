@@ -44,6 +44,9 @@ pub fn spawn(
                 Ok(Ok(engine)) => {
                     last_seen = engine.source_stamps();
                     let tokens = engine.scope_map.tokens.len();
+                    for w in engine.warnings() {
+                        tracing::warn!(trigger = why, "{w}");
+                    }
                     let _ = tx.send(Arc::new(engine));
                     tracing::info!(trigger = why, tokens, "policy reloaded");
                 }

@@ -76,6 +76,9 @@ pub async fn start_with(
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();
     let engine = Arc::new(Engine::load(&settings.scope_map)?);
+    for w in engine.warnings() {
+        tracing::warn!("{w}");
+    }
     let (ca, ca_generated) = match &settings.ca_files {
         Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
         None => CertificateAuthority::load_or_generate(

@@ -138,3 +138,125 @@ fn refuses_unknown_fields_and_versions() {
     assert!(e.problems[0].message.contains("already used"), "{e}");
     assert!(ScopeMap::from_toml("x.toml", "version = 1\n[[token]]\nname=\"a\"\n").is_err());
 }
+
+fn vocabulary() -> Vocabulary {
+    use scopegate_model::OperationWord;
+    let w = |p: &str, n: &str, classes: &[OpClass], res: &[&str]| OperationWord {
+        provider: p.into(),
+        name: n.into(),
+        classes: classes.to_vec(),
+        resources: res.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    Vocabulary::new([
+        w(
+            "railway",
+            "volumeDelete",
+            &[OpClass::Destructive],
+            &["volumeId"],
+        ),
+        w(
+            "railway",
+            "volumeCreate",
+            &[OpClass::Write],
+            &["projectId", "environmentId"],
+        ),
+        w(
+            "railway",
+            "environmentPatchCommit",
+            &[OpClass::Write, OpClass::Destructive],
+            &["environmentId"],
+        ),
+        w("railway", "me", &[OpClass::Read], &[]),
+        w(
+            "github",
+            "repos/delete",
+            &[OpClass::Destructive],
+            &["owner", "repo", "repository"],
+        ),
+    ])
+}
+
+fn checked(rules: &str) -> Result<ScopeMap, PolicyError> {
+    let text = format!("version = 1\n[[token]]\nname = \"t\"\nfingerprint = \"{FP}\"\n{rules}");
+    ScopeMap::from_toml_checked("t.toml", &text, &vocabulary())
+}
+
+fn messages(e: &PolicyError) -> String {
+    e.to_string()
+}
+
+#[test]
+fn names_that_match_no_catalogued_operation_are_errors_with_suggestions() {
+    let e = checked(
+        "[[token.rule]]\nid = \"all\"\neffect = \"allow\"\n\
+         [[token.rule]]\nid = \"never-delete\"\neffect = \"deny\"\noperations = [\"railway:volumeDelte\"]\n",
+    )
+    .unwrap_err();
+    let m = messages(&e);
+    assert!(m.contains("t.toml:11:"), "{m}");
+    assert!(
+        m.contains("`railway:volumeDelte` matches no operation"),
+        "{m}"
+    );
+    assert!(m.contains("did you mean `railway:volumeDelete`?"), "{m}");
+
+    for (pattern, want) in [
+        ("railwy:volumeDelete", "did you mean `railway`?"),
+        ("railway:[volume", "has `[`"),
+        ("railway:volume*Delte", "matches no operation"),
+    ] {
+        let e = checked(&format!(
+            "[[token.rule]]\nid = \"r\"\neffect = \"deny\"\nexcept = [\"{pattern}\"]\n"
+        ))
+        .unwrap_err();
+        assert!(messages(&e).contains(want), "{pattern}: {e}");
+    }
+    // globs that match something, and the unchecked parser, are fine
+    checked("[[token.rule]]\nid = \"r\"\neffect = \"deny\"\noperations = [\"railway:volume*\", \"*:repos/*\", \"*\"]\n").unwrap();
+    let text = format!(
+        "version = 1\n[[token]]\nname = \"t\"\nfingerprint = \"{FP}\"\n[[token.rule]]\nid = \"r\"\neffect = \"deny\"\noperations = [\"railway:volumeDelte\"]\n"
+    );
+    ScopeMap::from_toml("t.toml", &text).unwrap();
+}
+
+#[test]
+fn resource_keys_the_matched_operations_never_name_are_errors() {
+    let e = checked(
+        "[[token.rule]]\nid = \"prod\"\neffect = \"deny\"\noperations = [\"railway:volume*\"]\nresources = { environmentID = [\"env-prod\"] }\n",
+    )
+    .unwrap_err();
+    let m = messages(&e);
+    assert!(m.contains("resource `environmentID`"), "{m}");
+    assert!(m.contains("did you mean `environmentId`?"), "{m}");
+    // volumeDelete carries only a volume id: this deny could never match
+    let e = checked(
+        "[[token.rule]]\nid = \"prod\"\neffect = \"deny\"\noperations = [\"railway:volumeDelete\"]\nresources = { environmentId = [\"env-prod\"] }\n",
+    )
+    .unwrap_err();
+    assert!(messages(&e).contains("name: volumeId"), "{e}");
+    checked("[[token.rule]]\nid = \"ok\"\neffect = \"allow\"\nresources = { repository = [\"acme/*\"] }\n").unwrap();
+}
+
+#[test]
+fn a_rule_another_always_overrides_is_a_warning() {
+    let m = checked(
+        "[[token.rule]]\nid = \"no-destroy\"\neffect = \"deny\"\nclass = [\"destructive\"]\n\
+         [[token.rule]]\nid = \"volumes\"\neffect = \"allow\"\noperations = [\"railway:volumeDelete\"]\n\
+         [[token.rule]]\nid = \"reads\"\neffect = \"allow\"\nclass = [\"read\"]\n",
+    )
+    .unwrap();
+    assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+    let w = m.warning_lines("t.toml").join("\n");
+    assert!(
+        w.contains("t.toml:10:")
+            && w.contains("rule `volumes` of token `t` never decides: rule `no-destroy` (deny)"),
+        "{w}"
+    );
+    // a resource-conditioned deny does not shadow: it may not match
+    let m = checked(
+        "[[token.rule]]\nid = \"prod\"\neffect = \"deny\"\nresources = { environmentId = [\"env-prod\"] }\n\
+         [[token.rule]]\nid = \"writes\"\neffect = \"allow\"\noperations = [\"railway:volumeCreate\"]\n",
+    )
+    .unwrap();
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+}
