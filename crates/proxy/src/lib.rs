@@ -9,6 +9,7 @@
 //! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
 
 pub mod approvals;
+mod client_hello;
 pub mod engine;
 mod forward;
 mod ids;
@@ -19,6 +20,7 @@ mod outer;
 mod record;
 mod reload;
 mod respond;
+mod screen;
 pub mod settings;
 mod state;
 mod tunnel;

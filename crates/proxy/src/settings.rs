@@ -73,6 +73,7 @@ struct RawProxy {
     max_body_bytes: usize,
     egress: String,
     egress_allow: Vec<String>,
+    missing_sni: String,
     unsafe_allow_private: bool,
     header_timeout_secs: u64,
     /// Time allowed for a request body once its head arrived; default: header_timeout_secs.
@@ -90,6 +91,7 @@ impl Default for RawProxy {
             max_body_bytes: 4 << 20,
             egress: "tunnel".into(),
             egress_allow: Vec::new(),
+            missing_sni: "tunnel".into(),
             unsafe_allow_private: false,
             header_timeout_secs: 30,
             body_timeout_secs: None,
@@ -185,6 +187,15 @@ pub enum Egress {
     Refuse,
 }
 
+/// What to do with a tunnel whose first bytes name no server: a TLS
+/// ClientHello without SNI (or with the real name encrypted), or a protocol
+/// other than TLS (docs/egress-and-sni.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingSni {
+    Tunnel,
+    Refuse,
+}
+
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub name: String,
@@ -203,6 +214,8 @@ pub struct Settings {
     pub egress: Egress,
     /// Host patterns tunnelled even when egress is `refuse`.
     pub egress_allow: Vec<String>,
+    /// Tunnels that name no server (no SNI, ECH, not TLS): tunnel or refuse.
+    pub missing_sni: MissingSni,
     pub unsafe_allow_private: bool,
     pub header_timeout_secs: u64,
     pub body_timeout_secs: u64,
@@ -258,6 +271,16 @@ impl Settings {
                 "{}",
                 ctx(&format!(
                     "proxy.egress = \"{other}\" (use \"tunnel\" or \"refuse\")"
+                ))
+            ),
+        };
+        let missing_sni = match raw.proxy.missing_sni.as_str() {
+            "tunnel" => MissingSni::Tunnel,
+            "refuse" => MissingSni::Refuse,
+            other => anyhow::bail!(
+                "{}",
+                ctx(&format!(
+                    "proxy.missing_sni = \"{other}\" (use \"tunnel\" or \"refuse\")"
                 ))
             ),
         };
@@ -338,6 +361,7 @@ impl Settings {
                 .into_iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
+            missing_sni,
             unsafe_allow_private: raw.proxy.unsafe_allow_private,
             header_timeout_secs: raw.proxy.header_timeout_secs.max(1),
             body_timeout_secs: raw
