@@ -393,3 +393,69 @@ impl Settings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn the_bundled_settings_and_every_example_load() {
+        let mut seen = 0;
+        let files = std::fs::read_dir(root().join("config/examples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .chain([root().join("config/scopegate.toml")]);
+        for path in files.filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let table: toml::Table = toml::from_str(&text).unwrap();
+            // A settings file names its scope map; the rest are scope maps.
+            let scope_map = if table.contains_key("scope_map") {
+                let s = Settings::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+                s.scope_map
+            } else {
+                path.clone()
+            };
+            crate::engine::Engine::load(&scope_map)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            seen += 1;
+        }
+        assert!(seen >= 5, "{seen} files");
+    }
+
+    #[test]
+    fn the_strict_egress_example_is_strict() {
+        let s = Settings::load(&root().join("config/examples/strict-egress.toml")).unwrap();
+        assert_eq!(s.egress, Egress::Refuse);
+        assert_eq!(s.missing_sni, MissingSni::Refuse);
+        assert!(!s.egress_allow.is_empty());
+        assert!(!s.unsafe_allow_private);
+        assert!(s.auth_required);
+        let bundled = Settings::load(&root().join("config/scopegate.toml")).unwrap();
+        assert_eq!(bundled.missing_sni, MissingSni::Tunnel);
+    }
+
+    #[test]
+    fn missing_sni_takes_tunnel_or_refuse() {
+        let file = Path::new("/x/scopegate.toml");
+        let with = |v: &str| {
+            Settings::from_toml(
+                file,
+                &format!("version = 1\nscope_map = \"s.toml\"\n[proxy]\nmissing_sni = \"{v}\"\n"),
+            )
+        };
+        assert_eq!(with("refuse").unwrap().missing_sni, MissingSni::Refuse);
+        assert_eq!(with("tunnel").unwrap().missing_sni, MissingSni::Tunnel);
+        let e = format!("{:#}", with("sometimes").unwrap_err());
+        assert!(e.contains("proxy.missing_sni"), "{e}");
+        let none = Settings::from_toml(file, "version = 1\nscope_map = \"s.toml\"\n").unwrap();
+        assert_eq!(
+            none.missing_sni,
+            MissingSni::Tunnel,
+            "the documented default"
+        );
+    }
+}
