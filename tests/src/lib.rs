@@ -5,7 +5,7 @@
 //!   The proxy trusts it for *upstream* TLS (`[upstream] extra_ca_files`);
 //!   clients trust scopegate's own generated CA ([`Harness::ca_path`]).
 //! - [`Fake`]: one HTTPS server (h2 + http/1.1) standing in for Railway's
-//!   GraphQL endpoint, GitHub's REST API and a non-provider host. It records
+//!   GraphQL endpoint, GitHub's REST API and two non-provider hosts. It records
 //!   every request it receives, byte for byte, so that tests assert what
 //!   actually arrived upstream — and that refused requests never did.
 //! - [`Harness`]: a fake plus a proxy started in process from a scope map

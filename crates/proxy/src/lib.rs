@@ -2,7 +2,8 @@
 //! hosts with scopegate's CA, reads every request inside the tunnel, decides
 //! it against the live scope map, and forwards exactly the inspected bytes
 //! over verified TLS — or answers with a refusal an agent understands.
-//! Other hosts follow the egress setting (tunnel untouched, or refuse).
+//! Other hosts follow the egress setting (tunnel untouched once the
+//! ClientHello names that host and no provider, or refuse).
 //!
 //! Request path (see docs/request-path.md): accept → proxy auth →
 //! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
