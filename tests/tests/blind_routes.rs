@@ -13,6 +13,43 @@ use scopegate_e2e::wire::{self, Outcome};
 use scopegate_e2e::*;
 use tokio::io::AsyncWriteExt as _;
 
+/// Everything the proxy logs in this test process (one global subscriber;
+/// each test looks for its own markers).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+            .try_init()
+            .expect("the only subscriber in this test process");
+        logs
+    })
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 /// An IP literal routed to the fake: the one kind of IP CONNECT egress allows.
 const ROUTED_IP: &str = "203.0.113.9";
 
@@ -84,6 +121,7 @@ fn refused_count(m: &str, reason: &str) -> Option<f64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tunnel_carrying_a_provider_sni_is_refused() {
+    let logs = logs();
     let h = harness("").await;
     let cases = [
         (OTHER_HOST, GITHUB_HOST),
@@ -107,6 +145,19 @@ async fn a_tunnel_carrying_a_provider_sni_is_refused() {
         "{m}"
     );
     assert_eq!(metric(&m, "scopegate_tunnels_total"), Some(0.0), "{m}");
+    // The operator sees each refusal in the log, with the names involved.
+    let text = logs.text();
+    let warned = text
+        .lines()
+        .filter(|l| l.contains(" WARN ") && l.contains("reason=\"tunnel-sni-provider\""))
+        .count();
+    assert_eq!(warned, cases.len(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "connect={ROUTED_IP} port=443 sni=\"{GITHUB_HOST}\""
+        )),
+        "{text}"
+    );
     // The same names through CONNECT to the provider itself are intercepted
     // and decided.
     h.assert_still_serving().await;
@@ -214,6 +265,7 @@ async fn a_tunnel_that_does_not_start_tls_is_refused_on_443_and_when_strict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn userinfo_in_a_connect_authority_is_refused() {
+    let logs = logs();
     let h = harness("").await;
     let cases = [
         format!("agent@{RAILWAY_APP_HOST}:443"),
@@ -247,6 +299,10 @@ async fn userinfo_in_a_connect_authority_is_refused() {
     );
     // `%` never reaches the proxy: hyper refuses it first.
     assert_eq!(refused_count(&m, "bad-host"), Some(2.0), "{m}");
+    // Warned about, without the userinfo: it may be a credential.
+    let text = logs.text();
+    assert!(text.contains("userinfo in its authority refused"), "{text}");
+    assert!(!text.contains("agent:key"), "userinfo logged: {text}");
     h.assert_still_serving().await;
 }
 

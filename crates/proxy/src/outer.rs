@@ -195,6 +195,8 @@ async fn connect(
 fn check_authority(state: &State, authority: &str, host: &str) -> Result<(), Response<Body>> {
     if authority.contains('@') {
         state.metrics.refused("userinfo");
+        // Only what follows the last `@`: the userinfo may be a credential.
+        let host = authority.rsplit('@').next().unwrap_or_default();
         tracing::warn!(host, "proxy request with userinfo in its authority refused");
         return Err(problem(
             StatusCode::BAD_REQUEST,
