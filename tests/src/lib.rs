@@ -5,7 +5,7 @@
 //!   The proxy trusts it for *upstream* TLS (`[upstream] extra_ca_files`);
 //!   clients trust scopegate's own generated CA ([`Harness::ca_path`]).
 //! - [`Fake`]: one HTTPS server (h2 + http/1.1) standing in for Railway's
-//!   GraphQL endpoint, GitHub's REST API and a non-provider host. It records
+//!   GraphQL endpoint, GitHub's REST API and two non-provider hosts. It records
 //!   every request it receives, byte for byte, so that tests assert what
 //!   actually arrived upstream — and that refused requests never did.
 //! - [`Harness`]: a fake plus a proxy started in process from a scope map
@@ -53,6 +53,9 @@ pub const RAILWAY_APP_HOST: &str = "backboard.railway.app";
 pub const GITHUB_HOST: &str = "api.github.com";
 /// Not a provider: reached through a route override, tunnelled untouched.
 pub const OTHER_HOST: &str = "internal.example";
+/// A second non-provider host the fake answers for (a tunnel whose SNI
+/// names another non-provider host than its CONNECT).
+pub const MIRROR_HOST: &str = "mirror.example";
 
 /// The incident token (`config/examples/railway-domains.toml`).
 pub const RAILWAY_TOKEN: &str = "demo-railway-domains-token";
@@ -303,6 +306,8 @@ pub struct Options {
     pub distrust_fake: bool,
     /// More lines for the `[upstream]` table (`http2 = true`, ...).
     pub upstream: String,
+    /// More hosts (or IP literals) routed to the fake.
+    pub routed: Vec<&'static str>,
 }
 
 /// A fake provider and a proxy in front of it.
@@ -336,7 +341,14 @@ impl Harness {
         let mut routes = String::new();
         // Every host the fake answers for, the non-provider one included
         // (a route override is the explicit way to reach a loopback host).
-        for host in [RAILWAY_HOST, RAILWAY_APP_HOST, GITHUB_HOST, OTHER_HOST] {
+        let hosts = [
+            RAILWAY_HOST,
+            RAILWAY_APP_HOST,
+            GITHUB_HOST,
+            OTHER_HOST,
+            MIRROR_HOST,
+        ];
+        for host in hosts.iter().chain(&opts.routed) {
             routes.push_str(&format!("\"{host}:443\" = \"{}\"\n", fake.addr));
         }
         let mut proxy = format!(

@@ -143,6 +143,23 @@ pub async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake"))?
 }
 
+/// TLS over `tcp` without a server name (no SNI extension), verifying the
+/// certificate against `name` and `ca_pem`.
+pub async fn tls_without_sni<S: AsyncRead + AsyncWrite + Unpin>(
+    tcp: S,
+    name: &str,
+    ca_pem: &str,
+    alpn: &[&[u8]],
+) -> std::io::Result<TlsStream<S>> {
+    let mut config = (*client_config(ca_pem, alpn)).clone();
+    config.enable_sni = false;
+    let connector = TlsConnector::from(Arc::new(config));
+    let name = ServerName::try_from(name.to_owned()).unwrap();
+    tokio::time::timeout(STEP, connector.connect(name, tcp))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake"))?
+}
+
 /// An HTTP/1.1 connection over `io`.
 pub async fn h1_conn<S>(io: S) -> http1::SendRequest<ReqBody>
 where

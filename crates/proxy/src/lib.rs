@@ -2,13 +2,15 @@
 //! hosts with scopegate's CA, reads every request inside the tunnel, decides
 //! it against the live scope map, and forwards exactly the inspected bytes
 //! over verified TLS — or answers with a refusal an agent understands.
-//! Other hosts follow the egress setting (tunnel untouched, or refuse).
+//! Other hosts follow the egress setting (tunnel untouched once the
+//! ClientHello names that host and no provider, or refuse).
 //!
 //! Request path (see docs/request-path.md): accept → proxy auth →
 //! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
 //! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
 
 pub mod approvals;
+mod client_hello;
 pub mod engine;
 mod forward;
 mod ids;
@@ -19,6 +21,7 @@ mod outer;
 mod record;
 mod reload;
 mod respond;
+mod screen;
 pub mod settings;
 mod state;
 mod tunnel;

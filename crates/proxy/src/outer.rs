@@ -79,6 +79,9 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         .unwrap_or("http")
         .to_ascii_lowercase();
     let (host, port) = canonical_host(&authority, if scheme == "https" { 443 } else { 80 });
+    if let Err(resp) = check_authority(&state, &authority, &host) {
+        return resp;
+    }
     let is_provider = state
         .engine
         .borrow()
@@ -134,6 +137,9 @@ async fn connect(
         state.metrics.refused("bad-connect");
         return problem(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
     }
+    if let Err(resp) = check_authority(&state, &authority, &host) {
+        return resp;
+    }
     let is_provider = state
         .engine
         .borrow()
@@ -158,18 +164,16 @@ async fn connect(
     }
     match tunnel::plan(&state.settings, &host, port).await {
         Ok(addrs) => {
-            state
-                .metrics
-                .tunnels
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
+            let t = tunnel::Tunnel {
+                host,
+                port,
+                peer,
+                agent,
+            };
             tokio::spawn(async move {
                 match hyper::upgrade::on(req).await {
-                    Ok(upgraded) => {
-                        if let Err(e) = tunnel::run(upgraded, addrs).await {
-                            tracing::debug!(%peer, %host, error = %e, "tunnel ended");
-                        }
-                    }
+                    Ok(upgraded) => tunnel::serve(state, t, upgraded, addrs).await,
                     Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
                 }
             });
@@ -181,6 +185,39 @@ async fn connect(
             problem(StatusCode::FORBIDDEN, &r.message)
         }
     }
+}
+
+/// A proxy request's authority must be a bare `host[:port]`: userinfo
+/// (`agent@host`) is refused rather than stripped, so no credential in a
+/// URL is passed on and no host is compared with something in front of
+/// it; a host must be a DNS name or an IP literal.
+#[allow(clippy::result_large_err)]
+fn check_authority(state: &State, authority: &str, host: &str) -> Result<(), Response<Body>> {
+    if authority.contains('@') {
+        state.metrics.refused("userinfo");
+        // Only what follows the last `@`: the userinfo may be a credential.
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        tracing::warn!(host, "proxy request with userinfo in its authority refused");
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "a user name or password in the authority (user@host) is refused: name the host alone; nothing was forwarded",
+        ));
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let valid = if bare.len() != host.len() {
+        host.starts_with('[') && bare.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        host.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    };
+    if !valid {
+        state.metrics.refused("bad-host");
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "the host is not a DNS name or an IP address; nothing was forwarded",
+        ));
+    }
+    Ok(())
 }
 
 /// The agent named by `Proxy-Authorization` (Basic `agent:key` or Bearer

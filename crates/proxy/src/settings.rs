@@ -73,6 +73,7 @@ struct RawProxy {
     max_body_bytes: usize,
     egress: String,
     egress_allow: Vec<String>,
+    missing_sni: String,
     unsafe_allow_private: bool,
     header_timeout_secs: u64,
     /// Time allowed for a request body once its head arrived; default: header_timeout_secs.
@@ -90,6 +91,7 @@ impl Default for RawProxy {
             max_body_bytes: 4 << 20,
             egress: "tunnel".into(),
             egress_allow: Vec::new(),
+            missing_sni: "tunnel".into(),
             unsafe_allow_private: false,
             header_timeout_secs: 30,
             body_timeout_secs: None,
@@ -185,6 +187,15 @@ pub enum Egress {
     Refuse,
 }
 
+/// What to do with a tunnel whose first bytes name no server: a TLS
+/// ClientHello without SNI (or with the real name encrypted), or a protocol
+/// other than TLS (docs/egress-and-sni.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingSni {
+    Tunnel,
+    Refuse,
+}
+
 #[derive(Debug, Clone)]
 pub struct Agent {
     pub name: String,
@@ -203,6 +214,8 @@ pub struct Settings {
     pub egress: Egress,
     /// Host patterns tunnelled even when egress is `refuse`.
     pub egress_allow: Vec<String>,
+    /// Tunnels that name no server (no SNI, ECH, not TLS): tunnel or refuse.
+    pub missing_sni: MissingSni,
     pub unsafe_allow_private: bool,
     pub header_timeout_secs: u64,
     pub body_timeout_secs: u64,
@@ -258,6 +271,16 @@ impl Settings {
                 "{}",
                 ctx(&format!(
                     "proxy.egress = \"{other}\" (use \"tunnel\" or \"refuse\")"
+                ))
+            ),
+        };
+        let missing_sni = match raw.proxy.missing_sni.as_str() {
+            "tunnel" => MissingSni::Tunnel,
+            "refuse" => MissingSni::Refuse,
+            other => anyhow::bail!(
+                "{}",
+                ctx(&format!(
+                    "proxy.missing_sni = \"{other}\" (use \"tunnel\" or \"refuse\")"
                 ))
             ),
         };
@@ -338,6 +361,7 @@ impl Settings {
                 .into_iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
+            missing_sni,
             unsafe_allow_private: raw.proxy.unsafe_allow_private,
             header_timeout_secs: raw.proxy.header_timeout_secs.max(1),
             body_timeout_secs: raw
@@ -367,5 +391,71 @@ impl Settings {
                 ),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn the_bundled_settings_and_every_example_load() {
+        let mut seen = 0;
+        let files = std::fs::read_dir(root().join("config/examples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .chain([root().join("config/scopegate.toml")]);
+        for path in files.filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let table: toml::Table = toml::from_str(&text).unwrap();
+            // A settings file names its scope map; the rest are scope maps.
+            let scope_map = if table.contains_key("scope_map") {
+                let s = Settings::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+                s.scope_map
+            } else {
+                path.clone()
+            };
+            crate::engine::Engine::load(&scope_map)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            seen += 1;
+        }
+        assert!(seen >= 5, "{seen} files");
+    }
+
+    #[test]
+    fn the_strict_egress_example_is_strict() {
+        let s = Settings::load(&root().join("config/examples/strict-egress.toml")).unwrap();
+        assert_eq!(s.egress, Egress::Refuse);
+        assert_eq!(s.missing_sni, MissingSni::Refuse);
+        assert!(!s.egress_allow.is_empty());
+        assert!(!s.unsafe_allow_private);
+        assert!(s.auth_required);
+        let bundled = Settings::load(&root().join("config/scopegate.toml")).unwrap();
+        assert_eq!(bundled.missing_sni, MissingSni::Tunnel);
+    }
+
+    #[test]
+    fn missing_sni_takes_tunnel_or_refuse() {
+        let file = Path::new("/x/scopegate.toml");
+        let with = |v: &str| {
+            Settings::from_toml(
+                file,
+                &format!("version = 1\nscope_map = \"s.toml\"\n[proxy]\nmissing_sni = \"{v}\"\n"),
+            )
+        };
+        assert_eq!(with("refuse").unwrap().missing_sni, MissingSni::Refuse);
+        assert_eq!(with("tunnel").unwrap().missing_sni, MissingSni::Tunnel);
+        let e = format!("{:#}", with("sometimes").unwrap_err());
+        assert!(e.contains("proxy.missing_sni"), "{e}");
+        let none = Settings::from_toml(file, "version = 1\nscope_map = \"s.toml\"\n").unwrap();
+        assert_eq!(
+            none.missing_sni,
+            MissingSni::Tunnel,
+            "the documented default"
+        );
     }
 }

@@ -1,16 +1,33 @@
 //! CONNECTs to hosts that are not providers: tunnelled untouched or refused
 //! by the egress setting; private, loopback and link-local targets (cloud
-//! metadata at 169.254.169.254 and friends) refused unless configured.
+//! metadata at 169.254.169.254 and friends) refused unless configured. A
+//! tunnel's first bytes are screened before anything goes upstream
+//! (`screen`): its TLS server name must be the CONNECT host, never a
+//! provider's.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use scopegate_policy::Glob;
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
+use crate::client_hello::Hello;
+use crate::screen::{self, First};
 use crate::settings::{Egress, Settings};
+use crate::state::State;
+
+/// Who asked for a tunnel, and to where (canonical host).
+pub struct Tunnel {
+    pub host: String,
+    pub port: u16,
+    pub peer: SocketAddr,
+    pub agent: Option<String>,
+}
 
 /// Why a CONNECT is refused: a metrics label and a sentence for the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +87,73 @@ pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<Sock
     Ok(addrs)
 }
 
-/// Copies bytes both ways until either side closes.
-pub async fn run(upgraded: Upgraded, addrs: Vec<SocketAddr>) -> std::io::Result<()> {
+/// Screens the client's first bytes; then connects upstream, sends them on,
+/// and copies both ways until either side closes. A refused tunnel never
+/// connects upstream: it is counted, logged and closed.
+pub async fn serve(state: Arc<State>, t: Tunnel, upgraded: Upgraded, addrs: Vec<SocketAddr>) {
+    let mut client = TokioIo::new(upgraded);
+    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let (first, hello) = match screen::read_first(&mut client, timeout).await {
+        First::Read(bytes, hello) => (bytes, hello),
+        First::Gone => return,
+        First::Refused(r) => return close_refused(&state, &t, client, None, r).await,
+    };
+    let verdict = screen::rule(&hello, &t.host, t.port, state.settings.missing_sni, |sni| {
+        state.engine.borrow().inspector.provider_for(sni).is_some()
+    });
+    if let Err(r) = verdict {
+        return close_refused(&state, &t, client, Some(&hello), r).await;
+    }
+    state.metrics.tunnels.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = run(client, &first, addrs).await {
+        tracing::debug!(peer = %t.peer, host = %t.host, error = %e, "tunnel ended");
+    }
+}
+
+async fn close_refused(
+    state: &State,
+    t: &Tunnel,
+    mut client: TokioIo<Upgraded>,
+    hello: Option<&Hello>,
+    r: screen::Refused,
+) {
+    state.metrics.refused(r.reason);
+    let sni = match hello {
+        Some(Hello::Parsed { sni: Some(s), .. }) => s.as_str(),
+        _ => "-",
+    };
+    tracing::warn!(
+        peer = %t.peer,
+        connect = %t.host,
+        port = t.port,
+        sni,
+        agent = t.agent.as_deref().unwrap_or("-"),
+        reason = r.reason,
+        "tunnel refused before anything was sent upstream: {}",
+        r.message
+    );
+    if r.tls {
+        let alert = async {
+            client.write_all(&screen::ACCESS_DENIED).await?;
+            client.shutdown().await
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), alert).await;
+    }
+}
+
+/// Connects upstream, sends `first` (the bytes the screen read), then
+/// copies both ways until either side closes.
+async fn run(
+    mut client: TokioIo<Upgraded>,
+    first: &[u8],
+    addrs: Vec<SocketAddr>,
+) -> std::io::Result<()> {
     let mut last = None;
     for addr in addrs {
         match tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(addr)).await {
             Ok(Ok(mut upstream)) => {
                 let _ = upstream.set_nodelay(true);
-                let mut client = TokioIo::new(upgraded);
+                upstream.write_all(first).await?;
                 tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
                 return Ok(());
             }
