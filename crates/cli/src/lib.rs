@@ -7,4 +7,5 @@ pub mod check;
 pub mod engine;
 pub mod log_writer;
 pub mod policy_test;
+pub mod private;
 pub mod sink;

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
+use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
 use scopegate_store::{ApprovalHub, DecisionLog, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 
 /// The `[dashboard]` table, with paths resolved against the settings file,
-/// the session key kept in the data directory by default, and the grant
-/// window the proxy uses.
+/// the session key kept in the data directory by default, the bootstrap
+/// link written there, and the grant window the proxy uses.
 fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
     let mut c: DashboardConfig = match &settings.dashboard {
         Some(t) => toml::Value::Table(t.clone())
@@ -31,12 +32,52 @@ fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
         Some(f) => f,
         None => settings.data_dir.join("dashboard-session.key"),
     });
+    c.users_file = c.users_file.take().map(|f| base.join(f));
+    c.bootstrap_file = Some(settings.data_dir.join("bootstrap-link"));
     c.grant_window_secs = settings.grant_window.as_secs();
     Ok(c)
 }
 
+/// Everything that lets its reader approve, or read what scopegate keeps:
+/// checked before `serve` touches anything.
+fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
+    let ca_key = settings.ca_files.as_ref().map_or_else(
+        || settings.data_dir.join("ca").join("ca-key.pem"),
+        |(_, key)| key.clone(),
+    );
+    let mut paths = vec![
+        Private::folder(&settings.data_dir, "scopegate's data folder"),
+        Private::secret(ca_key, "the interception CA's key"),
+    ];
+    if let Some(f) = &dash.session_key_file {
+        paths.push(Private::secret(f, "the dashboard's session-signing key"));
+    }
+    if let Some(f) = &dash.bootstrap_file {
+        paths.push(Private::secret(f, "the one-time bootstrap link"));
+    }
+    if let Some(f) = &dash.users_file {
+        paths.push(Private::secret(f, "the dashboard users"));
+    }
+    if !dash.users.is_empty() {
+        paths.push(Private::secret(
+            &settings.file,
+            "the settings, which hold [[dashboard.users]]; or move them to [dashboard] users_file",
+        ));
+    }
+    paths
+}
+
 pub fn run(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
+    let dash_config = dashboard_config(&settings)?;
+    // Before anything is read, created or served.
+    private::check(
+        &private_paths(&settings, &dash_config),
+        settings.unsafe_group_readable_secrets,
+    )?;
+    private::create_folder(&settings.data_dir)?;
+    let ca_export = settings.ca_export.clone();
+    let data_dir = settings.data_dir.clone();
     // Held until serve returns: dropping it flushes the log lines queued.
     let _log_writer = init_tracing(settings.json_logs);
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -64,7 +105,6 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let hub = ApprovalHub::default();
         hub.listen(&store);
         spawn_expiry(store.clone());
-        let dash_config = dashboard_config(&settings)?;
         let public_url = dash_config.public_url();
         let notifier = Arc::new(Notifier::new(&dash_config).context("dashboard webhook")?);
         let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
@@ -84,6 +124,9 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             Duration::from_secs(10),
         )
         .await?;
+        let ca = scopegate_tls::export_certificate(&running.state.ca_pem, &ca_export)
+            .context("exporting the CA certificate for agents")?;
+        let ca = shown(&ca);
         println!("decision log: {backend} (journal first, then the database)");
         let dash_listen = dash_config.listen;
         let state = running.state.clone();
@@ -95,18 +138,25 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             .await
             .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
         println!("dashboard for approvers: {public_url}");
-        if let Some(link) = dashboard.bootstrap_link() {
-            println!("  no dashboard users are configured: sign in once as admin with {link}");
+        if let (Some(_), Some(file)) = (dashboard.bootstrap_link(), &dashboard.config().bootstrap_file) {
+            println!(
+                "  no dashboard users are configured: the one-time admin sign-in link is in {} (readable only by scopegate's user)",
+                shown(file)
+            );
         }
         let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
         let dashboard_task = tokio::spawn(dashboard.serve(listener, async move {
             let _ = stopped.await;
         }));
-        let ca = running.ca_cert_path.as_ref().map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string());
         println!("scopegate is listening on {}", running.proxy_addr);
         println!();
         println!("  export HTTPS_PROXY=http://{}", running.proxy_addr);
         println!("  trust the interception CA: {ca}{}", if running.ca_generated { "  (generated now)" } else { "" });
+        println!(
+            "  give agents only {} (the certificate), never {} or this OS user",
+            shown(&ca_export),
+            shown(&data_dir)
+        );
         println!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)");
         if let Some(a) = running.admin_addr {
             println!("  metrics: http://{a}/metrics");
@@ -192,24 +242,47 @@ where
     }
 }
 
+/// A path as the operator should read it: absolute, `..` resolved.
+fn shown(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+}
+
 pub fn ca(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
-    let (path, generated): (PathBuf, bool) = match &settings.ca_files {
-        Some((cert, _)) => (cert.clone(), false),
+    let (ca, generated) = match &settings.ca_files {
+        Some((cert, key)) => (scopegate_tls::CertificateAuthority::load(cert, key)?, false),
         None => {
-            let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
+            private::check(
+                &[
+                    Private::folder(&settings.data_dir, "scopegate's data folder"),
+                    Private::secret(
+                        settings.data_dir.join("ca/ca-key.pem"),
+                        "the interception CA's key",
+                    ),
+                ],
+                settings.unsafe_group_readable_secrets,
+            )?;
+            private::create_folder(&settings.data_dir)?;
+            scopegate_tls::CertificateAuthority::load_or_generate(
                 &settings.data_dir.join("ca"),
                 settings.ca_valid_days,
             )
-            .context("interception CA")?;
-            (ca.cert_path.context("CA has no file")?, generated)
+            .context("interception CA")?
         }
     };
-    let p = std::fs::canonicalize(&path).unwrap_or(path);
-    let p = p.display();
+    let path: PathBuf = scopegate_tls::export_certificate(ca.cert_pem(), &settings.ca_export)
+        .context("exporting the CA certificate for agents")?;
+    let p = shown(&path);
     println!(
         "scopegate interception CA: {p}{}",
         if generated { " (generated now)" } else { "" }
+    );
+    println!(
+        "(the certificate only: give agents this file or its folder, never {})",
+        shown(&settings.data_dir)
     );
     println!(
         "

@@ -16,6 +16,10 @@ struct Raw {
     scope_map: String,
     #[serde(default = "default_data_dir")]
     data_dir: String,
+    /// Accept group-readable secrets and data folder (a Kubernetes fsGroup
+    /// forces mode 0440 on Secret volumes); never others-readable.
+    #[serde(default)]
+    unsafe_group_readable_secrets: bool,
     #[serde(default)]
     proxy: RawProxy,
     #[serde(default)]
@@ -137,6 +141,9 @@ impl Default for RawAdmin {
 struct RawCa {
     cert: Option<String>,
     key: Option<String>,
+    /// The folder agents get: only `ca.pem`; default: `ca-public` beside
+    /// the data folder.
+    export: Option<String>,
     valid_days: i64,
     leaf_valid_days: i64,
     leaf_cache: usize,
@@ -147,6 +154,7 @@ impl Default for RawCa {
         Self {
             cert: None,
             key: None,
+            export: None,
             valid_days: 365,
             leaf_valid_days: 7,
             leaf_cache: 1000,
@@ -208,6 +216,8 @@ pub struct Settings {
     pub file: PathBuf,
     pub scope_map: PathBuf,
     pub data_dir: PathBuf,
+    /// Group-readable secrets accepted (never others-readable).
+    pub unsafe_group_readable_secrets: bool,
     pub listen: SocketAddr,
     pub admin_listen: Option<SocketAddr>,
     pub max_body_bytes: usize,
@@ -225,6 +235,8 @@ pub struct Settings {
     pub auth_required: bool,
     pub agents: Vec<Agent>,
     pub ca_files: Option<(PathBuf, PathBuf)>,
+    /// The folder holding only the CA certificate, for agents.
+    pub ca_export: PathBuf,
     pub ca_valid_days: i64,
     pub leaf_valid_days: i64,
     pub leaf_cache: usize,
@@ -320,6 +332,23 @@ impl Settings {
                 .with_context(|| ctx(&format!("{what}: `{s}` is not ip:port")))
         };
         let data_dir = rel(&raw.data_dir);
+        let ca_export = raw.ca.export.as_deref().map_or_else(
+            || {
+                data_dir
+                    .parent()
+                    .map_or_else(|| rel("ca-public"), |p| p.join("ca-public"))
+            },
+            &rel,
+        );
+        anyhow::ensure!(
+            !overlaps(&ca_export, &data_dir),
+            "{}",
+            ctx(&format!(
+                "ca.export ({}) must be outside data_dir ({}) and not contain it: agents are given the export folder",
+                ca_export.display(),
+                data_dir.display()
+            ))
+        );
         let store_url = match raw.store.url {
             Some(u)
                 if u.starts_with("sqlite://")
@@ -346,6 +375,8 @@ impl Settings {
             file: file.to_path_buf(),
             scope_map: rel(&raw.scope_map),
             data_dir,
+            unsafe_group_readable_secrets: raw.unsafe_group_readable_secrets,
+            ca_export,
             listen: parse_addr(&raw.proxy.listen, "proxy.listen")?,
             admin_listen: raw
                 .admin
@@ -392,6 +423,29 @@ impl Settings {
             },
         })
     }
+}
+
+/// Whether one folder is, or is inside, the other (lexically, `..` and `.`
+/// resolved; both made absolute against the working directory).
+fn overlaps(a: &Path, b: &Path) -> bool {
+    let (a, b) = (normal(a), normal(b));
+    a.starts_with(&b) || b.starts_with(&a)
+}
+
+fn normal(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -94,7 +94,9 @@ impl CertificateAuthority {
     }
 
     /// Loads `dir/ca.pem` + `dir/ca-key.pem`, or generates and writes them
-    /// (key file mode 0600). Returns whether a new CA was generated.
+    /// (the folder, if new, mode 0700; the key file 0600). Returns whether a
+    /// new CA was generated. Agents get the certificate from
+    /// [`crate::export_certificate`]'s folder, never from this one.
     pub fn load_or_generate(dir: &Path, valid_days: i64) -> Result<(Self, bool), TlsError> {
         let cert_path = dir.join(CA_FILE);
         let key_path = dir.join(KEY_FILE);
@@ -105,7 +107,7 @@ impl CertificateAuthority {
             let path = path.display().to_string();
             move |source| TlsError::Io { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        create_private_dir(dir).map_err(io(dir))?;
         let mut ca = Self::generate("scopegate interception CA", valid_days)?;
         write_private(&key_path, ca.issuer.key().serialize_pem().as_bytes())
             .map_err(io(&key_path))?;
@@ -121,6 +123,20 @@ impl CertificateAuthority {
     pub fn cert_der(&self) -> &CertificateDer<'static> {
         &self.cert_der
     }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
 }
 
 #[cfg(unix)]

@@ -7,12 +7,14 @@
 //! on a process default. Key material never appears in `Debug` output.
 
 mod ca;
+mod export;
 mod leaf;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use ca::CertificateAuthority;
+pub use export::{EXPORT_FILE, export_certificate};
 pub use leaf::{LeafCache, LeafStats};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
@@ -32,6 +34,8 @@ pub enum TlsError {
     },
     #[error("{path}: {message}")]
     Pem { path: String, message: String },
+    #[error("{path}: {message}")]
+    Layout { path: String, message: String },
     #[error("invalid host name for a certificate: {0}")]
     BadHost(String),
 }

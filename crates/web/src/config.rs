@@ -36,6 +36,16 @@ pub struct DashboardConfig {
     pub session_ttl_secs: u64,
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// A TOML file of `[[users]]` kept apart from the settings, readable
+    /// only by scopegate's user (`serve` refuses it otherwise); its users
+    /// join `users`.
+    #[serde(default)]
+    pub users_file: Option<PathBuf>,
+    /// Where the one-time bootstrap link is written (mode 0600) while no
+    /// users exist, instead of printing it; `serve` sets it to
+    /// `<data_dir>/bootstrap-link`. Not a setting.
+    #[serde(skip)]
+    pub bootstrap_file: Option<PathBuf>,
     #[serde(default)]
     pub webhook: Option<WebhookConfig>,
 }
@@ -63,6 +73,8 @@ impl Default for DashboardConfig {
             grant_window_secs: default_grant_window(),
             session_ttl_secs: default_session_ttl(),
             users: Vec::new(),
+            users_file: None,
+            bootstrap_file: None,
             webhook: None,
         }
     }
@@ -135,7 +147,27 @@ pub struct WebhookConfig {
     pub timeout_secs: u64,
 }
 
+/// The file `users_file` names.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersFile {
+    #[serde(default)]
+    users: Vec<UserConfig>,
+}
+
 impl DashboardConfig {
+    /// Adds the users of `users_file`, if one is set.
+    pub fn load_users_file(&mut self) -> Result<(), DashboardError> {
+        let Some(path) = &self.users_file else {
+            return Ok(());
+        };
+        let problem = |e: String| DashboardError::Config(format!("{}: {e}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+        let file: UsersFile = toml::from_str(&text).map_err(|e| problem(e.message().to_owned()))?;
+        self.users.extend(file.users);
+        Ok(())
+    }
+
     /// The dashboard's base URL, without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.public_url {

@@ -19,6 +19,7 @@
 mod api;
 mod assets;
 pub mod auth;
+mod bootstrap_file;
 pub mod client;
 mod config;
 mod error;
@@ -60,6 +61,8 @@ pub enum DashboardError {
     Config(String),
     #[error("dashboard session key: {0}")]
     Key(String),
+    #[error("dashboard bootstrap link file: {0}")]
+    Bootstrap(String),
     #[error("password hashing failed: {0}")]
     Password(String),
     #[error("the system random number generator failed")]
@@ -111,15 +114,24 @@ impl Dashboard {
     /// Checks the settings and loads (or creates) the session key.
     /// `scope_map` returns the current scope map for the read-only tokens
     /// page, and lets the dashboard refuse agent tokens by name.
+    /// With `bootstrap_file` set, writes the bootstrap link there (mode
+    /// 0600), or removes a stale one when users exist.
     pub fn new(
-        config: DashboardConfig,
+        mut config: DashboardConfig,
         store: Store,
         hub: ApprovalHub,
         scope_map: impl Fn() -> Arc<ScopeMap> + Send + Sync + 'static,
     ) -> Result<Self, DashboardError> {
+        config.load_users_file()?;
         config.validate()?;
         let key = auth::load_key(&config)?;
         let auth = Auth::new(&config, &key)?;
+        if let Some(path) = &config.bootstrap_file {
+            match auth.bootstrap_token() {
+                Some(t) => bootstrap_file::write(path, &bootstrap_link(&config, &t))?,
+                None => bootstrap_file::remove(path),
+            }
+        }
         Ok(Self {
             state: Arc::new(AppState {
                 config,
@@ -142,13 +154,10 @@ impl Dashboard {
     /// visitor in as admin (print it at start). `None` once used, or when
     /// users exist.
     pub fn bootstrap_link(&self) -> Option<String> {
-        self.state.auth.bootstrap_token().map(|t| {
-            format!(
-                "{}/bootstrap/{}",
-                self.state.config.public_url(),
-                html::url_segment(&t)
-            )
-        })
+        self.state
+            .auth
+            .bootstrap_token()
+            .map(|t| bootstrap_link(&self.state.config, &t))
     }
 
     /// Where an approver decides approval `id`.
@@ -214,6 +223,14 @@ impl Dashboard {
             .await?;
         Ok(())
     }
+}
+
+fn bootstrap_link(config: &DashboardConfig, token: &str) -> String {
+    format!(
+        "{}/bootstrap/{}",
+        config.public_url(),
+        html::url_segment(token)
+    )
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {

@@ -62,7 +62,7 @@ fn login_page(
     let no_users = if state.auth.has_users() {
         ""
     } else {
-        "<p class=\"banner warn\">No users are configured yet. Open the one-time bootstrap link printed when scopegate started, then add users to the <code>[dashboard]</code> settings.</p>"
+        "<p class=\"banner warn\">No users are configured yet. Open the one-time bootstrap link (<code>serve</code> prints the file it is in, readable only by scopegate's user), then add users to the <code>[dashboard]</code> settings.</p>"
     };
     let body = format!(
         "<section class=\"card narrow\"><h1>Sign in</h1>{problem_html}{no_users}\
@@ -237,6 +237,9 @@ pub async fn bootstrap_submit(
     }
     if !state.auth.consume_bootstrap(&token) {
         return Err(used_link());
+    }
+    if let Some(path) = &state.config.bootstrap_file {
+        crate::bootstrap_file::remove(path);
     }
     tracing::warn!("dashboard: the bootstrap link was used; add users to the settings");
     signed_in(&state, BOOTSTRAP_USER, Role::Admin, "/")
