@@ -49,15 +49,37 @@ fn serve(dir: &TempDir, fake: &Fake) -> Serve {
     serve_with(dir, fake, "data", "")
 }
 
-/// `scopegate serve` with its own data directory and extra settings (a
-/// shared `[store]` for replicas).
+/// `scopegate serve` with its own data directory, CA export folder
+/// (`ca-{data}`), users file (mode 0600, as serve requires) and extra
+/// settings (a shared `[store]` for replicas).
 fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
     let port = free_port();
+    let users = dir.write(
+        &format!("users-{data}.toml"),
+        format!(
+            r#"[[users]]
+name = "alice"
+password_hash = "{hash}"
+role = "approver"
+api_token_fingerprint = "{api}"
+"#,
+            hash = hash_password(PASSWORD).unwrap(),
+            api = token_fingerprint(API_TOKEN),
+        ),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let settings = format!(
         r#"version = 1
 scope_map = "scope.toml"
 data_dir = "{data}"
 {extra}
+
+[ca]
+export = "ca-{data}"
 
 [proxy]
 listen = "127.0.0.1:0"
@@ -76,16 +98,9 @@ extra_ca_files = ["test-ca.pem"]
 
 [dashboard]
 listen = "127.0.0.1:{port}"
-
-[[dashboard.users]]
-name = "alice"
-password_hash = "{hash}"
-role = "approver"
-api_token_fingerprint = "{api}"
+users_file = "users-{data}.toml"
 "#,
         fake = fake.addr,
-        hash = hash_password(PASSWORD).unwrap(),
-        api = token_fingerprint(API_TOKEN),
     );
     let config = dir.write(&format!("scopegate-{data}.toml"), settings);
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
@@ -201,7 +216,7 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
     dir.write("test-ca.pem", &ca.pem);
     dir.write("scope.toml", standard_scope_map());
     let s = serve(&dir, &fake);
-    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
 
     // the agent's call waits...
     let waiting = tokio::spawn({
@@ -275,7 +290,7 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
     dir.write("test-ca.pem", &ca.pem);
     dir.write("scope.toml", standard_scope_map());
     let s = serve(&dir, &fake);
-    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
     let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
 
     // the agent's own credentials cannot approve anything
@@ -367,7 +382,7 @@ async fn held_on_one_replica_approved_through_another_released_on_the_first() {
     let store = format!("[store]\nurl = \"{shared}\"\n");
     let a = serve_with(&dir, &fake, "data-a", &store);
     let b = serve_with(&dir, &fake, "data-b", &store);
-    let ca_a = std::fs::read_to_string(dir.path().join("data-a/ca/ca.pem")).unwrap();
+    let ca_a = std::fs::read_to_string(dir.path().join("ca-data-a/ca.pem")).unwrap();
 
     // the agent goes through replica A...
     let waiting = tokio::spawn({

@@ -135,7 +135,7 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
     dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
     let config = dir.write("scopegate.toml", settings(&fake));
     let (mut child, addr, _) = serve(&config);
-    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let ca_pem = std::fs::read_to_string(dir.path().join("ca-public/ca.pem")).unwrap();
 
     // requests that carry secrets: a variable value, the real token, a surrogate
     let with_secret = CUSTOM_DOMAIN_CREATE.replace(
