@@ -197,7 +197,9 @@ class Scopegate:
         self.port, self.admin = free_port(), free_port()
         data = work / f"scopegate-{tag}"
         shutil.rmtree(data, ignore_errors=True)
-        data.mkdir()
+        # serve refuses a data folder that group or others can read
+        data.mkdir(mode=0o700)
+        export = work / f"ca-public-{tag}"
         store = f'url = "{store_url}"\n' if store_url else ""
         routes = "\n".join(
             f'"{h}:443" = "127.0.0.1:{upstream_port}"'
@@ -217,6 +219,9 @@ worker_threads = {args.proxy_workers}
 [admin]
 listen = "127.0.0.1:{self.admin}"
 
+[ca]
+export = "{export}"
+
 [upstream]
 extra_ca_files = ["{up_ca}"]
 
@@ -231,7 +236,7 @@ format = "json"
         )
         self.proc = Proc(f"scopegate-{tag}", [str(args.bin_dir / "scopegate"), "serve", "--config", str(config)], work)
         wait_for(lambda: port_open(self.admin) and port_open(self.port), "scopegate")
-        self.ca = data / "ca/ca.pem"
+        self.ca = export / "ca.pem"
         wait_for(self.ca.exists, "scopegate's CA")
 
 

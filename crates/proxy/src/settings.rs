@@ -512,4 +512,40 @@ mod tests {
             "the documented default"
         );
     }
+
+    fn load(text: &str) -> anyhow::Result<Settings> {
+        Settings::from_toml(
+            Path::new("/etc/sg/scopegate.toml"),
+            &format!("version = 1\nscope_map = \"map.toml\"\n{text}"),
+        )
+    }
+
+    #[test]
+    fn the_ca_export_sits_beside_the_data_folder_and_never_overlaps_it() {
+        let s = load("data_dir = \"/var/lib/sg/data\"").unwrap();
+        assert_eq!(s.ca_export, Path::new("/var/lib/sg/ca-public"));
+        assert!(!s.unsafe_group_readable_secrets);
+        let s = load("data_dir = \"data\"\n[ca]\nexport = \"public\"").unwrap();
+        assert_eq!(s.ca_export, Path::new("/etc/sg/public"));
+        for (data, export) in [
+            ("data", "data"),
+            ("data", "data/ca-public"),
+            ("data", "."),
+            ("data", "data/../data/x"),
+            ("/var/lib/sg/data", "/var/lib"),
+            ("/var/lib/sg", "/var/lib/sg/./public"),
+        ] {
+            let e = load(&format!(
+                "data_dir = \"{data}\"\n[ca]\nexport = \"{export}\""
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("must be outside data_dir"),
+                "{data} {export}: {e}"
+            );
+        }
+        let s = load("unsafe_group_readable_secrets = true").unwrap();
+        assert!(s.unsafe_group_readable_secrets);
+    }
 }
