@@ -71,6 +71,12 @@ api_token_fingerprint = "{api}"
         api = token_fingerprint(API_TOKEN),
     );
     let config = dir.write(&format!("scopegate-{data}.toml"), settings);
+    // It holds dashboard users: serve refuses it readable by group or others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("SCOPEGATE_LOG", "warn")
