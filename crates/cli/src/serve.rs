@@ -252,8 +252,14 @@ fn shown(p: &Path) -> String {
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {
     let settings = Settings::load(config)?;
-    let (ca, generated) = match &settings.ca_files {
-        Some((cert, key)) => (scopegate_tls::CertificateAuthority::load(cert, key)?, false),
+    // The certificate's PEM: from `[ca] cert` (the key is not needed), or
+    // the generated CA's.
+    let (pem, generated) = match &settings.ca_files {
+        Some((cert, _)) => (
+            std::fs::read_to_string(cert)
+                .with_context(|| format!("cannot read {}", cert.display()))?,
+            false,
+        ),
         None => {
             private::check(
                 &[
@@ -266,14 +272,15 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
                 settings.unsafe_group_readable_secrets,
             )?;
             private::create_folder(&settings.data_dir)?;
-            scopegate_tls::CertificateAuthority::load_or_generate(
+            let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
                 &settings.data_dir.join("ca"),
                 settings.ca_valid_days,
             )
-            .context("interception CA")?
+            .context("interception CA")?;
+            (ca.cert_pem().to_owned(), generated)
         }
     };
-    let path: PathBuf = scopegate_tls::export_certificate(ca.cert_pem(), &settings.ca_export)
+    let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca_export)
         .context("exporting the CA certificate for agents")?;
     let p = shown(&path);
     println!(

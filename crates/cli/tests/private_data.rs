@@ -605,3 +605,44 @@ async fn in_the_sidecar_layout_the_agent_cannot_approve_its_own_request() {
     assert_eq!(insider.await.unwrap().status, 200);
     assert_eq!(volume_deletes(&fake), vec![delete("vol-2")]);
 }
+
+#[test]
+fn scopegate_ca_points_agents_at_the_exported_certificate_only() {
+    let dir = TempDir::new("private-ca");
+    dir.write("scope.toml", standard_scope_map());
+    let config = dir.write("scopegate.toml", settings(free_port(), None, ""));
+    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(["ca", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let data = dir.path().join("data");
+    let exported = std::fs::canonicalize(dir.path().join("ca-public/ca.pem")).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "scopegate interception CA: {} (generated now)",
+            exported.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--cacert {} ", exported.display())),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ca-key.pem") && !text.contains("/data/ca/"),
+        "{text}"
+    );
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("ca/ca-key.pem")), 0o600);
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("ca-public"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["ca.pem"]);
+}
