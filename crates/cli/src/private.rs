@@ -57,7 +57,7 @@ pub fn problem(p: &Private, mode: u32, allow_group: bool) -> Option<String> {
         (Kind::Secret, true) => ("chmod o-rwx", "others"),
     };
     Some(format!(
-        "{path} ({what}) has mode {mode:04o}: {who} can read it. Fix: {fix} {path}",
+        "{path} ({what}) has mode {mode:04o}: {who} have access to it. Fix: {fix} {path}",
         path = p.path.display(),
         what = p.what,
         mode = mode & 0o7777,

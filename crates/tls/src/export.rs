@@ -61,9 +61,14 @@ pub fn export_certificate(cert_pem: &str, dir: &Path) -> Result<PathBuf, TlsErro
 
 const TMP_FILE: &str = ".ca.pem.tmp";
 
+/// Sets the permission bits, only when they differ (a folder someone else
+/// owns but already 0755 is fine).
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
+    if std::fs::metadata(path)?.permissions().mode() & 0o7777 == mode {
+        return Ok(());
+    }
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
