@@ -331,6 +331,15 @@ impl Harness {
     }
 
     pub async fn start_with(scope_map: &str, opts: Options) -> Self {
+        Self::start_with_approvals(scope_map, opts, None).await
+    }
+
+    /// With an approval queue: held requests go to it.
+    pub async fn start_with_approvals(
+        scope_map: &str,
+        opts: Options,
+        approvals: Option<Arc<dyn scopegate_proxy::Approvals>>,
+    ) -> Self {
         init();
         let dir = TempDir::new("proxy");
         let test_ca = TestCa::new();
@@ -391,9 +400,10 @@ extra_ca_files = [{extra_ca}]
         let settings_path = dir.write("scopegate.toml", &text);
         let settings = Settings::from_toml(&settings_path, &text).expect("e2e settings");
         let sink = Arc::new(MemorySink::default());
-        let proxy = scopegate_proxy::start(settings, sink.clone(), Duration::from_secs(2))
-            .await
-            .expect("proxy starts");
+        let proxy =
+            scopegate_proxy::start_with(settings, sink.clone(), approvals, Duration::from_secs(2))
+                .await
+                .expect("proxy starts");
         let ca_path = proxy
             .ca_cert_path
             .clone()

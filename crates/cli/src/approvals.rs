@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scopegate_proxy::approvals::BoxFut;
-use scopegate_proxy::{Approvals, HoldOutcome, HoldRequest};
+use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
 use scopegate_store::{ApprovalHub, NewHold, Store};
 
 /// Called with each newly created approval.
@@ -29,13 +29,17 @@ pub fn approval_id() -> String {
 }
 
 impl Approvals for StoreApprovals {
-    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<String>, String>> {
+    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
         let store = self.store.clone();
         Box::pin(async move {
-            store
+            let used = store
                 .take_grant(&grant_key)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            Ok(used.map(|g| Grant {
+                approval_id: g.id,
+                approved_by: g.decided_by,
+            }))
         })
     }
 

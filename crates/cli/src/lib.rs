@@ -2,6 +2,7 @@
 //! scope map) from files, and the offline `check` and `policy test`
 //! commands, so tests drive exactly what the binary runs.
 
+pub mod approval_steps;
 pub mod approvals;
 pub mod check;
 pub mod engine;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
@@ -101,10 +102,10 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             Ok(Err(e)) => tracing::warn!(error = %e, "decision log migrations failed; retrying in the background"),
             Err(_) => tracing::warn!("decision log database not answering; retrying in the background"),
         }
-        let log = DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?;
+        let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
         let hub = ApprovalHub::default();
         hub.listen(&store);
-        spawn_expiry(store.clone());
+        spawn_expiry(store.clone(), log.clone());
         let public_url = dash_config.public_url();
         let notifier = Arc::new(Notifier::new(&dash_config).context("dashboard webhook")?);
         let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
@@ -119,7 +120,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         };
         let running = scopegate_proxy::start_with(
             settings,
-            Arc::new(LogSink(Arc::new(log))),
+            Arc::new(LogSink(log.clone())),
             Some(Arc::new(approvals)),
             Duration::from_secs(10),
         )
@@ -134,6 +135,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             Arc::new(state.engine.borrow().scope_map.clone())
         })
         .context("dashboard")?;
+        dashboard.record_steps(approval_steps::dashboard_steps(log.clone()));
         let listener = tokio::net::TcpListener::bind(dash_listen)
             .await
             .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
@@ -173,16 +175,33 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
 }
 
 /// Marks pending approvals and grants past their time as expired.
-fn spawn_expiry(store: Store) {
+fn spawn_expiry(store: Store, log: Arc<DecisionLog>) {
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            if let Err(e) = store.expire_approvals().await {
-                tracing::debug!(error = %e, "approval expiry sweep failed");
+            tokio::time::sleep(*EXPIRY_SWEEP).await;
+            match store.expire_approvals().await {
+                Ok(expired) => {
+                    for a in &expired {
+                        let r = approval_steps::step_record(a, approval_steps::Step::Expired);
+                        if let Err(e) = approval_steps::record(&log, r).await {
+                            tracing::error!(approval = %a.id, error = %e, "approval expiry not recorded");
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "approval expiry sweep failed"),
             }
         }
     });
 }
+
+/// How often pending approvals and unused grants are checked for expiry.
+/// `SCOPEGATE_EXPIRY_SWEEP_MS` shortens it (tests).
+static EXPIRY_SWEEP: std::sync::LazyLock<Duration> = std::sync::LazyLock::new(|| {
+    std::env::var("SCOPEGATE_EXPIRY_SWEEP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(30), Duration::from_millis)
+});
 
 async fn wait_for_signal() {
     #[cfg(unix)]

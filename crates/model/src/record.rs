@@ -29,8 +29,13 @@ pub struct DecisionRecord {
     pub decide_micros: u64,
     pub upstream_status: Option<u16>,
     pub upstream_millis: Option<u64>,
-    /// For held requests: `held apr_…`, `approved apr_… by alice`,
-    /// `rejected apr_… by bob`, `granted apr_…` (a later identical request).
+    /// The approval step this record is: `held apr_…` (the proxy held the
+    /// request), `approved apr_… by alice` / `rejected apr_… by bob` (an
+    /// approver decided), `used apr_… (approved by alice)` (the waiting
+    /// request was released), `granted apr_… (approved by alice)` (a resent
+    /// request was released by the grant), `refused apr_… (rejected by bob)`
+    /// (the waiting request was refused), `expired apr_…`, or `not held: …`
+    /// (the approval queue was unavailable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<String>,
 }

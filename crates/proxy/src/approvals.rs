@@ -42,11 +42,28 @@ pub enum HoldOutcome {
     Pending,
 }
 
+/// A grant taken for a request: the approval it came from and who
+/// approved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub approval_id: String,
+    pub approved_by: Option<String>,
+}
+
+impl Grant {
+    /// `(approved by alice)`, for the decision log.
+    pub fn by(&self) -> String {
+        format!(
+            "(approved by {})",
+            self.approved_by.as_deref().unwrap_or("an unknown approver")
+        )
+    }
+}
+
 /// The approval queue, as the proxy uses it.
 pub trait Approvals: Send + Sync + 'static {
-    /// Uses an approved, unused grant for exactly this request; returns the
-    /// approval id.
-    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<String>, String>>;
+    /// Uses an approved, unused grant for exactly this request.
+    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>>;
     /// Creates the pending approval, or attaches to the one already pending
     /// for the same request. Returns its id.
     fn hold(&self, request: HoldRequest) -> BoxFut<Result<String, String>>;

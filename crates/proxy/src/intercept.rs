@@ -334,21 +334,14 @@ async fn hold_for_approval(
     redacted_request: serde_json::Value,
     mut record: DecisionRecord,
 ) -> Held {
-    let unavailable = |e: String| {
-        tracing::error!(error = %e, "approval queue unavailable; refusing the held request");
-        Held::Respond(problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this request needs a human's approval, and the approval queue is unavailable; nothing was forwarded",
-        ))
-    };
     match approvals.take_grant(key.clone()).await {
-        Ok(Some(apr)) => {
-            record.approval = Some(format!("granted {apr}"));
+        Ok(Some(grant)) => {
+            record.approval = Some(format!("granted {} {}", grant.approval_id, grant.by()));
             record.forwarded = true;
             return Held::Release(Box::new(record));
         }
         Ok(None) => {}
-        Err(e) => return unavailable(e),
+        Err(e) => return queue_unavailable(state, &record, e).await,
     }
     let hold = crate::approvals::HoldRequest {
         grant_key: key.clone(),
@@ -369,7 +362,7 @@ async fn hold_for_approval(
     };
     let apr = match approvals.hold(hold).await {
         Ok(a) => a,
-        Err(e) => return unavailable(e),
+        Err(e) => return queue_unavailable(state, &record, e).await,
     };
     let mut held = record.clone();
     held.approval = Some(format!("held {apr}"));
@@ -393,7 +386,7 @@ async fn hold_for_approval(
             Ok(Some(_)) => {
                 let mut released = record;
                 released.id = decision_id();
-                released.approval = Some(format!("approved {apr} by {by}"));
+                released.approval = Some(format!("used {apr} (approved by {by})"));
                 released.forwarded = true;
                 Held::Release(Box::new(released))
             }
@@ -404,13 +397,13 @@ async fn hold_for_approval(
                 &record.id,
                 Some(&info("pending", None, None)),
             )),
-            Err(e) => unavailable(e),
+            Err(e) => queue_unavailable(state, &record, e).await,
         },
         Ok(crate::approvals::HoldOutcome::Rejected { by, note }) => {
             let mut rejected = record.clone();
             rejected.id = decision_id();
             rejected.verdict = Verdict::Deny;
-            rejected.approval = Some(format!("rejected {apr} by {by}"));
+            rejected.approval = Some(format!("refused {apr} (rejected by {by})"));
             rejected.forwarded = false;
             if let Err(e) = record_durably(state, rejected.clone()).await {
                 return Held::Respond(unrecorded(&e));
@@ -430,8 +423,27 @@ async fn hold_for_approval(
             &record.id,
             Some(&info("pending", None, None)),
         )),
-        Err(e) => unavailable(e),
+        Err(e) => queue_unavailable(state, &record, e).await,
     }
+}
+
+/// The approval queue cannot be reached (its database is down): the
+/// request is refused, and the refusal recorded through the journal
+/// before the client hears it.
+async fn queue_unavailable(state: &State, record: &DecisionRecord, error: String) -> Held {
+    tracing::error!(%error, "approval queue unavailable; refusing the held request");
+    let mut refused = record.clone();
+    refused.id = decision_id();
+    refused.verdict = Verdict::Deny;
+    refused.forwarded = false;
+    refused.approval = Some("not held: the approval queue is unavailable".into());
+    if let Err(e) = record_durably(state, refused).await {
+        return Held::Respond(unrecorded(&e));
+    }
+    Held::Respond(problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this request needs a human's approval, and the approval queue is unavailable; nothing was forwarded",
+    ))
 }
 
 async fn record_durably(state: &State, record: DecisionRecord) -> Result<(), RecordError> {

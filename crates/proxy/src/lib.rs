@@ -26,7 +26,7 @@ pub mod settings;
 mod state;
 mod tunnel;
 
-pub use approvals::{Approvals, HoldOutcome, HoldRequest};
+pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
 pub use engine::Engine;
 pub use record::{
     DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,

@@ -42,6 +42,13 @@ pub struct Approval {
 }
 
 /// What the proxy knows when it holds a request.
+/// A grant taken for a resent request: the approval and its approver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedGrant {
+    pub id: String,
+    pub decided_by: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewHold {
     pub grant_key: String,
@@ -228,18 +235,19 @@ impl Store {
     }
 
     /// Uses an approved grant for this key, once, within its window.
-    /// Returns the approval id it used.
-    pub async fn take_grant(&self, grant_key: &str) -> Result<Option<String>, sqlx::Error> {
+    /// Returns the approval it used and who approved it.
+    pub async fn take_grant(&self, grant_key: &str) -> Result<Option<UsedGrant>, sqlx::Error> {
         let now = now_ms();
-        on_backend!(self, |pool| {
-            sqlx::query_scalar(
-                "UPDATE approvals SET state = 'used' WHERE id = (SELECT id FROM approvals WHERE grant_key = $1 AND state = 'approved' AND expires_ms > $2 ORDER BY decided_ms LIMIT 1) AND state = 'approved' RETURNING id",
+        let row: Option<(String, Option<String>)> = on_backend!(self, |pool| {
+            sqlx::query_as(
+                "UPDATE approvals SET state = 'used' WHERE id = (SELECT id FROM approvals WHERE grant_key = $1 AND state = 'approved' AND expires_ms > $2 ORDER BY decided_ms LIMIT 1) AND state = 'approved' RETURNING id, decided_by",
             )
             .bind(grant_key)
             .bind(now)
             .fetch_optional(pool)
-            .await
-        })
+            .await?
+        });
+        Ok(row.map(|(id, decided_by)| UsedGrant { id, decided_by }))
     }
 
     pub async fn approval(&self, id: &str) -> Result<Option<Approval>, sqlx::Error> {
@@ -307,15 +315,16 @@ impl Store {
         })
     }
 
-    /// Marks pending approvals and unused grants past their time as expired.
-    pub async fn expire_approvals(&self) -> Result<u64, sqlx::Error> {
+    /// Marks pending approvals and unused grants past their time as expired;
+    /// returns them (as they are now), so each expiry can be recorded.
+    pub async fn expire_approvals(&self) -> Result<Vec<Approval>, sqlx::Error> {
         let now = now_ms();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "UPDATE approvals SET state = 'expired' WHERE state IN ('pending', 'approved') AND expires_ms <= $1 RETURNING {COLUMNS}"
+        ));
         on_backend!(self, |pool| {
-            Ok(sqlx::query("UPDATE approvals SET state = 'expired' WHERE state IN ('pending', 'approved') AND expires_ms <= $1")
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected())
+            let rows = sqlx::query(sql).bind(now).fetch_all(pool).await?;
+            rows.into_iter().map(|r| Ok(row_to_approval!(r))).collect()
         })
     }
 

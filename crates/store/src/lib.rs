@@ -14,7 +14,7 @@ mod intake;
 pub mod journal;
 pub mod log;
 
-pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold};
+pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold, UsedGrant};
 pub use chain::{Tamper, verify};
 pub use db::{Filter, Store, Stored, StoredRow};
 pub use journal::{Journal, Position};

@@ -66,7 +66,11 @@ async fn retries_attach_and_a_grant_is_used_once_for_that_request_only() {
         // another request (another key) gets nothing
         assert_eq!(s.take_grant("key-2").await.unwrap(), None);
         assert_eq!(
-            s.take_grant("key-1").await.unwrap().as_deref(),
+            s.take_grant("key-1")
+                .await
+                .unwrap()
+                .map(|g| g.id)
+                .as_deref(),
             Some("apr_1")
         );
         // replaying the grant fails
@@ -113,7 +117,7 @@ async fn rejection_and_expiry_grant_nothing() {
                 .is_none(),
             "an expired approval cannot be approved"
         );
-        assert_eq!(s.expire_approvals().await.unwrap(), 1);
+        assert_eq!(s.expire_approvals().await.unwrap().len(), 1);
         assert_eq!(s.approval("apr_e").await.unwrap().unwrap().state, "expired");
     }
 }

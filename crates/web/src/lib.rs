@@ -78,6 +78,12 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 type ScopeMapFn = dyn Fn() -> Arc<ScopeMap> + Send + Sync;
 
+/// Records an approver's step (the approval as decided) in the decision
+/// log, durably; `Err` says why it could not be.
+pub type StepLog = Arc<
+    dyn Fn(&Approval) -> futures_util::future::BoxFuture<'static, Result<(), String>> + Send + Sync,
+>;
+
 pub(crate) struct AppState {
     config: DashboardConfig,
     auth: Auth,
@@ -89,6 +95,8 @@ pub(crate) struct AppState {
     /// Bounds concurrent argon2 verifications (CPU and memory heavy).
     password_checks: tokio::sync::Semaphore,
     started_ms: i64,
+    /// Where approvers' steps are recorded (set by `serve`).
+    step_log: std::sync::OnceLock<StepLog>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -142,8 +150,14 @@ impl Dashboard {
                 shutdown: tokio::sync::watch::channel(false).0,
                 password_checks: tokio::sync::Semaphore::new(2),
                 started_ms: scopegate_store::approvals::now_ms(),
+                step_log: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Records every approve and reject in the decision log through `log`.
+    pub fn record_steps(&self, log: StepLog) {
+        let _ = self.state.step_log.set(log);
     }
 
     pub fn config(&self) -> &DashboardConfig {
@@ -422,6 +436,13 @@ pub(crate) async fn decide(
     {
         Some(a) => {
             state.hub.publish(id);
+            if let Some(log) = state.step_log.get()
+                && let Err(e) = log(&a).await
+            {
+                // Decided, but not in the log: say so rather than pretend.
+                tracing::error!(approval = %id, error = %e, "dashboard: approval decided but not recorded");
+                return Err(WebError::Internal);
+            }
             tracing::info!(
                 approval = %id,
                 by = %who.user,

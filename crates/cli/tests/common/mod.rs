@@ -80,6 +80,7 @@ api_token_fingerprint = "{api}"
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("SCOPEGATE_LOG", "warn")
+        .env("SCOPEGATE_EXPIRY_SWEEP_MS", "200")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
