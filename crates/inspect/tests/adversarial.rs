@@ -1023,7 +1023,8 @@ fn nested_input_resources_through_a_variable_object() {
 #[test]
 fn environment_patches_that_delete_are_destructive() {
     let doc = "mutation ($e: String!, $p: EnvironmentConfig!) { environmentPatchCommit(environmentId: $e, patch: $p) }";
-    let harmless = json!({ "services": { "svc-1": { "variables": { "A": { "value": "1" } }, "isDeleted": false } } });
+    let harmless =
+        json!({ "services": { "svc-1": { "deploy": { "numReplicas": 2 }, "isDeleted": false } } });
     let i = railway_doc(doc, Some(json!({ "e": "env-1", "p": harmless })));
     assert_eq!(ops(&i), want(&[("environmentPatchCommit", Write)]));
     assert_eq!(resources(&i), res(&[("environmentId", &["env-1"])]));
@@ -1056,7 +1057,7 @@ fn environment_patches_that_delete_are_destructive() {
         (r#"{services: {s: {variables: {A: null}}}}"#, Destructive),
         (r#"{services: {s: {isDeleted: $d}}}"#, Destructive),
         (
-            r#"{services: {s: {isDeleted: false, variables: {A: {value: "1"}}}}}"#,
+            r#"{services: {s: {isDeleted: false, deploy: {numReplicas: 2}}}}"#,
             Write,
         ),
     ] {

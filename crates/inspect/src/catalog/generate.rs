@@ -6,11 +6,12 @@
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
+use super::review::{self, Outcome};
 
 /// Railway: every Query and Subscription field is `read`; every Mutation
 /// field takes its class from the classification table, which must cover
@@ -92,11 +93,52 @@ pub fn railway(
         return Err(problems.join("\n"));
     }
     let over = out.graphql.remove("public").unwrap_or_default();
-    generated.query.extend(over.query);
-    generated.mutation.extend(over.mutation);
-    generated.subscription.extend(over.subscription);
+    let mut must_review: BTreeSet<String> = classes
+        .iter()
+        .filter(|(_, (class, _))| class == "write")
+        .map(|(name, _)| name.clone())
+        .chain(over.mutation.keys().cloned())
+        .collect();
+    merge_fields(&mut generated.query, over.query);
+    merge_fields(&mut generated.mutation, over.mutation);
+    merge_fields(&mut generated.subscription, over.subscription);
+    let outcomes = generated
+        .mutation
+        .iter()
+        .map(|(name, f)| {
+            let o = Outcome {
+                class: &f.class,
+                escalates: !f.escalate.is_empty(),
+            };
+            (name.clone(), o)
+        })
+        .collect();
+    must_review.retain(|n| {
+        generated
+            .mutation
+            .get(n)
+            .is_some_and(|f| f.class == "write")
+    });
+    let problems = review::check(&out.review, &must_review, &outcomes);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    out.review.clear();
     out.graphql.insert("public".to_owned(), generated);
     render(&out)
+}
+
+/// An override entry replaces the generated one, except that the generated
+/// resource paths are kept (the override's win where both name a path).
+fn merge_fields(generated: &mut BTreeMap<String, FieldSpec>, over: BTreeMap<String, FieldSpec>) {
+    for (name, mut spec) in over {
+        if let Some(g) = generated.remove(&name) {
+            for (path, kind) in g.resources {
+                spec.resources.entry(path).or_insert(kind);
+            }
+        }
+        generated.insert(name, spec);
+    }
 }
 
 /// `field<TAB>class<TAB>tags<TAB>id_args(;)...`, `#` comments, one header row.
@@ -226,6 +268,7 @@ pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
             path: path.clone(),
             name: format!("{scope}/{}", kebab(method_name)),
             class: class.to_owned(),
+            escalate: Vec::new(),
         };
         let key = (path, method.to_owned());
         match routes.get(&key) {
@@ -235,6 +278,23 @@ pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
             }
         }
     }
+    let outcomes = out
+        .rest
+        .iter()
+        .map(|r| {
+            let o = Outcome {
+                class: &r.class,
+                escalates: !r.escalate.is_empty(),
+            };
+            (r.name.clone(), o)
+        })
+        .collect();
+    let must_review = out.rest.iter().map(|r| r.name.clone()).collect();
+    let problems = review::check(&out.review, &must_review, &outcomes);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    out.review.clear();
     let overridden: Vec<(String, String)> = out
         .rest
         .iter()

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::analysis::{OpAnalysis, OpKind, Tmpl};
 use super::{DocAnalysis, GqlRequest};
-use crate::catalog::{EscalateIf, FieldSpec, GraphqlSchema};
+use crate::catalog::{FieldSpec, GraphqlSchema};
+use crate::escalate::{self, Escalation};
 
 /// The operations one GraphQL request asks for, against `schema`.
 pub fn operations_for(
@@ -71,13 +72,7 @@ fn field_operation(
         if e.class <= out.class {
             continue;
         }
-        let v = ctx.resolve(args, &e.arg);
-        let hit = match (e.when, &v) {
-            (_, None | Some(Value::Null)) => false,
-            (EscalateIf::Truthy, Some(v)) => *v != Value::Bool(false),
-            (EscalateIf::ContainsDeletion, Some(v)) => contains_deletion(v),
-        };
-        if hit {
+        if ctx.escalates(args, e) {
             out.class = e.class;
             out.note = Some(e.why.clone());
         }
@@ -95,27 +90,6 @@ fn add_scalars(op: &mut Operation, kind: &str, v: &Value) {
     }
 }
 
-/// `isDeleted` set to anything but `false`, or any `null`, anywhere inside.
-fn contains_deletion(v: &Value) -> bool {
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Null => return true,
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if k == "isDeleted" && *x != Value::Bool(false) {
-                        return true;
-                    }
-                    stack.push(x);
-                }
-            }
-            Value::Array(a) => stack.extend(a.iter()),
-            _ => {}
-        }
-    }
-    false
-}
-
 struct Ctx<'a> {
     op: &'a OpAnalysis,
     vars: &'a Map<String, Value>,
@@ -131,6 +105,18 @@ impl Ctx<'_> {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, t)| self.to_json(t, 0, false))
+    }
+
+    /// Whether an escalation holds: the value up to the first `*` of its
+    /// path is resolved (variables substituted), the rest walked as JSON.
+    fn escalates(&self, args: &[(String, Tmpl)], e: &Escalation) -> bool {
+        let cut = e
+            .arg
+            .iter()
+            .position(|s| s == escalate::ANY)
+            .unwrap_or(e.arg.len());
+        self.resolve(args, &e.arg[..cut])
+            .is_some_and(|v| escalate::any_at(&v, &e.arg[cut..], &e.when))
     }
 
     /// The value at `path` (`input.environmentId`) among `args`, variables
