@@ -25,6 +25,9 @@ pub enum EscalateIf {
     Truthy,
     /// The value is present and not `null`.
     Present,
+    /// The key is there, even with `null` (which often clears a setting:
+    /// `startCommand: null` changes what a service runs too).
+    Set,
     /// The value equals one of these (`equals = v` is `in = [v]`).
     OneOf(Vec<Value>),
 }
@@ -75,6 +78,7 @@ pub fn from_raw(e: raw::Escalate, root: Root) -> Result<Escalation, String> {
         ("contains-deletion", None, None) => EscalateIf::ContainsDeletion,
         ("truthy", None, None) => EscalateIf::Truthy,
         ("present", None, None) => EscalateIf::Present,
+        ("set", None, None) => EscalateIf::Set,
         ("", Some(v), None) => EscalateIf::OneOf(vec![v]),
         ("", None, Some(vs)) if !vs.is_empty() => EscalateIf::OneOf(vs),
         ("", None, None) => {
@@ -108,6 +112,7 @@ impl EscalateIf {
     /// Whether one value found at the path meets the condition.
     pub fn holds(&self, v: &Value) -> bool {
         match self {
+            Self::Set => true,
             _ if v.is_null() => false,
             Self::Present => true,
             Self::Truthy => *v != Value::Bool(false),
@@ -260,8 +265,10 @@ mod tests {
             &path("services.*"),
             &present
         ));
-        // null is not present
+        // null is not present, but it is set
         assert!(!any_at(&json!({ "a": null }), &path("a"), &present));
+        assert!(any_at(&json!({ "a": null }), &path("a"), &EscalateIf::Set));
+        assert!(!any_at(&json!({ "b": null }), &path("a"), &EscalateIf::Set));
     }
 
     #[test]
