@@ -364,4 +364,63 @@ mod tests {
         assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
         assert_eq!(kebab("deleteRef"), "delete-ref");
     }
+
+    const SCHEMA: &str = r#"{"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"},
+        "types": [{"name": "Query", "fields": []}, {"name": "Mutation", "fields": [
+            {"name": "thingUpdate", "args": [{"name": "id", "type": {"kind": "SCALAR", "name": "String"}}]},
+            {"name": "thingDelete", "args": []}]}]}}"#;
+    const TSV: &str = "thingUpdate\twrite\t\t\nthingDelete\tdestructive\t\t\n";
+    const HEAD: &str = "version = 1\nprovider = \"railway\"\nhosts = [\"x.example\"]\n";
+
+    fn make(overrides: &str) -> Result<String, String> {
+        railway(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
+    }
+
+    #[test]
+    fn every_write_needs_a_judgement_that_agrees() {
+        let err = make("").unwrap_err();
+        assert!(
+            err.contains("`thingUpdate` is a write with no [review]"),
+            "{err}"
+        );
+        let ok =
+            make("[review]\nthingUpdate = { judgement = \"write\", why = \"renames\" }\n").unwrap();
+        assert!(
+            !ok.contains("[review]"),
+            "the review stays in the overrides"
+        );
+        // a judgement that disagrees with the catalogue
+        let err = make("[review]\nthingUpdate = { judgement = \"escalate\", why = \"x\" }\n")
+            .unwrap_err();
+        assert!(err.contains("says `escalate`"), "{err}");
+        // an override that escalates, judged so; its generated resources kept
+        let ok = make(concat!(
+            "[graphql.public.mutation.thingUpdate]\nclass = \"write\"\n",
+            "escalate = [{ arg = \"id\", when = \"present\", class = \"destructive\", why = \"w\" }]\n",
+            "[review]\nthingUpdate = { judgement = \"escalate\", why = \"x\" }\n"
+        ))
+        .unwrap();
+        crate::Catalog::from_toml("t", &ok).unwrap();
+        assert!(ok.contains("id = \"thingId\""), "{ok}");
+        // an override lowering a destructive field to write must be judged too
+        let err = make(concat!(
+            "[graphql.public.mutation.thingDelete]\nclass = \"write\"\n",
+            "[review]\nthingUpdate = { judgement = \"write\", why = \"x\" }\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("`thingDelete` is a write with no [review]"),
+            "{err}"
+        );
+        // a judgement for something the catalogue does not have
+        let err = make(concat!(
+            "[review]\nthingUpdate = { judgement = \"write\", why = \"x\" }\n",
+            "nothing = { judgement = \"write\", why = \"x\" }\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("reviewed `nothing` is not in the catalogue"),
+            "{err}"
+        );
+    }
 }

@@ -68,11 +68,13 @@ fn field_operation(
             add_scalars(&mut out, kind, &v);
         }
     }
+    // Each argument an escalation looks into is resolved once.
+    let mut resolved: Vec<(&str, Option<Value>)> = Vec::new();
     for e in &spec.escalate {
         if e.class <= out.class {
             continue;
         }
-        if ctx.escalates(args, e) {
+        if ctx.escalates(args, e, &mut resolved) {
             out.class = e.class;
             out.note = Some(e.why.clone());
         }
@@ -107,16 +109,27 @@ impl Ctx<'_> {
             .map(|(_, t)| self.to_json(t, 0, false))
     }
 
-    /// Whether an escalation holds: the value up to the first `*` of its
-    /// path is resolved (variables substituted), the rest walked as JSON.
-    fn escalates(&self, args: &[(String, Tmpl)], e: &Escalation) -> bool {
-        let cut = e
-            .arg
-            .iter()
-            .position(|s| s == escalate::ANY)
-            .unwrap_or(e.arg.len());
-        self.resolve(args, &e.arg[..cut])
-            .is_some_and(|v| escalate::any_at(&v, &e.arg[cut..], &e.when))
+    /// Whether an escalation holds: its argument is resolved (variables
+    /// substituted, once per field in `resolved`), the rest of its path
+    /// walked as JSON.
+    fn escalates<'e>(
+        &self,
+        args: &[(String, Tmpl)],
+        e: &'e Escalation,
+        resolved: &mut Vec<(&'e str, Option<Value>)>,
+    ) -> bool {
+        let (first, rest) = (&e.arg[..1], &e.arg[1..]);
+        let i = match resolved.iter().position(|(n, _)| *n == first[0]) {
+            Some(i) => i,
+            None => {
+                resolved.push((&first[0], self.resolve(args, first)));
+                resolved.len() - 1
+            }
+        };
+        resolved[i]
+            .1
+            .as_ref()
+            .is_some_and(|v| escalate::any_at(v, rest, &e.when))
     }
 
     /// The value at `path` (`input.environmentId`) among `args`, variables
