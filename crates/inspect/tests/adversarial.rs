@@ -1537,7 +1537,8 @@ fn rest_paths_a_router_could_read_differently_are_unknown() {
 /// `%2F`; GitHub's router reads it as part of the parameter.
 #[test]
 fn encoded_slashes_in_parameters_that_hold_them_are_read() {
-    let cases: &[(&str, &str, &str, &[(&str, &[&str])])] = &[
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a [&'a str])]);
+    let cases: &[Case<'_>] = &[
         // go-github GetBranch: url.PathEscape(branch)
         (
             "GET",
