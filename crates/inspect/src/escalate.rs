@@ -116,7 +116,12 @@ impl EscalateIf {
             _ if v.is_null() => false,
             Self::Present => true,
             Self::Truthy => *v != Value::Bool(false),
-            Self::ContainsDeletion => contains_deletion(v),
+            Self::ContainsDeletion => match v {
+                Value::String(s) => {
+                    json_in_string(s).is_some_and(|v| v.as_ref().is_none_or(contains_deletion))
+                }
+                _ => contains_deletion(v),
+            },
             Self::OneOf(vs) => vs.contains(v),
         }
     }
@@ -127,6 +132,11 @@ pub fn any_at(root: &Value, path: &[String], when: &EscalateIf) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return when.holds(root);
     };
+    if let Value::String(s) = root {
+        // JSON sent as a string where an object belongs: a server with a
+        // lenient JSON scalar may parse it, so it is read too.
+        return json_in_string(s).is_some_and(|v| v.is_none_or(|v| any_at(&v, path, when)));
+    }
     if first == ANY {
         match root {
             Value::Object(m) => m.values().any(|v| any_at(v, rest, when)),
@@ -137,6 +147,21 @@ pub fn any_at(root: &Value, path: &[String], when: &EscalateIf) -> bool {
         root.get(first.as_str())
             .is_some_and(|v| any_at(v, rest, when))
     }
+}
+
+/// A string that looks like a JSON object or list: `Some(Some(value))` when
+/// it parses strictly, `Some(None)` when it does not (and so cannot be ruled
+/// out), `None` when it is not JSON-like at all.
+fn json_in_string(s: &str) -> Option<Option<Value>> {
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    Some(
+        crate::strict_json::parse_strict(s.as_bytes())
+            .ok()
+            .filter(|v| v.is_object() || v.is_array()),
+    )
 }
 
 /// Raises a REST operation's class by its route's escalations, looking at
@@ -269,6 +294,29 @@ mod tests {
         assert!(!any_at(&json!({ "a": null }), &path("a"), &present));
         assert!(any_at(&json!({ "a": null }), &path("a"), &EscalateIf::Set));
         assert!(!any_at(&json!({ "b": null }), &path("a"), &EscalateIf::Set));
+    }
+
+    #[test]
+    fn json_sent_as_a_string_is_read_too() {
+        let patch = json!({ "services": r#"{"s":{"deploy":{"startCommand":"x"}}}"# });
+        assert!(any_at(
+            &patch,
+            &path("services.*.deploy.startCommand"),
+            &EscalateIf::Present
+        ));
+        let whole = json!(r#"{"services":{"s":{"isDeleted":true}}}"#);
+        assert!(EscalateIf::ContainsDeletion.holds(&whole));
+        // JSON-like but unreadable: cannot be ruled out
+        let broken = json!({ "services": r#"{"s": {"a":1,"a":2}}"# });
+        assert!(any_at(&broken, &path("services.*.x"), &EscalateIf::Present));
+        assert!(EscalateIf::ContainsDeletion.holds(&json!("[1,")));
+        // ordinary strings are strings
+        assert!(!any_at(
+            &json!({ "services": "web" }),
+            &path("services.*"),
+            &EscalateIf::Present
+        ));
+        assert!(!EscalateIf::ContainsDeletion.holds(&json!("null")));
     }
 
     #[test]

@@ -1113,6 +1113,12 @@ fn patches_that_set_variables_or_change_what_runs_are_destructive() {
         json!({ "services": { "a": { "deploy": { "numReplicas": 1 } }, "b": { "deploy": { "startCommand": "x" } } } }),
         // services as a list rather than a map
         json!({ "services": [ { "deploy": { "startCommand": "x" } } ] }),
+        // JSON sent as a string, which a lenient JSON scalar would parse
+        json!(r#"{"services":{"s":{"isDeleted":true}}}"#),
+        json!({ "services": r#"{"s":{"variables":{"A":{"value":"x"}}}}"# }),
+        json!({ "services": { "s": r#"{"deploy":{"startCommand":"x"}}"# } }),
+        // and a JSON-like string that does not parse cannot be ruled out
+        json!({ "services": { "s": r#"{"deploy":{"startCommand":"x","startCommand":"y"}}"# } }),
     ];
     for doc in [commit, stage] {
         for p in &harmless {
