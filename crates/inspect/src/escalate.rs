@@ -346,6 +346,74 @@ mod tests {
         }
     }
 
+    fn esc(arg: &str, when: &str, equals: Option<Value>) -> Escalation {
+        let mut r = raw(arg, when);
+        r.equals = equals;
+        from_raw(r, Root::Rest).unwrap()
+    }
+
+    fn rest_class(
+        escs: &[Escalation],
+        ct: Option<&str>,
+        body: &[u8],
+        query: &[(&str, &str)],
+    ) -> OpClass {
+        let mut op = Operation::new("p", "x", OpClass::Write);
+        let q: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        rest(&mut op, escs, ct, body, &q);
+        op.class
+    }
+
+    #[test]
+    fn rest_query_and_body_roots() {
+        use OpClass::{Destructive, Write};
+        let upsert = [esc("query.upsert", "", Some(json!("true")))];
+        assert_eq!(
+            rest_class(&upsert, None, b"", &[("upsert", "true")]),
+            Destructive
+        );
+        assert_eq!(
+            rest_class(&upsert, None, b"", &[("upsert", "false")]),
+            Write
+        );
+        // every value of a repeated parameter counts
+        assert_eq!(
+            rest_class(
+                &upsert,
+                None,
+                b"",
+                &[("upsert", "false"), ("upsert", "true")]
+            ),
+            Destructive
+        );
+        // a query escalation never reads the body, so an unreadable one is fine
+        assert_eq!(rest_class(&upsert, Some("text/plain"), b"x", &[]), Write);
+        let whole = [esc("body", "contains-deletion", None)];
+        let json_ct = Some("application/json");
+        assert_eq!(rest_class(&whole, json_ct, br#"{"a":{"b":1}}"#, &[]), Write);
+        assert_eq!(
+            rest_class(&whole, json_ct, br#"{"a":{"b":null}}"#, &[]),
+            Destructive
+        );
+        // a whole-body escalation holds for any query parameter
+        assert_eq!(
+            rest_class(&whole, json_ct, br#"{"a":1}"#, &[("x", "1")]),
+            Destructive
+        );
+        let nested = [esc("body.a.b", "present", None)];
+        assert_eq!(
+            rest_class(&nested, json_ct, br#"{"a":{"c":1}}"#, &[("ab", "1")]),
+            Write
+        );
+        assert_eq!(
+            rest_class(&nested, json_ct, br#"{"a":{"c":1}}"#, &[("a[b]", "1")]),
+            Destructive
+        );
+    }
+
     #[test]
     fn catalogue_form_is_validated() {
         assert!(from_raw(raw("patch.services.*", "present"), Root::Arguments).is_ok());
