@@ -489,3 +489,100 @@ async fn gh_api_get_passes_and_delete_is_refused() {
     assert_eq!(recs[0].verdict, Verdict::Deny);
     assert_eq!(recs[1].verdict, Verdict::Allow);
 }
+
+/// `gh api` sends a branch name with its slash encoded (`feature%2Fx`), as
+/// Go and JavaScript GitHub clients do: scopegate reads it as GitHub's router
+/// does and forwards the bytes unchanged. An encoded slash that would read as
+/// another route is refused; a settings PATCH that archives the repository
+/// is destructive, while one that edits its description is a write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gh_api_encoded_slashes_and_escalated_writes() {
+    let Some(gh) = clients::gh() else { return };
+    let h = Harness::start().await;
+    let config = TempDir::new("gh");
+    let run = |args: &'static [&'static str]| {
+        let (gh, proxy, ca, config) = (
+            gh.clone(),
+            h.proxy_url(),
+            h.ca_path.clone(),
+            config.path().to_owned(),
+        );
+        async move { clients::gh_run(&gh, &proxy, &ca, &config, GITHUB_TOKEN, args).await }
+    };
+
+    let out = run(&["api", "repos/acme/site/branches/feature%2Fx"]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let got = h.fake.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].method, "GET");
+    assert_eq!(got[0].target, "/repos/acme/site/branches/feature%2Fx");
+    let recs = h.sink.records();
+    assert_eq!(recs[0].verdict, Verdict::Allow);
+    assert_eq!(recs[0].operations[0].name, "repos/get-branch");
+    assert_eq!(recs[0].operations[0].resources["branch"], ["feature/x"]);
+
+    let out = run(&[
+        "api",
+        "-X",
+        "DELETE",
+        "repos/acme/site/branches/main%2Fprotection",
+    ])
+    .await;
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("403"), "{out:?}");
+    let out = run(&[
+        "api",
+        "-X",
+        "PATCH",
+        "repos/acme/site",
+        "-F",
+        "archived=true",
+    ])
+    .await;
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("403"), "{out:?}");
+    assert_eq!(
+        h.fake.received().len(),
+        1,
+        "the refused calls never arrived"
+    );
+
+    let out = run(&[
+        "api",
+        "-X",
+        "PATCH",
+        "repos/acme/site",
+        "-f",
+        "description=the site",
+    ])
+    .await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let got = h.fake.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].method, "PATCH");
+    assert_eq!(got[1].target, "/repos/acme/site");
+    let body: serde_json::Value = serde_json::from_slice(&got[1].body).unwrap();
+    assert_eq!(body, json!({ "description": "the site" }));
+
+    let recs = h.sink.records();
+    let seen: Vec<(Verdict, &str, scopegate_model::OpClass)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r.verdict,
+                r.operations[0].name.as_str(),
+                r.operations[0].class,
+            )
+        })
+        .collect();
+    use scopegate_model::OpClass::{Destructive, Read, Unknown, Write};
+    assert_eq!(
+        seen,
+        [
+            (Verdict::Allow, "repos/get-branch", Read),
+            (Verdict::Deny, "unreadable-path", Unknown),
+            (Verdict::Deny, "repos/update", Destructive),
+            (Verdict::Allow, "repos/update", Write),
+        ]
+    );
+}

@@ -36,6 +36,11 @@ fn github_ci() {
 }
 
 #[test]
+fn writes_by_effect() {
+    run_file("writes-by-effect.toml");
+}
+
+#[test]
 fn every_scenario_file_has_a_test() {
     let mut files: Vec<String> = std::fs::read_dir(root().join("tests/policy"))
         .unwrap()
@@ -45,7 +50,12 @@ fn every_scenario_file_has_a_test() {
     files.sort();
     assert_eq!(
         files,
-        ["github-ci.toml", "incident.toml", "railway-agent.toml"]
+        [
+            "github-ci.toml",
+            "incident.toml",
+            "railway-agent.toml",
+            "writes-by-effect.toml"
+        ]
     );
 }
 

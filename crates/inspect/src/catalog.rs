@@ -6,6 +6,7 @@
 
 pub mod generate;
 pub mod raw;
+mod review;
 mod words;
 
 use std::collections::{BTreeMap, HashMap};
@@ -52,23 +53,7 @@ pub struct CredentialSpec {
     pub query: Vec<String>,
 }
 
-/// What an argument value must look like for a field's class to be raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EscalateIf {
-    /// The value holds `"isDeleted": true` or a `null` anywhere inside it
-    /// (Railway's environment patches delete things that way).
-    ContainsDeletion,
-    /// The argument is present and neither `null` nor `false`.
-    Truthy,
-}
-
-#[derive(Debug, Clone)]
-pub struct Escalation {
-    pub arg: Vec<String>,
-    pub when: EscalateIf,
-    pub class: OpClass,
-    pub why: String,
-}
+pub use crate::escalate::{EscalateIf, Escalation};
 
 /// One GraphQL root field.
 #[derive(Debug, Clone)]
@@ -112,6 +97,8 @@ pub struct Catalog {
     pub composite_resources: Vec<(String, Template)>,
     /// Resource kinds whose values the provider treats case-insensitively.
     pub lowercase_resources: Vec<String>,
+    /// Path parameters that may hold an encoded slash (`%2F`).
+    pub params_with_slashes: Vec<String>,
 }
 
 impl Catalog {
@@ -213,6 +200,13 @@ impl Catalog {
                 }
                 Some(c) => c,
             };
+            let mut escalate = Vec::new();
+            for e in r.escalate {
+                match crate::escalate::from_raw(e, crate::escalate::Root::Rest) {
+                    Ok(e) => escalate.push(e),
+                    Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
+                }
+            }
             match Template::parse(&r.path, raw.case_insensitive_paths) {
                 Ok(template) => rest.push(RestRoute {
                     method: r.method.to_ascii_uppercase(),
@@ -220,6 +214,7 @@ impl Catalog {
                     secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),
                     name: r.name,
                     class,
+                    escalate,
                 }),
                 Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
             }
@@ -253,6 +248,7 @@ impl Catalog {
             rest: RestTable::new(rest),
             composite_resources: composite,
             lowercase_resources: raw.lowercase_resources,
+            params_with_slashes: raw.params_with_slashes,
         })
     }
 
@@ -281,23 +277,11 @@ fn field_spec(raw: raw::FieldSpec) -> Result<FieldSpec, String> {
         .into_iter()
         .map(|(path, kind)| (split_path(&path), kind))
         .collect();
-    let mut escalate = Vec::new();
-    for e in raw.escalate {
-        let when = match e.when.as_str() {
-            "contains-deletion" => EscalateIf::ContainsDeletion,
-            "truthy" => EscalateIf::Truthy,
-            other => return Err(format!("unknown escalation condition `{other}`")),
-        };
-        let class = OpClass::parse(&e.class)
-            .filter(|c| *c != OpClass::Unknown)
-            .ok_or_else(|| format!("escalation class `{}` is not valid", e.class))?;
-        escalate.push(Escalation {
-            arg: split_path(&e.arg),
-            when,
-            class,
-            why: e.why,
-        });
-    }
+    let escalate = raw
+        .escalate
+        .into_iter()
+        .map(|e| crate::escalate::from_raw(e, crate::escalate::Root::Arguments))
+        .collect::<Result<_, _>>()?;
     Ok(FieldSpec {
         class,
         resources,

@@ -8,7 +8,7 @@ use crate::catalog::{Catalog, CatalogSet};
 use crate::content::{MediaType, Part, parse_multipart, parse_urlencoded};
 use crate::graphql::{self, DocCache};
 use crate::reading::READ_HEADERS;
-use crate::{Limits, credentials, decode, rest};
+use crate::{Limits, credentials, decode, escalate, rest};
 
 /// The parts of an HTTP request inspection reads. Headers are name/value
 /// pairs in arrival order (names in any case; repeated names repeated).
@@ -165,8 +165,12 @@ impl Inspector {
                 "the query string does not decode".into(),
             );
         };
-        let segments = match segments {
-            Ok(s) => s,
+        // A path with an encoded slash can only be a REST route (below).
+        let (segments, encoded_slash) = match segments {
+            Ok(s) => (s, false),
+            Err(rest::PathError::HiddenSeparator) if !catalog.params_with_slashes.is_empty() => {
+                (Vec::new(), true)
+            }
             Err(e) => return unknown("unreadable-path", e.to_string()),
         };
         if !req.method.bytes().all(|b| b.is_ascii_uppercase()) || req.method.is_empty() {
@@ -206,7 +210,11 @@ impl Inspector {
 
         let mut operations = Vec::new();
         let reading;
-        if let Some(ep) = catalog.graphql_endpoint(&segments) {
+        let graphql_endpoint = match encoded_slash {
+            true => None,
+            false => catalog.graphql_endpoint(&segments),
+        };
+        if let Some(ep) = graphql_endpoint {
             let Some(schema) = &ep.schema else {
                 return unknown(
                     "unknown-endpoint",
@@ -228,9 +236,19 @@ impl Inspector {
             }
             reading = Reading::Graphql(requests);
         } else {
-            match catalog.rest.find(req.method, &segments) {
+            let found = match encoded_slash {
+                true => match crate::encoded_slash::find(catalog, req.method, path) {
+                    Ok(m) => Some(m),
+                    Err(why) => return unknown("unreadable-path", why),
+                },
+                false => catalog.rest.find(req.method, &segments),
+            };
+            match found {
                 Some(m) => {
                     let mut op = Operation::new(provider, m.name, m.class);
+                    if !m.escalate.is_empty() {
+                        escalate::rest(&mut op, m.escalate, content_type, &body, &query_pairs);
+                    }
                     for (k, v) in m.params {
                         op.add_resource(&k, v);
                     }

@@ -13,6 +13,8 @@ pub mod catalog;
 mod content;
 mod credentials;
 mod decode;
+mod encoded_slash;
+pub mod escalate;
 pub mod graphql;
 mod inspector;
 pub mod limits;

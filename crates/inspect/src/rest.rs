@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use scopegate_model::OpClass;
 
+use crate::escalate::Escalation;
+
 /// Why a path could not be read unambiguously.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
@@ -26,6 +28,11 @@ pub enum PathError {
 /// our reading differ from a router's: encoded `/` or `\`, control bytes,
 /// invalid UTF-8.
 fn decode_segment(seg: &str) -> Result<String, PathError> {
+    decode_segment_with(seg, false)
+}
+
+/// As [`decode_segment`]; `allow_slash` lets an encoded `/` through.
+fn decode_segment_with(seg: &str, allow_slash: bool) -> Result<String, PathError> {
     let bytes = seg.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -48,7 +55,7 @@ fn decode_segment(seg: &str) -> Result<String, PathError> {
     }
     if out
         .iter()
-        .any(|&b| b == b'/' || b == b'\\' || b < 0x20 || b == 0x7f)
+        .any(|&b| (b == b'/' && !allow_slash) || b == b'\\' || b < 0x20 || b == 0x7f)
     {
         return Err(PathError::HiddenSeparator);
     }
@@ -85,6 +92,45 @@ pub fn normalize_path(path: &str, case_insensitive: bool) -> Result<Vec<String>,
         }
     }
     Ok(out)
+}
+
+/// Normalises a path like [`normalize_path`], but keeps a segment that
+/// holds an encoded slash (`feature%2Fx`) whole, decoded (`feature/x`).
+/// The second vector marks those segments. A segment that decodes to `.`
+/// or `..` only with its slashes is an ordinary value, not a dot segment.
+pub fn normalize_path_keeping_slashes(
+    path: &str,
+    case_insensitive: bool,
+) -> Result<(Vec<String>, Vec<bool>), PathError> {
+    if !path.starts_with('/') {
+        return Err(PathError::NotAbsolute);
+    }
+    if path.contains('\\') {
+        return Err(PathError::Backslash);
+    }
+    let (mut out, mut slashed) = (Vec::new(), Vec::new());
+    for raw in path.split('/') {
+        if raw.is_empty() {
+            continue;
+        }
+        let seg = decode_segment_with(raw, true)?;
+        match seg.as_str() {
+            "." => {}
+            ".." => {
+                out.pop().ok_or(PathError::AboveRoot)?;
+                slashed.pop();
+            }
+            _ => {
+                slashed.push(seg.contains('/'));
+                out.push(if case_insensitive {
+                    seg.to_lowercase()
+                } else {
+                    seg
+                });
+            }
+        }
+    }
+    Ok((out, slashed))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +261,22 @@ impl Template {
         (i == segs.len()).then_some((params, rank))
     }
 
+    /// Whether every segment marked in `slashed` lands on a parameter named
+    /// in `allowed` (a rest parameter counts for all segments it takes).
+    fn takes_slashes(&self, slashed: &[bool], allowed: &[String]) -> bool {
+        let ok = |p: &Part| match p {
+            Part::Param(n) | Part::Rest(n) => allowed.contains(n),
+            Part::Literal(_) => false,
+        };
+        slashed.iter().enumerate().all(|(i, &s)| {
+            !s || self
+                .parts
+                .get(i)
+                .or_else(|| self.parts.last().filter(|p| matches!(p, Part::Rest(_))))
+                .is_some_and(ok)
+        })
+    }
+
     /// Whether `matches` would match, without allocating.
     fn fits(&self, segs: &[String]) -> bool {
         // each part takes one segment, a final `Rest` one or more
@@ -243,6 +305,8 @@ pub struct RestRoute {
     pub class: OpClass,
     /// Body paths whose values are secrets (masked when shown).
     pub secret: Vec<Vec<String>>,
+    /// Conditions on the body or query that raise the class.
+    pub escalate: Vec<Escalation>,
 }
 
 /// A provider's REST routes.
@@ -258,6 +322,7 @@ pub struct RestMatch<'a> {
     pub class: OpClass,
     pub params: Vec<(String, String)>,
     pub secret: &'a [Vec<String>],
+    pub escalate: &'a [Escalation],
 }
 
 impl RestTable {
@@ -280,9 +345,35 @@ impl RestTable {
     /// The most specific route for `method` and normalised `segs`. `HEAD`
     /// falls back to the `GET` route, as HTTP routers do.
     pub fn find(&self, method: &str, segs: &[String]) -> Option<RestMatch<'_>> {
+        self.find_where(method, segs, |_| true)
+    }
+
+    /// As [`Self::find`], for a path whose segments marked in `slashed`
+    /// held an encoded slash: only routes that put each of those on a
+    /// parameter named in `allowed` are considered.
+    pub fn find_slashed(
+        &self,
+        method: &str,
+        segs: &[String],
+        slashed: &[bool],
+        allowed: &[String],
+    ) -> Option<RestMatch<'_>> {
+        self.find_where(method, segs, |t| t.takes_slashes(slashed, allowed))
+    }
+
+    fn find_where(
+        &self,
+        method: &str,
+        segs: &[String],
+        accept: impl Fn(&Template) -> bool,
+    ) -> Option<RestMatch<'_>> {
         let lookup = |m: &str| {
             let mut best: Option<(Vec<u8>, &RestRoute, Params)> = None;
-            for r in self.routes.iter().filter(|r| r.method == m) {
+            for r in self
+                .routes
+                .iter()
+                .filter(|r| r.method == m && accept(&r.template))
+            {
                 if let Some((params, rank)) = r.template.matches(segs)
                     && best.as_ref().is_none_or(|(b, _, _)| rank > *b)
                 {
@@ -294,6 +385,7 @@ impl RestTable {
                 class: r.class,
                 params,
                 secret: &r.secret,
+                escalate: &r.escalate,
             })
         };
         lookup(method).or_else(|| (method == "HEAD").then(|| lookup("GET")).flatten())
@@ -342,6 +434,7 @@ mod tests {
             name: name.into(),
             class: OpClass::Read,
             secret: Vec::new(),
+            escalate: Vec::new(),
         };
         let t = RestTable::new(vec![
             route("GET", "/repos/{owner}/{repo}", "repos/get"),

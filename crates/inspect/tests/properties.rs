@@ -7,6 +7,7 @@
 //!     makes inspection panic, and a request to a provider host always yields
 //!     at least one operation of that provider.
 //! (c) Every document generated for (a) is a document graphql-parser reads.
+//! (d) A branch name with encoded slashes reads as that branch or is refused.
 //!
 //! These are also the CI guard against panics: the fuzz targets in
 //! `crates/inspect/fuzz` need a nightly-only compiler flag (see docs/fuzzing.md).
@@ -362,6 +363,43 @@ proptest! {
             resources(&i),
             res(&[("owner", &[o.as_str()]), ("repo", &[r.as_str()]), ("repository", &[full.as_str()])])
         );
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A branch name sent with its slashes encoded (as Go's url.PathEscape
+    /// and encodeURIComponent send it) is read as that branch of that
+    /// repository, or refused; never as another route.
+    #[test]
+    fn encoded_slashes_never_reach_another_route(
+        parts in prop::collection::vec(
+            prop_oneof![
+                Just("feature"), Just("x"), Just("protection"), Just("rename"),
+                Just(".."), Just("."), Just(""), Just("required_signatures"),
+                Just("branches"), Just("r"), Just("repos")
+            ],
+            1..6,
+        ),
+        method in prop_oneof![Just("GET"), Just("DELETE"), Just("POST"), Just("PUT"), Just("PATCH")],
+        lower in any::<bool>(),
+    ) {
+        let name = parts.join("/");
+        prop_assume!(!name.is_empty());
+        let enc = name.replace('/', if lower { "%2f" } else { "%2F" });
+        let path = format!("/repos/o/r/branches/{enc}");
+        let i = inspect(method, GITHUB, &path, &[JSON], b"{}");
+        prop_assert_eq!(i.operations.len(), 1);
+        let op = &i.operations[0];
+        if op.class != Unknown {
+            // no encoded slash means an ordinary path; otherwise the branch route
+            prop_assert_eq!(op.resources["repository"].clone(), vec!["o/r".to_owned()], "{}", path);
+            if name.contains('/') {
+                prop_assert!(op.name.ends_with("-branch"), "{} read as {}", path, op.name);
+                prop_assert_eq!(op.resources["branch"].clone(), vec![name.clone()], "{}", path);
+            }
+        }
     }
 }
 

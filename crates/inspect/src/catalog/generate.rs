@@ -6,11 +6,12 @@
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
+use super::review::{self, Outcome};
 
 /// Railway: every Query and Subscription field is `read`; every Mutation
 /// field takes its class from the classification table, which must cover
@@ -92,11 +93,52 @@ pub fn railway(
         return Err(problems.join("\n"));
     }
     let over = out.graphql.remove("public").unwrap_or_default();
-    generated.query.extend(over.query);
-    generated.mutation.extend(over.mutation);
-    generated.subscription.extend(over.subscription);
+    let mut must_review: BTreeSet<String> = classes
+        .iter()
+        .filter(|(_, (class, _))| class == "write")
+        .map(|(name, _)| name.clone())
+        .chain(over.mutation.keys().cloned())
+        .collect();
+    merge_fields(&mut generated.query, over.query);
+    merge_fields(&mut generated.mutation, over.mutation);
+    merge_fields(&mut generated.subscription, over.subscription);
+    let outcomes = generated
+        .mutation
+        .iter()
+        .map(|(name, f)| {
+            let o = Outcome {
+                class: &f.class,
+                escalates: !f.escalate.is_empty(),
+            };
+            (name.clone(), o)
+        })
+        .collect();
+    must_review.retain(|n| {
+        generated
+            .mutation
+            .get(n)
+            .is_some_and(|f| f.class == "write")
+    });
+    let problems = review::check(&out.review, &must_review, &outcomes);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    out.review.clear();
     out.graphql.insert("public".to_owned(), generated);
     render(&out)
+}
+
+/// An override entry replaces the generated one, except that the generated
+/// resource paths are kept (the override's win where both name a path).
+fn merge_fields(generated: &mut BTreeMap<String, FieldSpec>, over: BTreeMap<String, FieldSpec>) {
+    for (name, mut spec) in over {
+        if let Some(g) = generated.remove(&name) {
+            for (path, kind) in g.resources {
+                spec.resources.entry(path).or_insert(kind);
+            }
+        }
+        generated.insert(name, spec);
+    }
 }
 
 /// `field<TAB>class<TAB>tags<TAB>id_args(;)...`, `#` comments, one header row.
@@ -226,6 +268,7 @@ pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
             path: path.clone(),
             name: format!("{scope}/{}", kebab(method_name)),
             class: class.to_owned(),
+            escalate: Vec::new(),
         };
         let key = (path, method.to_owned());
         match routes.get(&key) {
@@ -235,6 +278,23 @@ pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
             }
         }
     }
+    let outcomes = out
+        .rest
+        .iter()
+        .map(|r| {
+            let o = Outcome {
+                class: &r.class,
+                escalates: !r.escalate.is_empty(),
+            };
+            (r.name.clone(), o)
+        })
+        .collect();
+    let must_review = out.rest.iter().map(|r| r.name.clone()).collect();
+    let problems = review::check(&out.review, &must_review, &outcomes);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    out.review.clear();
     let overridden: Vec<(String, String)> = out
         .rest
         .iter()
@@ -303,5 +363,64 @@ mod tests {
         assert_eq!(resource_kind("project", "id", "query"), "projectId");
         assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
         assert_eq!(kebab("deleteRef"), "delete-ref");
+    }
+
+    const SCHEMA: &str = r#"{"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"},
+        "types": [{"name": "Query", "fields": []}, {"name": "Mutation", "fields": [
+            {"name": "thingUpdate", "args": [{"name": "id", "type": {"kind": "SCALAR", "name": "String"}}]},
+            {"name": "thingDelete", "args": []}]}]}}"#;
+    const TSV: &str = "thingUpdate\twrite\t\t\nthingDelete\tdestructive\t\t\n";
+    const HEAD: &str = "version = 1\nprovider = \"railway\"\nhosts = [\"x.example\"]\n";
+
+    fn make(overrides: &str) -> Result<String, String> {
+        railway(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
+    }
+
+    #[test]
+    fn every_write_needs_a_judgement_that_agrees() {
+        let err = make("").unwrap_err();
+        assert!(
+            err.contains("`thingUpdate` is a write with no [review]"),
+            "{err}"
+        );
+        let ok =
+            make("[review]\nthingUpdate = { judgement = \"write\", why = \"renames\" }\n").unwrap();
+        assert!(
+            !ok.contains("[review]"),
+            "the review stays in the overrides"
+        );
+        // a judgement that disagrees with the catalogue
+        let err = make("[review]\nthingUpdate = { judgement = \"escalate\", why = \"x\" }\n")
+            .unwrap_err();
+        assert!(err.contains("says `escalate`"), "{err}");
+        // an override that escalates, judged so; its generated resources kept
+        let ok = make(concat!(
+            "[graphql.public.mutation.thingUpdate]\nclass = \"write\"\n",
+            "escalate = [{ arg = \"id\", when = \"present\", class = \"destructive\", why = \"w\" }]\n",
+            "[review]\nthingUpdate = { judgement = \"escalate\", why = \"x\" }\n"
+        ))
+        .unwrap();
+        crate::Catalog::from_toml("t", &ok).unwrap();
+        assert!(ok.contains("id = \"thingId\""), "{ok}");
+        // an override lowering a destructive field to write must be judged too
+        let err = make(concat!(
+            "[graphql.public.mutation.thingDelete]\nclass = \"write\"\n",
+            "[review]\nthingUpdate = { judgement = \"write\", why = \"x\" }\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("`thingDelete` is a write with no [review]"),
+            "{err}"
+        );
+        // a judgement for something the catalogue does not have
+        let err = make(concat!(
+            "[review]\nthingUpdate = { judgement = \"write\", why = \"x\" }\n",
+            "nothing = { judgement = \"write\", why = \"x\" }\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("reviewed `nothing` is not in the catalogue"),
+            "{err}"
+        );
     }
 }

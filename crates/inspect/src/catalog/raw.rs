@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +33,24 @@ pub struct CatalogFile {
     /// or `rest.<METHOD> <path template>` → body paths.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Vec<String>>,
+    /// Path parameters whose value may hold a `/`, sent percent-encoded
+    /// (`%2F`) inside one segment (`branches/feature%2Fx`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params_with_slashes: Vec<String>,
+    /// Overrides files only: the reviewed judgement on generated entries
+    /// (operation name → judgement). Not part of a generated catalogue.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub review: BTreeMap<String, Review>,
+}
+
+/// A reviewer's judgement on one generated operation: `write` (stays a
+/// plain write), `escalate` (a write raised by argument values; the
+/// escalations are in the override entry) or `destructive` (raised always).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub judgement: String,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -69,6 +88,8 @@ pub struct RestRoute {
     pub path: String,
     pub name: String,
     pub class: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalate: Vec<Escalate>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -96,8 +117,15 @@ pub struct FieldSpec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Escalate {
+    /// Path of the value looked at; `*` segments match any key or element.
     pub arg: String,
+    /// `contains-deletion`, `truthy` or `present`; empty with `equals`/`in`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub when: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
     pub class: String,
     #[serde(default)]
     pub why: String,

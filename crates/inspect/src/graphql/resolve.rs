@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::analysis::{OpAnalysis, OpKind, Tmpl};
 use super::{DocAnalysis, GqlRequest};
-use crate::catalog::{EscalateIf, FieldSpec, GraphqlSchema};
+use crate::catalog::{FieldSpec, GraphqlSchema};
+use crate::escalate::{self, Escalation};
 
 /// The operations one GraphQL request asks for, against `schema`.
 pub fn operations_for(
@@ -67,17 +68,13 @@ fn field_operation(
             add_scalars(&mut out, kind, &v);
         }
     }
+    // Each argument an escalation looks into is resolved once.
+    let mut resolved: Vec<(&str, Option<Value>)> = Vec::new();
     for e in &spec.escalate {
         if e.class <= out.class {
             continue;
         }
-        let v = ctx.resolve(args, &e.arg);
-        let hit = match (e.when, &v) {
-            (_, None | Some(Value::Null)) => false,
-            (EscalateIf::Truthy, Some(v)) => *v != Value::Bool(false),
-            (EscalateIf::ContainsDeletion, Some(v)) => contains_deletion(v),
-        };
-        if hit {
+        if ctx.escalates(args, e, &mut resolved) {
             out.class = e.class;
             out.note = Some(e.why.clone());
         }
@@ -95,27 +92,6 @@ fn add_scalars(op: &mut Operation, kind: &str, v: &Value) {
     }
 }
 
-/// `isDeleted` set to anything but `false`, or any `null`, anywhere inside.
-fn contains_deletion(v: &Value) -> bool {
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Null => return true,
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if k == "isDeleted" && *x != Value::Bool(false) {
-                        return true;
-                    }
-                    stack.push(x);
-                }
-            }
-            Value::Array(a) => stack.extend(a.iter()),
-            _ => {}
-        }
-    }
-    false
-}
-
 struct Ctx<'a> {
     op: &'a OpAnalysis,
     vars: &'a Map<String, Value>,
@@ -131,6 +107,29 @@ impl Ctx<'_> {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, t)| self.to_json(t, 0, false))
+    }
+
+    /// Whether an escalation holds: its argument is resolved (variables
+    /// substituted, once per field in `resolved`), the rest of its path
+    /// walked as JSON.
+    fn escalates<'e>(
+        &self,
+        args: &[(String, Tmpl)],
+        e: &'e Escalation,
+        resolved: &mut Vec<(&'e str, Option<Value>)>,
+    ) -> bool {
+        let (first, rest) = (&e.arg[..1], &e.arg[1..]);
+        let i = match resolved.iter().position(|(n, _)| *n == first[0]) {
+            Some(i) => i,
+            None => {
+                resolved.push((&first[0], self.resolve(args, first)));
+                resolved.len() - 1
+            }
+        };
+        resolved[i]
+            .1
+            .as_ref()
+            .is_some_and(|v| escalate::any_at(v, rest, &e.when))
     }
 
     /// The value at `path` (`input.environmentId`) among `args`, variables
