@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ fn delete(volume: &str) -> String {
 }
 
 /// The `approval` field of every record in the log, in order.
-fn approval_steps(config: &PathBuf) -> Vec<String> {
+fn approval_steps(config: &Path) -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["audit", "export", "--config", config.to_str().unwrap()])
         .output()
@@ -40,7 +40,7 @@ fn approval_steps(config: &PathBuf) -> Vec<String> {
         .collect()
 }
 
-async fn wait_for_steps(config: &PathBuf, want: &[&str]) -> Vec<String> {
+async fn wait_for_steps(config: &Path, want: &[&str]) -> Vec<String> {
     let mut steps = Vec::new();
     for _ in 0..100 {
         steps = approval_steps(config);

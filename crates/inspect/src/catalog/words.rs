@@ -40,7 +40,13 @@ fn catalog_words(c: &Catalog) -> Vec<OperationWord> {
     for r in c.rest.routes() {
         if seen.insert(r.name.clone()) {
             let kinds = r.template.params().map(str::to_owned).collect();
-            out.push(word(&r.name, vec![r.class], with_composites(c, kinds)));
+            let mut classes = vec![r.class];
+            for e in &r.escalate {
+                if !classes.contains(&e.class) {
+                    classes.push(e.class);
+                }
+            }
+            out.push(word(&r.name, classes, with_composites(c, kinds)));
         }
     }
     out
