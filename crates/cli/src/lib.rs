@@ -5,6 +5,7 @@
 pub mod approval_steps;
 pub mod approvals;
 pub mod check;
+pub mod data_lock;
 pub mod engine;
 pub mod log_writer;
 pub mod policy_test;

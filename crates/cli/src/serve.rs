@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
+use scopegate_cli::data_lock;
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
@@ -77,6 +78,8 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         settings.unsafe_group_readable_secrets,
     )?;
     private::create_folder(&settings.data_dir)?;
+    // Held until serve returns: one scopegate per data folder.
+    let _data_lock = data_lock::lock(&settings.data_dir)?;
     let ca_export = settings.ca_export.clone();
     let data_dir = settings.data_dir.clone();
     // Held until serve returns: dropping it flushes the log lines queued.
@@ -291,6 +294,17 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
                 settings.unsafe_group_readable_secrets,
             )?;
             private::create_folder(&settings.data_dir)?;
+            // Creating the CA writes the data folder: not while another
+            // instance holds it, unless the CA is already there to read.
+            let _data_lock = match data_lock::lock(&settings.data_dir) {
+                Ok(l) => Some(l),
+                Err(data_lock::LockError::Held { .. })
+                    if settings.data_dir.join("ca/ca.pem").exists() =>
+                {
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            };
             let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
                 &settings.data_dir.join("ca"),
                 settings.ca_valid_days,
