@@ -85,6 +85,7 @@ impl CertificateAuthority {
                 path: cert_path.display().to_string(),
                 message: e.to_string(),
             })?;
+        check_pair(&cert_der, &key_pem, cert_path, key_path)?;
         Ok(Self {
             issuer,
             cert_pem,
@@ -100,8 +101,24 @@ impl CertificateAuthority {
     pub fn load_or_generate(dir: &Path, valid_days: i64) -> Result<(Self, bool), TlsError> {
         let cert_path = dir.join(CA_FILE);
         let key_path = dir.join(KEY_FILE);
-        if cert_path.exists() && key_path.exists() {
-            return Ok((Self::load(&cert_path, &key_path)?, false));
+        match (cert_path.exists(), key_path.exists()) {
+            (true, true) => return Ok((Self::load(&cert_path, &key_path)?, false)),
+            (false, false) => {}
+            (cert, _) => {
+                let (missing, present) = if cert {
+                    (&key_path, &cert_path)
+                } else {
+                    (&cert_path, &key_path)
+                };
+                return Err(TlsError::Layout {
+                    path: missing.display().to_string(),
+                    message: format!(
+                        "is missing, but {} is there: restore it from a backup, or remove {} too to generate a new CA (agents must then trust the new certificate)",
+                        present.display(),
+                        present.display()
+                    ),
+                });
+            }
         }
         let io = |path: &Path| {
             let path = path.display().to_string();
@@ -123,6 +140,31 @@ impl CertificateAuthority {
     pub fn cert_der(&self) -> &CertificateDer<'static> {
         &self.cert_der
     }
+}
+
+/// The key must be the certificate's: with another key, every leaf it
+/// signs fails every client's TLS check, and nothing would say why.
+fn check_pair(
+    cert_der: &CertificateDer<'static>,
+    key_pem: &str,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(), TlsError> {
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
+        TlsError::Pem {
+            path: key_path.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    rustls::sign::CertifiedKey::from_der(vec![cert_der.clone()], key, &crate::provider())
+        .map(|_| ())
+        .map_err(|e| TlsError::Layout {
+            path: key_path.display().to_string(),
+            message: format!(
+                "is not the key of the CA certificate {} ({e}): put the matching pair in place",
+                cert_path.display()
+            ),
+        })
 }
 
 #[cfg(unix)]
@@ -179,6 +221,34 @@ mod tests {
         assert!(!fresh);
         assert_eq!(again.cert_pem(), ca.cert_pem());
         assert!(!format!("{again:?}").contains("PRIVATE"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_is_refused_and_a_missing_half_named() {
+        let dir = std::env::temp_dir().join(format!("sg-ca-pair-{}", std::process::id()));
+        let other = dir.join("other");
+        let _ = std::fs::remove_dir_all(&dir);
+        CertificateAuthority::load_or_generate(&dir, 365).unwrap();
+        CertificateAuthority::load_or_generate(&other, 365).unwrap();
+        std::fs::copy(other.join(KEY_FILE), dir.join(KEY_FILE)).unwrap();
+        let err = CertificateAuthority::load(&dir.join(CA_FILE), &dir.join(KEY_FILE))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is not the key of the CA certificate"),
+            "{err}"
+        );
+
+        std::fs::remove_file(dir.join(CA_FILE)).unwrap();
+        let err = CertificateAuthority::load_or_generate(&dir, 365)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ca.pem: is missing, but") && err.contains("ca-key.pem is there"),
+            "{err}"
+        );
+        assert!(!err.contains("os error"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
