@@ -263,6 +263,13 @@ impl DecisionSink for MemorySink {
         Ok(Ticket(records.len() as u64))
     }
 
+    fn ready(&self) -> Result<(), RecordError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(RecordError("the e2e sink is failing on purpose".into()));
+        }
+        Ok(())
+    }
+
     fn outcome(&self, outcome: DecisionOutcome) {
         let mut records = self.records.lock().unwrap();
         if let Some(r) = records.iter_mut().find(|r| r.id == outcome.decision_id) {

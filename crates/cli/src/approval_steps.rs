@@ -83,9 +83,17 @@ pub async fn record(log: &DecisionLog, record: DecisionRecord) -> Result<(), Str
     log.durable(ticket).await.map_err(|e| e.to_string())
 }
 
+/// Counts a step for the metrics (`approved`, `rejected`, `expired`).
+pub type CountStep = Arc<dyn Fn(&'static str) + Send + Sync>;
+
 /// The dashboard's approve and reject, recorded as they happen.
-pub fn dashboard_steps(log: Arc<DecisionLog>) -> StepLog {
+pub fn dashboard_steps(log: Arc<DecisionLog>, count: CountStep) -> StepLog {
     Arc::new(move |a: &Approval| {
+        count(if a.state == "approved" {
+            "approved"
+        } else {
+            "rejected"
+        });
         let log = log.clone();
         let r = step_record(a, Step::Decided);
         Box::pin(async move { record(&log, r).await })

@@ -107,6 +107,11 @@ impl Approvals for StoreApprovals {
         self.hold_for
     }
 
+    fn pending(&self) -> BoxFut<Result<u64, String>> {
+        let store = self.store.clone();
+        Box::pin(async move { store.pending_count().await.map_err(|e| e.to_string()) })
+    }
+
     fn grant_window(&self) -> Duration {
         self.grant_window
     }

@@ -108,7 +108,6 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
         let hub = ApprovalHub::default();
         hub.listen(&store);
-        spawn_expiry(store.clone(), log.clone());
         let public_url = dash_config.public_url();
         let notifier = Arc::new(Notifier::new(&dash_config).context("dashboard webhook")?);
         let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
@@ -131,6 +130,21 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let ca = scopegate_tls::export_certificate(&running.state.ca_pem, &ca_export)
             .context("exporting the CA certificate for agents")?;
         let ca = shown(&ca);
+        {
+            let engine = running.state.engine.borrow().clone();
+            let map = &engine.scope_map;
+            let rules: usize = map.tokens.iter().map(|t| t.rules.len()).sum();
+            println!(
+                "scopegate {} · scope map {}: {} token(s), {rules} rule(s){}",
+                env!("CARGO_PKG_VERSION"),
+                shown(&running.state.settings.scope_map),
+                map.tokens.len(),
+                match map.warnings.len() {
+                    0 => String::new(),
+                    n => format!(", {n} warning(s) (logged)"),
+                }
+            );
+        }
         println!("decision log: {backend} (journal first, then the database)");
         let dash_listen = dash_config.listen;
         let state = running.state.clone();
@@ -138,7 +152,11 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             Arc::new(state.engine.borrow().scope_map.clone())
         })
         .context("dashboard")?;
-        dashboard.record_steps(approval_steps::dashboard_steps(log.clone()));
+        let metrics_state = running.state.clone();
+        let count: approval_steps::CountStep = Arc::new(move |s| metrics_state.metrics.approval_step(s));
+        dashboard.record_steps(approval_steps::dashboard_steps(log.clone(), count.clone()));
+        spawn_expiry(store.clone(), log.clone(), count);
+        let _ = running.state.metrics.store.set(backend.to_string());
         let listener = tokio::net::TcpListener::bind(dash_listen)
             .await
             .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
@@ -164,7 +182,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         );
         println!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)");
         if let Some(a) = running.admin_addr {
-            println!("  metrics: http://{a}/metrics");
+            println!("  metrics: http://{a}/metrics · readiness: http://{a}/readyz");
         }
         println!();
         wait_for_signal().await;
@@ -178,13 +196,14 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
 }
 
 /// Marks pending approvals and grants past their time as expired.
-fn spawn_expiry(store: Store, log: Arc<DecisionLog>) {
+fn spawn_expiry(store: Store, log: Arc<DecisionLog>, count: approval_steps::CountStep) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(*EXPIRY_SWEEP).await;
             match store.expire_approvals().await {
                 Ok(expired) => {
                     for a in &expired {
+                        count("expired");
                         let r = approval_steps::step_record(a, approval_steps::Step::Expired);
                         if let Err(e) = approval_steps::record(&log, r).await {
                             tracing::error!(approval = %a.id, error = %e, "approval expiry not recorded");

@@ -58,6 +58,10 @@ impl DecisionSink for LogSink {
         })
     }
 
+    fn ready(&self) -> Result<(), RecordError> {
+        self.0.probe().map_err(|e| RecordError(e.to_string()))
+    }
+
     fn durable(&self, ticket: Ticket) -> Durable {
         let log = self.0.clone();
         Box::pin(async move {

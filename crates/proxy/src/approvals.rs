@@ -75,6 +75,9 @@ pub trait Approvals: Send + Sync + 'static {
     fn hold_for(&self) -> Duration;
     /// How long a grant stays usable after approval.
     fn grant_window(&self) -> Duration;
+    /// Approvals waiting for a human; `Err` when the queue cannot be
+    /// reached (then no request can be held: `/readyz` fails).
+    fn pending(&self) -> BoxFut<Result<u64, String>>;
 }
 
 /// "15 minutes", "90 seconds", "2 hours".

@@ -221,16 +221,18 @@ async fn handle_in_span(
     record.request_digest =
         scopegate_model::request_digest(parts.method.as_str(), &ctx.host, &path, &body);
     record.decide_micros = decide_us;
-    state.metrics.request(
-        &record.provider,
-        decision.verdict.as_str(),
-        decision.forwards(),
-    );
-
     let mut id = id;
     let held =
         decision.verdict == Verdict::Approve && decision.mode == scopegate_model::Mode::Enforce;
+    if !held || state.approvals.is_none() {
+        state.metrics.request(
+            &record.provider,
+            decision.verdict.as_str(),
+            decision.forwards(),
+        );
+    }
     if held && let Some(approvals) = state.approvals.clone() {
+        let provider = record.provider.clone();
         let fingerprint = match &inspection.credential {
             PresentedCredential::One { fingerprint, .. } => fingerprint.to_hex(),
             _ => String::new(),
@@ -249,10 +251,14 @@ async fn handle_in_span(
         .await
         {
             Held::Release(released) => {
+                state.metrics.request(&released.provider, "approve", true);
                 record = *released;
                 id = record.id.clone();
             }
-            Held::Respond(resp) => return resp,
+            Held::Respond(resp) => {
+                state.metrics.request(&provider, "approve", false);
+                return resp;
+            }
         }
     } else if !decision.forwards() {
         // Recorded, durably, before the client hears the answer.
@@ -336,6 +342,7 @@ async fn hold_for_approval(
 ) -> Held {
     match approvals.take_grant(key.clone()).await {
         Ok(Some(grant)) => {
+            state.metrics.approval_step("granted");
             record.approval = Some(format!("granted {} {}", grant.approval_id, grant.by()));
             record.forwarded = true;
             return Held::Release(Box::new(record));
@@ -384,6 +391,7 @@ async fn hold_for_approval(
         Ok(crate::approvals::HoldOutcome::Approved { by }) => match approvals.take_grant(key).await
         {
             Ok(Some(_)) => {
+                state.metrics.approval_step("used");
                 let mut released = record;
                 released.id = decision_id();
                 released.approval = Some(format!("used {apr} (approved by {by})"));

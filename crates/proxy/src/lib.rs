@@ -9,6 +9,7 @@
 //! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
 //! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
 
+mod admin;
 pub mod approvals;
 mod client_hello;
 pub mod engine;

@@ -50,10 +50,23 @@ impl Histogram {
     }
 }
 
+/// What `/metrics` reports besides the counters: read when rendered.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// Tokens and rules in the scope map loaded now.
+    pub tokens: usize,
+    pub rules: usize,
+    /// Approvals waiting for a human; `None` without a reachable queue.
+    pub pending_approvals: Option<u64>,
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, &'static str, bool), u64>>,
     refusals: Mutex<BTreeMap<&'static str, u64>>,
+    approval_steps: Mutex<BTreeMap<&'static str, u64>>,
+    /// The decision log's database backend (`sqlite`, `postgres`), once known.
+    pub store: std::sync::OnceLock<String>,
     pub connections: AtomicU64,
     pub tunnels: AtomicU64,
     pub decide: Histogram,
@@ -65,6 +78,14 @@ impl Metrics {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((provider.to_owned(), verdict, forwarded))
                 .or_default() += 1;
+        }
+    }
+
+    /// An approval step: `approved`, `rejected`, `expired` (decided or
+    /// lapsed in the queue), `used`, `granted` (a held request released).
+    pub fn approval_step(&self, step: &'static str) {
+        if let Ok(mut m) = self.approval_steps.lock() {
+            *m.entry(step).or_default() += 1;
         }
     }
 
@@ -80,98 +101,194 @@ impl Metrics {
         leaf: scopegate_tls::LeafStats,
         doc_cache: (u64, u64, usize),
         log: Option<crate::record::LogProgress>,
+        status: &Status,
     ) -> String {
         let mut out = String::new();
-        out.push_str("# HELP scopegate_requests_total Decided requests by provider, verdict and whether they were forwarded.\n# TYPE scopegate_requests_total counter\n");
+        let o = &mut out;
+        family(
+            o,
+            "scopegate_build_info",
+            "gauge",
+            "Always 1; the version is a label.",
+        );
+        let _ = writeln!(
+            o,
+            "scopegate_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(store) = self.store.get() {
+            family(
+                o,
+                "scopegate_store_info",
+                "gauge",
+                "Always 1; the decision log's database backend is a label.",
+            );
+            let _ = writeln!(o, "scopegate_store_info{{backend=\"{store}\"}} 1");
+        }
+        gauge(
+            o,
+            "scopegate_policy_tokens",
+            "Tokens in the scope map loaded now.",
+            status.tokens as u64,
+        );
+        gauge(
+            o,
+            "scopegate_policy_rules",
+            "Rules in the scope map loaded now, over all tokens.",
+            status.rules as u64,
+        );
+        family(
+            o,
+            "scopegate_requests_total",
+            "counter",
+            "Decided requests by provider, verdict and whether they were forwarded (a held request released after approval counts as forwarded).",
+        );
         if let Ok(m) = self.requests.lock() {
             for ((p, v, f), n) in m.iter() {
                 let _ = writeln!(
-                    out,
+                    o,
                     "scopegate_requests_total{{provider=\"{p}\",verdict=\"{v}\",forwarded=\"{f}\"}} {n}"
                 );
             }
         }
-        out.push_str("# HELP scopegate_refused_total Requests and connections refused before a policy decision, by reason.\n# TYPE scopegate_refused_total counter\n");
+        family(
+            o,
+            "scopegate_refused_total",
+            "counter",
+            "Requests and connections refused before a policy decision, by reason.",
+        );
         if let Ok(m) = self.refusals.lock() {
             for (r, n) in m.iter() {
-                let _ = writeln!(out, "scopegate_refused_total{{reason=\"{r}\"}} {n}");
+                let _ = writeln!(o, "scopegate_refused_total{{reason=\"{r}\"}} {n}");
             }
         }
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_connections_total counter\nscopegate_connections_total {}",
-            self.connections.load(Ordering::Relaxed)
+        if let Some(n) = status.pending_approvals {
+            gauge(
+                o,
+                "scopegate_approvals_pending",
+                "Approvals waiting for a human (across replicas).",
+                n,
+            );
+        }
+        family(
+            o,
+            "scopegate_approvals_decided_total",
+            "counter",
+            "Approval steps by outcome: approved, rejected, expired (in the queue), used and granted (a held request released).",
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_tunnels_total counter\nscopegate_tunnels_total {}",
-            self.tunnels.load(Ordering::Relaxed)
+        if let Ok(m) = self.approval_steps.lock() {
+            for (s, n) in m.iter() {
+                let _ = writeln!(
+                    o,
+                    "scopegate_approvals_decided_total{{outcome=\"{s}\"}} {n}"
+                );
+            }
+        }
+        counter(
+            o,
+            "scopegate_connections_total",
+            "Client connections accepted.",
+            self.connections.load(Ordering::Relaxed),
+        );
+        counter(
+            o,
+            "scopegate_tunnels_total",
+            "Connections to non-provider hosts tunnelled (after the ClientHello check).",
+            self.tunnels.load(Ordering::Relaxed),
         );
         self.decide.render(
             "scopegate_decide_seconds",
             "Time from a complete request to a decision (inspection + evaluation).",
-            &mut out,
+            o,
         );
         self.upstream.render(
             "scopegate_upstream_seconds",
             "Time from forwarding to the upstream response head.",
-            &mut out,
+            o,
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_cert_cache_hits_total counter\nscopegate_cert_cache_hits_total {}",
-            leaf.hits
+        counter(
+            o,
+            "scopegate_cert_cache_hits_total",
+            "Leaf certificates served from the cache.",
+            leaf.hits,
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_cert_minted_total counter\nscopegate_cert_minted_total {}",
-            leaf.minted
+        counter(
+            o,
+            "scopegate_cert_minted_total",
+            "Leaf certificates minted.",
+            leaf.minted,
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_cert_cache_entries gauge\nscopegate_cert_cache_entries {}",
-            leaf.entries
+        gauge(
+            o,
+            "scopegate_cert_cache_entries",
+            "Leaf certificates cached.",
+            leaf.entries as u64,
         );
         let (hits, misses, entries) = doc_cache;
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_document_cache_hits_total counter\nscopegate_document_cache_hits_total {hits}"
+        counter(
+            o,
+            "scopegate_document_cache_hits_total",
+            "GraphQL documents whose analysis came from the cache.",
+            hits,
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_document_cache_misses_total counter\nscopegate_document_cache_misses_total {misses}"
+        counter(
+            o,
+            "scopegate_document_cache_misses_total",
+            "GraphQL documents analysed afresh.",
+            misses,
         );
-        let _ = writeln!(
-            out,
-            "# TYPE scopegate_document_cache_entries gauge\nscopegate_document_cache_entries {entries}"
+        gauge(
+            o,
+            "scopegate_document_cache_entries",
+            "GraphQL document analyses cached.",
+            entries as u64,
         );
         if let Some(log) = log {
-            let _ = writeln!(
-                out,
-                "# HELP scopegate_log_journaled_total Decision log entries appended to the journal.\n# TYPE scopegate_log_journaled_total counter\nscopegate_log_journaled_total {}",
-                log.journaled
+            counter(
+                o,
+                "scopegate_log_journaled_total",
+                "Decision log entries appended to the journal.",
+                log.journaled,
             );
-            let _ = writeln!(
-                out,
-                "# HELP scopegate_log_committed_total Decision log entries copied into the database.\n# TYPE scopegate_log_committed_total counter\nscopegate_log_committed_total {}",
-                log.committed
+            counter(
+                o,
+                "scopegate_log_committed_total",
+                "Decision log entries copied into the database.",
+                log.committed,
             );
-            let _ = writeln!(
-                out,
-                "# HELP scopegate_log_backlog Journal entries not yet in the database.\n# TYPE scopegate_log_backlog gauge\nscopegate_log_backlog {}",
-                log.journaled.saturating_sub(log.committed)
+            gauge(
+                o,
+                "scopegate_log_backlog",
+                "Journal entries not yet in the database.",
+                log.journaled.saturating_sub(log.committed),
             );
-            let _ = writeln!(
-                out,
-                "# TYPE scopegate_log_db_failures_total counter\nscopegate_log_db_failures_total {}",
-                log.db_failures
+            counter(
+                o,
+                "scopegate_log_db_failures_total",
+                "Failed attempts to write a batch of the decision log to the database.",
+                log.db_failures,
             );
-            let _ = writeln!(
-                out,
-                "# HELP scopegate_log_read_back_total Decision log entries read back from the journal because the writer's memory was full (a database outage).\n# TYPE scopegate_log_read_back_total counter\nscopegate_log_read_back_total {}",
-                log.read_back
+            counter(
+                o,
+                "scopegate_log_read_back_total",
+                "Decision log entries read back from the journal because the writer's memory was full (a database outage).",
+                log.read_back,
             );
         }
         out
     }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn counter(out: &mut String, name: &str, help: &str, v: u64) {
+    family(out, name, "counter", help);
+    let _ = writeln!(out, "{name} {v}");
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, v: u64) {
+    family(out, name, "gauge", help);
+    let _ = writeln!(out, "{name} {v}");
 }

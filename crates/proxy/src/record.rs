@@ -39,6 +39,11 @@ pub trait DecisionSink: Send + Sync + 'static {
     fn progress(&self) -> Option<LogProgress> {
         None
     }
+
+    /// Whether a decision can be recorded now (for `/readyz`).
+    fn ready(&self) -> Result<(), RecordError> {
+        Ok(())
+    }
 }
 
 /// How far the database is behind the journal.

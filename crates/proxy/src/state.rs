@@ -7,9 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use http::{Response, StatusCode};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use scopegate_tls::{CertificateAuthority, LeafCache};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,7 +16,6 @@ use crate::engine::Engine;
 use crate::forward::UpstreamClient;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
-use crate::respond::{Body, full};
 use crate::settings::Settings;
 
 pub struct State {
@@ -133,7 +129,11 @@ pub async fn start_with(
     });
     crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
     if let Some(admin) = admin {
-        tokio::spawn(admin_loop(state.clone(), admin, shutdown_rx.clone()));
+        tokio::spawn(crate::admin::serve(
+            state.clone(),
+            admin,
+            shutdown_rx.clone(),
+        ));
     }
     let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
     Ok(Running {
@@ -180,62 +180,6 @@ async fn accept_loop(
     {
         tracing::warn!("drain timed out; closing remaining connections");
     }
-}
-
-async fn admin_loop(state: Arc<State>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        let (stream, _) = tokio::select! {
-            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
-            _ = shutdown.changed() => break,
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(admin(&state, req.uri().path())) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
-    }
-}
-
-fn admin(state: &State, path: &str) -> Response<Body> {
-    let (status, ctype, body) = match path {
-        "/metrics" => {
-            let engine = state.engine.borrow().clone();
-            (
-                StatusCode::OK,
-                "text/plain; version=0.0.4",
-                state.metrics.render(
-                    state.leafs.stats(),
-                    engine.inspector.cache().stats(),
-                    state.sink.progress(),
-                ),
-            )
-        }
-        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
-        "/ca.pem" => (
-            StatusCode::OK,
-            "application/x-pem-file",
-            state.ca_pem.clone(),
-        ),
-        _ => (
-            StatusCode::NOT_FOUND,
-            "text/plain",
-            "not found\n".to_owned(),
-        ),
-    };
-    let mut r = Response::new(full(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(ctype),
-    );
-    r
 }
 
 /// Open client connections; shutdown waits for them to finish.

@@ -315,6 +315,20 @@ impl Store {
         })
     }
 
+    /// Approvals still waiting for a human (not yet past their time).
+    pub async fn pending_count(&self) -> Result<u64, sqlx::Error> {
+        let now = now_ms();
+        let n: i64 = on_backend!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM approvals WHERE state = 'pending' AND expires_ms > $1",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Marks pending approvals and unused grants past their time as expired;
     /// returns them (as they are now), so each expiry can be recorded.
     pub async fn expire_approvals(&self) -> Result<Vec<Approval>, sqlx::Error> {

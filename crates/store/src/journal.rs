@@ -206,6 +206,17 @@ impl Journal {
     }
 
     /// Appends one record; returns its ticket and where its line starts.
+    /// Whether the journal's folder takes a write now (a full or read-only
+    /// disk fails it): writes, syncs and removes a probe file.
+    pub fn probe(&self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let path = self.dir.join(".ready-probe");
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(b"ok\n")?;
+        f.sync_all()?;
+        std::fs::remove_file(&path)
+    }
+
     pub fn append_at(&self, record: &DecisionRecord) -> std::io::Result<(u64, Position)> {
         self.append_line(serde_json::to_vec(record).map_err(std::io::Error::other)?)
     }

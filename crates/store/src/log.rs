@@ -106,6 +106,11 @@ impl DecisionLog {
         Ok(ticket)
     }
 
+    /// Whether an entry could be appended now (see [`Journal::probe`]).
+    pub fn probe(&self) -> Result<(), LogError> {
+        Ok(self.journal.probe()?)
+    }
+
     /// Appends what happened upstream to a forwarded request.
     pub fn append_outcome(&self, outcome: DecisionOutcome) -> Result<(), LogError> {
         let entry = JournalEntry::Outcome { outcome };
