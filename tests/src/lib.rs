@@ -315,6 +315,11 @@ pub struct Options {
     pub upstream: String,
     /// More hosts (or IP literals) routed to the fake.
     pub routed: Vec<&'static str>,
+    /// `host:port` routed elsewhere (a closed port, say).
+    pub routes: Vec<(String, std::net::SocketAddr)>,
+    /// Files written into the harness's folder before the proxy starts
+    /// (catalogues a scope map names, ...).
+    pub files: Vec<(&'static str, String)>,
 }
 
 /// A fake provider and a proxy in front of it.
@@ -366,6 +371,12 @@ impl Harness {
         ];
         for host in hosts.iter().chain(&opts.routed) {
             routes.push_str(&format!("\"{host}:443\" = \"{}\"\n", fake.addr));
+        }
+        for (target, addr) in &opts.routes {
+            routes.push_str(&format!("\"{target}\" = \"{addr}\"\n"));
+        }
+        for (name, text) in &opts.files {
+            dir.write(name, text);
         }
         let mut proxy = format!(
             "header_timeout_secs = {}\n",

@@ -26,6 +26,7 @@ use crate::ids::decision_id;
 use crate::record::{DecisionOutcome, DecisionRecord, RecordError};
 use crate::respond::{Body, problem, refusal, refusal_with};
 use crate::state::State;
+use crate::upstream_error::Cause;
 
 /// What every request on one client connection shares.
 #[derive(Debug)]
@@ -310,7 +311,10 @@ async fn handle_in_span(
         decision_id: id.clone(),
         upstream_status: result.as_ref().ok().map(|r| r.status().as_u16()),
         upstream_millis: upstream_ms,
-        error: result.as_ref().err().map(ToString::to_string),
+        error: result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {e}", Cause::of(e))),
     });
     match result {
         Ok(mut resp) => {
@@ -319,7 +323,7 @@ async fn handle_in_span(
             }
             resp
         }
-        Err(e) => upstream_failure(&e),
+        Err(e) => upstream_failure(&e, &ctx.host),
     }
 }
 
@@ -493,7 +497,7 @@ pub async fn pass_through(
     .await
     {
         Ok(r) => r,
-        Err(e) => upstream_failure(&e),
+        Err(e) => upstream_failure(&e, &ctx.host),
     }
 }
 
@@ -676,22 +680,15 @@ fn swap_surrogate(
     swap_credential(headers, location, &secret).map_err(str::to_owned)
 }
 
-fn upstream_failure(e: &ForwardError) -> Response<Body> {
-    tracing::warn!(error = %e, "upstream failure");
-    match e {
-        ForwardError::Timeout(_) => problem(
-            StatusCode::GATEWAY_TIMEOUT,
-            "the provider did not answer in time",
-        ),
-        ForwardError::Upstream(_) => problem(
-            StatusCode::BAD_GATEWAY,
-            "the provider could not be reached over verified TLS",
-        ),
-        ForwardError::Build(_) => problem(
-            StatusCode::BAD_REQUEST,
-            "the request could not be forwarded",
-        ),
-    }
+fn upstream_failure(e: &ForwardError, host: &str) -> Response<Body> {
+    let cause = Cause::of(e);
+    tracing::warn!(%host, cause = cause.as_str(), error = %e, "upstream failure");
+    let status = match cause {
+        Cause::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        Cause::Request => StatusCode::BAD_REQUEST,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    problem(status, &cause.message(host))
 }
 
 /// Paths in logs and records stop at the query string: it may carry tokens.

@@ -26,6 +26,7 @@ mod screen;
 pub mod settings;
 mod state;
 mod tunnel;
+mod upstream_error;
 
 pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
 pub use engine::Engine;

@@ -117,7 +117,7 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         }
         Err(r) => {
             state.metrics.refused(r.reason);
-            problem(StatusCode::FORBIDDEN, &r.message)
+            problem(r.status(), &r.message)
         }
     }
 }
@@ -182,7 +182,7 @@ async fn connect(
         Err(r) => {
             state.metrics.refused(r.reason);
             tracing::info!(%peer, %host, port, reason = r.reason, "CONNECT refused");
-            problem(StatusCode::FORBIDDEN, &r.message)
+            problem(r.status(), &r.message)
         }
     }
 }

@@ -36,6 +36,17 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    /// A name that does not resolve is not a policy decision: 502, not 403.
+    pub fn status(&self) -> http::StatusCode {
+        if self.reason == "dns" {
+            http::StatusCode::BAD_GATEWAY
+        } else {
+            http::StatusCode::FORBIDDEN
+        }
+    }
+}
+
 fn refuse(reason: &'static str, message: String) -> Refusal {
     Refusal { reason, message }
 }
@@ -73,10 +84,18 @@ pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<Sock
     .await
     {
         Ok(Ok(a)) => a.collect(),
-        _ => return Err(refuse("dns", format!("{host} does not resolve"))),
+        _ => {
+            return Err(refuse(
+                "dns",
+                format!("DNS: {host} does not resolve from scopegate's host"),
+            ));
+        }
     };
     if addrs.is_empty() {
-        return Err(refuse("dns", format!("{host} does not resolve")));
+        return Err(refuse(
+            "dns",
+            format!("DNS: {host} does not resolve from scopegate's host"),
+        ));
     }
     if !settings.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
         return Err(refuse(
