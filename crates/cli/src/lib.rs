@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod check;
 pub mod data_lock;
 pub mod engine;
+pub mod log_format;
 pub mod log_writer;
 pub mod policy_test;
 pub mod private;

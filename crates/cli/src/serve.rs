@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
 use scopegate_cli::data_lock;
+use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
@@ -182,7 +183,8 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         );
         println!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)");
         if let Some(a) = running.admin_addr {
-            println!("  metrics: http://{a}/metrics · readiness: http://{a}/readyz");
+            println!("  metrics: http://{a}/metrics");
+            println!("  readiness: http://{a}/readyz");
         }
         println!();
         wait_for_signal().await;
@@ -277,9 +279,9 @@ where
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(writer);
     if json {
-        builder.json().init();
+        builder.event_format(log_format::JsonLines).init();
     } else {
-        builder.init();
+        builder.fmt_fields(log_format::TextFields).init();
     }
 }
 

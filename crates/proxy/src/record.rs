@@ -81,7 +81,9 @@ pub fn log_line(r: &DecisionRecord) {
         host = %r.host,
         method = %r.method,
         path = %r.path,
-        operations = %ops.join("; "),
+        // JSON array text: the JSON log writes it as an array, the text
+        // log as a quoted `a; b` list (scopegate's log_format).
+        operations = %serde_json::to_string(&ops).unwrap_or_default(),
         verdict = r.verdict.as_str(),
         mode = r.mode.as_str(),
         forwarded = r.forwarded,

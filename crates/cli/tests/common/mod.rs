@@ -38,6 +38,16 @@ impl Drop for Serve {
 /// with its own data directory, Railway routed to `fake`, the dashboard on
 /// a free port with approver `alice`, and `extra` settings.
 pub fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
+    start(dir, fake, data, extra, "warn", Stdio::null())
+}
+
+/// As [`serve_with`], logging at info level into `log`.
+pub fn serve_logging(dir: &TempDir, fake: &Fake, extra: &str, log: &std::path::Path) -> Serve {
+    let file = std::fs::File::create(log).unwrap();
+    start(dir, fake, "data", extra, "info", Stdio::from(file))
+}
+
+fn start(dir: &TempDir, fake: &Fake, data: &str, extra: &str, level: &str, stderr: Stdio) -> Serve {
     let port = free_port();
     let settings = format!(
         r#"version = 1
@@ -79,10 +89,10 @@ api_token_fingerprint = "{api}"
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
-        .env("SCOPEGATE_LOG", "warn")
+        .env("SCOPEGATE_LOG", level)
         .env("SCOPEGATE_EXPIRY_SWEEP_MS", "200")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
