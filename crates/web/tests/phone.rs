@@ -134,7 +134,7 @@ fn record(i: usize) -> DecisionRecord {
     }
     let d = Decision {
         verdict,
-        mode: if i % 4 == 0 {
+        mode: if i.is_multiple_of(4) {
             Mode::Observe
         } else {
             Mode::Enforce
@@ -171,11 +171,11 @@ async fn populate(store: &Store) {
             .await
             .unwrap();
     }
-    for n in 3..6 {
+    for n in 3..6_usize {
         store
             .decide(
                 &format!("{LONG_ID}-{n}"),
-                n % 2 == 0,
+                n.is_multiple_of(2),
                 "alice-the-on-call-platform-engineer@example.com",
                 "Checked with the owning team in #incident-4711: this volume is the production primary; https://railway.com/project/5b0f2c1e-8d3a-4f6b-9e7c-1a2b3c4d5e6f/service/9f8e7d6c-5b4a-3c2d-1e0f-abcdefabcdef?environmentId=production",
                 Duration::from_secs(60),
