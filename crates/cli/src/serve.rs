@@ -18,12 +18,9 @@ use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 /// the session key kept in the data directory by default, the bootstrap
 /// link written there, and the grant window the proxy uses.
 fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
-    let mut c: DashboardConfig = match &settings.dashboard {
-        Some(t) => toml::Value::Table(t.clone())
-            .try_into()
-            .with_context(|| format!("{}: [dashboard]", settings.file.display()))?,
-        None => DashboardConfig::default(),
-    };
+    // Read from the file's text, not settings.dashboard: errors keep their line.
+    let mut c: DashboardConfig =
+        scopegate_cli::dashboard_settings::load(&settings.file)?.unwrap_or_default();
     let base = settings
         .file
         .parent()
