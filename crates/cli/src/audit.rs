@@ -25,7 +25,10 @@ async fn store(config: &Path, database: Option<&str>) -> anyhow::Result<Store> {
     {
         std::fs::create_dir_all(dir)?;
     }
-    Ok(Store::connect(&url).await?)
+    let store = Store::connect(&url).await?;
+    // Say now, and precisely, if the database cannot be reached.
+    store.ping().await?;
+    Ok(store)
 }
 
 pub fn migrate(config: &Path, database: Option<&str>) -> anyhow::Result<i32> {

@@ -144,11 +144,28 @@ struct FilterArgs {
     token: Option<String>,
     #[arg(long)]
     agent: Option<String>,
-    /// allow, approve or deny.
-    #[arg(long)]
-    verdict: Option<String>,
+    #[arg(long, value_enum)]
+    verdict: Option<VerdictArg>,
     #[arg(long)]
     provider: Option<String>,
+}
+
+/// A verdict to filter on.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum VerdictArg {
+    Allow,
+    Approve,
+    Deny,
+}
+
+impl VerdictArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Approve => "approve",
+            Self::Deny => "deny",
+        }
+    }
 }
 
 impl FilterArgs {
@@ -158,7 +175,7 @@ impl FilterArgs {
             until_ms: self.until_ms,
             token: self.token.clone(),
             agent: self.agent.clone(),
-            verdict: self.verdict.clone(),
+            verdict: self.verdict.map(|v| v.as_str().to_owned()),
             provider: self.provider.clone(),
         }
     }
