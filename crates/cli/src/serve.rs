@@ -332,15 +332,15 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
     let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca_export)
         .context("exporting the CA certificate for agents")?;
     let p = shown(&path);
-    println!(
+    scopegate_cli::outln!(
         "scopegate interception CA: {p}{}",
         if generated { " (generated now)" } else { "" }
-    );
-    println!(
+    )?;
+    scopegate_cli::outln!(
         "(the certificate only: give agents this file or its folder, never {})",
         shown(&settings.data_dir)
-    );
-    println!(
+    )?;
+    scopegate_cli::outln!(
         "
 Trust it only in the environment of the agents that go through scopegate:
 
@@ -356,6 +356,6 @@ Trust it only in the environment of the agents that go through scopegate:
 
 and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
         settings.listen
-    );
+    )?;
     Ok(0)
 }

@@ -176,3 +176,16 @@ fn approvals_list_to_a_closed_pipe_ends_quietly() {
     go.send(()).unwrap();
     ends_quietly(child, 0, "approvals list");
 }
+
+#[test]
+fn ca_to_a_closed_pipe_ends_quietly() {
+    let dir = TempDir::new("closed-pipe-ca");
+    let settings = dir.write(
+        "scopegate.toml",
+        "version = 1\nscope_map = \"scope.toml\"\ndata_dir = \"data\"\n",
+    );
+    let mut child = spawn(&["ca", "-c", settings.to_str().unwrap()]);
+    // closed long before the CA is generated and described
+    drop(child.stdout.take());
+    ends_quietly(child, 0, "ca");
+}
