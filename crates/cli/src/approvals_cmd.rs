@@ -3,40 +3,55 @@
 //! (`SCOPEGATE_API_TOKEN`) — never an agent's credential.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use scopegate_proxy::Settings;
+use scopegate_cli::dashboard_settings;
+use scopegate_cli::outln;
 use serde_json::{Value, json};
 
 /// The dashboard's base URL: `--url`, else `[dashboard] public_url`, else
-/// the default listener.
-pub fn base_url(config: &Path, url: Option<&str>) -> String {
+/// `[dashboard] listen` from the settings file; with neither a `--url` nor a
+/// readable settings file, an error saying so.
+pub fn base_url(config: &Path, url: Option<&str>) -> anyhow::Result<Base> {
     if let Some(u) = url {
-        return u.trim_end_matches('/').to_owned();
+        return Ok(Base {
+            url: u.trim_end_matches('/').to_owned(),
+            from: "--url".into(),
+        });
     }
-    Settings::load(config)
-        .ok()
-        .and_then(|s| s.dashboard)
-        .and_then(|d| {
-            d.get("public_url")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "http://127.0.0.1:9091".into())
-        .trim_end_matches('/')
-        .to_owned()
+    let dashboard = dashboard_settings::load(config)
+        .context("the dashboard's address comes from the settings file (-c FILE) or --url")?
+        .unwrap_or_default();
+    let from = if dashboard.public_url.is_some() {
+        "[dashboard] public_url"
+    } else {
+        "[dashboard] listen"
+    };
+    Ok(Base {
+        url: dashboard_settings::client_url(&dashboard),
+        from: format!("{from} in {}", config.display()),
+    })
+}
+
+/// The dashboard's address and where it came from, for errors.
+pub struct Base {
+    pub url: String,
+    pub from: String,
 }
 
 async fn call(
     method: &str,
-    url: &str,
+    base: &Base,
+    path: &str,
     token: &str,
     body: Option<Value>,
 ) -> anyhow::Result<(u16, Value)> {
+    let url = format!("{}{path}", base.url);
     let tls = scopegate_tls::upstream_client_config(scopegate_tls::provider(), &[])?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -46,7 +61,7 @@ async fn call(
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
     let mut req = http::Request::builder()
         .method(method)
-        .uri(url)
+        .uri(&url)
         .header("authorization", format!("Bearer {token}"))
         .header("accept", "application/json");
     let payload = match body {
@@ -56,10 +71,19 @@ async fn call(
         }
         None => Bytes::new(),
     };
-    let resp = client
-        .request(req.body(Full::new(payload))?)
+    let req = req
+        .body(Full::new(payload))
+        .with_context(|| format!("`{url}` (from {}) is not a usable URL", base.from))?;
+    let resp = tokio::time::timeout(Duration::from_secs(30), client.request(req))
         .await
-        .with_context(|| format!("cannot reach the dashboard at {url}"))?;
+        .map_err(|_| anyhow::anyhow!("no answer within 30 s"))
+        .and_then(|r| r.map_err(|e| anyhow::anyhow!(cause(&e))))
+        .with_context(|| {
+            format!(
+                "cannot reach the dashboard at {} (from {}; set [dashboard] public_url or pass --url)",
+                base.url, base.from
+            )
+        })?;
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await?.to_bytes();
     let v = serde_json::from_slice(&bytes)
@@ -67,96 +91,150 @@ async fn call(
     Ok((status, v))
 }
 
+/// The innermost cause of a client error ("Connection refused (os error
+/// 111)"), not hyper's outer "client error (Connect)".
+fn cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(s) = inner.source() {
+        inner = s;
+    }
+    inner.to_string()
+}
+
+/// An answer other than the one expected, blaming what the status says.
+fn refused(base: &Base, status: u16, v: &Value) -> anyhow::Error {
+    let message = v["message"].as_str().unwrap_or("");
+    match status {
+        401 => anyhow::anyhow!(
+            "the dashboard at {} does not accept this API token (401: {message}); SCOPEGATE_API_TOKEN must be one whose fingerprint a [[dashboard.users]] entry lists (docs/dashboard.md)",
+            base.url
+        ),
+        403 => anyhow::anyhow!(
+            "the dashboard at {} refused: {message} (403; deciding needs an approver or admin)",
+            base.url
+        ),
+        _ => anyhow::anyhow!("the dashboard at {} answered {status}: {message}", base.url),
+    }
+}
+
 fn token() -> anyhow::Result<String> {
     std::env::var("SCOPEGATE_API_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())
-        .context("set SCOPEGATE_API_TOKEN to a dashboard user's API token (see docs/approvals.md)")
+        .context("set SCOPEGATE_API_TOKEN to a dashboard user's API token (`scopegate dashboard api-token` makes one; see docs/dashboard.md)")
 }
 
-fn line(a: &Value) -> String {
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// "42s", "3m", "5h", "2d".
+fn age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// One approval on one line: id, state, age, attempts, operations with
+/// their resources, token and agent.
+fn line(a: &Value, now: i64) -> String {
     let ops: Vec<String> = a["detail"]["operations"]
         .as_array()
-        .map(|ops| {
-            ops.iter()
-                .map(|o| {
-                    format!(
-                        "{}:{} ({})",
-                        o["provider"].as_str().unwrap_or(""),
-                        o["name"].as_str().unwrap_or(""),
-                        o["class"].as_str().unwrap_or("")
-                    )
-                })
-                .collect()
-        })
+        .map(|ops| ops.iter().map(operation).collect())
         .unwrap_or_default();
     format!(
-        "{:<30} {:<9} {:<40} token={} agent={}",
+        "{}  {}  age={}  attempts={}  {}  token={} agent={}",
         a["id"].as_str().unwrap_or("?"),
         a["state"].as_str().unwrap_or("?"),
-        ops.join(", "),
+        a["created_ms"]
+            .as_i64()
+            .map_or_else(|| "?".into(), |c| age(now - c)),
+        a["attempts"].as_i64().unwrap_or(0),
+        if ops.is_empty() {
+            "(no operations recorded)".to_owned()
+        } else {
+            ops.join(", ")
+        },
         a["token"].as_str().unwrap_or("-"),
         a["agent"].as_str().unwrap_or("-"),
     )
 }
 
-pub fn list(base: &str, state: &str) -> anyhow::Result<i32> {
+/// `railway:volumeDelete (destructive) volumeId=vol-1`
+fn operation(o: &Value) -> String {
+    let mut s = format!(
+        "{}:{} ({})",
+        o["provider"].as_str().unwrap_or(""),
+        o["name"].as_str().unwrap_or(""),
+        o["class"].as_str().unwrap_or("")
+    );
+    if let Some(res) = o["resources"].as_object() {
+        for (kind, values) in res {
+            let values: Vec<&str> = values
+                .as_array()
+                .map(|vs| vs.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            s.push_str(&format!(" {kind}={}", values.join("|")));
+        }
+    }
+    s
+}
+
+pub fn list(base: &Base, state: &str) -> anyhow::Result<i32> {
     let token = token()?;
     crate::audit::runtime()?.block_on(async {
-        let (status, v) = call(
-            "GET",
-            &format!("{base}/api/approvals?state={state}"),
-            &token,
-            None,
-        )
-        .await?;
-        anyhow::ensure!(
-            status == 200,
-            "the dashboard answered {status}: {}",
-            v["message"].as_str().unwrap_or("")
+        let path = format!(
+            "/api/approvals?state={}",
+            scopegate_web::html::query_value(state)
         );
+        let (status, v) = call("GET", base, &path, &token, None).await?;
+        if status != 200 {
+            return Err(refused(base, status, &v));
+        }
         let items = v
             .as_array()
             .or_else(|| v["approvals"].as_array())
             .cloned()
             .unwrap_or_default();
         if items.is_empty() {
-            println!("no {state} approvals");
+            outln!("no {state} approvals")?;
         }
+        let now = now_ms();
         for a in &items {
-            println!("{}", line(a));
+            outln!("{}", line(a, now))?;
         }
         Ok(0)
     })
 }
 
-pub fn decide(base: &str, id: &str, approve: bool, note: &str) -> anyhow::Result<i32> {
+pub fn decide(base: &Base, id: &str, approve: bool, note: &str) -> anyhow::Result<i32> {
     let token = token()?;
     let verb = if approve { "approve" } else { "reject" };
     crate::audit::runtime()?.block_on(async {
-        let (status, v) = call(
-            "POST",
-            &format!("{base}/api/approvals/{id}/{verb}"),
-            &token,
-            Some(json!({ "note": note })),
-        )
-        .await?;
+        let path = format!(
+            "/api/approvals/{}/{verb}",
+            scopegate_web::html::url_segment(id)
+        );
+        let (status, v) = call("POST", base, &path, &token, Some(json!({ "note": note }))).await?;
         match status {
             200 => {
-                println!("{}", line(&v));
+                outln!("{}", line(&v, now_ms()))?;
                 Ok(0)
             }
             409 => {
-                println!(
+                outln!(
                     "{id} is no longer pending: {}",
                     v["message"].as_str().unwrap_or("")
-                );
+                )?;
                 Ok(1)
             }
-            _ => anyhow::bail!(
-                "the dashboard answered {status}: {}",
-                v["message"].as_str().unwrap_or("")
-            ),
+            _ => Err(refused(base, status, &v)),
         }
     })
 }

@@ -4,6 +4,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use scopegate_cli::outln;
+use scopegate_cli::output::{Out, closed};
 use scopegate_proxy::Settings;
 use scopegate_store::{Filter, Store, verify};
 
@@ -23,7 +25,10 @@ async fn store(config: &Path, database: Option<&str>) -> anyhow::Result<Store> {
     {
         std::fs::create_dir_all(dir)?;
     }
-    Ok(Store::connect(&url).await?)
+    let store = Store::connect(&url).await?;
+    // Say now, and precisely, if the database cannot be reached.
+    store.ping().await?;
+    Ok(store)
 }
 
 pub fn migrate(config: &Path, database: Option<&str>) -> anyhow::Result<i32> {
@@ -31,9 +36,9 @@ pub fn migrate(config: &Path, database: Option<&str>) -> anyhow::Result<i32> {
         let s = store(config, database).await?;
         let applied = s.migrate().await?;
         if applied.is_empty() {
-            println!("{}: up to date", s.backend());
+            outln!("{}: up to date", s.backend())?;
         } else {
-            println!("{}: applied migrations {applied:?}", s.backend());
+            outln!("{}: applied migrations {applied:?}", s.backend())?;
         }
         Ok(0)
     })
@@ -45,14 +50,14 @@ pub fn verify_cmd(config: &Path, database: Option<&str>) -> anyhow::Result<i32> 
         let (rows, head) = s.chain().await?;
         match verify(&rows, (head.0, &head.1)) {
             Ok(n) => {
-                println!(
+                outln!(
                     "ok: {n} records, chain intact (head {})",
                     &head.1[..12.min(head.1.len())]
-                );
+                )?;
                 Ok(0)
             }
             Err(t) => {
-                println!("TAMPERED: {t}");
+                outln!("TAMPERED: {t}")?;
                 Ok(1)
             }
         }
@@ -74,7 +79,7 @@ pub fn export(
 ) -> anyhow::Result<i32> {
     runtime()?.block_on(async {
         let s = store(config, database).await?;
-        let mut out = std::io::stdout().lock();
+        let mut out = Out::lock();
         if format == Format::Csv {
             writeln!(out, "seq,id,at_ms,agent,token,fingerprint_prefix,provider,host,method,path,operations,verdict,mode,forwarded,rule,reason,upstream_status")?;
         }
@@ -118,6 +123,10 @@ pub fn export(
                 }
             }
             out.flush()?;
+            if closed() {
+                // the reader has gone (`| head`): nothing more to do
+                return Ok(0);
+            }
             if rows.len() < 1000 {
                 if !follow {
                     return Ok(0);

@@ -5,10 +5,12 @@
 pub mod approval_steps;
 pub mod approvals;
 pub mod check;
+pub mod dashboard_settings;
 pub mod data_lock;
 pub mod engine;
 pub mod log_format;
 pub mod log_writer;
+pub mod output;
 pub mod policy_test;
 pub mod private;
 pub mod sink;

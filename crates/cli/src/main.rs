@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use scopegate_cli::check::{EXIT_USAGE, check, exit_code, to_json, to_text};
 use scopegate_cli::engine::Engine;
 use scopegate_cli::policy_test;
+use scopegate_cli::{out, outln};
 use scopegate_model::Fingerprint;
 
 mod approvals_cmd;
@@ -24,6 +25,10 @@ mod serve;
     about = "Least-privilege gate for AI agents' infrastructure API calls"
 )]
 struct Cli {
+    /// Settings file [default: config/scopegate.toml]; also accepted after
+    /// the subcommand (`scopegate approvals list -c FILE`).
+    #[arg(long, short, env = "SCOPEGATE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,8 +50,9 @@ enum Command {
     Approvals {
         #[command(flatten)]
         settings: SettingsArg,
-        /// Dashboard URL; default: [dashboard] public_url from the config.
-        #[arg(long, env = "SCOPEGATE_DASHBOARD_URL")]
+        /// Dashboard URL; default: [dashboard] public_url, else
+        /// [dashboard] listen, from the settings file.
+        #[arg(long, global = true, env = "SCOPEGATE_DASHBOARD_URL")]
         url: Option<String>,
         #[command(subcommand)]
         command: ApprovalsCommand,
@@ -96,17 +102,25 @@ enum Command {
     },
 }
 
-/// The settings file, shared by every command that reads it.
+/// The settings file, shared by every command that reads it: given after
+/// the subcommand (at any depth below it), else before it
+/// (`scopegate -c FILE ...`), else `SCOPEGATE_CONFIG`, else
+/// `config/scopegate.toml`.
 #[derive(clap::Args)]
 struct SettingsArg {
-    /// Settings file.
-    #[arg(
-        long,
-        short,
-        default_value = "config/scopegate.toml",
-        env = "SCOPEGATE_CONFIG"
-    )]
-    config: PathBuf,
+    /// Settings file [default: config/scopegate.toml].
+    #[arg(long, short, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl SettingsArg {
+    fn path(&self, before: Option<&Path>) -> PathBuf {
+        self.config
+            .as_deref()
+            .or(before)
+            .unwrap_or(Path::new("config/scopegate.toml"))
+            .to_path_buf()
+    }
 }
 
 #[derive(clap::Args)]
@@ -130,11 +144,28 @@ struct FilterArgs {
     token: Option<String>,
     #[arg(long)]
     agent: Option<String>,
-    /// allow, approve or deny.
-    #[arg(long)]
-    verdict: Option<String>,
+    #[arg(long, value_enum)]
+    verdict: Option<VerdictArg>,
     #[arg(long)]
     provider: Option<String>,
+}
+
+/// A verdict to filter on.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum VerdictArg {
+    Allow,
+    Approve,
+    Deny,
+}
+
+impl VerdictArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Approve => "approve",
+            Self::Deny => "deny",
+        }
+    }
 }
 
 impl FilterArgs {
@@ -144,7 +175,7 @@ impl FilterArgs {
             until_ms: self.until_ms,
             token: self.token.clone(),
             agent: self.agent.clone(),
-            verdict: self.verdict.clone(),
+            verdict: self.verdict.map(|v| v.as_str().to_owned()),
             provider: self.provider.clone(),
         }
     }
@@ -255,8 +286,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    let before = cli.config.as_deref();
     match cli.command {
-        Command::Serve { settings } => serve::run(&settings.config),
+        Command::Serve { settings } => serve::run(&settings.path(before)),
         Command::Dashboard {
             command: DashboardCommand::HashPassword,
         } => {
@@ -270,7 +302,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 pw.len() >= 8,
                 "a dashboard password needs at least 8 characters"
             );
-            println!("{}", scopegate_web::hash_password(pw)?);
+            outln!("{}", scopegate_web::hash_password(pw)?)?;
             Ok(0)
         }
         Command::Dashboard {
@@ -281,11 +313,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .and_then(|mut f| f.read_exact(&mut raw))
                 .context("cannot read /dev/urandom")?;
             let token = format!("sgapi_{}", scopegate_model::hex(&raw));
-            println!("API token (give it to the approver, as SCOPEGATE_API_TOKEN): {token}");
-            println!(
+            outln!("API token (give it to the approver, as SCOPEGATE_API_TOKEN): {token}")?;
+            outln!(
                 "user entry:  api_token_fingerprint = \"{}\"",
                 scopegate_web::token_fingerprint(&token)
-            );
+            )?;
             Ok(0)
         }
         Command::Approvals {
@@ -293,7 +325,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             url,
             command,
         } => {
-            let base = approvals_cmd::base_url(&settings.config, url.as_deref());
+            let base = approvals_cmd::base_url(&settings.path(before), url.as_deref())?;
             match command {
                 ApprovalsCommand::List { state } => approvals_cmd::list(&base, &state),
                 ApprovalsCommand::Approve { id, note } => {
@@ -304,10 +336,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Migrate { log } => audit::migrate(&log.settings.config, log.database.as_deref()),
+        Command::Migrate { log } => {
+            audit::migrate(&log.settings.path(before), log.database.as_deref())
+        }
         Command::Audit {
             command: AuditCommand::Verify { log },
-        } => audit::verify_cmd(&log.settings.config, log.database.as_deref()),
+        } => audit::verify_cmd(&log.settings.path(before), log.database.as_deref()),
         Command::Audit {
             command:
                 AuditCommand::Export {
@@ -316,7 +350,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     format,
                 },
         } => audit::export(
-            &log.settings.config,
+            &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
             format,
@@ -325,13 +359,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit {
             command: AuditCommand::Tail { log, filter },
         } => audit::export(
-            &log.settings.config,
+            &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
             audit::Format::Jsonl,
             true,
         ),
-        Command::Ca { settings } => serve::ca(&settings.config),
+        Command::Ca { settings } => serve::ca(&settings.path(before)),
         Command::Check {
             config,
             json,
@@ -342,12 +376,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let bytes = read_input(&request)?;
             let (inspection, decision) = check(&engine, &bytes)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&to_json(&inspection, &decision))?
-                );
+                )?;
             } else {
-                print!("{}", to_text(&inspection, &decision));
+                out!("{}", to_text(&inspection, &decision))?;
             }
             Ok(exit_code(decision.verdict))
         }
@@ -358,8 +392,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let warnings = engine.warnings();
             warnings.iter().for_each(|w| eprintln!("{w}"));
             match warnings.len() {
-                0 => println!("{}: ok", file.display()),
-                n => println!("{}: ok, {n} warning(s)", file.display()),
+                0 => outln!("{}: ok", file.display())?,
+                n => outln!("{}: ok, {n} warning(s)", file.display())?,
             }
             Ok(0)
         }
@@ -373,16 +407,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     match r.failure {
                         None => {
                             passed += 1;
-                            println!("ok    {}: {}", f.display(), r.name);
+                            outln!("ok    {}: {}", f.display(), r.name)?;
                         }
                         Some(why) => {
                             failed += 1;
-                            println!("FAIL  {}: {}\n      {why}", f.display(), r.name);
+                            outln!("FAIL  {}: {}\n      {why}", f.display(), r.name)?;
                         }
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed");
+            outln!("{passed} passed, {failed} failed")?;
             Ok(i32::from(failed > 0))
         }
         Command::Token {
@@ -395,7 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .map(|t| t.strip_suffix('\r').unwrap_or(t))
                 .unwrap_or(&s);
             anyhow::ensure!(!token.is_empty(), "no token on stdin");
-            println!("{}", Fingerprint::of(token.as_bytes()));
+            outln!("{}", Fingerprint::of(token.as_bytes()))?;
             Ok(0)
         }
         Command::Token {
@@ -406,7 +440,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .and_then(|mut f| f.read_exact(&mut raw))
                 .context("cannot read /dev/urandom")?;
             let token: String = format!("sgs_{}", scopegate_model::hex(&raw));
-            let mut out = std::io::stdout().lock();
+            let mut out = scopegate_cli::output::Out::lock();
             writeln!(out, "surrogate token (give this to the agent): {token}")?;
             writeln!(
                 out,
@@ -452,7 +486,7 @@ fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
         // Validate before writing: a catalogue that does not load is never written.
         scopegate_inspect::Catalog::from_toml(name, &text)?;
         std::fs::write(out.join(name), text)?;
-        println!("wrote {}", out.join(name).display());
+        outln!("wrote {}", out.join(name).display())?;
     }
     Ok(())
 }

@@ -19,12 +19,9 @@ use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 /// the session key kept in the data directory by default, the bootstrap
 /// link written there, and the grant window the proxy uses.
 fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
-    let mut c: DashboardConfig = match &settings.dashboard {
-        Some(t) => toml::Value::Table(t.clone())
-            .try_into()
-            .with_context(|| format!("{}: [dashboard]", settings.file.display()))?,
-        None => DashboardConfig::default(),
-    };
+    // Read from the file's text, not settings.dashboard: errors keep their line.
+    let mut c: DashboardConfig =
+        scopegate_cli::dashboard_settings::load(&settings.file)?.unwrap_or_default();
     let base = settings
         .file
         .parent()
@@ -337,15 +334,15 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
     let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca_export)
         .context("exporting the CA certificate for agents")?;
     let p = shown(&path);
-    println!(
+    scopegate_cli::outln!(
         "scopegate interception CA: {p}{}",
         if generated { " (generated now)" } else { "" }
-    );
-    println!(
+    )?;
+    scopegate_cli::outln!(
         "(the certificate only: give agents this file or its folder, never {})",
         shown(&settings.data_dir)
-    );
-    println!(
+    )?;
+    scopegate_cli::outln!(
         "
 Trust it only in the environment of the agents that go through scopegate:
 
@@ -361,6 +358,6 @@ Trust it only in the environment of the agents that go through scopegate:
 
 and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
         settings.listen
-    );
+    )?;
     Ok(0)
 }

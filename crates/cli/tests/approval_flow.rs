@@ -410,3 +410,141 @@ async fn sqlx_admin(url: &str, sql: &str) -> String {
         .unwrap();
     url.to_owned()
 }
+
+/// `scopegate approvals` as an approver runs it, with the settings file
+/// given before or after the subcommand.
+fn approvals_cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(args)
+        .env("SCOPEGATE_API_TOKEN", API_TOKEN)
+        .env_remove("SCOPEGATE_DASHBOARD_URL")
+        .env_remove("SCOPEGATE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_approvals_cli_finds_the_dashboard_from_its_listen_address() {
+    init();
+    let dir = TempDir::new("approvals-cli");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    dir.write("scope.toml", standard_scope_map());
+    // [dashboard] has a listen address on a free port and no public_url
+    let s = serve(&dir, &fake);
+    let config = dir
+        .path()
+        .join("scopegate-data.toml")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let waiting = tokio::spawn({
+        let proxy = s.proxy;
+        async move { agent(proxy, &ca_pem, &delete("vol-prod-db-1")).await }
+    });
+    let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
+    let id = wait_pending(&api, 1).await.remove(0);
+
+    for args in [
+        ["approvals", "list", "-c", &config],
+        ["-c", &config, "approvals", "list"],
+        ["approvals", "-c", &config, "list"],
+    ] {
+        let args = args.map(str::to_owned);
+        let out = tokio::task::spawn_blocking({
+            let args = args.clone();
+            move || approvals_cli(&args.each_ref().map(String::as_str))
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&id))
+            .unwrap_or_else(|| panic!("{args:?}: {stdout}"));
+        for want in [
+            " pending ",
+            "railway:volumeDelete (destructive) volumeId=vol-prod-db-1",
+            " attempts=1 ",
+            "token=railway-domains",
+        ] {
+            assert!(line.contains(want), "{want:?} in {line}");
+        }
+        let age = line
+            .split("age=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert!(
+            age.ends_with('s') && age[..age.len() - 1].parse::<u64>().unwrap() < 60,
+            "{line}"
+        );
+    }
+
+    // approving from the command line releases the waiting request
+    let approve = {
+        let (id, config) = (id.clone(), config.to_owned());
+        tokio::task::spawn_blocking(move || {
+            approvals_cli(&[
+                "approvals",
+                "approve",
+                &id,
+                "--note",
+                "from the cli",
+                "-c",
+                &config,
+            ])
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        approve.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approve.stderr)
+    );
+    assert_eq!(waiting.await.unwrap().status, 200);
+    assert_eq!(volume_deletes(&fake), vec![delete("vol-prod-db-1")]);
+    let a = api.get(&id).await.unwrap().approval;
+    assert_eq!(
+        (a.decided_by.as_deref(), a.note.as_deref()),
+        (Some("alice"), Some("from the cli"))
+    );
+}
+
+#[test]
+fn an_unreachable_dashboard_is_named_and_the_token_is_not_blamed() {
+    let dir = TempDir::new("approvals-cli-unreachable");
+    let port = free_port();
+    let config = dir.write(
+        "scopegate.toml",
+        format!("version = 1\nscope_map = \"scope.toml\"\n\n[dashboard]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let out = approvals_cli(&["approvals", "list", "-c", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "cannot reach the dashboard at http://127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("[dashboard] listen"),
+        "says where the address came from: {err}"
+    );
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+    assert!(
+        !err.to_lowercase().contains("token"),
+        "the token is not blamed: {err}"
+    );
+}

@@ -109,3 +109,99 @@ async fn verify_export_and_tamper() {
     assert!(out.contains("record 3 was edited"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs scopegate in `cwd`; returns the exit code and stderr.
+fn scopegate_err(cwd: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("SCOPEGATE_DATABASE_URL")
+        .env_remove("SCOPEGATE_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn database_url_mistakes_are_named_and_nothing_is_created() {
+    let dir = std::env::temp_dir().join(format!("sg-audit-urls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pg_down = format!("postgres://postgres@127.0.0.1:{closed}/scopegate");
+    let cases = [
+        (
+            "mysql://root:hunter2@db/scopegate",
+            "unsupported database URL scheme `mysql` (use postgres:// or sqlite:)".to_owned(),
+        ),
+        (
+            "postgres//db/scopegate",
+            "malformed database URL scheme `postgres//`".to_owned(),
+        ),
+        (
+            pg_down.as_str(),
+            format!("connection refused at 127.0.0.1:{closed}"),
+        ),
+    ];
+    for (url, want) in &cases {
+        for cmd in [
+            &["migrate", "--database", url][..],
+            &["audit", "verify", "--database", url],
+            &["audit", "export", "--database", url],
+        ] {
+            let (code, err) = scopegate_err(&dir, cmd);
+            assert_eq!(code, 3, "{cmd:?}: {err}");
+            assert!(err.contains(want.as_str()), "{cmd:?}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+    // the same from the settings file's [store] url
+    std::fs::write(
+        dir.join("s.toml"),
+        "version = 1\nscope_map = \"x.toml\"\n[store]\nurl = \"mysql://db/scopegate\"\n",
+    )
+    .unwrap();
+    let (code, err) = scopegate_err(&dir, &["migrate", "-c", "s.toml"]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("unsupported database URL scheme `mysql`"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec!["s.toml"], "no SQLite file was made of a URL");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unknown_verdict_filter_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("sg-audit-verdict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("log.db").display());
+    for cmd in ["export", "tail"] {
+        let (code, err) = scopegate_err(
+            &dir,
+            &["audit", cmd, "--verdict", "bogus", "--database", &url],
+        );
+        assert_eq!(code, 3, "{err}");
+        assert!(
+            err.contains("invalid value 'bogus' for '--verdict"),
+            "{err}"
+        );
+        assert!(err.contains("allow, approve, deny"), "{err}");
+    }
+    assert!(
+        !dir.join("log.db").exists(),
+        "refused before opening anything"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

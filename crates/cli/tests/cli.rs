@@ -207,3 +207,32 @@ fn bundled_catalogues_are_what_the_generator_makes() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_typo_under_dashboard_names_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("sg-cli-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = dir.join("scopegate.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "version = 1\nscope_map = \"{}\"\ndata_dir = \"data\"\n\n[proxy]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[dashboard]\nlisten = \"127.0.0.1:0\"\npubic_url = \"https://dash.example\"\n",
+            root().join(DOMAINS).display()
+        ),
+    )
+    .unwrap();
+    let want = format!(
+        "{}:13:1: [dashboard]: unknown field `pubic_url`",
+        settings.display()
+    );
+    for args in [
+        vec!["serve", "-c", settings.to_str().unwrap()],
+        vec!["approvals", "list", "-c", settings.to_str().unwrap()],
+    ] {
+        let out = scopegate(&args, None);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&want), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -14,6 +14,158 @@ use sqlx::{Row as _, raw_sql};
 
 use crate::chain::{ChainRow, GENESIS, link};
 
+/// A database URL, read before anything is opened: which backend, and
+/// the URL to give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbUrl<'a> {
+    Postgres(&'a str),
+    Sqlite(&'a str),
+}
+
+impl<'a> DbUrl<'a> {
+    /// `postgres://` or `postgresql://` for Postgres; `sqlite://path`,
+    /// `sqlite:path` or `sqlite::memory:` for SQLite. Anything else is an
+    /// error that names what is wrong: another database's scheme
+    /// (`mysql://`), a scheme missing its `://` (`postgres//host`), or no
+    /// scheme at all (a bare path).
+    pub fn parse(url: &'a str) -> Result<Self, String> {
+        const USE: &str = "use postgres://user@host/db or sqlite://path";
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url));
+        }
+        if lower.starts_with("sqlite:") {
+            return Ok(Self::Sqlite(url));
+        }
+        if let Some((scheme, _)) = url.split_once("://")
+            && !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            return Err(format!(
+                "unsupported database URL scheme `{scheme}` (use postgres:// or sqlite:)"
+            ));
+        }
+        for known in ["postgresql", "postgres", "sqlite"] {
+            if lower.starts_with(known) {
+                // the name and the punctuation that follows it: `postgres//`
+                let rest = &url[known.len()..];
+                let punct = rest.len() - rest.trim_start_matches([':', '/']).len();
+                let scheme = &url[..known.len() + punct];
+                return Err(format!(
+                    "malformed database URL scheme `{scheme}` (write `{known}://`; {USE})"
+                ));
+            }
+        }
+        Err(format!(
+            "`{}` is not a database URL ({USE})",
+            redact_url(url)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::DbUrl;
+
+    #[test]
+    fn postgres_and_sqlite_urls_are_read_as_such() {
+        for u in [
+            "postgres://u@h/db",
+            "postgresql://h:5433/db",
+            "POSTGRES://h/db",
+        ] {
+            assert_eq!(DbUrl::parse(u), Ok(DbUrl::Postgres(u)));
+        }
+        for u in [
+            "sqlite://data/x.db",
+            "sqlite:x.db",
+            "sqlite::memory:",
+            "sqlite:///abs/x.db",
+        ] {
+            assert_eq!(DbUrl::parse(u), Ok(DbUrl::Sqlite(u)));
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_named_not_opened_as_paths() {
+        for (u, scheme) in [
+            ("mysql://root:secret@db/scopegate", "mysql"),
+            ("mariadb://db/x", "mariadb"),
+            ("pg://db/x", "pg"),
+            ("https://db.example/x", "https"),
+        ] {
+            let e = DbUrl::parse(u).unwrap_err();
+            assert_eq!(
+                e,
+                format!("unsupported database URL scheme `{scheme}` (use postgres:// or sqlite:)")
+            );
+            assert!(!e.contains("secret"));
+        }
+    }
+
+    #[test]
+    fn a_malformed_scheme_is_named() {
+        for (u, scheme) in [
+            ("postgres//db/x", "postgres//"),
+            ("postgres:/db/x", "postgres:/"),
+            ("postgresql:db", "postgresql:"),
+            ("postgres@db/x", "postgres"),
+        ] {
+            let e = DbUrl::parse(u).unwrap_err();
+            assert!(
+                e.starts_with(&format!("malformed database URL scheme `{scheme}`")),
+                "{u}: {e}"
+            );
+        }
+        let e = DbUrl::parse("data/scopegate.db").unwrap_err();
+        assert!(e.contains("is not a database URL"), "{e}");
+        let e = DbUrl::parse("u:secret@db/x").unwrap_err();
+        assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_says_connection_refused_at_host_port() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // the listener is gone: the port is closed
+        let s = super::Store::connect(&format!("postgres://postgres:pw@127.0.0.1:{port}/x"))
+            .await
+            .unwrap();
+        let want = format!("connection refused at 127.0.0.1:{port}");
+        let e = s.ping().await.unwrap_err().to_string();
+        assert!(e.contains(&want), "{e}");
+        assert!(!e.contains("pw"), "{e}");
+        let e = s.migrate().await.unwrap_err().to_string();
+        assert!(e.contains(&want), "{e}");
+    }
+
+    #[tokio::test]
+    async fn connect_refuses_a_wrong_scheme_and_creates_no_file() {
+        let e = super::Store::connect("mysql://db/scopegate")
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unsupported database URL scheme `mysql`"),
+            "{e}"
+        );
+        assert!(!std::path::Path::new("mysql:").exists());
+    }
+}
+
+/// The URL without a password, for error messages.
+fn redact_url(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Store {
     Pg(PgPool),
@@ -80,27 +232,59 @@ pub struct Filter {
 }
 
 impl Store {
-    /// `postgres://...` or `sqlite://path` (created if missing).
+    /// `postgres://...` or `sqlite://path` (created if missing). Any other
+    /// scheme, or a malformed one, is refused before anything is opened
+    /// (see [`DbUrl::parse`]).
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Lazy: the proxy starts and serves while the database is down;
-            // the log's writer retries until it answers.
-            let pool = PgPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(3))
-                .connect_lazy(url)?;
-            Ok(Self::Pg(pool))
-        } else {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(5));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await?;
-            Ok(Self::Sqlite(pool))
+        match DbUrl::parse(url).map_err(|e| sqlx::Error::Configuration(e.into()))? {
+            DbUrl::Postgres(url) => {
+                // Lazy: the proxy starts and serves while the database is
+                // down; the log's writer retries until it answers.
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_lazy(url)?;
+                Ok(Self::Pg(pool))
+            }
+            DbUrl::Sqlite(url) => {
+                let opts = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await?;
+                Ok(Self::Sqlite(pool))
+            }
+        }
+    }
+
+    /// Opens one connection now, outside the pool (whose timeout hides the
+    /// cause), so that a command that needs the database at once can say
+    /// what is wrong and where: "connection refused at 127.0.0.1:5433".
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        use sqlx::Connection as _;
+        let Self::Pg(pool) = self else {
+            return Ok(());
+        };
+        let opts = pool.connect_options();
+        match sqlx::PgConnection::connect_with(&opts).await {
+            Ok(c) => c.close().await,
+            Err(sqlx::Error::Io(e)) => {
+                let at = format!("{}:{}", opts.get_host(), opts.get_port());
+                let what = match e.kind() {
+                    std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                    std::io::ErrorKind::TimedOut => "connection timed out".to_owned(),
+                    _ => e.to_string(),
+                };
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{what} at {at} (is PostgreSQL running there?)"),
+                )))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -113,6 +297,8 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied now.
     pub async fn migrate(&self) -> Result<Vec<i64>, sqlx::Error> {
+        // An unreachable server is reported as such, not as a pool timeout.
+        self.ping().await?;
         const TABLE: &str = "CREATE TABLE IF NOT EXISTS scopegate_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)";
         let now = now_ms();
         let mut applied = Vec::new();

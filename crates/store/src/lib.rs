@@ -16,6 +16,6 @@ pub mod log;
 
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold, UsedGrant};
 pub use chain::{Tamper, verify};
-pub use db::{Filter, Store, Stored, StoredRow};
+pub use db::{DbUrl, Filter, Store, Stored, StoredRow};
 pub use journal::{Journal, Position};
 pub use log::{DecisionLog, LogError};

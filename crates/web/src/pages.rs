@@ -217,7 +217,7 @@ fn detail_page(
     if ops.is_empty() {
         b.push_str("<p class=\"muted\">No operations were recorded.</p>");
     } else {
-        b.push_str("<table class=\"ops\"><thead><tr><th>Operation</th><th>Class</th><th>Resources</th></tr></thead><tbody>");
+        b.push_str("<div class=\"table-wrap\"><table class=\"ops\"><thead><tr><th>Operation</th><th>Class</th><th>Resources</th></tr></thead><tbody>");
         for o in &ops {
             let mut res = String::new();
             for (k, vs) in &o.resources {
@@ -246,7 +246,7 @@ fn detail_page(
                 class_badge(&o.class)
             );
         }
-        b.push_str("</tbody></table>");
+        b.push_str("</tbody></table></div>");
     }
     // Who and why.
     let fp = a
@@ -439,7 +439,7 @@ pub async fn approvals(
     if rows.is_empty() {
         b.push_str("<p class=\"empty\">No approvals here.</p>");
     } else {
-        b.push_str("<table><thead><tr><th>Asked</th><th>State</th><th>What</th><th>Decided by</th><th>Note</th></tr></thead><tbody>");
+        b.push_str("<div class=\"table-wrap\"><table class=\"approvals\"><thead><tr><th>Asked</th><th>State</th><th>What</th><th>Decided by</th><th>Note</th></tr></thead><tbody>");
         for a in rows.iter().take(PAGE_SIZE as usize) {
             let _ = write!(
                 b,
@@ -452,7 +452,7 @@ pub async fn approvals(
                 note = esc(a.note.as_deref().unwrap_or("")),
             );
         }
-        b.push_str("</tbody></table>");
+        b.push_str("</tbody></table></div>");
     }
     let st = filter.unwrap_or("all");
     b.push_str("<nav class=\"pager\">");
@@ -610,7 +610,7 @@ pub async fn history(
     if rows.is_empty() {
         b.push_str("<p class=\"empty\">No decisions match.</p>");
     } else {
-        b.push_str("<table class=\"log\"><thead><tr><th>#</th><th>When</th><th>Verdict</th><th>Operations</th><th>Token</th><th>Agent</th><th>Rule and reason</th><th>Result</th></tr></thead><tbody>");
+        b.push_str("<div class=\"table-wrap\"><table class=\"log\"><thead><tr><th>#</th><th>When</th><th>Verdict</th><th>Operations</th><th>Token</th><th>Agent</th><th>Rule and reason</th><th>Result</th></tr></thead><tbody>");
         for row in rows {
             let r = &row.record;
             let ops = r
@@ -665,7 +665,7 @@ pub async fn history(
                 result = esc(&result),
             );
         }
-        b.push_str("</tbody></table>");
+        b.push_str("</tbody></table></div>");
     }
     b.push_str("<nav class=\"pager\">");
     if before.is_some() {
@@ -717,7 +717,7 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
         let _ = write!(
             b,
             "<section class=\"card\"><h2><code>{name}</code> <span class=\"badge {mode_class}\">{mode}</span></h2>\
-<p class=\"muted\">token {fp} · {surrogate}</p><table><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>",
+<p class=\"muted\">token {fp} · {surrogate}</p><div class=\"table-wrap\"><table class=\"rules\"><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>",
             name = esc(&t.name),
             mode = esc(t.mode.as_str()),
             mode_class = if t.mode == scopegate_model::Mode::Observe {
@@ -771,7 +771,7 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
                 classes = list(r.classes.iter().map(|c| c.as_str().to_owned()).collect()),
             );
         }
-        b.push_str("</tbody></table></section>");
+        b.push_str("</tbody></table></div></section>");
     }
     Html(page("Tokens", Nav::Tokens, Some(&who), &b))
 }
