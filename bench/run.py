@@ -194,7 +194,7 @@ def backlog(admin_port):
 
 class Scopegate:
     def __init__(self, args, work, upstream_port, up_ca, store_url=None, tag="sqlite"):
-        self.port, self.admin = free_port(), free_port()
+        self.port, self.admin, self.dashboard = free_port(), free_port(), free_port()
         data = work / f"scopegate-{tag}"
         shutil.rmtree(data, ignore_errors=True)
         # serve refuses a data folder that group or others can read
@@ -218,6 +218,9 @@ worker_threads = {args.proxy_workers}
 
 [admin]
 listen = "127.0.0.1:{self.admin}"
+
+[dashboard]
+listen = "127.0.0.1:{self.dashboard}"
 
 [ca]
 export = "{export}"

@@ -30,6 +30,9 @@ upstream_timeout_secs = 10
 [admin]
 listen = "127.0.0.1:0"
 
+[dashboard]
+listen = "127.0.0.1:{dashboard}"
+
 [approvals]
 hold_secs = 0
 
@@ -39,7 +42,13 @@ extra_ca_files = ["test-ca.pem"]
 [upstream.routes]
 "{RAILWAY_HOST}:443" = "{addr}"
 "#,
-        addr = fake.addr
+        addr = fake.addr,
+        // never the default 9091: a scopegate the developer runs may hold it
+        dashboard = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(),
     )
 }
 
