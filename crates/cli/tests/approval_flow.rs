@@ -6,127 +6,37 @@
 //! against the API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+
+use common::{API_TOKEN, PASSWORD, Serve, free_port};
 
 use scopegate_e2e::{
     Fake, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, gql_request, init, standard_scope_map, wire,
 };
-use scopegate_web::{ApiClient, hash_password, token_fingerprint};
-
-const PASSWORD: &str = "correct horse battery";
-const API_TOKEN: &str = "sgapi_test_approver_token";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use scopegate_web::ApiClient;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Serve {
-    child: Child,
-    proxy: SocketAddr,
-    dashboard: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve(dir: &TempDir, fake: &Fake) -> Serve {
     serve_with(dir, fake, "data", "")
 }
 
-/// `scopegate serve` with its own data directory, CA export folder
-/// (`ca-{data}`), users file (mode 0600, as serve requires) and extra
-/// settings (a shared `[store]` for replicas).
+/// `common::serve_with`, holding requests 20 s (`extra`: a shared `[store]`
+/// for replicas).
 fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
-    let port = free_port();
-    let users = dir.write(
-        &format!("users-{data}.toml"),
-        format!(
-            r#"[[users]]
-name = "alice"
-password_hash = "{hash}"
-role = "approver"
-api_token_fingerprint = "{api}"
-"#,
-            hash = hash_password(PASSWORD).unwrap(),
-            api = token_fingerprint(API_TOKEN),
-        ),
-    );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let settings = format!(
-        r#"version = 1
-scope_map = "scope.toml"
-data_dir = "{data}"
-{extra}
-
-[ca]
-export = "ca-{data}"
-
-[proxy]
-listen = "127.0.0.1:0"
-
-[admin]
-listen = "127.0.0.1:0"
-
-[approvals]
-hold_secs = 20
-
-[upstream]
-extra_ca_files = ["test-ca.pem"]
-
-[upstream.routes]
-"{RAILWAY_HOST}:443" = "{fake}"
-
-[dashboard]
-listen = "127.0.0.1:{port}"
-users_file = "users-{data}.toml"
-"#,
-        fake = fake.addr,
-    );
-    let config = dir.write(&format!("scopegate-{data}.toml"), settings);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .env("SCOPEGATE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut proxy, mut dashboard) = (None, None);
-    while proxy.is_none() || dashboard.is_none() {
-        let line = lines.next().expect("serve starts").unwrap();
-        if let Some(a) = line.strip_prefix("scopegate is listening on ") {
-            proxy = Some(a.trim().parse().unwrap());
-        }
-        if let Some(u) = line.strip_prefix("dashboard for approvers: ") {
-            dashboard = Some(u.trim().to_owned());
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Serve {
-        child,
-        proxy: proxy.unwrap(),
-        dashboard: dashboard.unwrap(),
-    }
+    common::serve_with(
+        dir,
+        fake,
+        data,
+        &format!("{extra}\n[approvals]\nhold_secs = 20\n"),
+    )
 }
 
 fn delete(volume: &str) -> String {
@@ -136,22 +46,12 @@ fn delete(volume: &str) -> String {
 }
 
 async fn agent(proxy: SocketAddr, ca_pem: &str, body: &str) -> wire::Resp {
-    let (status, _, tcp) = wire::connect(proxy, &format!("{RAILWAY_HOST}:443"), &[]).await;
-    assert_eq!(status, 200);
-    let tls = wire::tls(tcp, RAILWAY_HOST, ca_pem, &[b"http/1.1"])
-        .await
-        .unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let req = gql_request(RAILWAY_HOST, RAILWAY_TOKEN, body).map(http_body_util::Full::new);
-    let resp = tokio::time::timeout(Duration::from_secs(60), sender.send_request(req))
-        .await
-        .unwrap()
-        .unwrap();
-    wire::collect(resp).await
+    common::send(
+        proxy,
+        ca_pem,
+        gql_request(RAILWAY_HOST, RAILWAY_TOKEN, body),
+    )
+    .await
 }
 
 async fn pending(api: &ApiClient) -> Vec<String> {

@@ -49,11 +49,33 @@ pub fn serve_logging(dir: &TempDir, fake: &Fake, extra: &str, log: &std::path::P
 
 fn start(dir: &TempDir, fake: &Fake, data: &str, extra: &str, level: &str, stderr: Stdio) -> Serve {
     let port = free_port();
+    // Users in a file of their own, mode 0600 as serve requires.
+    let users = dir.write(
+        &format!("users-{data}.toml"),
+        format!(
+            r#"[[users]]
+name = "alice"
+password_hash = "{hash}"
+role = "approver"
+api_token_fingerprint = "{api}"
+"#,
+            hash = hash_password(PASSWORD).unwrap(),
+            api = token_fingerprint(API_TOKEN),
+        ),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let settings = format!(
         r#"version = 1
 scope_map = "scope.toml"
 data_dir = "{data}"
 {extra}
+
+[ca]
+export = "ca-{data}"
 
 [proxy]
 listen = "127.0.0.1:0"
@@ -69,24 +91,11 @@ extra_ca_files = ["test-ca.pem"]
 
 [dashboard]
 listen = "127.0.0.1:{port}"
-
-[[dashboard.users]]
-name = "alice"
-password_hash = "{hash}"
-role = "approver"
-api_token_fingerprint = "{api}"
+users_file = "users-{data}.toml"
 "#,
         fake = fake.addr,
-        hash = hash_password(PASSWORD).unwrap(),
-        api = token_fingerprint(API_TOKEN),
     );
     let config = dir.write(&format!("scopegate-{data}.toml"), settings);
-    // It holds dashboard users: serve refuses it readable by group or others.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_scopegate"))
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("SCOPEGATE_LOG", level)
