@@ -9,7 +9,8 @@ use http_body_util::BodyExt as _;
 use scopegate_e2e::fake::{STREAM_FIRST, STREAM_TOTAL};
 use scopegate_e2e::{
     GITHUB_HOST, GITHUB_TOKEN, Harness, RAILWAY_HOST, RAILWAY_TOKEN, VOLUME_DELETE,
-    eventually_async, github_request, gql_request, standard_scope_map, wire,
+    assert_graphql_refusal, eventually_async, github_request, gql_request, standard_scope_map,
+    wire,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,4 +135,30 @@ async fn shutdown_drains_a_response_in_flight() {
         .await
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_reload_with_a_misspelled_deny_rule_keeps_the_policy_in_force() {
+    let h = Harness::start().await;
+    // allow everything, and a deny that names no operation: it must not load
+    let typo = standard_scope_map().replace(
+        "id = \"hold-destructive\"\neffect = \"approve\"\nclass = [\"destructive\"]\nexcept = [\"railway:customDomainDelete\"]",
+        "id = \"everything\"\neffect = \"allow\"\nclass = [\"read\", \"write\", \"destructive\"]\n\n[[token.rule]]\nid = \"never-delete-volumes\"\neffect = \"deny\"\noperations = [\"railway:volumeDelte\"]",
+    );
+    assert_ne!(typo, standard_scope_map());
+    h.dir.write("scope.toml", &typo);
+    // the reloader polls about once a second; give it a few chances
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let resp = h
+        .https(
+            RAILWAY_HOST,
+            gql_request(RAILWAY_HOST, RAILWAY_TOKEN, VOLUME_DELETE),
+        )
+        .await;
+    assert_eq!(resp.status, 403, "{}", resp.text());
+    assert_graphql_refusal(&resp, "approve", "railway:volumeDelete");
+    assert!(
+        h.fake.received().is_empty(),
+        "the volumeDelete never reached Railway"
+    );
 }
