@@ -146,9 +146,10 @@ async fn a_reload_with_a_misspelled_deny_rule_keeps_the_policy_in_force() {
         "id = \"everything\"\neffect = \"allow\"\nclass = [\"read\", \"write\", \"destructive\"]\n\n[[token.rule]]\nid = \"never-delete-volumes\"\neffect = \"deny\"\noperations = [\"railway:volumeDelte\"]",
     );
     assert_ne!(typo, standard_scope_map());
+    // written right after start: the reloader must still see the change
     h.dir.write("scope.toml", &typo);
     // the reloader polls about once a second; give it a few chances
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     let resp = h
         .https(
             RAILWAY_HOST,

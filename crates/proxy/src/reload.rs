@@ -15,10 +15,12 @@ pub fn spawn(
     tx: watch::Sender<Arc<Engine>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Taken now, not when the task first runs: a change made right after
+    // start would otherwise be taken for the state already loaded.
+    let mut last_seen = tx.borrow().source_stamps();
     tokio::spawn(async move {
         #[cfg(unix)]
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        let mut last_seen = tx.borrow().source_stamps();
         loop {
             #[cfg(unix)]
             let hup_recv = async {
