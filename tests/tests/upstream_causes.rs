@@ -107,7 +107,8 @@ async fn the_cause_is_named_dns_refused_or_tls() {
         .await;
     assert_eq!(resp.status, 502);
     assert!(
-        resp.text().contains("TLS with the provider"),
+        resp.text()
+            .contains("could not be reached over verified TLS"),
         "{}",
         resp.text()
     );

@@ -52,7 +52,7 @@ impl Cause {
                 format!("the provider refused the connection ({host}); nothing was forwarded")
             }
             Self::Tls => format!(
-                "TLS with the provider ({host}) failed: its certificate could not be verified or the handshake failed; nothing was forwarded"
+                "the provider ({host}) could not be reached over verified TLS: its certificate did not verify or the handshake failed; nothing was forwarded"
             ),
             Self::Timeout => format!("the provider ({host}) did not answer in time"),
             Self::Other => {
