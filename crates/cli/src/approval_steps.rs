@@ -1,6 +1,7 @@
 //! Every approval step in the decision log, through the journal: an
-//! approver's approve or reject (recorded when it happens, whether or not
-//! the agent is still waiting) and an approval or grant expiring. The
+//! approver's approve or reject (recorded before it is applied, so before
+//! it can release anything, whether or not the agent is still waiting) and
+//! an approval or grant expiring. The
 //! proxy records the rest (held, used, granted, refused). So `audit export`
 //! tells an approval's whole story, with who decided it.
 
@@ -33,6 +34,14 @@ pub fn step_record(a: &Approval, step: Step) -> DecisionRecord {
         None => s,
     };
     let (verdict, approval, reason) = match (step, a.state.as_str()) {
+        (Step::Decided, "not-applied") => (
+            Verdict::Deny,
+            format!(
+                "not applied {} (decided by {by} after it stopped waiting)",
+                a.id
+            ),
+            "the approval was no longer pending when the decision reached it".to_owned(),
+        ),
         (Step::Decided, "approved") => (
             Verdict::Allow,
             format!("approved {} by {by}", a.id),
@@ -89,11 +98,11 @@ pub type CountStep = Arc<dyn Fn(&'static str) + Send + Sync>;
 /// The dashboard's approve and reject, recorded as they happen.
 pub fn dashboard_steps(log: Arc<DecisionLog>, count: CountStep) -> StepLog {
     Arc::new(move |a: &Approval| {
-        count(if a.state == "approved" {
-            "approved"
-        } else {
-            "rejected"
-        });
+        match a.state.as_str() {
+            "approved" => count("approved"),
+            "rejected" => count("rejected"),
+            _ => {}
+        }
         let log = log.clone();
         let r = step_record(a, Step::Decided);
         Box::pin(async move { record(&log, r).await })

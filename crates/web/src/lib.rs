@@ -429,6 +429,25 @@ pub(crate) async fn decide(
     }
     let note: String = note.trim().chars().take(2000).collect();
     let window = Duration::from_secs(state.config.grant_window_secs);
+    // The approver's step is in the log before the decision can release
+    // anything: recorded first, as it will read, then applied. A decision
+    // that cannot be recorded is not made.
+    let log = state.step_log.get();
+    if let Some(log) = log {
+        let Some(mut intended) = state.store.approval(id).await? else {
+            return Err(WebError::NotFound);
+        };
+        if intended.state != "pending" {
+            return Err(WebError::Conflict(Box::new(intended)));
+        }
+        intended.state = if approve { "approved" } else { "rejected" }.to_owned();
+        intended.decided_by = Some(who.user.clone());
+        intended.note = Some(note.clone());
+        if let Err(e) = log(&intended).await {
+            tracing::error!(approval = %id, error = %e, "dashboard: decision not recorded, so not made");
+            return Err(WebError::Internal);
+        }
+    }
     match state
         .store
         .decide(id, approve, &who.user, &note, window)
@@ -436,13 +455,6 @@ pub(crate) async fn decide(
     {
         Some(a) => {
             state.hub.publish(id);
-            if let Some(log) = state.step_log.get()
-                && let Err(e) = log(&a).await
-            {
-                // Decided, but not in the log: say so rather than pretend.
-                tracing::error!(approval = %id, error = %e, "dashboard: approval decided but not recorded");
-                return Err(WebError::Internal);
-            }
             tracing::info!(
                 approval = %id,
                 by = %who.user,
@@ -451,10 +463,23 @@ pub(crate) async fn decide(
             );
             Ok(a)
         }
-        None => match state.store.approval(id).await? {
-            Some(a) => Err(WebError::Conflict(Box::new(a))),
-            None => Err(WebError::NotFound),
-        },
+        None => {
+            let current = state.store.approval(id).await?;
+            // Recorded, then overtaken (expired, or another approver was
+            // first): the log says so too.
+            if let (Some(log), Some(c)) = (log, &current) {
+                let mut void = c.clone();
+                void.state = "not-applied".to_owned();
+                void.decided_by = Some(who.user.clone());
+                if let Err(e) = log(&void).await {
+                    tracing::error!(approval = %id, error = %e, "dashboard: a decision not applied was not recorded");
+                }
+            }
+            match current {
+                Some(a) => Err(WebError::Conflict(Box::new(a))),
+                None => Err(WebError::NotFound),
+            }
+        }
     }
 }
 

@@ -1,0 +1,77 @@
+//! An approver's decision is in the decision log before it can release
+//! anything: the step is recorded while the approval is still pending, and
+//! a decision that cannot be recorded is not made.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use common::*;
+use scopegate_store::Approval;
+
+#[tokio::test]
+async fn the_step_is_recorded_before_the_decision_is_applied() {
+    let app = app().await;
+    let id = hold(&app.store, "k-log").await;
+    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let (store, log) = (app.store.clone(), seen.clone());
+    app.dashboard.record_steps(Arc::new(move |a: &Approval| {
+        let (store, log, a) = (store.clone(), log.clone(), a.clone());
+        Box::pin(async move {
+            // what the queue says while the step is being recorded
+            let now = store.approval(&a.id).await.unwrap().unwrap().state;
+            log.lock().unwrap().push((a.state.clone(), now));
+            Ok(())
+        })
+    }));
+    let r = app.dashboard.router();
+    let body = serde_json::json!({ "note": "scratch" });
+    let res = send(
+        &r,
+        api(
+            "POST",
+            &format!("/api/approvals/{id}/approve"),
+            ADMIN_API_TOKEN,
+            Some(body),
+        ),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![("approved".to_owned(), "pending".to_owned())],
+        "recorded as approved while the queue still held it pending"
+    );
+    assert_eq!(
+        app.store.approval(&id).await.unwrap().unwrap().state,
+        "approved"
+    );
+}
+
+#[tokio::test]
+async fn a_decision_that_cannot_be_recorded_is_not_made() {
+    let app = app().await;
+    let id = hold(&app.store, "k-nolog").await;
+    app.dashboard.record_steps(Arc::new(|_: &Approval| {
+        Box::pin(async { Err("the journal cannot be written".to_owned()) })
+    }));
+    let r = app.dashboard.router();
+    let res = send(
+        &r,
+        api(
+            "POST",
+            &format!("/api/approvals/{id}/approve"),
+            ADMIN_API_TOKEN,
+            Some(serde_json::json!({})),
+        ),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.store.approval(&id).await.unwrap().unwrap().state,
+        "pending",
+        "nothing can be released by an unrecorded decision"
+    );
+}
