@@ -54,7 +54,14 @@ pub fn export_certificate(cert_pem: &str, dir: &Path) -> Result<PathBuf, TlsErro
         .map_err(io(&tmp))?;
     f.write_all(cert_pem.as_bytes()).map_err(io(&tmp))?;
     f.sync_all().map_err(io(&tmp))?;
-    set_mode(&tmp, 0o644).map_err(io(&tmp))?;
+    // On the open file, not by name: a name swapped for a symlink (to the
+    // CA key, say) in between must not have its target's mode changed.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        f.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io(&tmp))?;
+    }
     std::fs::rename(&tmp, &path).map_err(io(&path))?;
     Ok(path)
 }
