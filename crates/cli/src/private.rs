@@ -15,6 +15,10 @@ pub enum Kind {
     Folder,
     /// A secret file: mode 0600.
     Secret,
+    /// A file or folder that decides what is allowed (the scope map, the
+    /// settings): anyone may read it, only its owner write it. With hot
+    /// reload, a scope map an agent can write is a way round everything.
+    Config,
 }
 
 /// One path `serve` keeps private, and what it holds (for the message).
@@ -41,11 +45,29 @@ impl Private {
             what,
         }
     }
+
+    pub fn config(path: impl Into<PathBuf>, what: &'static str) -> Self {
+        Self {
+            path: path.into(),
+            kind: Kind::Config,
+            what,
+        }
+    }
 }
 
 /// The problem with `p` at `mode`, if any. With `allow_group`, group bits
 /// are accepted (a Kubernetes fsGroup), others' never.
 pub fn problem(p: &Private, mode: u32, allow_group: bool) -> Option<String> {
+    if p.kind == Kind::Config {
+        return (mode & 0o022 != 0).then(|| {
+            format!(
+                "{path} ({what}) has mode {mode:04o}: group or others can change it. Fix: chmod go-w {path}",
+                path = p.path.display(),
+                what = p.what,
+                mode = mode & 0o7777,
+            )
+        });
+    }
     let mask = if allow_group { 0o007 } else { 0o077 };
     if mode & mask == 0 {
         return None;
@@ -53,8 +75,8 @@ pub fn problem(p: &Private, mode: u32, allow_group: bool) -> Option<String> {
     let (fix, who) = match (p.kind, allow_group) {
         (Kind::Folder, false) => ("chmod 700", "group or others"),
         (Kind::Secret, false) => ("chmod 600", "group or others"),
-        (Kind::Folder, true) => ("chmod o-rwx", "others"),
-        (Kind::Secret, true) => ("chmod o-rwx", "others"),
+        (Kind::Folder | Kind::Secret, true) => ("chmod o-rwx", "others"),
+        (Kind::Config, _) => return None,
     };
     Some(format!(
         "{path} ({what}) has mode {mode:04o}: {who} have access to it. Fix: {fix} {path}",
@@ -70,13 +92,14 @@ pub fn check(paths: &[Private], allow_group: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for p in paths {
         match mode_of(&p.path) {
-            Ok(Some(mode)) => {
+            Ok(Some((mode, owner))) => {
                 // Named as the operator will type it: absolute, `..` resolved.
                 let shown = Private {
                     path: std::fs::canonicalize(&p.path).unwrap_or_else(|_| p.path.clone()),
                     ..p.clone()
                 };
                 problems.extend(problem(&shown, mode, allow_group));
+                problems.extend(owner_problem(&shown, owner, effective_uid()));
             }
             Ok(None) => {}
             Err(e) => problems.push(format!("{} ({}): {e}", p.path.display(), p.what)),
@@ -91,18 +114,48 @@ pub fn check(paths: &[Private], allow_group: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A secret or secrets folder owned by someone else (an agent's user,
+/// say) is theirs to read or replace, whatever its mode. Root-owned is
+/// fine: mounted secrets (Kubernetes) are root's.
+pub fn owner_problem(p: &Private, owner: u32, me: Option<u32>) -> Option<String> {
+    let me = me?;
+    if p.kind == Kind::Config || owner == me || owner == 0 {
+        return None;
+    }
+    Some(format!(
+        "{path} ({what}) is owned by uid {owner}, not by scopegate's user (uid {me}) or root. Fix: chown {me} {path}",
+        path = p.path.display(),
+        what = p.what,
+    ))
+}
+
+/// The process's effective uid (`/proc/self` is owned by it); `None` where
+/// there is no `/proc`.
 #[cfg(unix)]
-fn mode_of(path: &Path) -> std::io::Result<Option<u32>> {
-    use std::os::unix::fs::PermissionsExt as _;
+fn effective_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+#[cfg(not(unix))]
+fn effective_uid() -> Option<u32> {
+    None
+}
+
+/// Mode and owner of what the path names (symlinks followed: a data
+/// folder may be a link to a volume).
+#[cfg(unix)]
+fn mode_of(path: &Path) -> std::io::Result<Option<(u32, u32)>> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
     match std::fs::metadata(path) {
-        Ok(m) => Ok(Some(m.permissions().mode())),
+        Ok(m) => Ok(Some((m.permissions().mode(), m.uid()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 #[cfg(not(unix))]
-fn mode_of(_: &Path) -> std::io::Result<Option<u32>> {
+fn mode_of(_: &Path) -> std::io::Result<Option<(u32, u32)>> {
     Ok(None)
 }
 
@@ -155,6 +208,37 @@ mod tests {
         assert_eq!(problem(&dir, 0o2770, true), None);
         assert!(problem(&key, 0o444, true).unwrap().contains("chmod o-rwx"));
         assert!(problem(&dir, 0o2775, true).is_some());
+    }
+
+    #[test]
+    fn a_scope_map_others_can_change_is_refused_and_one_they_can_read_is_not() {
+        let map = Private::config("/srv/sg/scope.toml", "the scope map");
+        assert_eq!(problem(&map, 0o644, false), None);
+        assert_eq!(problem(&map, 0o755, false), None);
+        for bad in [0o664, 0o646, 0o777] {
+            let m = problem(&map, bad, false).unwrap();
+            assert!(m.ends_with("Fix: chmod go-w /srv/sg/scope.toml"), "{m}");
+        }
+    }
+
+    #[test]
+    fn secrets_owned_by_another_user_are_refused_unless_root_owns_them() {
+        let key = Private::secret("/srv/sg/data/ca/ca-key.pem", "the CA key");
+        assert_eq!(owner_problem(&key, 1000, Some(1000)), None);
+        assert_eq!(owner_problem(&key, 0, Some(1000)), None);
+        let m = owner_problem(&key, 1001, Some(1000)).unwrap();
+        assert!(
+            m.contains("owned by uid 1001")
+                && m.ends_with("Fix: chown 1000 /srv/sg/data/ca/ca-key.pem"),
+            "{m}"
+        );
+        let map = Private::config("/srv/sg/scope.toml", "the scope map");
+        assert_eq!(
+            owner_problem(&map, 1001, Some(1000)),
+            None,
+            "configs may be anyone's, read-only"
+        );
+        assert_eq!(owner_problem(&key, 1001, None), None);
     }
 
     #[cfg(unix)]

@@ -48,7 +48,22 @@ fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
     let mut paths = vec![
         Private::folder(&settings.data_dir, "scopegate's data folder"),
         Private::secret(ca_key, "the interception CA's key"),
+        Private::config(
+            &settings.scope_map,
+            "the scope map, which decides what is allowed",
+        ),
+        Private::config(&settings.file, "the settings"),
     ];
+    if let Some(dir) = settings
+        .scope_map
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        paths.push(Private::config(
+            dir,
+            "the scope map's folder (it is reloaded on change)",
+        ));
+    }
     if let Some(f) = &dash.session_key_file {
         paths.push(Private::secret(f, "the dashboard's session-signing key"));
     }

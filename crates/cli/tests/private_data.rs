@@ -646,3 +646,34 @@ fn scopegate_ca_points_agents_at_the_exported_certificate_only() {
         .collect();
     assert_eq!(names, ["ca.pem"]);
 }
+
+/// With hot reload, a scope map (or its folder, or the settings) that an
+/// agent could write is a way round every rule: serve refuses it.
+#[test]
+fn serve_refuses_a_scope_map_or_settings_others_can_change() {
+    let dir = TempDir::new("private-config");
+    let map = dir.write("scope.toml", standard_scope_map());
+    users_file(&dir);
+    let config = dir.write(
+        "scopegate.toml",
+        settings(free_port(), None, "users_file = \"users.toml\""),
+    );
+    let shown = |p: &Path| std::fs::canonicalize(p).unwrap().display().to_string();
+    chmod(&map, 0o666);
+    chmod(&config, 0o664);
+    let (code, err) = refused(&config);
+    assert_eq!(code, 3, "{err}");
+    for (path, mode) in [(&map, "0666"), (&config, "0664")] {
+        let p = shown(path);
+        assert!(
+            err.contains(&format!("{p} ("))
+                && err.contains(&format!("has mode {mode}"))
+                && err.contains(&format!("Fix: chmod go-w {p}")),
+            "{p}: {err}"
+        );
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before touching anything"
+    );
+}
