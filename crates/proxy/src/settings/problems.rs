@@ -100,8 +100,8 @@ impl<'t> Doc<'t> {
     }
 
     /// Reads `value` as a `T`, collecting every problem serde finds: each
-    /// refused key is reported (with the table it sits in, `table` being
-    /// where `value` is) and dropped, and the rest read again.
+    /// refused key is reported (named by its section, `table` being where
+    /// `value` is) and dropped, and the rest read again.
     pub fn read<T: DeserializeOwned>(
         &self,
         mut value: Spanned<DeValue<'t>>,
@@ -121,9 +121,12 @@ impl<'t> Doc<'t> {
                 .as_ref()
                 .is_some_and(|s| *s != whole && remove_at(value.get_mut(), s, &mut path));
             let (message, help) = explain(e.message().trim());
-            let message = match path.len().saturating_sub(usize::from(dropped)) {
-                0 => message,
-                n => format!("[{}]: {message}", path[..n].join(".")),
+            // Named by its section: the line says the rest.
+            let message = match path.first() {
+                Some(section) if path.len() > usize::from(dropped) => {
+                    format!("[{section}]: {message}")
+                }
+                _ => message,
             };
             problems.push(Self::problem_in(self.text, span, &message, help.as_deref()));
             if !dropped {
@@ -189,6 +192,7 @@ fn explain(message: &str) -> (String, Option<String>) {
     };
     let Some(unknown) = head
         .strip_prefix("unknown field `")
+        .or_else(|| head.strip_prefix("unknown variant `"))
         .and_then(|r| r.strip_suffix('`'))
     else {
         return (message.to_owned(), None);
@@ -197,6 +201,7 @@ fn explain(message: &str) -> (String, Option<String>) {
     let help = match nearest(unknown, &known) {
         Some(k) => format!("did you mean `{k}`?"),
         None if known.is_empty() => "this table takes no keys".to_owned(),
+        None if head.starts_with("unknown variant") => format!("use one of {}", known.join(", ")),
         None => format!("known keys: {}", known.join(", ")),
     };
     (head.to_owned(), Some(help))
