@@ -59,6 +59,11 @@ impl<'t> Doc<'t> {
         v.get_ref().is_table().then_some(v)
     }
 
+    /// The top-level string `key`, if it is one.
+    pub fn string(&self, key: &str) -> Option<&str> {
+        self.root.get_ref().get(key)?.get_ref().as_str()
+    }
+
     /// The whole document as a value.
     pub fn root(&self) -> Spanned<DeValue<'t>> {
         Spanned::new(
