@@ -648,6 +648,24 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_settings_show_every_section() {
+        let text = std::fs::read_to_string(root().join("config/scopegate.toml")).unwrap();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        for section in [
+            "proxy",
+            "admin",
+            "ca",
+            "upstream",
+            "store",
+            "approvals",
+            "dashboard",
+            "log",
+        ] {
+            assert!(table[section].is_table(), "[{section}] is missing");
+        }
+    }
+
+    #[test]
     fn the_strict_egress_example_is_strict() {
         let s = Settings::load(&root().join("config/examples/strict-egress.toml")).unwrap();
         assert_eq!(s.egress, Egress::Refuse);
