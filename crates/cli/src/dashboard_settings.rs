@@ -6,33 +6,42 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use anyhow::Context as _;
+use scopegate_proxy::settings::problems::Doc;
+use scopegate_proxy::settings::{Problem, SettingsError};
 use scopegate_web::DashboardConfig;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Outer {
-    #[serde(default)]
-    dashboard: Option<DashboardConfig>,
-}
 
 /// The `[dashboard]` table of settings text `text` (read from `file`), or
-/// `None` when there is none. Errors name the file, line and column.
+/// `None` when there is none. Errors list every problem, each with the
+/// file, line and column.
 pub fn parse(file: &Path, text: &str) -> anyhow::Result<Option<DashboardConfig>> {
-    let outer: Outer = toml::from_str(text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|s| {
-                let (line, col) = line_col(text, s.start);
-                format!(":{line}:{col}")
-            })
-            .unwrap_or_default();
-        anyhow::anyhow!(
-            "{}{at}: [dashboard]: {}",
-            file.display(),
-            e.message().trim_end()
-        )
-    })?;
-    Ok(outer.dashboard)
+    let fail = |problems| SettingsError {
+        file: file.display().to_string(),
+        problems,
+    };
+    let doc = Doc::parse(text).map_err(|p| fail(vec![p]))?;
+    let (config, problems) = read(&doc);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(fail(problems).into())
+    }
+}
+
+/// The `[dashboard]` table of `doc`, if it has one, and every problem in
+/// it: the keys serde refuses and what [`DashboardConfig::problems`] finds.
+pub fn read(doc: &Doc<'_>) -> (Option<DashboardConfig>, Vec<Problem>) {
+    let Some(table) = doc.table(&["dashboard"]) else {
+        return (None, Vec::new());
+    };
+    let mut problems = Vec::new();
+    let config: Option<DashboardConfig> = doc.read(table, &["dashboard"], &mut problems);
+    for p in config.iter().flat_map(DashboardConfig::problems) {
+        let path: Vec<&str> = std::iter::once("dashboard")
+            .chain(p.key.split('.'))
+            .collect();
+        problems.push(doc.at(&path, format!("[dashboard]: {}", p.message), None));
+    }
+    (config, problems)
 }
 
 /// [`parse`] on the file at `file`.
@@ -58,17 +67,6 @@ pub fn client_url(c: &DashboardConfig) -> String {
         addr = SocketAddr::new(ip, addr.port());
     }
     format!("http://{addr}")
-}
-
-/// 1-based line and column of byte offset `at`.
-fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rfind('\n')
-        .map_or(before.len(), |n| before.len() - n - 1)
-        + 1;
-    (line, col)
 }
 
 #[cfg(test)]
@@ -117,5 +115,22 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn every_dashboard_problem_names_its_line() {
+        let text = format!(
+            "{HEAD}pubic_url = \"https://x\"\nsession_ttl_secs = 0\n[[dashboard.users]]\nname = \"a b\"\nrole = \"approvr\"\npassword_hash = \"x\"\n[dashboard.webhook]\nurl = \"ftp://x\"\n"
+        );
+        let e = parse(Path::new("s.toml"), &text).unwrap_err().to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        for want in [
+            "s.toml:5:1: [dashboard]: unknown field `pubic_url` (help: did you mean `public_url`?)",
+            "s.toml:9:8: [dashboard]: unknown variant `approvr` (help: did you mean `approver`?)",
+            "s.toml:6:1: [dashboard]: session_ttl_secs must be at least 1",
+            "s.toml:12:1: [dashboard]: webhook.url must start with",
+        ] {
+            assert!(lines.iter().any(|l| l.starts_with(want)), "{want}\n{e}");
+        }
     }
 }

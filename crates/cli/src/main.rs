@@ -85,6 +85,11 @@ enum Command {
         /// HTTP/1.1 request message file, or `-` for stdin.
         request: PathBuf,
     },
+    /// Settings-file tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Scope-map tools.
     Policy {
         #[command(subcommand)]
@@ -239,6 +244,17 @@ enum ApprovalsCommand {
 }
 
 #[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a settings file, its [dashboard] table and the scope map it
+    /// names; report every problem with its line. Touches no data, binds no
+    /// port. Exit 0 good, 3 problems.
+    Check {
+        #[command(flatten)]
+        settings: SettingsArg,
+    },
+}
+
+#[derive(Subcommand)]
 enum PolicyCommand {
     /// Run policy test files (requests with expected verdicts).
     Test { files: Vec<PathBuf> },
@@ -384,6 +400,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 out!("{}", to_text(&inspection, &decision))?;
             }
             Ok(exit_code(decision.verdict))
+        }
+        Command::Config {
+            command: ConfigCommand::Check { settings },
+        } => {
+            let file = settings.path(before);
+            let report = scopegate_cli::config_check::check(&file);
+            report.warnings.iter().for_each(|w| eprintln!("{w}"));
+            if report.problems.is_empty() {
+                match report.warnings.len() {
+                    0 => outln!("{}: ok", file.display())?,
+                    n => outln!("{}: ok, {n} warning(s)", file.display())?,
+                }
+                return Ok(0);
+            }
+            report.problems.iter().for_each(|p| eprintln!("{p}"));
+            eprintln!("{}: {} problem(s)", file.display(), report.problems.len());
+            Ok(EXIT_USAGE)
         }
         Command::Policy {
             command: PolicyCommand::Validate { file },

@@ -5,9 +5,16 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 use scopegate_model::Fingerprint;
 use serde::Deserialize;
+
+pub mod problems;
+
+use problems::Doc;
+pub use problems::{Problem, SettingsError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -250,11 +257,11 @@ pub struct Settings {
     pub store_url: String,
     pub journal_dir: PathBuf,
     /// How long a held request waits inline for a human.
-    pub hold_for: std::time::Duration,
+    pub hold_for: Duration,
     /// How long an approval stays pending after its request gave up.
-    pub pending_for: std::time::Duration,
+    pub pending_for: Duration,
     /// How long an approval's one-time grant stays usable.
-    pub grant_window: std::time::Duration,
+    pub grant_window: Duration,
     /// The `[dashboard]` table, for the dashboard crate.
     pub dashboard: Option<toml::Table>,
 }
@@ -267,70 +274,208 @@ impl Settings {
     }
 
     pub fn from_toml(file: &Path, text: &str) -> anyhow::Result<Self> {
-        let raw: Raw = toml::from_str(text).with_context(|| format!("{}", file.display()))?;
-        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let rel = |p: &str| base.join(p);
-        let ctx = |what: &str| format!("{}: {what}", file.display());
-        anyhow::ensure!(
-            raw.version == 1,
-            "{}",
-            ctx("unsupported version (expected version = 1)")
-        );
-        let egress = match raw.proxy.egress.as_str() {
-            "tunnel" => Egress::Tunnel,
-            "refuse" => Egress::Refuse,
-            other => anyhow::bail!(
-                "{}",
-                ctx(&format!(
-                    "proxy.egress = \"{other}\" (use \"tunnel\" or \"refuse\")"
-                ))
-            ),
+        Ok(Self::check(file, text)?)
+    }
+
+    /// The settings, or every problem in them, each with its line.
+    pub fn check(file: &Path, text: &str) -> Result<Self, SettingsError> {
+        let fail = |problems| SettingsError {
+            file: file.display().to_string(),
+            problems,
         };
-        let missing_sni = match raw.proxy.missing_sni.as_str() {
-            "tunnel" => MissingSni::Tunnel,
-            "refuse" => MissingSni::Refuse,
-            other => anyhow::bail!(
-                "{}",
-                ctx(&format!(
-                    "proxy.missing_sni = \"{other}\" (use \"tunnel\" or \"refuse\")"
-                ))
-            ),
+        let doc = Doc::parse(text).map_err(|p| fail(vec![p]))?;
+        let mut problems = Vec::new();
+        let raw: Option<Raw> = doc.read(doc.root(), &[], &mut problems);
+        let Some(raw) = raw else {
+            return Err(fail(problems));
         };
-        let mut agents = Vec::new();
-        for a in raw.proxy.auth.agents {
-            let key = Fingerprint::parse(&a.key_fingerprint).with_context(|| {
-                ctx(&format!(
-                    "agent {}: key_fingerprint must be sha256:<64 hex>",
-                    a.name
-                ))
-            })?;
-            agents.push(Agent { name: a.name, key });
+        let mut v = Validate {
+            doc: &doc,
+            problems,
+        };
+        let settings = v.build(file, raw);
+        if v.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(fail(v.problems))
         }
-        anyhow::ensure!(
-            !raw.proxy.auth.required || !agents.is_empty(),
-            "{}",
-            ctx("proxy.auth.required needs at least one [[proxy.auth.agents]]")
+    }
+}
+
+/// Turns raw settings into [`Settings`], collecting every problem.
+struct Validate<'d, 't> {
+    doc: &'d Doc<'t>,
+    problems: Vec<Problem>,
+}
+
+impl Validate<'_, '_> {
+    fn bad(&mut self, path: &[&str], message: impl Into<String>, help: Option<&str>) {
+        let p = self.doc.at(path, message, help);
+        self.problems.push(p);
+    }
+
+    fn choice<T: Copy>(&mut self, path: &[&str], value: &str, options: &[(&str, T)]) -> T {
+        if let Some((_, t)) = options.iter().find(|(name, _)| *name == value) {
+            return *t;
+        }
+        let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+        self.bad(
+            path,
+            format!("{} = \"{value}\" is not a choice", path.join(".")),
+            Some(&format!("use {}", names.join(" or "))),
         );
-        let ca_files = match (raw.ca.cert, raw.ca.key) {
-            (Some(c), Some(k)) => Some((rel(&c), rel(&k))),
-            (None, None) => None,
-            _ => anyhow::bail!("{}", ctx("ca.cert and ca.key go together")),
-        };
+        options[0].1
+    }
+
+    fn addr(&mut self, path: &[&str], s: &str) -> SocketAddr {
+        s.parse().unwrap_or_else(|_| {
+            self.bad(
+                path,
+                format!("{}: `{s}` is not ip:port", path.join(".")),
+                Some("an IP address and a port, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\""),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        })
+    }
+
+    /// Seconds that must be at least 1.
+    fn secs(&mut self, path: &[&str], n: u64) -> u64 {
+        if n == 0 {
+            self.bad(
+                path,
+                format!("{} must be at least 1", path.join(".")),
+                Some("a number of seconds, 1 or more"),
+            );
+        }
+        n.max(1)
+    }
+
+    fn within(&mut self, path: &[&str], n: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
+        if !range.contains(&n) {
+            self.bad(
+                path,
+                format!("{} = {n} is out of range", path.join(".")),
+                Some(&format!("{} to {}", range.start(), range.end())),
+            );
+        }
+        n.clamp(*range.start(), *range.end())
+    }
+
+    /// Keys that name a knob another key owns, or two keys for one knob.
+    fn one_key_per_knob(&mut self, dashboard: Option<&toml::Table>) {
+        let Some(d) = dashboard else { return };
+        if d.contains_key("grant_window_secs") {
+            self.bad(
+                &["dashboard", "grant_window_secs"],
+                "[dashboard] grant_window_secs is not read: the grant window is an approvals setting",
+                Some("move it to [approvals] grant_window_secs"),
+            );
+        }
+        if d.contains_key("session_key_env") && d.contains_key("session_key_file") {
+            self.bad(
+                &["dashboard", "session_key_file"],
+                "[dashboard] session_key_file and session_key_env both name the session key (the variable would win)",
+                Some("keep one: session_key_env, or session_key_file"),
+            );
+        }
+    }
+
+    fn agents(&mut self, raw: Vec<RawAgent>) -> Vec<Agent> {
+        let mut agents = Vec::new();
+        for (i, a) in raw.into_iter().enumerate() {
+            let index = i.to_string();
+            match Fingerprint::parse(&a.key_fingerprint) {
+                Some(key) => agents.push(Agent { name: a.name, key }),
+                None => self.bad(
+                    &["proxy", "auth", "agents", &index, "key_fingerprint"],
+                    format!("agent {}: key_fingerprint must be sha256:<64 hex>", a.name),
+                    Some("printf \"$KEY\" | scopegate token fingerprint"),
+                ),
+            }
+        }
+        agents
+    }
+
+    fn routes(&mut self, raw: BTreeMap<String, String>) -> BTreeMap<String, SocketAddr> {
         let mut routes = BTreeMap::new();
-        for (from, to) in raw.upstream.routes {
+        for (from, to) in raw {
             let host = from
                 .rsplit_once(':')
                 .map_or(from.as_str(), |(h, _)| h)
                 .to_ascii_lowercase();
-            let addr: SocketAddr = to
-                .parse()
-                .with_context(|| ctx(&format!("route {from}: `{to}` is not ip:port")))?;
-            routes.insert(host, addr);
+            if let Ok(addr) = to.parse::<SocketAddr>() {
+                routes.insert(host, addr);
+            } else {
+                self.bad(
+                    &["upstream", "routes", &from],
+                    format!("route {from}: `{to}` is not ip:port"),
+                    Some("route a provider host to an address, e.g. \"127.0.0.1:9443\""),
+                );
+            }
         }
-        let parse_addr = |s: &str, what: &str| {
-            s.parse::<SocketAddr>()
-                .with_context(|| ctx(&format!("{what}: `{s}` is not ip:port")))
+        routes
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn build(&mut self, file: &Path, raw: Raw) -> Settings {
+        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let rel = |p: &str| base.join(p);
+        if raw.version != 1 {
+            self.bad(
+                &["version"],
+                format!("unsupported version {} (expected version = 1)", raw.version),
+                Some("version = 1"),
+            );
+        }
+        self.one_key_per_knob(raw.dashboard.as_ref());
+        let egress = self.choice(
+            &["proxy", "egress"],
+            &raw.proxy.egress,
+            &[("tunnel", Egress::Tunnel), ("refuse", Egress::Refuse)],
+        );
+        let missing_sni = self.choice(
+            &["proxy", "missing_sni"],
+            &raw.proxy.missing_sni,
+            &[
+                ("tunnel", MissingSni::Tunnel),
+                ("refuse", MissingSni::Refuse),
+            ],
+        );
+        let json_logs = self.choice(
+            &["log", "format"],
+            &raw.log.format,
+            &[("text", false), ("json", true)],
+        );
+        let agents = self.agents(raw.proxy.auth.agents);
+        if raw.proxy.auth.required && agents.is_empty() {
+            self.bad(
+                &["proxy", "auth", "required"],
+                "proxy.auth.required needs at least one [[proxy.auth.agents]]",
+                Some(
+                    "add [[proxy.auth.agents]] with name and key_fingerprint, or required = false",
+                ),
+            );
+        }
+        let ca_files = match (raw.ca.cert, raw.ca.key) {
+            (Some(c), Some(k)) => Some((rel(&c), rel(&k))),
+            (None, None) => None,
+            (c, _) => {
+                let (set, unset) = if c.is_some() {
+                    ("cert", "key")
+                } else {
+                    ("key", "cert")
+                };
+                self.bad(
+                    &["ca", set],
+                    "ca.cert and ca.key go together",
+                    Some(&format!(
+                        "set ca.{unset} too, or neither to have one generated"
+                    )),
+                );
+                None
+            }
         };
+        let routes = self.routes(raw.upstream.routes);
         let data_dir = rel(&raw.data_dir);
         let ca_export = raw.ca.export.as_deref().map_or_else(
             || {
@@ -340,15 +485,22 @@ impl Settings {
             },
             &rel,
         );
-        anyhow::ensure!(
-            !overlaps(&ca_export, &data_dir),
-            "{}",
-            ctx(&format!(
-                "ca.export ({}) must be outside data_dir ({}) and not contain it: agents are given the export folder",
-                ca_export.display(),
-                data_dir.display()
-            ))
-        );
+        if overlaps(&ca_export, &data_dir) {
+            let at: &[&str] = if raw.ca.export.is_some() {
+                &["ca", "export"]
+            } else {
+                &["data_dir"]
+            };
+            self.bad(
+                at,
+                format!(
+                    "ca.export ({}) must be outside data_dir ({}) and not contain it: agents are given the export folder",
+                    ca_export.display(),
+                    data_dir.display()
+                ),
+                Some("put ca.export beside data_dir, e.g. export = \"../ca-public\""),
+            );
+        }
         let store_url = match raw.store.url {
             Some(u)
                 if u.starts_with("sqlite://")
@@ -365,10 +517,23 @@ impl Settings {
             .journal_dir
             .as_deref()
             .map_or_else(|| data_dir.join("journal"), &rel);
-        Ok(Self {
-            hold_for: std::time::Duration::from_secs(raw.approvals.hold_secs),
-            pending_for: std::time::Duration::from_secs(raw.approvals.pending_secs.max(1)),
-            grant_window: std::time::Duration::from_secs(raw.approvals.grant_window_secs.max(1)),
+        let header_timeout_secs = self.secs(
+            &["proxy", "header_timeout_secs"],
+            raw.proxy.header_timeout_secs,
+        );
+        let body_timeout_secs = match raw.proxy.body_timeout_secs {
+            Some(n) => self.secs(&["proxy", "body_timeout_secs"], n),
+            None => header_timeout_secs,
+        };
+        let a = &raw.approvals;
+        Settings {
+            hold_for: Duration::from_secs(a.hold_secs),
+            pending_for: Duration::from_secs(
+                self.secs(&["approvals", "pending_secs"], a.pending_secs),
+            ),
+            grant_window: Duration::from_secs(
+                self.secs(&["approvals", "grant_window_secs"], a.grant_window_secs),
+            ),
             dashboard: raw.dashboard,
             store_url,
             journal_dir,
@@ -377,13 +542,12 @@ impl Settings {
             data_dir,
             unsafe_group_readable_secrets: raw.unsafe_group_readable_secrets,
             ca_export,
-            listen: parse_addr(&raw.proxy.listen, "proxy.listen")?,
+            listen: self.addr(&["proxy", "listen"], &raw.proxy.listen),
             admin_listen: raw
                 .admin
                 .listen
                 .as_deref()
-                .map(|s| parse_addr(s, "admin.listen"))
-                .transpose()?,
+                .map(|s| self.addr(&["admin", "listen"], s)),
             max_body_bytes: raw.proxy.max_body_bytes,
             egress,
             egress_allow: raw
@@ -394,34 +558,37 @@ impl Settings {
                 .collect(),
             missing_sni,
             unsafe_allow_private: raw.proxy.unsafe_allow_private,
-            header_timeout_secs: raw.proxy.header_timeout_secs.max(1),
-            body_timeout_secs: raw
-                .proxy
-                .body_timeout_secs
-                .unwrap_or(raw.proxy.header_timeout_secs)
-                .max(1),
-            upstream_timeout_secs: raw.proxy.upstream_timeout_secs.max(1),
+            header_timeout_secs,
+            body_timeout_secs,
+            upstream_timeout_secs: self.secs(
+                &["proxy", "upstream_timeout_secs"],
+                raw.proxy.upstream_timeout_secs,
+            ),
             worker_threads: raw.proxy.worker_threads,
             auth_required: raw.proxy.auth.required,
             agents,
             ca_files,
-            ca_valid_days: raw.ca.valid_days.clamp(1, 3650),
-            leaf_valid_days: raw.ca.leaf_valid_days.clamp(1, 397),
-            leaf_cache: raw.ca.leaf_cache.max(1),
+            ca_valid_days: self.within(&["ca", "valid_days"], raw.ca.valid_days, 1..=3650),
+            leaf_valid_days: self.within(
+                &["ca", "leaf_valid_days"],
+                raw.ca.leaf_valid_days,
+                1..=397,
+            ),
+            leaf_cache: if raw.ca.leaf_cache == 0 {
+                self.bad(
+                    &["ca", "leaf_cache"],
+                    "ca.leaf_cache must be at least 1",
+                    Some("the number of leaf certificates kept, e.g. 1000"),
+                );
+                1
+            } else {
+                raw.ca.leaf_cache
+            },
             extra_ca_files: raw.upstream.extra_ca_files.iter().map(|p| rel(p)).collect(),
             routes,
             upstream_http2: raw.upstream.http2,
-            json_logs: match raw.log.format.as_str() {
-                "text" => false,
-                "json" => true,
-                other => anyhow::bail!(
-                    "{}",
-                    ctx(&format!(
-                        "log.format = \"{other}\" (use \"text\" or \"json\")"
-                    ))
-                ),
-            },
-        })
+            json_logs,
+        }
     }
 }
 
@@ -478,6 +645,24 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 5, "{seen} files");
+    }
+
+    #[test]
+    fn the_bundled_settings_show_every_section() {
+        let text = std::fs::read_to_string(root().join("config/scopegate.toml")).unwrap();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        for section in [
+            "proxy",
+            "admin",
+            "ca",
+            "upstream",
+            "store",
+            "approvals",
+            "dashboard",
+            "log",
+        ] {
+            assert!(table[section].is_table(), "[{section}] is missing");
+        }
     }
 
     #[test]
@@ -547,5 +732,66 @@ mod tests {
         }
         let s = load("unsafe_group_readable_secrets = true").unwrap();
         assert!(s.unsafe_group_readable_secrets);
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        let e = Settings::check(Path::new("s.toml"), text).unwrap_err();
+        assert_eq!(e.file, "s.toml");
+        e.to_string().lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line_and_a_hint() {
+        let text = "version = 1\nscope_map = \"m.toml\"\n[proxy]\nlistn = \"127.0.0.1:1\"\nlisten = \"nowhere\"\nheader_timeout_secs = 0\n[approvals]\nhold_secs = \"soon\"\n[log]\nformat = \"yaml\"\n[upstream.routes]\n\"a.example:443\" = \"x\"\n[ca]\ncert = \"c.pem\"\n";
+        let got = problems(text);
+        let want = [
+            "s.toml:4:1: [proxy]: unknown field `listn` (help: did you mean `listen`?)",
+            "s.toml:8:13: [approvals]: invalid type: string \"soon\", expected u64",
+            "s.toml:14:1: ca.cert and ca.key go together (help: set ca.key too, or neither to have one generated)",
+            "s.toml:10:1: log.format = \"yaml\" is not a choice (help: use \"text\" or \"json\")",
+            "s.toml:12:1: route a.example:443: `x` is not ip:port",
+            "s.toml:6:1: proxy.header_timeout_secs must be at least 1",
+            "s.toml:5:1: proxy.listen: `nowhere` is not ip:port",
+        ];
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+        for w in want {
+            assert!(got.iter().any(|g| g.starts_with(w)), "{w}\n{got:#?}");
+        }
+    }
+
+    #[test]
+    fn a_knob_has_one_key() {
+        let got = problems(
+            "version = 1\nscope_map = \"m.toml\"\n[dashboard]\ngrant_window_secs = 60\nsession_key_env = \"K\"\nsession_key_file = \"k\"\n",
+        );
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert!(
+            got[0].starts_with("s.toml:4:1: [dashboard] grant_window_secs is not read")
+                && got[0].ends_with("(help: move it to [approvals] grant_window_secs)"),
+            "{got:#?}"
+        );
+        assert!(
+            got[1].starts_with("s.toml:6:1: [dashboard] session_key_file and session_key_env"),
+            "{got:#?}"
+        );
+        let s = load("[approvals]\ngrant_window_secs = 60\n[dashboard]\nlisten = \"127.0.0.1:0\"")
+            .unwrap();
+        assert_eq!(s.grant_window, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_syntax_error_and_a_missing_key_name_their_line() {
+        let got = problems("version = 1\nscope_map = \"m.toml\"\n[proxy\n");
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert!(got[0].starts_with("s.toml:3:"), "{got:#?}");
+        let got = problems("version = 1\n[log]\nformat = \"json\"\n");
+        assert!(got[0].contains("missing field `scope_map`"), "{got:#?}");
+        let got = problems("version = 2\nscope_map = \"m.toml\"\n[approval]\n");
+        assert!(
+            got[0].starts_with(
+                "s.toml:3:2: unknown field `approval` (help: did you mean `approvals`?)"
+            ),
+            "{got:#?}"
+        );
     }
 }

@@ -188,16 +188,29 @@ impl DashboardConfig {
     /// Checks everything that can be checked without IO; every problem is
     /// listed.
     pub fn validate(&self) -> Result<(), DashboardError> {
+        let problems: Vec<String> = self.problems().into_iter().map(|p| p.message).collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(DashboardError::Config(problems.join("; ")))
+        }
+    }
+
+    /// What [`Self::validate`] refuses, each with the key it is about.
+    pub fn problems(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
+        let mut bad = |key: String, message: String| problems.push(ConfigProblem { key, message });
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
-            problems.push(format!(
-                "public_url must start with http:// or https://: {u:?}"
-            ));
+            bad(
+                "public_url".into(),
+                format!("public_url must start with http:// or https://: {u:?}"),
+            );
         }
         let mut seen = std::collections::BTreeSet::new();
-        for u in &self.users {
+        for (i, u) in self.users.iter().enumerate() {
+            let at = |k: &str| format!("users.{i}.{k}");
             if u.name.is_empty()
                 || u.name.len() > 64
                 || !u
@@ -205,44 +218,66 @@ impl DashboardConfig {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
             {
-                problems.push(format!(
-                    "user name {:?}: use 1-64 letters, digits, '.', '_', '@' or '-'",
-                    u.name
-                ));
+                bad(
+                    at("name"),
+                    format!(
+                        "user name {:?}: use 1-64 letters, digits, '.', '_', '@' or '-'",
+                        u.name
+                    ),
+                );
             }
             if !seen.insert(u.name.as_str()) {
-                problems.push(format!("user {:?} is listed twice", u.name));
+                bad(at("name"), format!("user {:?} is listed twice", u.name));
             }
             if argon2::PasswordHash::new(&u.password_hash).is_err() {
-                problems.push(format!(
-                    "user {:?}: password_hash is not a PHC string (make one with `scopegate dashboard hash-password`)",
-                    u.name
-                ));
+                bad(
+                    at("password_hash"),
+                    format!(
+                        "user {:?}: password_hash is not a PHC string (make one with `scopegate dashboard hash-password`)",
+                        u.name
+                    ),
+                );
             }
             if let Some(fp) = &u.api_token_fingerprint
                 && crate::auth::parse_fingerprint(fp).is_none()
             {
-                problems.push(format!(
-                    "user {:?}: api_token_fingerprint must be sha256:<64 hex digits>",
-                    u.name
-                ));
+                bad(
+                    at("api_token_fingerprint"),
+                    format!(
+                        "user {:?}: api_token_fingerprint must be sha256:<64 hex digits>",
+                        u.name
+                    ),
+                );
             }
         }
         if let Some(w) = &self.webhook {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
-                problems.push("webhook.url must start with http:// or https://".into());
+                bad(
+                    "webhook.url".into(),
+                    "webhook.url must start with http:// or https://".into(),
+                );
             }
             if w.timeout_secs == 0 {
-                problems.push("webhook.timeout_secs must be at least 1".into());
+                bad(
+                    "webhook.timeout_secs".into(),
+                    "webhook.timeout_secs must be at least 1".into(),
+                );
             }
         }
         if self.session_ttl_secs == 0 {
-            problems.push("session_ttl_secs must be at least 1".into());
+            bad(
+                "session_ttl_secs".into(),
+                "session_ttl_secs must be at least 1".into(),
+            );
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(DashboardError::Config(problems.join("; ")))
-        }
+        problems
     }
+}
+
+/// One problem [`DashboardConfig::problems`] found: the key (dotted, array
+/// elements by index, e.g. `users.0.name`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub message: String,
 }

@@ -47,7 +47,7 @@ use scopegate_store::{Approval, ApprovalHub, Store};
 
 pub use auth::{Principal, Via, hash_password, token_fingerprint};
 pub use client::{ApiApproval, ApiClient, ClientError};
-pub use config::{DashboardConfig, Role, UserConfig, WebhookConfig};
+pub use config::{ConfigProblem, DashboardConfig, Role, UserConfig, WebhookConfig};
 pub use error::WebError;
 pub use notify::{Notifier, slack_payload};
 
