@@ -58,8 +58,12 @@ pub enum Reading {
     Nothing,
     /// The GraphQL requests the request carries, in order.
     Graphql(Vec<graphql::GqlRequest>),
-    /// A catalogued REST route: its query parameters, decoded.
-    Rest { query: Vec<(String, String)> },
+    /// A catalogued REST route: its query parameters, decoded, and where
+    /// the route's body carries secrets (as the catalogue says).
+    Rest {
+        query: Vec<(String, String)>,
+        secret: Vec<Vec<String>>,
+    },
 }
 
 /// What a request asks for.
@@ -255,6 +259,7 @@ impl Inspector {
                     operations.push(op);
                     reading = Reading::Rest {
                         query: without_credentials(&catalog.credentials, query_pairs),
+                        secret: m.secret.to_vec(),
                     };
                 }
                 None => {

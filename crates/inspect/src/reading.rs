@@ -56,7 +56,7 @@ pub fn reading_key(req: &RequestView<'_>, inspection: &Inspection) -> String {
     h.field(&json(&inspection.operations));
     match &inspection.reading {
         Reading::Nothing => h.field(b"nothing"),
-        Reading::Rest { query } => {
+        Reading::Rest { query, .. } => {
             h.field(b"rest");
             h.field(&json(query));
         }

@@ -7,7 +7,6 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Catalog;
 use crate::content::{MediaType, parse_urlencoded};
 use crate::graphql::mask::mask_request;
 use crate::inspector::{Inspection, Reading, RequestView};
@@ -62,11 +61,11 @@ impl Inspector {
                     .collect();
                 out.insert("graphql".into(), Value::Array(shown));
             }
-            Reading::Rest { query } => {
+            Reading::Rest { query, secret } => {
                 if !query.is_empty() {
                     out.insert("query".into(), shown_query(query));
                 }
-                if let Some(body) = self.rest_body(catalog, req, path) {
+                if let Some(body) = self.rest_body(req, secret) {
                     out.insert("body".into(), body);
                 }
             }
@@ -76,7 +75,7 @@ impl Inspector {
 
     /// A REST body as the provider will read it: decoded, parsed by its
     /// content type, the route's secret fields masked.
-    fn rest_body(&self, catalog: &Catalog, req: &RequestView<'_>, path: &str) -> Option<Value> {
+    fn rest_body(&self, req: &RequestView<'_>, secret: &[Vec<String>]) -> Option<Value> {
         if req.body.is_empty() {
             return None;
         }
@@ -96,11 +95,6 @@ impl Inspector {
         ) else {
             return Some(json!({ "bytes": req.body.len(), "readable": false }));
         };
-        let secret = rest::normalize_path(path, catalog.case_insensitive_paths)
-            .ok()
-            .and_then(|segs| catalog.rest.find(req.method, &segs))
-            .map(|m| m.secret.to_vec())
-            .unwrap_or_default();
         let essence = header("content-type")
             .next()
             .and_then(MediaType::parse)
@@ -109,7 +103,7 @@ impl Inspector {
             .as_deref()
             .is_some_and(|e| e == "application/json" || e.ends_with("+json"));
         if is_json && let Ok(mut v) = crate::parse_strict_json(&body) {
-            for p in &secret {
+            for p in secret {
                 mask_at(&mut v, p);
             }
             return Some(v);

@@ -270,3 +270,24 @@ fn rest_bodies_are_shown_decoded_with_catalogued_secrets_masked() {
     );
     assert_eq!(shown["path"], "/repos/acme/site/hooks");
 }
+
+#[test]
+fn secrets_are_masked_on_routes_read_through_an_encoded_slash_too() {
+    let body = br#"{"encrypted_value":"c2VhbGVk","key_id":"k-1"}"#;
+    let headers: &[(&str, &[u8])] = &[("content-type", b"application/json")];
+    let v = RequestView {
+        method: "PUT",
+        host: GITHUB,
+        target: "/repos/acme/site/environments/prod%2Feu/secrets/DB_PASSWORD",
+        headers,
+        body,
+    };
+    let inspection = INSPECTOR.inspect(&v);
+    assert_eq!(
+        inspection.operations[0].class,
+        scopegate_model::OpClass::Destructive
+    );
+    let shown = INSPECTOR.approver_view(&v, &inspection);
+    assert_eq!(shown["body"]["encrypted_value"], "•••", "{shown}");
+    assert_eq!(shown["body"]["key_id"], "k-1");
+}
