@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use scopegate_proxy::approvals::BoxFut;
 use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
-use scopegate_store::{ApprovalHub, NewHold, Store};
+use scopegate_store::{ApprovalHub, NewHold, Schema, Store};
 
 /// Called with each newly created approval.
 pub type OnNew = Arc<dyn Fn(&scopegate_store::Approval) + Send + Sync>;
 
 pub struct StoreApprovals {
     pub store: Store,
+    /// Until the log's writer has migrated the database, the queue is
+    /// unavailable (every call fails, as while the database is down).
+    pub schema: Schema,
     pub hub: ApprovalHub,
     pub hold_for: Duration,
     pub pending_for: Duration,
@@ -28,10 +31,22 @@ pub fn approval_id() -> String {
     format!("apr_{}", &d[4..])
 }
 
+impl StoreApprovals {
+    /// The store, once its schema is migrated.
+    fn ready(&self) -> Result<Store, String> {
+        if self.schema.is_migrated() {
+            Ok(self.store.clone())
+        } else {
+            Err("the approval queue's database is not ready: its migrations have not run yet (is the database reachable?)".into())
+        }
+    }
+}
+
 impl Approvals for StoreApprovals {
     fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         Box::pin(async move {
+            let store = store?;
             let used = store
                 .take_grant(&grant_key)
                 .await
@@ -44,7 +59,7 @@ impl Approvals for StoreApprovals {
     }
 
     fn hold(&self, r: HoldRequest) -> BoxFut<Result<String, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         let hub = self.hub.clone();
         let on_new = self.on_new.clone();
         let hold = NewHold {
@@ -63,7 +78,7 @@ impl Approvals for StoreApprovals {
             pending_for: self.pending_for,
         };
         Box::pin(async move {
-            let (a, new) = store
+            let (a, new) = store?
                 .hold(&hold, &approval_id())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -76,10 +91,10 @@ impl Approvals for StoreApprovals {
     }
 
     fn wait(&self, approval_id: String, timeout: Duration) -> BoxFut<Result<HoldOutcome, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         let hub = self.hub.clone();
         Box::pin(async move {
-            let a = store
+            let a = store?
                 .wait_decided(&hub, &approval_id, timeout)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -108,8 +123,8 @@ impl Approvals for StoreApprovals {
     }
 
     fn pending(&self) -> BoxFut<Result<u64, String>> {
-        let store = self.store.clone();
-        Box::pin(async move { store.pending_count().await.map_err(|e| e.to_string()) })
+        let store = self.ready();
+        Box::pin(async move { store?.pending_count().await.map_err(|e| e.to_string()) })
     }
 
     fn grant_window(&self) -> Duration {

@@ -364,3 +364,63 @@ async fn a_restart_with_a_long_journal_reads_it_back_in_order() {
     let peak = s.queue_peak.load(Ordering::Relaxed);
     assert!(peak <= 16 + 8, "the writer held {peak} entries (cap 16)");
 }
+
+/// A forwarder to Postgres that starts silent: connections made while it
+/// is silent are accepted and never answered (a hung server, or dropped
+/// packets), for good. Once opened, new connections reach Postgres.
+struct Silent {
+    addr: SocketAddr,
+    open: Arc<AtomicBool>,
+}
+
+impl Silent {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = Arc::new(AtomicBool::new(false));
+        let flag = open.clone();
+        tokio::spawn(async move {
+            let mut hung = Vec::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !flag.load(Ordering::SeqCst) {
+                    hung.push(client);
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        Self { addr, open }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_silent_at_start_is_migrated_once_it_answers() {
+    let Some(admin) = pg_url() else { return };
+    let url = pg_fresh_db(&admin).await;
+    let silent = Silent::start("127.0.0.1:5432".parse().unwrap()).await;
+    let through = url.replacen("127.0.0.1:5432", &silent.addr.to_string(), 1);
+    assert_ne!(through, url, "the test URL must name 127.0.0.1:5432");
+    let log =
+        DecisionLog::open(Store::connect(&through).await.unwrap(), &temp_dir("silent")).unwrap();
+    let schema = log.schema();
+    // decisions are taken while the database is silent
+    let ticket = log.append(record("s0", Verdict::Deny)).unwrap();
+    log.durable(ticket).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!schema.is_migrated(), "nothing answered the migrations");
+    // the database answers new connections; the one the writer is stuck
+    // on never will: the writer gives it up and migrates on another
+    silent.open.store(true, Ordering::SeqCst);
+    log.append(record("s1", Verdict::Allow)).unwrap();
+    let direct = Store::connect(&url).await.unwrap();
+    assert_complete(&direct, &["s0".to_owned(), "s1".to_owned()]).await;
+    assert!(schema.is_migrated());
+}
