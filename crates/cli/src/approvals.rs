@@ -31,14 +31,23 @@ pub fn approval_id() -> String {
     format!("apr_{}", &d[4..])
 }
 
+/// How long a held request waits for the database's migrations (a fresh
+/// database, just after start) before the queue counts as unavailable.
+const SCHEMA_WAIT: Duration = Duration::from_secs(5);
+
+const NOT_MIGRATED: &str = "the approval queue's database is not ready: its migrations have not run yet (is the database reachable?)";
+
 impl StoreApprovals {
-    /// The store, once its schema is migrated.
-    fn ready(&self) -> Result<Store, String> {
-        if self.schema.is_migrated() {
-            Ok(self.store.clone())
-        } else {
-            Err("the approval queue's database is not ready: its migrations have not run yet (is the database reachable?)".into())
-        }
+    /// The store, once its schema is migrated (waiting a little for it).
+    fn ready(&self) -> BoxFut<Result<Store, String>> {
+        let (store, schema) = (self.store.clone(), self.schema.clone());
+        Box::pin(async move {
+            if schema.wait_migrated(SCHEMA_WAIT).await {
+                Ok(store)
+            } else {
+                Err(NOT_MIGRATED.into())
+            }
+        })
     }
 }
 
@@ -46,7 +55,7 @@ impl Approvals for StoreApprovals {
     fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
         let store = self.ready();
         Box::pin(async move {
-            let store = store?;
+            let store = store.await?;
             let used = store
                 .take_grant(&grant_key)
                 .await
@@ -78,7 +87,8 @@ impl Approvals for StoreApprovals {
             pending_for: self.pending_for,
         };
         Box::pin(async move {
-            let (a, new) = store?
+            let (a, new) = store
+                .await?
                 .hold(&hold, &approval_id())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -94,7 +104,8 @@ impl Approvals for StoreApprovals {
         let store = self.ready();
         let hub = self.hub.clone();
         Box::pin(async move {
-            let a = store?
+            let a = store
+                .await?
                 .wait_decided(&hub, &approval_id, timeout)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -123,8 +134,12 @@ impl Approvals for StoreApprovals {
     }
 
     fn pending(&self) -> BoxFut<Result<u64, String>> {
-        let store = self.ready();
-        Box::pin(async move { store?.pending_count().await.map_err(|e| e.to_string()) })
+        // readiness answers at once: not ready until migrated
+        if !self.schema.is_migrated() {
+            return Box::pin(async { Err(NOT_MIGRATED.to_owned()) });
+        }
+        let store = self.store.clone();
+        Box::pin(async move { store.pending_count().await.map_err(|e| e.to_string()) })
     }
 
     fn grant_window(&self) -> Duration {

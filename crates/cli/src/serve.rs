@@ -167,7 +167,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let metrics_state = running.state.clone();
         let count: approval_steps::CountStep = Arc::new(move |s| metrics_state.metrics.approval_step(s));
         dashboard.record_steps(approval_steps::dashboard_steps(log.clone(), count.clone()));
-        spawn_expiry(store.clone(), schema, log.clone(), count);
+        spawn_expiry(store.clone(), schema.clone(), log.clone(), count);
         let _ = running.state.metrics.store.set(backend.to_string());
         let listener = tokio::net::TcpListener::bind(dash_listen)
             .await
@@ -180,9 +180,18 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             );
         }
         let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
-        let dashboard_task = tokio::spawn(dashboard.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        // The dashboard is bound now; it accepts once the database is
+        // migrated (a fresh database takes a moment), or after a few
+        // seconds without it, to say that it cannot reach its database.
+        let dashboard_schema = schema.clone();
+        let dashboard_task = tokio::spawn(async move {
+            dashboard_schema.wait_migrated(DASHBOARD_SCHEMA_WAIT).await;
+            dashboard
+                .serve(listener, async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
         println!("scopegate is listening on {}", running.proxy_addr);
         println!();
         println!("  export HTTPS_PROXY=http://{}", running.proxy_addr);
@@ -207,6 +216,10 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
     })?;
     Ok(0)
 }
+
+/// How long the dashboard waits for the database's migrations before it
+/// serves anyway (and answers 503 while the database is unreachable).
+const DASHBOARD_SCHEMA_WAIT: Duration = Duration::from_secs(5);
 
 /// Marks pending approvals and grants past their time as expired.
 fn spawn_expiry(

@@ -43,10 +43,16 @@ pub struct DecisionLog {
 
 /// Whether the database's schema is migrated. The log's writer applies the
 /// migrations in the background, retrying while the database is down or
-/// silent; until it has, nothing else may use the database (the approval
+/// silent; until it has, nothing else should use the database (the approval
 /// queue refuses holds, as it does while the database is unreachable).
-#[derive(Debug, Clone, Default)]
-pub struct Schema(Arc<std::sync::atomic::AtomicBool>);
+#[derive(Debug, Clone)]
+pub struct Schema(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Schema {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
 
 impl Schema {
     /// A schema already migrated (tests, and commands that migrated first).
@@ -57,11 +63,20 @@ impl Schema {
     }
 
     pub fn is_migrated(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        *self.0.borrow()
+    }
+
+    /// Waits up to `d` for the migrations; whether they are done.
+    pub async fn wait_migrated(&self, d: Duration) -> bool {
+        let mut rx = self.0.subscribe();
+        matches!(
+            tokio::time::timeout(d, rx.wait_for(|m| *m)).await,
+            Ok(Ok(_))
+        )
     }
 
     fn mark_migrated(&self) {
-        self.0.store(true, Ordering::Release);
+        self.0.send_replace(true);
     }
 }
 
