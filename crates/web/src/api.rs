@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Via;
 use crate::error::{ApiError, WebError};
-use crate::list_filter::{ListFilter, operations_json};
+use crate::list_filter::{FILTER_SCAN, ListFilter, operations_json};
 use crate::pages::HistoryQuery;
 use crate::{ApiUser, STATES, Shared, check_csrf, decide, view};
 
@@ -44,11 +44,6 @@ pub struct ListQuery {
     #[serde(default)]
     resource: Option<String>,
 }
-
-/// With `operation`, `token` or `resource`, a list looks at this many of
-/// the newest approvals (of the state asked for) at most, and says
-/// `"truncated": true` when there were more it did not look at.
-pub const FILTER_SCAN: i64 = 5000;
 
 pub async fn list(
     ApiUser(_who): ApiUser,

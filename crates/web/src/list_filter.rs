@@ -7,6 +7,11 @@ use serde_json::{Map, Value, json};
 
 use crate::view::{self, OpView};
 
+/// With `operation`, `token` or `resource`, a list looks at this many of
+/// the newest approvals (of the state asked for) at most, and says
+/// `"truncated": true` when there were more it did not look at.
+pub const FILTER_SCAN: i64 = 5000;
+
 /// `operation=railway:volumeDelete` (or `volumeDelete`, any provider),
 /// `token=NAME`, `resource=KIND=VALUE` (or `resource=VALUE`, any kind).
 /// Every filter given must match; an operation filter and a resource
