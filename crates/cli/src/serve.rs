@@ -113,8 +113,9 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let backend = store.backend();
         // Serve without waiting on the database: decisions go to the journal
         // first, and the log's writer migrates the database in the
-        // background (retrying through an outage). Until it has, the
-        // approval queue refuses holds, as while the database is down.
+        // background (retrying through an outage). Until it has, held
+        // requests wait a little for it, then are refused as while the
+        // database is down.
         let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
         let schema = log.schema();
         let hub = ApprovalHub::default();

@@ -232,6 +232,13 @@ async fn writer(
                 }
                 break;
             }
+            // An insert-only user (docs/decision-log.md) may not migrate:
+            // the owner has (`scopegate migrate`); write as it may.
+            Err(e) if insufficient_privilege(&e) => {
+                tracing::warn!(error = %e, "the decision log's database user may not apply migrations; assuming its owner has (scopegate migrate --database postgres://owner@...)");
+                schema.mark_migrated();
+                break;
+            }
             Err(e) => {
                 stats.db_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
@@ -318,6 +325,11 @@ async fn writer(
             }
         }
     }
+}
+
+/// Postgres's `insufficient_privilege` (42501).
+fn insufficient_privilege(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501"))
 }
 
 fn offer(queue: &mut Queue, intake: &mut Intake, at: Position, entry: JournalEntry) {

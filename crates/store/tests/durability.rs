@@ -424,3 +424,46 @@ async fn a_database_silent_at_start_is_migrated_once_it_answers() {
     assert_complete(&direct, &["s0".to_owned(), "s1".to_owned()]).await;
     assert!(schema.is_migrated());
 }
+
+/// The insert-only user docs/decision-log.md recommends may not migrate
+/// (no CREATE on the schema, no lock on the migrations table): the owner
+/// migrated, and the log writes as that user anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_only_user_writes_the_log_the_owner_migrated() {
+    use sqlx::Connection as _;
+    let Some(admin) = pg_url() else { return };
+    let url = pg_fresh_db(&admin).await;
+    let owner = Store::connect(&url).await.unwrap();
+    owner.migrate().await.unwrap(); // creates the scopegate_proxy role
+    let role = format!("sg_test_proxy_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+    for sql in [
+        format!("DROP ROLE IF EXISTS {role}"),
+        format!("CREATE ROLE {role} LOGIN IN ROLE scopegate_proxy"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let as_proxy = url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_proxy, url, "the test URL must name the user postgres");
+    let log = DecisionLog::open(
+        Store::connect(&as_proxy).await.unwrap(),
+        &temp_dir("insert-only"),
+    )
+    .unwrap();
+    log.append(record("p0", Verdict::Allow)).unwrap();
+    assert_complete(&owner, &["p0".to_owned()]).await;
+    assert!(log.schema().is_migrated());
+    drop(log);
+    let db = url.rsplit_once('/').unwrap().1;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        format!("DROP ROLE IF EXISTS {role}"),
+    ] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await;
+    }
+}
