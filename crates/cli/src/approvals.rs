@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use scopegate_proxy::approvals::BoxFut;
 use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
-use scopegate_store::{ApprovalHub, NewHold, Store};
+use scopegate_store::{ApprovalHub, NewHold, Schema, Store};
 
 /// Called with each newly created approval.
 pub type OnNew = Arc<dyn Fn(&scopegate_store::Approval) + Send + Sync>;
 
 pub struct StoreApprovals {
     pub store: Store,
+    /// Until the log's writer has migrated the database, the queue is
+    /// unavailable (every call fails, as while the database is down).
+    pub schema: Schema,
     pub hub: ApprovalHub,
     pub hold_for: Duration,
     pub pending_for: Duration,
@@ -28,10 +31,31 @@ pub fn approval_id() -> String {
     format!("apr_{}", &d[4..])
 }
 
+/// How long a held request waits for the database's migrations (a fresh
+/// database, just after start) before the queue counts as unavailable.
+const SCHEMA_WAIT: Duration = Duration::from_secs(5);
+
+const NOT_MIGRATED: &str = "the approval queue's database is not ready: its migrations have not run yet (is the database reachable?)";
+
+impl StoreApprovals {
+    /// The store, once its schema is migrated (waiting a little for it).
+    fn ready(&self) -> BoxFut<Result<Store, String>> {
+        let (store, schema) = (self.store.clone(), self.schema.clone());
+        Box::pin(async move {
+            if schema.wait_migrated(SCHEMA_WAIT).await {
+                Ok(store)
+            } else {
+                Err(NOT_MIGRATED.into())
+            }
+        })
+    }
+}
+
 impl Approvals for StoreApprovals {
     fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         Box::pin(async move {
+            let store = store.await?;
             let used = store
                 .take_grant(&grant_key)
                 .await
@@ -44,7 +68,7 @@ impl Approvals for StoreApprovals {
     }
 
     fn hold(&self, r: HoldRequest) -> BoxFut<Result<String, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         let hub = self.hub.clone();
         let on_new = self.on_new.clone();
         let hold = NewHold {
@@ -64,6 +88,7 @@ impl Approvals for StoreApprovals {
         };
         Box::pin(async move {
             let (a, new) = store
+                .await?
                 .hold(&hold, &approval_id())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -76,10 +101,11 @@ impl Approvals for StoreApprovals {
     }
 
     fn wait(&self, approval_id: String, timeout: Duration) -> BoxFut<Result<HoldOutcome, String>> {
-        let store = self.store.clone();
+        let store = self.ready();
         let hub = self.hub.clone();
         Box::pin(async move {
             let a = store
+                .await?
                 .wait_decided(&hub, &approval_id, timeout)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -108,6 +134,10 @@ impl Approvals for StoreApprovals {
     }
 
     fn pending(&self) -> BoxFut<Result<u64, String>> {
+        // readiness answers at once: not ready until migrated
+        if !self.schema.is_migrated() {
+            return Box::pin(async { Err(NOT_MIGRATED.to_owned()) });
+        }
         let store = self.store.clone();
         Box::pin(async move { store.pending_count().await.map_err(|e| e.to_string()) })
     }

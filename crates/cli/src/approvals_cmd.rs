@@ -186,13 +186,20 @@ fn operation(o: &Value) -> String {
     s
 }
 
-pub fn list(base: &Base, state: &str) -> anyhow::Result<i32> {
+/// Approvals in `state`, narrowed by `filters` (`operation`, `token`,
+/// `resource`: the API's filters, each given or not).
+pub fn list(base: &Base, state: &str, filters: &[(&str, Option<String>)]) -> anyhow::Result<i32> {
     let token = token()?;
     crate::audit::runtime()?.block_on(async {
-        let path = format!(
+        let mut path = format!(
             "/api/approvals?state={}",
             scopegate_web::html::query_value(state)
         );
+        for (name, value) in filters {
+            if let Some(v) = value {
+                path.push_str(&format!("&{name}={}", scopegate_web::html::query_value(v)));
+            }
+        }
         let (status, v) = call("GET", base, &path, &token, None).await?;
         if status != 200 {
             return Err(refused(base, status, &v));
@@ -203,7 +210,17 @@ pub fn list(base: &Base, state: &str) -> anyhow::Result<i32> {
             .cloned()
             .unwrap_or_default();
         if items.is_empty() {
-            outln!("no {state} approvals")?;
+            if filters.iter().any(|(_, v)| v.is_some()) {
+                outln!("no {state} approvals match")?;
+            } else {
+                outln!("no {state} approvals")?;
+            }
+        }
+        if v["truncated"].as_bool() == Some(true) {
+            outln!(
+                "(only the newest {} {state} approvals were searched)",
+                scopegate_web::list_filter::FILTER_SCAN
+            )?;
         }
         let now = now_ms();
         for a in &items {

@@ -228,6 +228,17 @@ enum ApprovalsCommand {
     List {
         #[arg(long, default_value = "pending")]
         state: String,
+        /// Only approvals for this operation (`railway:volumeDelete`, or a
+        /// bare name for any provider).
+        #[arg(long)]
+        operation: Option<String>,
+        /// Only approvals for this token (its name in the scope map).
+        #[arg(long)]
+        token: Option<String>,
+        /// Only approvals touching this resource (`volumeId=vol-1`, or a
+        /// value of any kind).
+        #[arg(long)]
+        resource: Option<String>,
     },
     /// Approve a held request: the identical request then passes once.
     Approve {
@@ -343,7 +354,20 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         } => {
             let base = approvals_cmd::base_url(&settings.path(before), url.as_deref())?;
             match command {
-                ApprovalsCommand::List { state } => approvals_cmd::list(&base, &state),
+                ApprovalsCommand::List {
+                    state,
+                    operation,
+                    token,
+                    resource,
+                } => approvals_cmd::list(
+                    &base,
+                    &state,
+                    &[
+                        ("operation", operation),
+                        ("token", token),
+                        ("resource", resource),
+                    ],
+                ),
                 ApprovalsCommand::Approve { id, note } => {
                     approvals_cmd::decide(&base, &id, true, &note)
                 }

@@ -12,7 +12,7 @@ use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
 use scopegate_proxy::Settings;
-use scopegate_store::{ApprovalHub, DecisionLog, Store};
+use scopegate_store::{ApprovalHub, DecisionLog, Schema, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 
 /// The `[dashboard]` table, with paths resolved against the settings file,
@@ -111,14 +111,13 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         }
         let store = Store::connect(&settings.store_url).await.context("decision log database")?;
         let backend = store.backend();
-        // Migrate before serving when the database answers; if it does not,
-        // serve anyway: the log's writer keeps trying.
-        match tokio::time::timeout(Duration::from_secs(5), store.migrate()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "decision log migrations failed; retrying in the background"),
-            Err(_) => tracing::warn!("decision log database not answering; retrying in the background"),
-        }
+        // Serve without waiting on the database: decisions go to the journal
+        // first, and the log's writer migrates the database in the
+        // background (retrying through an outage). Until it has, held
+        // requests wait a little for it, then are refused as while the
+        // database is down.
         let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
+        let schema = log.schema();
         let hub = ApprovalHub::default();
         hub.listen(&store);
         let public_url = dash_config.public_url();
@@ -126,6 +125,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
         let approvals = StoreApprovals {
             store: store.clone(),
+            schema: schema.clone(),
             hub: hub.clone(),
             hold_for: settings.hold_for,
             pending_for: settings.pending_for,
@@ -168,7 +168,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let metrics_state = running.state.clone();
         let count: approval_steps::CountStep = Arc::new(move |s| metrics_state.metrics.approval_step(s));
         dashboard.record_steps(approval_steps::dashboard_steps(log.clone(), count.clone()));
-        spawn_expiry(store.clone(), log.clone(), count);
+        spawn_expiry(store.clone(), schema.clone(), log.clone(), count);
         let _ = running.state.metrics.store.set(backend.to_string());
         let listener = tokio::net::TcpListener::bind(dash_listen)
             .await
@@ -181,9 +181,18 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             );
         }
         let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
-        let dashboard_task = tokio::spawn(dashboard.serve(listener, async move {
-            let _ = stopped.await;
-        }));
+        // The dashboard is bound now; it accepts once the database is
+        // migrated (a fresh database takes a moment), or after a few
+        // seconds without it, to say that it cannot reach its database.
+        let dashboard_schema = schema.clone();
+        let dashboard_task = tokio::spawn(async move {
+            dashboard_schema.wait_migrated(DASHBOARD_SCHEMA_WAIT).await;
+            dashboard
+                .serve(listener, async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
         println!("scopegate is listening on {}", running.proxy_addr);
         println!();
         println!("  export HTTPS_PROXY=http://{}", running.proxy_addr);
@@ -209,11 +218,23 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// How long the dashboard waits for the database's migrations before it
+/// serves anyway (and answers 503 while the database is unreachable).
+const DASHBOARD_SCHEMA_WAIT: Duration = Duration::from_secs(5);
+
 /// Marks pending approvals and grants past their time as expired.
-fn spawn_expiry(store: Store, log: Arc<DecisionLog>, count: approval_steps::CountStep) {
+fn spawn_expiry(
+    store: Store,
+    schema: Schema,
+    log: Arc<DecisionLog>,
+    count: approval_steps::CountStep,
+) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(*EXPIRY_SWEEP).await;
+            if !schema.is_migrated() {
+                continue;
+            }
             match store.expire_approvals().await {
                 Ok(expired) => {
                     for a in &expired {

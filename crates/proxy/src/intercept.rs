@@ -402,12 +402,13 @@ async fn hold_for_approval(
                 released.forwarded = true;
                 Held::Release(Box::new(released))
             }
-            // Someone else used the grant first (an identical request).
+            // An identical request waiting on the same approval used the
+            // grant first: this one is told so, not "pending".
             Ok(None) => Held::Respond(refusal_with(
                 endpoint,
                 decision,
                 &record.id,
-                Some(&info("pending", None, None)),
+                Some(&info("used", Some(by), None)),
             )),
             Err(e) => queue_unavailable(state, &record, e).await,
         },

@@ -29,7 +29,8 @@ const WHAT_TO_DO_APPROVE: &str = "This operation needs a human's approval. Do no
 pub struct ApprovalInfo {
     pub id: String,
     pub link: String,
-    /// `pending` or `rejected`.
+    /// `pending`, `rejected`, or `used` (approved, and the one-time grant
+    /// used by an identical request that waited on the same approval).
     pub state: &'static str,
     pub decided_by: Option<String>,
     pub note: Option<String>,
@@ -76,6 +77,15 @@ pub fn refusal_with(
                 d.reason
             ),
             WHAT_TO_DO_DENY.to_owned(),
+        ),
+        (_, Some(a)) if a.state == "used" => (
+            format!(
+                "scopegate: a human approved {} ({}), and an identical request waiting on the same approval used its one-time grant; this request was not forwarded — {}",
+                a.id,
+                a.decided_by.as_deref().unwrap_or("approver"),
+                d.reason
+            ),
+            "Do not retry it another way. If this request is still needed, send the identical request again to ask a human for a new approval (each approval lets exactly one request through).".to_owned(),
         ),
         (_, Some(a)) => (
             format!(
@@ -206,6 +216,31 @@ mod tests {
             e["extensions"]["scopegate"]["operations"][0]["operation"],
             "railway:volumeDelete"
         );
+    }
+
+    #[tokio::test]
+    async fn a_grant_used_by_an_identical_request_is_not_called_pending() {
+        let info = ApprovalInfo {
+            id: "apr_1".into(),
+            link: "http://d/approvals/apr_1".into(),
+            state: "used",
+            decided_by: Some("alice".into()),
+            note: None,
+            grant_window_hint: "60 seconds".into(),
+        };
+        let r = refusal_with(
+            EndpointKind::Rest,
+            &decision(Verdict::Approve),
+            "dec_3",
+            Some(&info),
+        );
+        let v = body_json(r).await;
+        let m = v["message"].as_str().unwrap();
+        assert!(m.contains("a human approved apr_1 (alice)"), "{m}");
+        assert!(m.contains("used its one-time grant"), "{m}");
+        assert!(m.contains("send the identical request again"), "{m}");
+        assert!(!m.contains("waiting for a human"), "{m}");
+        assert_eq!(v["scopegate"]["approval"]["state"], "used");
     }
 
     #[tokio::test]

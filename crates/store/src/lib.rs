@@ -18,4 +18,4 @@ pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold, UsedGrant};
 pub use chain::{Tamper, verify};
 pub use db::{DbUrl, Filter, Store, Stored, StoredRow};
 pub use journal::{Journal, Position};
-pub use log::{DecisionLog, LogError};
+pub use log::{DecisionLog, LogError, Schema};

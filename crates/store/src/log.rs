@@ -38,6 +38,46 @@ pub struct DecisionLog {
     journal: Arc<Journal>,
     tx: mpsc::UnboundedSender<(Position, JournalEntry)>,
     pub stats: Arc<LogStats>,
+    schema: Schema,
+}
+
+/// Whether the database's schema is migrated. The log's writer applies the
+/// migrations in the background, retrying while the database is down or
+/// silent; until it has, nothing else should use the database (the approval
+/// queue refuses holds, as it does while the database is unreachable).
+#[derive(Debug, Clone)]
+pub struct Schema(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Schema {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Schema {
+    /// A schema already migrated (tests, and commands that migrated first).
+    pub fn migrated() -> Self {
+        let s = Self::default();
+        s.mark_migrated();
+        s
+    }
+
+    pub fn is_migrated(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits up to `d` for the migrations; whether they are done.
+    pub async fn wait_migrated(&self, d: Duration) -> bool {
+        let mut rx = self.0.subscribe();
+        matches!(
+            tokio::time::timeout(d, rx.wait_for(|m| *m)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    fn mark_migrated(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 /// Entries the writer holds in memory at most (plus a few late arrivals);
@@ -83,16 +123,27 @@ impl DecisionLog {
         let unsure = Unsure::new(usize::try_from(left.total).unwrap_or(usize::MAX));
         // The writer has a thread and a runtime of its own: request load
         // cannot starve it, and it cannot stall request handling.
-        let (j, st) = (journal.clone(), stats.clone());
+        let schema = Schema::default();
+        let (j, st, sc) = (journal.clone(), stats.clone(), schema.clone());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         std::thread::Builder::new()
             .name("decision-log-writer".into())
             .spawn(move || {
-                rt.block_on(writer(store, j, left.entries, rx, st, intake, unsure));
+                rt.block_on(writer(store, j, left.entries, rx, st, sc, intake, unsure));
             })?;
-        Ok(Self { journal, tx, stats })
+        Ok(Self {
+            journal,
+            tx,
+            stats,
+            schema,
+        })
+    }
+
+    /// Whether the writer has migrated the database's schema yet.
+    pub fn schema(&self) -> Schema {
+        self.schema.clone()
     }
 
     /// Appends a record where a process crash cannot lose it, and queues it
@@ -143,22 +194,35 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(5);
 type Queue = std::collections::VecDeque<JournalEntry>;
 type Rx = mpsc::UnboundedReceiver<(Position, JournalEntry)>;
 
+#[allow(clippy::too_many_arguments)]
 async fn writer(
     store: Store,
     journal: Arc<Journal>,
     pending: Vec<JournalEntry>,
     mut rx: Rx,
     stats: Arc<LogStats>,
+    schema: Schema,
     mut intake: Intake,
     mut unsure: Unsure,
 ) {
     let mut queue: Queue = pending.into();
     let mut committed: u64 = 0;
     let mut backoff = Duration::from_millis(100);
-    // The schema first; retried like any write while the database is down.
+    // The schema first; retried like any write while the database is down,
+    // and abandoned like a batch when the database does not answer (a
+    // connection that hangs must not stop the log for good).
     loop {
-        match store.migrate().await {
+        let migrated = tokio::time::timeout(WRITE_DEADLINE, store.migrate())
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("migrations took longer than {WRITE_DEADLINE:?}; retrying"),
+                )))
+            });
+        match migrated {
             Ok(applied) => {
+                schema.mark_migrated();
                 if !applied.is_empty() {
                     tracing::info!(
                         ?applied,
@@ -166,6 +230,13 @@ async fn writer(
                         "decision log migrations applied"
                     );
                 }
+                break;
+            }
+            // An insert-only user (docs/decision-log.md) may not migrate:
+            // the owner has (`scopegate migrate`); write as it may.
+            Err(e) if insufficient_privilege(&e) => {
+                tracing::warn!(error = %e, "the decision log's database user may not apply migrations; assuming its owner has (scopegate migrate --database postgres://owner@...)");
+                schema.mark_migrated();
                 break;
             }
             Err(e) => {
@@ -254,6 +325,11 @@ async fn writer(
             }
         }
     }
+}
+
+/// Postgres's `insufficient_privilege` (42501).
+fn insufficient_privilege(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42501"))
 }
 
 fn offer(queue: &mut Queue, intake: &mut Intake, at: Position, entry: JournalEntry) {

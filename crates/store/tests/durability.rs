@@ -364,3 +364,106 @@ async fn a_restart_with_a_long_journal_reads_it_back_in_order() {
     let peak = s.queue_peak.load(Ordering::Relaxed);
     assert!(peak <= 16 + 8, "the writer held {peak} entries (cap 16)");
 }
+
+/// A forwarder to Postgres that starts silent: connections made while it
+/// is silent are accepted and never answered (a hung server, or dropped
+/// packets), for good. Once opened, new connections reach Postgres.
+struct Silent {
+    addr: SocketAddr,
+    open: Arc<AtomicBool>,
+}
+
+impl Silent {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = Arc::new(AtomicBool::new(false));
+        let flag = open.clone();
+        tokio::spawn(async move {
+            let mut hung = Vec::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !flag.load(Ordering::SeqCst) {
+                    hung.push(client);
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        Self { addr, open }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_silent_at_start_is_migrated_once_it_answers() {
+    let Some(admin) = pg_url() else { return };
+    let url = pg_fresh_db(&admin).await;
+    let silent = Silent::start("127.0.0.1:5432".parse().unwrap()).await;
+    let through = url.replacen("127.0.0.1:5432", &silent.addr.to_string(), 1);
+    assert_ne!(through, url, "the test URL must name 127.0.0.1:5432");
+    let log =
+        DecisionLog::open(Store::connect(&through).await.unwrap(), &temp_dir("silent")).unwrap();
+    let schema = log.schema();
+    // decisions are taken while the database is silent
+    let ticket = log.append(record("s0", Verdict::Deny)).unwrap();
+    log.durable(ticket).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!schema.is_migrated(), "nothing answered the migrations");
+    // the database answers new connections; the one the writer is stuck
+    // on never will: the writer gives it up and migrates on another
+    silent.open.store(true, Ordering::SeqCst);
+    log.append(record("s1", Verdict::Allow)).unwrap();
+    let direct = Store::connect(&url).await.unwrap();
+    assert_complete(&direct, &["s0".to_owned(), "s1".to_owned()]).await;
+    assert!(schema.is_migrated());
+}
+
+/// The insert-only user docs/decision-log.md recommends may not migrate
+/// (no CREATE on the schema, no lock on the migrations table): the owner
+/// migrated, and the log writes as that user anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_only_user_writes_the_log_the_owner_migrated() {
+    use sqlx::Connection as _;
+    let Some(admin) = pg_url() else { return };
+    let url = pg_fresh_db(&admin).await;
+    let owner = Store::connect(&url).await.unwrap();
+    owner.migrate().await.unwrap(); // creates the scopegate_proxy role
+    let role = format!("sg_test_proxy_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+    for sql in [
+        format!("DROP ROLE IF EXISTS {role}"),
+        format!("CREATE ROLE {role} LOGIN IN ROLE scopegate_proxy"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let as_proxy = url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_proxy, url, "the test URL must name the user postgres");
+    let log = DecisionLog::open(
+        Store::connect(&as_proxy).await.unwrap(),
+        &temp_dir("insert-only"),
+    )
+    .unwrap();
+    log.append(record("p0", Verdict::Allow)).unwrap();
+    assert_complete(&owner, &["p0".to_owned()]).await;
+    assert!(log.schema().is_migrated());
+    drop(log);
+    let db = url.rsplit_once('/').unwrap().1;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        format!("DROP ROLE IF EXISTS {role}"),
+    ] {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut c)
+            .await;
+    }
+}

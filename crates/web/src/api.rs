@@ -12,13 +12,15 @@ use serde_json::{Value, json};
 
 use crate::auth::Via;
 use crate::error::{ApiError, WebError};
+use crate::list_filter::{FILTER_SCAN, ListFilter, operations_json};
 use crate::pages::HistoryQuery;
 use crate::{ApiUser, STATES, Shared, check_csrf, decide, view};
 
-/// An approval as the API shows it: the stored fields plus a one-line
-/// summary and the dashboard link.
+/// An approval as the API shows it: the stored fields plus its operations
+/// with their resources, a one-line summary and the dashboard link.
 pub fn approval_json(state: &Shared, a: &Approval) -> Value {
     let mut v = serde_json::to_value(a).unwrap_or_default();
+    v["operations"] = operations_json(a);
     v["summary"] = Value::String(view::summary(a));
     v["link"] = Value::String(state.config.approval_link(&a.id));
     v
@@ -32,6 +34,15 @@ pub struct ListQuery {
     limit: Option<i64>,
     #[serde(default)]
     offset: Option<i64>,
+    /// `railway:volumeDelete`, or a bare name for any provider.
+    #[serde(default)]
+    operation: Option<String>,
+    /// A token's name in the scope map.
+    #[serde(default)]
+    token: Option<String>,
+    /// `KIND=VALUE` (`volumeId=vol-1`), or `VALUE` of any kind.
+    #[serde(default)]
+    resource: Option<String>,
 }
 
 pub async fn list(
@@ -48,17 +59,59 @@ pub async fn list(
         ))
         .into());
     }
-    let rows = state
-        .store
-        .approvals(
-            filter,
-            q.limit.unwrap_or(100).clamp(1, 1000),
-            q.offset.unwrap_or(0).max(0),
-        )
-        .await?;
+    let (limit, offset) = (
+        q.limit.unwrap_or(100).clamp(1, 1000),
+        q.offset.unwrap_or(0).max(0),
+    );
+    let by = ListFilter::new(
+        q.operation.as_deref(),
+        q.token.as_deref(),
+        q.resource.as_deref(),
+    );
+    if by.is_empty() {
+        let rows = state.store.approvals(filter, limit, offset).await?;
+        return Ok(Json(json!({
+            "approvals": rows.iter().map(|a| approval_json(&state, a)).collect::<Vec<_>>(),
+        })));
+    }
+    let (rows, truncated) = filtered(&state, filter, &by, limit, offset).await?;
     Ok(Json(json!({
         "approvals": rows.iter().map(|a| approval_json(&state, a)).collect::<Vec<_>>(),
+        "truncated": truncated,
     })))
+}
+
+/// The matching approvals, newest first, `offset` and `limit` counted in
+/// matches, among the newest [`FILTER_SCAN`] of the state; and whether
+/// older ones were left unexamined.
+async fn filtered(
+    state: &Shared,
+    filter: Option<&str>,
+    by: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Approval>, bool), ApiError> {
+    const PAGE: i64 = 500;
+    let (mut out, mut skip, mut scanned) = (Vec::new(), offset, 0);
+    while scanned < FILTER_SCAN {
+        let page = state.store.approvals(filter, PAGE, scanned).await?;
+        let n = page.len() as i64;
+        scanned += n;
+        for a in page.into_iter().filter(|a| by.matches(a)) {
+            if skip > 0 {
+                skip -= 1;
+            } else if (out.len() as i64) < limit {
+                out.push(a);
+            } else {
+                return Ok((out, false));
+            }
+        }
+        if n < PAGE {
+            return Ok((out, false));
+        }
+    }
+    let more = !state.store.approvals(filter, 1, scanned).await?.is_empty();
+    Ok((out, more))
 }
 
 pub async fn get(

@@ -25,6 +25,7 @@ mod config;
 mod error;
 mod events;
 pub mod html;
+pub mod list_filter;
 mod login;
 mod notify;
 mod pages;
