@@ -2238,3 +2238,43 @@ fn one_value_sent_for_a_list_escalates_like_a_list_of_one() {
     );
     assert_eq!(ops(&i), want(&[("sharedVariableConfigure", Destructive)]));
 }
+
+/// graphql-parser keeps the last of two same-named input fields; a server
+/// may keep the first. A document whose input objects name a field twice
+/// cannot be read one way only: it is unknown, wherever the object is.
+#[test]
+fn input_objects_that_name_a_field_twice_are_unknown() {
+    for doc in [
+        r#"mutation { volumeCreate(input: {projectId: "p", serviceId: "victim", serviceId: null}) { id } }"#,
+        r#"mutation { volumeCreate(input: {projectId: "p", serviceId: null, serviceId: "victim"}) { id } }"#,
+        r#"mutation ($i: VolumeCreateInput = {projectId: "p", serviceId: null, serviceId: "victim"}) { volumeCreate(input: $i) { id } }"#,
+        r#"mutation { a: variableCollectionUpsert(input: {projectId: "p", environmentId: "e", variables: {A: "1"}, replace: false, replace: true}) }"#,
+        "mutation { volumeCreate(input: {projectId: \"p\", serviceId: null # a comment\n , serviceId: \"victim\"}) { id } }",
+    ] {
+        let i = railway_doc(doc, None);
+        assert_unknown(&i, "unreadable-graphql");
+        assert!(
+            i.operations[0]
+                .note
+                .as_deref()
+                .unwrap_or("")
+                .contains("twice"),
+            "{doc}: {:?}",
+            i.operations
+        );
+    }
+    // the same name in sibling or nested objects, in selections and as a
+    // value, is fine
+    for doc in [
+        r#"mutation { volumeCreate(input: {projectId: "p", environmentId: "e"}) { id projectId } }"#,
+        r#"mutation { a: volumeCreate(input: {projectId: "p"}) { id } b: volumeCreate(input: {projectId: "q"}) { id } }"#,
+        r#"mutation { environmentPatchCommit(environmentId: "e", patch: {services: {s: {services: 1}}}) }"#,
+    ] {
+        let i = railway_doc(doc, None);
+        assert!(
+            i.operations.iter().all(|o| o.class != Unknown),
+            "{doc}: {:?}",
+            i.operations
+        );
+    }
+}

@@ -17,6 +17,17 @@ pub enum GuardError {
     UnterminatedString,
     #[error("document has unbalanced brackets")]
     Unbalanced,
+    /// graphql-parser keeps one of the two (the last); a server may keep
+    /// the other, so the document cannot be read one way only.
+    #[error("an input object names the field `{0}` twice")]
+    DuplicateInputField(String),
+}
+
+/// An open bracket; object values (a `{` inside arguments or variable
+/// definitions) keep the field names seen so far.
+struct Open {
+    byte: u8,
+    keys: Option<Vec<String>>,
 }
 
 /// Checks `doc` against the limits in one pass.
@@ -26,6 +37,7 @@ pub fn check(doc: &str, limits: &Limits) -> Result<(), GuardError> {
     }
     let b = doc.as_bytes();
     let (mut i, mut depth, mut tokens) = (0usize, 0usize, 0usize);
+    let mut open: Vec<Open> = Vec::new();
     while i < b.len() {
         let c = b[i];
         match c {
@@ -47,17 +59,36 @@ pub fn check(doc: &str, limits: &Limits) -> Result<(), GuardError> {
                 if depth > limits.max_document_depth {
                     return Err(GuardError::TooDeep(limits.max_document_depth));
                 }
+                // Inside parentheses a `{` is always an object value.
+                let in_args = open.iter().any(|o| o.byte == b'(');
+                open.push(Open {
+                    byte: c,
+                    keys: (c == b'{' && in_args).then(Vec::new),
+                });
                 i += 1;
             }
             b'}' | b')' | b']' => {
                 depth = depth.checked_sub(1).ok_or(GuardError::Unbalanced)?;
+                open.pop();
                 i += 1;
             }
             _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                let start = i;
                 while i < b.len()
                     && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b'+'))
                 {
                     i += 1;
+                }
+                if let Some(Open {
+                    keys: Some(keys), ..
+                }) = open.last_mut()
+                    && next_is_colon(b, i)
+                {
+                    let name = &doc[start..i];
+                    if keys.iter().any(|k| k == name) {
+                        return Err(GuardError::DuplicateInputField(name.to_owned()));
+                    }
+                    keys.push(name.to_owned());
                 }
             }
             b'.' if b.get(i..i + 3) == Some(b"...") => i += 3,
@@ -72,6 +103,23 @@ pub fn check(doc: &str, limits: &Limits) -> Result<(), GuardError> {
         return Err(GuardError::Unbalanced);
     }
     Ok(())
+}
+
+/// Whether the next significant character from `i` is `:` (skipping what
+/// GraphQL ignores: white space, commas, comments).
+fn next_is_colon(b: &[u8], mut i: usize) -> bool {
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            c => return c == b':',
+        }
+    }
+    false
 }
 
 /// Returns the index just past the string starting at `start` (`"` or `"""`).
