@@ -147,7 +147,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             let engine = running.state.engine.borrow().clone();
             let map = &engine.scope_map;
             let rules: usize = map.tokens.iter().map(|t| t.rules.len()).sum();
-            println!(
+            scopegate_cli::outln!(
                 "scopegate {} · scope map {}: {} token(s), {rules} rule(s){}",
                 env!("CARGO_PKG_VERSION"),
                 shown(&running.state.settings.scope_map),
@@ -156,9 +156,9 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
                     0 => String::new(),
                     n => format!(", {n} warning(s) (logged)"),
                 }
-            );
+            )?;
         }
-        println!("decision log: {backend} (journal first, then the database)");
+        scopegate_cli::outln!("decision log: {backend} (journal first, then the database)")?;
         let dash_listen = dash_config.listen;
         let state = running.state.clone();
         let dashboard = Dashboard::new(dash_config, store.clone(), hub.clone(), move || {
@@ -173,12 +173,12 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
         let listener = tokio::net::TcpListener::bind(dash_listen)
             .await
             .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
-        println!("dashboard for approvers: {public_url}");
+        scopegate_cli::outln!("dashboard for approvers: {public_url}")?;
         if let (Some(_), Some(file)) = (dashboard.bootstrap_link(), &dashboard.config().bootstrap_file) {
-            println!(
+            scopegate_cli::outln!(
                 "  no dashboard users are configured: the one-time admin sign-in link is in {} (readable only by scopegate's user)",
                 shown(file)
-            );
+            )?;
         }
         let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
         // The dashboard is bound now; it accepts once the database is
@@ -193,21 +193,21 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
                 })
                 .await
         });
-        println!("scopegate is listening on {}", running.proxy_addr);
-        println!();
-        println!("  export HTTPS_PROXY=http://{}", running.proxy_addr);
-        println!("  trust the interception CA: {ca}{}", if running.ca_generated { "  (generated now)" } else { "" });
-        println!(
+        scopegate_cli::outln!("scopegate is listening on {}", running.proxy_addr)?;
+        scopegate_cli::outln!()?;
+        scopegate_cli::outln!("  export HTTPS_PROXY=http://{}", running.proxy_addr)?;
+        scopegate_cli::outln!("  trust the interception CA: {ca}{}", if running.ca_generated { "  (generated now)" } else { "" })?;
+        scopegate_cli::outln!(
             "  give agents only {} (the certificate), never {} or this OS user",
             shown(&ca_export),
             shown(&data_dir)
-        );
-        println!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)");
+        )?;
+        scopegate_cli::outln!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)")?;
         if let Some(a) = running.admin_addr {
-            println!("  metrics: http://{a}/metrics");
-            println!("  readiness: http://{a}/readyz");
+            scopegate_cli::outln!("  metrics: http://{a}/metrics")?;
+            scopegate_cli::outln!("  readiness: http://{a}/readyz")?;
         }
-        println!();
+        scopegate_cli::outln!()?;
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = stop_dashboard.send(());
