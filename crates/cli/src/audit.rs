@@ -70,10 +70,13 @@ pub enum Format {
     Csv,
 }
 
+/// `approval`: only the records of this approval's story (`held apr_…`,
+/// `approved apr_… by …`, `granted apr_… …`, …).
 pub fn export(
     config: &Path,
     database: Option<&str>,
     filter: &Filter,
+    approval: Option<&str>,
     format: Format,
     follow: bool,
 ) -> anyhow::Result<i32> {
@@ -81,13 +84,18 @@ pub fn export(
         let s = store(config, database).await?;
         let mut out = Out::lock();
         if format == Format::Csv {
-            writeln!(out, "seq,id,at_ms,agent,token,fingerprint_prefix,provider,host,method,path,operations,verdict,mode,forwarded,rule,reason,upstream_status")?;
+            writeln!(out, "seq,id,at_ms,agent,token,fingerprint_prefix,provider,host,method,path,operations,verdict,mode,forwarded,rule,reason,upstream_status,approval")?;
         }
         let mut after = 0;
         loop {
             let rows = s.rows(filter, after, 1000).await?;
             for r in &rows {
                 after = r.seq;
+                if let Some(id) = approval
+                    && !in_story(r.record.approval.as_deref(), id)
+                {
+                    continue;
+                }
                 match format {
                     Format::Jsonl => {
                         let mut v = serde_json::to_value(&r.record)?;
@@ -116,6 +124,7 @@ pub fn export(
                             rec.rule.clone(),
                             rec.reason.clone(),
                             rec.upstream_status.map(|s| s.to_string()).unwrap_or_default(),
+                            rec.approval.clone().unwrap_or_default(),
                         ];
                         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                         writeln!(out, "{}", line.join(","))?;
@@ -135,6 +144,11 @@ pub fn export(
             }
         }
     })
+}
+
+/// Whether a record's `approval` step names approval `id`.
+fn in_story(step: Option<&str>, id: &str) -> bool {
+    step.is_some_and(|s| s.split_whitespace().any(|w| w == id))
 }
 
 fn csv_field(f: &str) -> String {

@@ -153,6 +153,10 @@ struct FilterArgs {
     verdict: Option<VerdictArg>,
     #[arg(long)]
     provider: Option<String>,
+    /// Only the records of one approval's story (`apr_…`): held, decided,
+    /// released, expired.
+    #[arg(long)]
+    approval: Option<String>,
 }
 
 /// A verdict to filter on.
@@ -393,6 +397,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
+            filter.approval.as_deref(),
             format,
             false,
         ),
@@ -402,6 +407,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
+            filter.approval.as_deref(),
             audit::Format::Jsonl,
             true,
         ),

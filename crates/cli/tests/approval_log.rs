@@ -121,5 +121,55 @@ async fn decisions_taken_while_the_agent_is_away_are_in_the_log_with_their_appro
                 < at(format!("granted {approved} (approved by alice)")),
         "{steps:?}"
     );
+
+    // one approval's whole story, on its own, in order
+    let out = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args([
+            "audit",
+            "export",
+            "--config",
+            config.to_str().unwrap(),
+            "--approval",
+            &approved,
+        ])
+        .output()
+        .unwrap();
+    let story: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["approval"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        story,
+        vec![
+            format!("held {approved}"),
+            format!("approved {approved} by alice"),
+            format!("granted {approved} (approved by alice)"),
+        ]
+    );
+    let csv = Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args([
+            "audit",
+            "export",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--approval",
+            &rejected,
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.lines().next().unwrap().ends_with(",approval"), "{csv}");
+    assert!(
+        csv.contains(&format!("rejected {rejected} by alice")),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3, "header, held, rejected: {csv}");
     drop(s);
 }
