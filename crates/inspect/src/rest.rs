@@ -312,7 +312,11 @@ pub struct RestRoute {
 /// A provider's REST routes.
 #[derive(Debug, Clone, Default)]
 pub struct RestTable {
+    /// Sorted by method (stably: within a method, catalogue order), so a
+    /// lookup walks only its method's routes.
     routes: Vec<RestRoute>,
+    /// Each method's range in `routes`.
+    by_method: Vec<(String, std::ops::Range<usize>)>,
 }
 
 /// A matched route and its parameters.
@@ -326,8 +330,24 @@ pub struct RestMatch<'a> {
 }
 
 impl RestTable {
-    pub fn new(routes: Vec<RestRoute>) -> Self {
-        Self { routes }
+    pub fn new(mut routes: Vec<RestRoute>) -> Self {
+        routes.sort_by(|a, b| a.method.cmp(&b.method));
+        let mut by_method: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+        for (i, r) in routes.iter().enumerate() {
+            match by_method.last_mut() {
+                Some((m, range)) if *m == r.method => range.end = i + 1,
+                _ => by_method.push((r.method.clone(), i..i + 1)),
+            }
+        }
+        Self { routes, by_method }
+    }
+
+    /// The routes of one method.
+    fn of_method(&self, method: &str) -> &[RestRoute] {
+        self.by_method
+            .iter()
+            .find(|(m, _)| m == method)
+            .map_or(&[], |(_, range)| &self.routes[range.clone()])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -369,11 +389,7 @@ impl RestTable {
     ) -> Option<RestMatch<'_>> {
         let lookup = |m: &str| {
             let mut best: Option<(Vec<u8>, &RestRoute, Params)> = None;
-            for r in self
-                .routes
-                .iter()
-                .filter(|r| r.method == m && accept(&r.template))
-            {
+            for r in self.of_method(m).iter().filter(|r| accept(&r.template)) {
                 if let Some((params, rank)) = r.template.matches(segs)
                     && best.as_ref().is_none_or(|(b, _, _)| rank > *b)
                 {
