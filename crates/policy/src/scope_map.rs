@@ -28,18 +28,33 @@ pub struct PolicyError {
     pub problems: Vec<Problem>,
 }
 
+impl Problem {
+    /// `file:line:column: {label}message (help: …)`; `label` is `""` for an
+    /// error, `"warning: "` for a warning.
+    pub fn render(&self, file: &str, label: &str) -> String {
+        let mut line = format!(
+            "{file}:{}:{}: {label}{}",
+            self.line, self.column, self.message
+        );
+        if let Some(h) = &self.help {
+            line.push_str(&format!(" (help: {h})"));
+        }
+        line
+    }
+
+    /// Every problem, one per line.
+    pub fn render_all(problems: &[Problem], file: &str) -> String {
+        problems
+            .iter()
+            .map(|p| p.render(file, ""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, p.message)?;
-            if let Some(h) = &p.help {
-                write!(f, " (help: {h})")?;
-            }
-        }
-        Ok(())
+        f.write_str(&Problem::render_all(&self.problems, &self.file))
     }
 }
 
@@ -131,13 +146,7 @@ impl ScopeMap {
     pub fn warning_lines(&self, file: &str) -> Vec<String> {
         self.warnings
             .iter()
-            .map(|p| {
-                let mut line = format!("{file}:{}:{}: warning: {}", p.line, p.column, p.message);
-                if let Some(h) = &p.help {
-                    line.push_str(&format!(" (help: {h})"));
-                }
-                line
-            })
+            .map(|p| p.render(file, "warning: "))
             .collect()
     }
 

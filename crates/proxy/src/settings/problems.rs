@@ -21,16 +21,7 @@ pub struct SettingsError {
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}:{}:{}: {}", self.file, p.line, p.column, p.message)?;
-            if let Some(h) = &p.help {
-                write!(f, " (help: {h})")?;
-            }
-        }
-        Ok(())
+        f.write_str(&Problem::render_all(&self.problems, &self.file))
     }
 }
 
