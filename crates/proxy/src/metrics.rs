@@ -104,7 +104,18 @@ impl Metrics {
         status: &Status,
     ) -> String {
         let mut out = String::new();
-        let o = &mut out;
+        self.render_info(&mut out, status);
+        self.render_decisions(&mut out, status);
+        self.render_traffic(&mut out);
+        render_caches(&mut out, leaf, doc_cache);
+        if let Some(log) = log {
+            render_log(&mut out, log);
+        }
+        out
+    }
+
+    /// Version, store and the scope map loaded now.
+    fn render_info(&self, o: &mut String, status: &Status) {
         family(
             o,
             "scopegate_build_info",
@@ -137,6 +148,10 @@ impl Metrics {
             "Rules in the scope map loaded now, over all tokens.",
             status.rules as u64,
         );
+    }
+
+    /// Decided requests, refusals and approvals.
+    fn render_decisions(&self, o: &mut String, status: &Status) {
         family(
             o,
             "scopegate_requests_total",
@@ -184,6 +199,10 @@ impl Metrics {
                 );
             }
         }
+    }
+
+    /// Connections, tunnels and latency.
+    fn render_traffic(&self, o: &mut String) {
         counter(
             o,
             "scopegate_connections_total",
@@ -206,77 +225,82 @@ impl Metrics {
             "Time from forwarding to the upstream response head.",
             o,
         );
-        counter(
-            o,
-            "scopegate_cert_cache_hits_total",
-            "Leaf certificates served from the cache.",
-            leaf.hits,
-        );
-        counter(
-            o,
-            "scopegate_cert_minted_total",
-            "Leaf certificates minted.",
-            leaf.minted,
-        );
-        gauge(
-            o,
-            "scopegate_cert_cache_entries",
-            "Leaf certificates cached.",
-            leaf.entries as u64,
-        );
-        let (hits, misses, entries) = doc_cache;
-        counter(
-            o,
-            "scopegate_document_cache_hits_total",
-            "GraphQL documents whose analysis came from the cache.",
-            hits,
-        );
-        counter(
-            o,
-            "scopegate_document_cache_misses_total",
-            "GraphQL documents analysed afresh.",
-            misses,
-        );
-        gauge(
-            o,
-            "scopegate_document_cache_entries",
-            "GraphQL document analyses cached.",
-            entries as u64,
-        );
-        if let Some(log) = log {
-            counter(
-                o,
-                "scopegate_log_journaled_total",
-                "Decision log entries appended to the journal.",
-                log.journaled,
-            );
-            counter(
-                o,
-                "scopegate_log_committed_total",
-                "Decision log entries copied into the database.",
-                log.committed,
-            );
-            gauge(
-                o,
-                "scopegate_log_backlog",
-                "Journal entries not yet in the database.",
-                log.journaled.saturating_sub(log.committed),
-            );
-            counter(
-                o,
-                "scopegate_log_db_failures_total",
-                "Failed attempts to write a batch of the decision log to the database.",
-                log.db_failures,
-            );
-            counter(
-                o,
-                "scopegate_log_read_back_total",
-                "Decision log entries read back from the journal because the writer's memory was full (a database outage).",
-                log.read_back,
-            );
-        }
-        out
     }
+}
+
+/// Certificate and document caches.
+fn render_caches(o: &mut String, leaf: scopegate_tls::LeafStats, doc_cache: (u64, u64, usize)) {
+    counter(
+        o,
+        "scopegate_cert_cache_hits_total",
+        "Leaf certificates served from the cache.",
+        leaf.hits,
+    );
+    counter(
+        o,
+        "scopegate_cert_minted_total",
+        "Leaf certificates minted.",
+        leaf.minted,
+    );
+    gauge(
+        o,
+        "scopegate_cert_cache_entries",
+        "Leaf certificates cached.",
+        leaf.entries as u64,
+    );
+    let (hits, misses, entries) = doc_cache;
+    counter(
+        o,
+        "scopegate_document_cache_hits_total",
+        "GraphQL documents whose analysis came from the cache.",
+        hits,
+    );
+    counter(
+        o,
+        "scopegate_document_cache_misses_total",
+        "GraphQL documents analysed afresh.",
+        misses,
+    );
+    gauge(
+        o,
+        "scopegate_document_cache_entries",
+        "GraphQL document analyses cached.",
+        entries as u64,
+    );
+}
+
+/// How far the decision log is behind its journal.
+fn render_log(o: &mut String, log: crate::record::LogProgress) {
+    counter(
+        o,
+        "scopegate_log_journaled_total",
+        "Decision log entries appended to the journal.",
+        log.journaled,
+    );
+    counter(
+        o,
+        "scopegate_log_committed_total",
+        "Decision log entries copied into the database.",
+        log.committed,
+    );
+    gauge(
+        o,
+        "scopegate_log_backlog",
+        "Journal entries not yet in the database.",
+        log.journaled.saturating_sub(log.committed),
+    );
+    counter(
+        o,
+        "scopegate_log_db_failures_total",
+        "Failed attempts to write a batch of the decision log to the database.",
+        log.db_failures,
+    );
+    counter(
+        o,
+        "scopegate_log_read_back_total",
+        "Decision log entries read back from the journal because the writer's memory was full (a database outage).",
+        log.read_back,
+    );
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
