@@ -12,20 +12,22 @@
 mod admin;
 pub mod approvals;
 mod client_hello;
+mod egress;
 pub mod engine;
-mod forward;
 mod ids;
 pub use ids::decision_id as new_decision_id;
-mod intercept;
+mod interception;
 pub mod metrics;
 mod outer;
 mod record;
 mod reload;
+mod request_path;
 mod respond;
 mod screen;
 pub mod settings;
 mod state;
 mod tunnel;
+mod upstream;
 mod upstream_error;
 
 pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};

@@ -96,6 +96,18 @@ impl Metrics {
         }
     }
 
+    /// Refusals counted so far, by label.
+    #[cfg(test)]
+    pub fn refused_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.refusals.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Decided requests counted so far, by provider, verdict and forwarded.
+    #[cfg(test)]
+    pub fn request_counts(&self) -> BTreeMap<(String, &'static str, bool), u64> {
+        self.requests.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
     pub fn render(
         &self,
         leaf: scopegate_tls::LeafStats,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -17,8 +17,10 @@ use scopegate_inspect::canonical_host;
 use scopegate_model::Fingerprint;
 use tokio::net::TcpStream;
 
-use crate::intercept::{self, ConnCtx};
-use crate::respond::{Body, empty, problem, proxy_auth_required};
+use crate::egress;
+use crate::interception;
+use crate::request_path::{self, Conn, pass_through};
+use crate::respond::{Body, Refusal, empty};
 use crate::settings::Settings;
 use crate::state::State;
 use crate::tunnel;
@@ -56,70 +58,65 @@ pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
 }
 
 async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
-    let agent = match authenticate(&state.settings, req.headers()) {
-        Ok(a) => a,
-        Err(()) => {
-            state.metrics.refused("proxy-auth");
-            return proxy_auth_required();
-        }
-    };
-    if req.method() == Method::CONNECT {
-        return connect(state, peer, agent, req).await;
+    match route(&state, peer, req).await {
+        Ok(resp) => resp,
+        Err(refusal) => refusal.answer(&state.metrics),
     }
-    let Some(authority) = req.uri().authority().map(|a| a.as_str().to_owned()) else {
-        state.metrics.refused("not-a-proxy-request");
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "this is an HTTP proxy: use it through HTTPS_PROXY (CONNECT) or send absolute-form requests",
-        );
-    };
+}
+
+/// Authenticates the client, then sends the request where it belongs.
+async fn route(
+    state: &Arc<State>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
+    let agent = authenticate(&state.settings, req.headers()).map_err(|()| Refusal::ProxyAuth)?;
+    if req.method() == Method::CONNECT {
+        return connect(state.clone(), peer, agent, req).await;
+    }
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .ok_or(Refusal::NotAProxyRequest)?;
     let scheme = req
         .uri()
         .scheme_str()
         .unwrap_or("http")
         .to_ascii_lowercase();
     let (host, port) = canonical_host(&authority, if scheme == "https" { 443 } else { 80 });
-    if let Err(resp) = check_authority(&state, &authority, &host) {
-        return resp;
-    }
-    let is_provider = state
-        .engine
-        .borrow()
-        .inspector
-        .provider_for(&host)
-        .is_some();
-    if is_provider {
+    check_authority(&authority, &host)?;
+    if is_provider(state, &host) {
         // Provider requests sent in clear are inspected and forwarded over TLS.
         let port = if scheme == "http" && port == 80 {
             443
         } else {
             port
         };
-        let ctx = Arc::new(ConnCtx {
+        let ctx = Arc::new(Conn {
             host,
             port,
             agent,
             peer,
             scheme: "https",
         });
-        return intercept::handle(state, ctx, req).await;
+        return Ok(request_path::handle(state.clone(), ctx, req).await);
     }
-    match tunnel::plan(&state.settings, &host, port).await {
-        Ok(_) => {
-            let ctx = Arc::new(ConnCtx {
-                host,
-                port,
-                agent,
-                peer,
-                scheme: if scheme == "https" { "https" } else { "http" },
-            });
-            intercept::pass_through(state, ctx, req).await
-        }
-        Err(r) => {
-            state.metrics.refused(r.reason);
-            problem(r.status(), &r.message)
-        }
-    }
+    let permit = egress::check(&state.settings, &host, port)
+        .await
+        .map_err(Refusal::Egress)?;
+    let ctx = Conn {
+        host,
+        port,
+        agent,
+        peer,
+        scheme: if scheme == "https" { "https" } else { "http" },
+    };
+    Ok(pass_through::forward(state, &ctx, permit, req).await)
+}
+
+fn is_provider(state: &State, host: &str) -> bool {
+    state.engine.borrow().inspector.provider_for(host).is_some()
 }
 
 async fn connect(
@@ -127,27 +124,19 @@ async fn connect(
     peer: SocketAddr,
     agent: Option<String>,
     req: Request<Incoming>,
-) -> Response<Body> {
-    let Some(authority) = req.uri().authority().map(|a| a.as_str().to_owned()) else {
-        state.metrics.refused("bad-connect");
-        return problem(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
-    };
+) -> Result<Response<Body>, Refusal> {
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .ok_or(Refusal::BadConnect)?;
     let (host, port) = canonical_host(&authority, 443);
     if host.is_empty() {
-        state.metrics.refused("bad-connect");
-        return problem(StatusCode::BAD_REQUEST, "CONNECT needs host:port");
+        return Err(Refusal::BadConnect);
     }
-    if let Err(resp) = check_authority(&state, &authority, &host) {
-        return resp;
-    }
-    let is_provider = state
-        .engine
-        .borrow()
-        .inspector
-        .provider_for(&host)
-        .is_some();
-    if is_provider {
-        let ctx = Arc::new(ConnCtx {
+    check_authority(&authority, &host)?;
+    if is_provider(&state, &host) {
+        let ctx = Arc::new(Conn {
             host,
             port,
             agent,
@@ -156,52 +145,45 @@ async fn connect(
         });
         tokio::spawn(async move {
             match hyper::upgrade::on(req).await {
-                Ok(upgraded) => intercept::serve_tls(state, ctx, upgraded).await,
+                Ok(upgraded) => interception::serve_tls(state, ctx, upgraded).await,
                 Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
             }
         });
-        return Response::new(empty());
+        return Ok(Response::new(empty()));
     }
-    match tunnel::plan(&state.settings, &host, port).await {
-        Ok(addrs) => {
-            tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
-            let t = tunnel::Tunnel {
-                host,
-                port,
-                peer,
-                agent,
-            };
-            tokio::spawn(async move {
-                match hyper::upgrade::on(req).await {
-                    Ok(upgraded) => tunnel::serve(state, t, upgraded, addrs).await,
-                    Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
-                }
-            });
-            Response::new(empty())
+    let permit = match egress::check(&state.settings, &host, port).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(%peer, %host, port, refusal = ?e, "CONNECT refused");
+            return Err(Refusal::Egress(e));
         }
-        Err(r) => {
-            state.metrics.refused(r.reason);
-            tracing::info!(%peer, %host, port, reason = r.reason, "CONNECT refused");
-            problem(r.status(), &r.message)
+    };
+    tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
+    let t = tunnel::Tunnel {
+        host,
+        port,
+        peer,
+        agent,
+    };
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => tunnel::serve(state, t, upgraded, permit).await,
+            Err(e) => tracing::debug!(%peer, error = %e, "CONNECT upgrade failed"),
         }
-    }
+    });
+    Ok(Response::new(empty()))
 }
 
 /// A proxy request's authority must be a bare `host[:port]`: userinfo
 /// (`agent@host`) is refused rather than stripped, so no credential in a
 /// URL is passed on and no host is compared with something in front of
 /// it; a host must be a DNS name or an IP literal.
-#[allow(clippy::result_large_err)]
-fn check_authority(state: &State, authority: &str, host: &str) -> Result<(), Response<Body>> {
+fn check_authority(authority: &str, host: &str) -> Result<(), Refusal> {
     if authority.contains('@') {
-        state.metrics.refused("userinfo");
         // Only what follows the last `@`: the userinfo may be a credential.
         let host = authority.rsplit('@').next().unwrap_or_default();
         tracing::warn!(host, "proxy request with userinfo in its authority refused");
-        return Err(problem(
-            StatusCode::BAD_REQUEST,
-            "a user name or password in the authority (user@host) is refused: name the host alone; nothing was forwarded",
-        ));
+        return Err(Refusal::Userinfo);
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let valid = if bare.len() != host.len() {
@@ -210,14 +192,7 @@ fn check_authority(state: &State, authority: &str, host: &str) -> Result<(), Res
         host.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
     };
-    if !valid {
-        state.metrics.refused("bad-host");
-        return Err(problem(
-            StatusCode::BAD_REQUEST,
-            "the host is not a DNS name or an IP address; nothing was forwarded",
-        ));
-    }
-    Ok(())
+    if valid { Ok(()) } else { Err(Refusal::BadHost) }
 }
 
 /// The agent named by `Proxy-Authorization` (Basic `agent:key` or Bearer

@@ -13,10 +13,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::engine::Engine;
-use crate::forward::UpstreamClient;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
 use crate::settings::Settings;
+use crate::upstream::UpstreamClient;
 
 pub struct State {
     pub settings: Settings,
@@ -91,7 +91,7 @@ pub async fn start_with(
         .map(PathBuf::as_path)
         .collect();
     let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-    let client = crate::forward::client(tls, settings.routes.clone(), settings.upstream_http2);
+    let client = crate::upstream::client(tls, settings.routes.clone(), settings.upstream_http2);
     let leafs = LeafCache::new(
         Arc::new(ca),
         provider,

@@ -7,7 +7,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::forward::ForwardError;
+use crate::upstream::ForwardError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {

@@ -1,6 +1,7 @@
-//! Forwarding an allowed request upstream over verified TLS, pooled; the
-//! response streams back untouched. Also the upstream client and its
-//! resolver, which honours route overrides.
+//! The upstream side: the pooled client over verified TLS, its resolver
+//! (which honours route overrides), and sending a permitted request — only
+//! a request some decision permitted (`Forwardable`) can be sent. The
+//! response streams back untouched.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -130,16 +131,32 @@ pub enum ForwardError {
     Build(#[from] http::Error),
 }
 
-/// Sends `body` (the exact bytes inspected) to `https://host[:port]path`.
+/// A request a decision permitted: a policy decision
+/// (`request_path::Permitted`) or the egress decision (`PassThrough`).
+/// Nothing else can be sent upstream.
+pub trait Forwardable {
+    /// The head and the exact bytes to send.
+    fn into_request(self) -> (http::request::Parts, Bytes);
+}
+
+/// Where a request goes upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub scheme: &'a str,
+}
+
+/// Sends the permitted request (the exact bytes inspected) to
+/// `scheme://host[:port]path`.
 pub async fn forward(
     client: &UpstreamClient,
-    mut parts: http::request::Parts,
-    body: Bytes,
-    host: &str,
-    port: u16,
-    scheme: &str,
+    request: impl Forwardable,
+    to: Destination<'_>,
     timeout: Duration,
 ) -> Result<Response<Body>, ForwardError> {
+    let (mut parts, body) = request.into_request();
+    let Destination { host, port, scheme } = to;
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let default_port = if scheme == "https" { 443 } else { 80 };
     let uri = if port == default_port {

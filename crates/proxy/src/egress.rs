@@ -1,0 +1,112 @@
+//! Where a request or tunnel to a non-provider host may go: the egress
+//! decision. Private, loopback and link-local targets (cloud metadata at
+//! 169.254.169.254 and friends) are refused unless configured; IP literals
+//! are refused unless routed. Only an `EgressPermit` opens a tunnel or
+//! passes a request through, and only `check` makes one.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use scopegate_policy::Glob;
+
+use crate::settings::{Egress, Settings};
+
+/// Why a non-provider destination is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EgressRefusal {
+    /// An IP address with no route override: connect by name.
+    IpLiteral { host: String },
+    /// `egress = "refuse"` and the host is not in `egress_allow`.
+    NotAllowed { host: String },
+    /// The name does not resolve (not a policy decision: 502).
+    Dns { host: String },
+    /// It resolves to a private, loopback or link-local address.
+    Private { host: String },
+}
+
+/// Permission to connect to a non-provider host, at these addresses.
+#[derive(Debug)]
+pub struct EgressPermit {
+    addrs: Vec<SocketAddr>,
+}
+
+impl EgressPermit {
+    /// The addresses to try, in order.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+}
+
+/// Decides a non-provider destination: checked before a CONNECT is
+/// answered or an absolute-form request passed through.
+pub async fn check(
+    settings: &Settings,
+    host: &str,
+    port: u16,
+) -> Result<EgressPermit, EgressRefusal> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let owned = || host.to_owned();
+    if bare.parse::<IpAddr>().is_ok() && !settings.routes.contains_key(host) {
+        return Err(EgressRefusal::IpLiteral { host: owned() });
+    }
+    if settings.egress == Egress::Refuse
+        && !settings
+            .egress_allow
+            .iter()
+            .any(|g| Glob::new(g).matches(host))
+    {
+        return Err(EgressRefusal::NotAllowed { host: owned() });
+    }
+    if let Some(addr) = settings.routes.get(host) {
+        // Route overrides are the explicit exception to the private-range rule.
+        return Ok(EgressPermit { addrs: vec![*addr] });
+    }
+    let addrs: Vec<SocketAddr> = match tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await
+    {
+        Ok(Ok(a)) => a.collect(),
+        _ => Vec::new(),
+    };
+    if addrs.is_empty() {
+        return Err(EgressRefusal::Dns { host: owned() });
+    }
+    if !settings.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
+        return Err(EgressRefusal::Private { host: owned() });
+    }
+    Ok(EgressPermit { addrs })
+}
+
+/// Loopback, private, link-local, shared (CGNAT), unspecified, multicast and
+/// broadcast addresses, including IPv4-mapped IPv6.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

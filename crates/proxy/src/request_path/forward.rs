@@ -1,0 +1,99 @@
+//! The forward phase: a permitted request gets the real secret in place of
+//! a surrogate, is recorded (journal) before anything leaves, and is sent
+//! upstream; the response streams back with `x-scopegate-id`, and the
+//! upstream's status follows as the decision's outcome.
+
+use std::time::{Duration, Instant};
+
+use http::Response;
+use scopegate_model::DecisionOutcome;
+
+use crate::engine::Engine;
+use crate::respond::{Body, Refusal, Why};
+use crate::state::State;
+use crate::upstream::{Destination, forward as send};
+use crate::upstream_error::Cause;
+
+use super::credential::swap_surrogate;
+use super::permit::Permitted;
+use super::read::Inbound;
+use super::record::{Step, durably, journal, refusal};
+use super::{Case, Conn};
+
+/// The record a permitted request is forwarded under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub id: String,
+    pub step: Step,
+}
+
+/// Forwards a permitted request.
+pub async fn forward(
+    state: &State,
+    engine: &Engine,
+    conn: &Conn,
+    case: Case<'_>,
+    mut permitted: Permitted<Inbound>,
+    release: Release,
+) -> Result<Response<Body>, Refusal> {
+    let Release { id, step } = release;
+    let credential = &case.inspection.credential;
+    if let Err(why) = swap_surrogate(engine, credential, permitted.headers_mut()) {
+        let step = Step::NoSecret {
+            why: why.clone(),
+            after: Box::new(step),
+        };
+        durably(&*state.sink, case.facts.record(&id, case.decision, &step)).await?;
+        let endpoint = case.inspection.endpoint;
+        return Err(refusal(
+            endpoint,
+            case.decision.clone(),
+            &id,
+            Why::NoSecret(why),
+        ));
+    }
+    // Recorded (crash-safe) before anything is forwarded: a decision that
+    // cannot be recorded is not acted on.
+    journal(&*state.sink, case.facts.record(&id, case.decision, &step))?;
+    let sent = Instant::now();
+    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let to = Destination {
+        host: &conn.host,
+        port: conn.port,
+        scheme: conn.scheme,
+    };
+    let result = send(&state.client, permitted, to, timeout).await;
+    let upstream_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+    state
+        .metrics
+        .upstream
+        .observe_micros(upstream_ms.saturating_mul(1000));
+    state.sink.outcome(DecisionOutcome {
+        decision_id: id.clone(),
+        upstream_status: result.as_ref().ok().map(|r| r.status().as_u16()),
+        upstream_millis: upstream_ms,
+        error: result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {e}", Cause::of(e))),
+    });
+    match result {
+        Ok(mut resp) => {
+            if let Ok(v) = http::HeaderValue::from_str(&id) {
+                resp.headers_mut().insert("x-scopegate-id", v);
+            }
+            Ok(resp)
+        }
+        Err(e) => Err(upstream_failure(&e, &conn.host)),
+    }
+}
+
+/// The provider could not be reached: logged, and refused with its cause.
+pub fn upstream_failure(e: &crate::upstream::ForwardError, host: &str) -> Refusal {
+    let cause = Cause::of(e);
+    tracing::warn!(%host, cause = cause.as_str(), error = %e, "upstream failure");
+    Refusal::Upstream {
+        cause,
+        host: host.to_owned(),
+    }
+}

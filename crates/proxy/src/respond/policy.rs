@@ -1,0 +1,178 @@
+//! The refusal for a decided request: what the scope map (or a human)
+//! decided, the operations and the rule, and what the agent should do, in
+//! the shape its client understands.
+
+use http::header::HeaderValue;
+use http::{Response, StatusCode};
+use scopegate_inspect::EndpointKind;
+use scopegate_model::{Decision, RuleRef, Verdict};
+use serde_json::{Value, json};
+
+use super::{Body, json_response};
+
+const WHAT_TO_DO_DENY: &str = "Do not retry this request or look for another way to perform it (another token, endpoint, tool or host): that would be circumventing a security control. Stop and ask a human; if the operation is needed, they can change the scope map.";
+const WHAT_TO_DO_APPROVE: &str = "This operation needs a human's approval. Do not retry it another way; stop and ask a human to approve it, then send the identical request again.";
+const WHAT_TO_DO_GRANT_USED: &str = "Do not retry it another way. If this request is still needed, send the identical request again to ask a human for a new approval (each approval lets exactly one request through).";
+
+/// A decided request that is not forwarded. The policy's decision is
+/// carried as it was made; what the proxy adds is `why`.
+#[derive(Debug)]
+pub struct PolicyRefusal {
+    pub endpoint: EndpointKind,
+    pub decision: Decision,
+    /// The decision record this refusal is (`x-scopegate-id`).
+    pub id: String,
+    pub why: Why,
+}
+
+/// What, beyond the policy's decision, this refusal is about.
+#[derive(Debug)]
+pub enum Why {
+    /// The decision as made: deny, or approve with no approval queue.
+    Decided,
+    /// Allowed, but the real secret behind the presented surrogate could
+    /// not be had (the sentence says which and where).
+    NoSecret(String),
+    /// Held, waiting for a human.
+    Pending(ApprovalLink),
+    /// A human rejected it.
+    Rejected {
+        approval: ApprovalLink,
+        by: String,
+        note: String,
+    },
+    /// A human approved it, and an identical request waiting on the same
+    /// approval used its one-time grant.
+    GrantUsed { approval: ApprovalLink, by: String },
+}
+
+/// The approval a refusal is about.
+#[derive(Debug, Clone)]
+pub struct ApprovalLink {
+    pub id: String,
+    /// Where an approver decides it.
+    pub link: String,
+    /// How long a grant stays usable ("15 minutes").
+    pub grant_window_hint: String,
+}
+
+impl PolicyRefusal {
+    /// The verdict, rule and reason the agent is told: the policy's, except
+    /// where a human rejected the request or its secret is missing.
+    fn effective(&self) -> (Verdict, RuleRef, &str) {
+        let d = &self.decision;
+        match &self.why {
+            Why::NoSecret(why) => (Verdict::Deny, RuleRef::builtin("surrogate"), why),
+            Why::Rejected { .. } => (Verdict::Deny, d.rule.clone(), &d.reason),
+            _ => (d.verdict, d.rule.clone(), &d.reason),
+        }
+    }
+
+    pub(super) fn headline(&self) -> String {
+        self.headline_and_advice().0
+    }
+
+    fn headline_and_advice(&self) -> (String, String) {
+        let (verdict, _, reason) = self.effective();
+        match &self.why {
+            Why::Rejected { by, note, .. } => (
+                format!(
+                    "scopegate: a human rejected this request ({by}){} — {reason}",
+                    Some(note.as_str())
+                        .filter(|n| !n.is_empty())
+                        .map(|n| format!(": \"{n}\""))
+                        .unwrap_or_default(),
+                ),
+                WHAT_TO_DO_DENY.to_owned(),
+            ),
+            Why::GrantUsed { approval, by } => (
+                format!(
+                    "scopegate: a human approved {} ({by}), and an identical request waiting on the same approval used its one-time grant; this request was not forwarded — {reason}",
+                    approval.id
+                ),
+                WHAT_TO_DO_GRANT_USED.to_owned(),
+            ),
+            Why::Pending(a) => (
+                format!(
+                    "scopegate: this request is waiting for a human's approval ({}) — {reason}",
+                    a.id
+                ),
+                format!(
+                    "Do not retry it another way. Ask a human to approve {} at {}; once approved, send the identical request again within {}: it will pass once. Any other request (other arguments, another token) needs its own approval.",
+                    a.id, a.link, a.grant_window_hint
+                ),
+            ),
+            Why::Decided | Why::NoSecret(_) if verdict == Verdict::Approve => (
+                format!("scopegate: approval required — {reason}"),
+                WHAT_TO_DO_APPROVE.to_owned(),
+            ),
+            Why::Decided | Why::NoSecret(_) => (
+                format!("scopegate refused this request — {reason}"),
+                WHAT_TO_DO_DENY.to_owned(),
+            ),
+        }
+    }
+
+    fn approval_json(&self) -> Value {
+        let (a, state, by, note) = match &self.why {
+            Why::Pending(a) => (a, "pending", None, None),
+            Why::Rejected { approval, by, note } => (approval, "rejected", Some(by), Some(note)),
+            Why::GrantUsed { approval, by } => (approval, "used", Some(by), None),
+            Why::Decided | Why::NoSecret(_) => return Value::Null,
+        };
+        json!({ "id": a.id, "state": state, "link": a.link, "decided_by": by, "note": note })
+    }
+
+    fn operations_json(&self) -> Vec<Value> {
+        self.decision
+            .operations
+            .iter()
+            .map(|o| {
+                json!({
+                    "operation": o.operation.qualified_name(),
+                    "class": o.operation.class,
+                    "resources": o.operation.resources,
+                    "verdict": o.verdict,
+                    "rule": o.rule,
+                    "reason": o.reason,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn into_response(self, status: StatusCode) -> Response<Body> {
+        let (headline, what_to_do) = self.headline_and_advice();
+        let (verdict, rule, reason) = self.effective();
+        let detail = json!({
+            "approval": self.approval_json(),
+            "decision": verdict,
+            "decision_id": self.id,
+            "rule": rule,
+            "reason": reason,
+            "token": self.decision.token,
+            "operations": self.operations_json(),
+            "what_to_do": what_to_do,
+        });
+        let message = format!("{headline}. {what_to_do}");
+        let body = match self.endpoint {
+            EndpointKind::Graphql => json!({
+                "errors": [{
+                    "message": message,
+                    "extensions": { "code": "SCOPEGATE_REFUSED", "scopegate": detail },
+                }],
+                "data": null,
+            }),
+            _ => json!({ "message": message, "scopegate": detail }),
+        };
+        let mut resp = json_response(status, &body);
+        let h = resp.headers_mut();
+        h.insert(
+            "x-scopegate-decision",
+            HeaderValue::from_static(verdict.as_str()),
+        );
+        if let Ok(v) = HeaderValue::from_str(&self.id) {
+            h.insert("x-scopegate-id", v);
+        }
+        resp
+    }
+}
