@@ -26,6 +26,8 @@ mod respond;
 mod screen;
 pub mod settings;
 mod state;
+#[cfg(test)]
+mod test_state;
 mod tunnel;
 mod upstream;
 mod upstream_error;

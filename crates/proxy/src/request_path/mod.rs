@@ -80,11 +80,11 @@ pub struct Case<'a> {
 }
 
 /// The phases, in order.
-async fn run(
-    state: &State,
-    conn: &Conn,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Refusal> {
+async fn run<B>(state: &State, conn: &Conn, req: Request<B>) -> Result<Response<Body>, Refusal>
+where
+    B: hyper::body::Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     let admitted = admit::admit(conn, state.settings.max_body_bytes, req)?;
     let inbound = read::read(&read::Limits::of(&state.settings), admitted).await?;
     let engine = state.engine.borrow().clone();
@@ -143,3 +143,6 @@ async fn run(
 fn count(state: &State, facts: &Facts, verdict: &'static str, forwarded: bool) {
     state.metrics.request(&facts.provider, verdict, forwarded);
 }
+
+#[cfg(test)]
+mod tests;
