@@ -36,7 +36,7 @@ pub fn check(engine: &Engine, request: &[u8]) -> anyhow::Result<(Inspection, Dec
                 .join(", ")
         );
     }
-    Ok(msg.with_view(|v| engine.decide(v)))
+    Ok(msg.with_view(|v| engine.inspect_and_decide(v)))
 }
 
 pub fn to_json(inspection: &Inspection, d: &Decision) -> serde_json::Value {

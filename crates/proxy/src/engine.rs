@@ -50,7 +50,7 @@ impl Engine {
         })
     }
 
-    pub fn decide(&self, req: &RequestView<'_>) -> (Inspection, Decision) {
+    pub fn inspect_and_decide(&self, req: &RequestView<'_>) -> (Inspection, Decision) {
         let inspection = self.inspector.inspect(req);
         let decision = evaluate(
             &self.scope_map,

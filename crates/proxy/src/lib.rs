@@ -5,9 +5,13 @@
 //! Other hosts follow the egress setting (tunnel untouched once the
 //! ClientHello names that host and no provider, or refuse).
 //!
-//! Request path (see docs/request-path.md): accept → proxy auth →
-//! CONNECT / absolute-form → TLS (SNI must match CONNECT) → body limit →
-//! inspect → evaluate → forward (allow) or refuse (deny, approve) → record.
+//! Where things are (docs/workspace.md, docs/request-path.md):
+//! `listener` accepts client connections (proxy auth, CONNECT or
+//! absolute-form); `interception` terminates TLS to provider hosts;
+//! `request_path` takes each intercepted request through its phases
+//! (admit → read → inspect → decide → settle → forward); `egress` and
+//! `tunnel` handle every other host; `respond` is every answer scopegate
+//! gives itself; `upstream` is the verified, pooled client.
 
 mod admin;
 pub mod approvals;
@@ -18,7 +22,7 @@ mod ids;
 pub use ids::decision_id as new_decision_id;
 mod interception;
 pub mod metrics;
-mod outer;
+mod listener;
 mod record;
 mod reload;
 mod request_path;

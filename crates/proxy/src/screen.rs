@@ -191,7 +191,7 @@ mod tests {
         matches!(h, "api.github.com" | "backboard.railway.com")
     }
 
-    fn decide(bytes: &[u8], port: u16, missing: MissingSni) -> Result<(), &'static str> {
+    fn screened(bytes: &[u8], port: u16, missing: MissingSni) -> Result<(), &'static str> {
         rule(&client_hello::parse(bytes), HOST, port, missing, provider).map_err(|r| r.reason)
     }
 
@@ -205,7 +205,7 @@ mod tests {
         ] {
             for missing in [MissingSni::Tunnel, MissingSni::Refuse] {
                 assert_eq!(
-                    decide(&hello(Some(name)), 443, missing),
+                    screened(&hello(Some(name)), 443, missing),
                     Err("tunnel-sni-provider"),
                     "{name}"
                 );
@@ -230,7 +230,7 @@ mod tests {
             "xinternal.example",
         ] {
             assert_eq!(
-                decide(&hello(Some(name)), 443, MissingSni::Tunnel),
+                screened(&hello(Some(name)), 443, MissingSni::Tunnel),
                 Err("tunnel-sni-mismatch"),
                 "{name}"
             );
@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn the_connect_host_passes_in_any_case() {
         for name in [HOST, "Internal.Example", "internal.example."] {
-            assert_eq!(decide(&hello(Some(name)), 443, MissingSni::Refuse), Ok(()));
+            assert_eq!(screened(&hello(Some(name)), 443, MissingSni::Refuse), Ok(()));
         }
     }
 
@@ -253,8 +253,8 @@ mod tests {
             (ech, "tunnel-sni-hidden"),
             (ech_cover, "tunnel-sni-hidden"),
         ] {
-            assert_eq!(decide(&bytes, 443, MissingSni::Tunnel), Ok(()));
-            assert_eq!(decide(&bytes, 443, MissingSni::Refuse), Err(reason));
+            assert_eq!(screened(&bytes, 443, MissingSni::Tunnel), Ok(()));
+            assert_eq!(screened(&bytes, 443, MissingSni::Refuse), Err(reason));
         }
     }
 
@@ -262,12 +262,12 @@ mod tests {
     fn other_protocols_are_refused_on_443_and_follow_the_setting_elsewhere() {
         let http = b"GET / HTTP/1.1\r\nHost: api.github.com\r\n\r\n";
         for missing in [MissingSni::Tunnel, MissingSni::Refuse] {
-            assert_eq!(decide(http, 443, missing), Err("tunnel-not-tls"));
+            assert_eq!(screened(http, 443, missing), Err("tunnel-not-tls"));
         }
-        assert_eq!(decide(http, 80, MissingSni::Tunnel), Ok(()));
-        assert_eq!(decide(http, 80, MissingSni::Refuse), Err("tunnel-not-tls"));
+        assert_eq!(screened(http, 80, MissingSni::Tunnel), Ok(()));
+        assert_eq!(screened(http, 80, MissingSni::Refuse), Err("tunnel-not-tls"));
         assert_eq!(
-            decide(b"SSH-2.0-OpenSSH_9.6\r\n", 22, MissingSni::Tunnel),
+            screened(b"SSH-2.0-OpenSSH_9.6\r\n", 22, MissingSni::Tunnel),
             Ok(())
         );
     }
@@ -276,7 +276,7 @@ mod tests {
     fn unreadable_hellos_are_refused() {
         let two = hello_with(&[sni_ext(&[(0, HOST.as_bytes()), (0, b"api.github.com")])]);
         for missing in [MissingSni::Tunnel, MissingSni::Refuse] {
-            assert_eq!(decide(&two, 443, missing), Err("tunnel-bad-hello"));
+            assert_eq!(screened(&two, 443, missing), Err("tunnel-bad-hello"));
         }
     }
 

@@ -170,7 +170,7 @@ async fn accept_loop(
             .metrics
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        crate::outer::serve(state.clone(), stream, peer);
+        crate::listener::serve(state.clone(), stream, peer);
     }
     drop(listener);
     tracing::info!("draining open connections");

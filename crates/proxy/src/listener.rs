@@ -1,7 +1,7 @@
-//! The listener's side of a connection: proxy authentication, then CONNECT
-//! (intercept a provider host, tunnel or refuse anything else) or an
-//! absolute-form request (neonctl and friends send `https://` URLs in
-//! clear to an `http://` proxy).
+//! The client connections the proxy listener accepts: proxy
+//! authentication, then CONNECT (intercept a provider host, tunnel or
+//! refuse anything else) or an absolute-form request (neonctl and friends
+//! send `https://` URLs in clear to an `http://` proxy).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
