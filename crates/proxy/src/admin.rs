@@ -11,8 +11,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::respond::{Body, full};
-use crate::state::State;
+use crate::body::{Body, full};
+use crate::shared::State;
 
 /// How long a readiness check waits for the approval queue's database.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -15,7 +15,7 @@ use tokio_rustls::server::TlsStream;
 
 use crate::request_path::{self, Conn};
 use crate::respond::Closed;
-use crate::state::State;
+use crate::shared::State;
 
 /// Serves one intercepted tunnel until the client or shutdown ends it.
 pub async fn serve_tls(state: Arc<State>, conn: Arc<Conn>, upgraded: Upgraded) {

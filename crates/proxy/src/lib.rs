@@ -15,21 +15,24 @@
 
 mod admin;
 pub mod approvals;
+mod body;
 mod client_hello;
+mod drain;
 mod egress;
 pub mod engine;
 mod ids;
 pub use ids::decision_id as new_decision_id;
 mod interception;
-pub mod metrics;
 mod listener;
+pub mod metrics;
 mod record;
 mod reload;
 mod request_path;
 mod respond;
 mod screen;
+mod server;
 pub mod settings;
-mod state;
+mod shared;
 #[cfg(test)]
 mod test_state;
 mod tunnel;
@@ -42,5 +45,5 @@ pub use record::{
     DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
     TracingSink, log_line,
 };
+pub use server::{Running, start, start_with};
 pub use settings::Settings;
-pub use state::{Running, start, start_with};

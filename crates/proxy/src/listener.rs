@@ -17,12 +17,13 @@ use scopegate_inspect::canonical_host;
 use scopegate_model::Fingerprint;
 use tokio::net::TcpStream;
 
+use crate::body::{Body, empty};
 use crate::egress;
 use crate::interception;
 use crate::request_path::{self, Conn, pass_through};
-use crate::respond::{Body, Refusal, empty};
+use crate::respond::Refusal;
 use crate::settings::Settings;
-use crate::state::State;
+use crate::shared::State;
 use crate::tunnel;
 
 pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {

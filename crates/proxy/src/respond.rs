@@ -4,13 +4,11 @@
 //! on GraphQL endpoints, JSON elsewhere, with the `x-scopegate-*` headers)
 //! and the metric label it is counted under.
 
-use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt as _, Full};
 use serde_json::json;
 
+use crate::body::{Body, full};
 use crate::egress::EgressRefusal;
 use crate::metrics::Metrics;
 use crate::upstream_error::Cause;
@@ -18,16 +16,6 @@ use crate::upstream_error::Cause;
 mod policy;
 
 pub use policy::{ApprovalLink, PolicyRefusal, Why};
-
-pub type Body = BoxBody<Bytes, hyper::Error>;
-
-pub fn full(b: impl Into<Bytes>) -> Body {
-    Full::new(b.into()).map_err(|never| match never {}).boxed()
-}
-
-pub fn empty() -> Body {
-    full(Bytes::new())
-}
 
 /// Why an intercepted connection is closed before any request: there is
 /// no HTTP to answer in; it is counted under its label.

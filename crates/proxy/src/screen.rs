@@ -240,7 +240,10 @@ mod tests {
     #[test]
     fn the_connect_host_passes_in_any_case() {
         for name in [HOST, "Internal.Example", "internal.example."] {
-            assert_eq!(screened(&hello(Some(name)), 443, MissingSni::Refuse), Ok(()));
+            assert_eq!(
+                screened(&hello(Some(name)), 443, MissingSni::Refuse),
+                Ok(())
+            );
         }
     }
 
@@ -265,7 +268,10 @@ mod tests {
             assert_eq!(screened(http, 443, missing), Err("tunnel-not-tls"));
         }
         assert_eq!(screened(http, 80, MissingSni::Tunnel), Ok(()));
-        assert_eq!(screened(http, 80, MissingSni::Refuse), Err("tunnel-not-tls"));
+        assert_eq!(
+            screened(http, 80, MissingSni::Refuse),
+            Err("tunnel-not-tls")
+        );
         assert_eq!(
             screened(b"SSH-2.0-OpenSSH_9.6\r\n", 22, MissingSni::Tunnel),
             Ok(())

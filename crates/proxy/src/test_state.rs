@@ -9,11 +9,12 @@ use scopegate_tls::{CertificateAuthority, LeafCache};
 use tokio::sync::watch;
 
 use crate::approvals::Approvals;
+use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
 use crate::settings::Settings;
-use crate::state::{State, Tracker};
+use crate::shared::State;
 
 /// Settings with every default, for a scope map in `dir`.
 pub fn settings(dir: &Path) -> Settings {

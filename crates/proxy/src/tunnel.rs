@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use crate::client_hello::Hello;
 use crate::egress::EgressPermit;
 use crate::screen::{self, First};
-use crate::state::State;
+use crate::shared::State;
 
 /// Who asked for a tunnel, and to where (canonical host).
 pub struct Tunnel {

@@ -20,7 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::TokioExecutor;
 
-use crate::respond::Body;
+use crate::body::Body;
 
 pub type UpstreamClient =
     Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;

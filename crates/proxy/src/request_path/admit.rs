@@ -7,7 +7,7 @@ use scopegate_inspect::canonical_host;
 
 use crate::respond::Refusal;
 
-use super::Conn;
+use super::conn::Conn;
 
 /// A request head accepted for reading, with its body still unread.
 #[derive(Debug)]

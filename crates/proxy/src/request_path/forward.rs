@@ -8,24 +8,18 @@ use std::time::{Duration, Instant};
 use http::Response;
 use scopegate_model::DecisionOutcome;
 
+use crate::body::Body;
 use crate::engine::Engine;
-use crate::respond::{Body, Refusal, Why};
-use crate::state::State;
+use crate::respond::{Refusal, Why};
+use crate::shared::State;
 use crate::upstream::{Destination, forward as send};
 use crate::upstream_error::Cause;
 
+use super::conn::Conn;
 use super::credential::swap_surrogate;
 use super::permit::Permitted;
 use super::read::Inbound;
-use super::record::{Step, durably, journal, refusal};
-use super::{Case, Conn};
-
-/// The record a permitted request is forwarded under.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Release {
-    pub id: String,
-    pub step: Step,
-}
+use super::record::{Case, Release, Step, durably, journal, refusal};
 
 /// Forwards a permitted request.
 pub async fn forward(

@@ -8,7 +8,7 @@ use scopegate_model::{Operation, PresentedCredential};
 
 use crate::engine::Engine;
 
-use super::Conn;
+use super::conn::Conn;
 use super::read::Inbound;
 
 /// Bodies above this are inspected on the blocking pool, so a large

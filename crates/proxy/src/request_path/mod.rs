@@ -7,21 +7,19 @@
 //! Each phase returns its value or a [`Refusal`]; only a [`Permitted`]
 //! request, which only `decide` and `settle` can make, is forwarded.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use scopegate_inspect::Inspection;
-use scopegate_model::Decision;
-
+use crate::body::Body;
 use crate::ids::decision_id;
-use crate::respond::{Body, Refusal, Why};
-use crate::state::State;
+use crate::respond::{Refusal, Why};
+use crate::shared::State;
 
 mod admit;
+mod conn;
 mod credential;
 mod forward;
 mod inspect;
@@ -30,21 +28,9 @@ mod permit;
 mod read;
 mod record;
 
-use forward::Release;
+pub use conn::Conn;
 use permit::{Decided, Next, decide, settle};
-use record::{Facts, Step};
-
-/// What every request on one client connection shares.
-#[derive(Debug)]
-pub struct Conn {
-    /// Canonical host the client asked for (CONNECT authority).
-    pub host: String,
-    pub port: u16,
-    pub agent: Option<String>,
-    pub peer: SocketAddr,
-    /// Scheme towards the upstream.
-    pub scheme: &'static str,
-}
+use record::{Case, Facts, Release, Step};
 
 /// One request to a provider host, in its own span. (A span entered with
 /// `Span::enter` across an await would leak into whatever else the thread
@@ -68,15 +54,6 @@ pub async fn handle(state: Arc<State>, conn: Arc<Conn>, req: Request<Incoming>) 
         Ok(resp) => resp,
         Err(refusal) => refusal.answer(&state.metrics),
     }
-}
-
-/// A decided request as the later phases see it.
-#[derive(Debug, Clone, Copy)]
-pub struct Case<'a> {
-    pub facts: &'a Facts,
-    pub inspection: &'a Inspection,
-    /// The policy's decision, as made.
-    pub decision: &'a Decision,
 }
 
 /// The phases, in order.

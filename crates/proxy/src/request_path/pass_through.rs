@@ -8,12 +8,12 @@ use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
+use crate::body::Body;
 use crate::egress::EgressPermit;
-use crate::respond::Body;
-use crate::state::State;
+use crate::shared::State;
 use crate::upstream::{Destination, Forwardable, forward as send};
 
-use super::Conn;
+use super::conn::Conn;
 use super::forward::upstream_failure;
 use super::read::{Limits, read_body};
 

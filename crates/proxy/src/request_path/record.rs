@@ -10,8 +10,24 @@ use crate::approvals::Grant;
 use crate::record::DecisionSink;
 use crate::respond::{PolicyRefusal, Refusal, Why};
 
-use super::Conn;
+use super::conn::Conn;
 use super::read::Inbound;
+
+/// A decided request as the later phases see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Case<'a> {
+    pub facts: &'a Facts,
+    pub inspection: &'a Inspection,
+    /// The policy's decision, as made.
+    pub decision: &'a Decision,
+}
+
+/// The record a permitted request is forwarded under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub id: String,
+    pub step: Step,
+}
 
 /// Everything the record says about the request itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,8 @@ use scopegate_inspect::EndpointKind;
 use scopegate_model::{Decision, RuleRef, Verdict};
 use serde_json::{Value, json};
 
-use super::{Body, json_response};
+use super::json_response;
+use crate::body::Body;
 
 const WHAT_TO_DO_DENY: &str = "Do not retry this request or look for another way to perform it (another token, endpoint, tool or host): that would be circumventing a security control. Stop and ask a human; if the operation is needed, they can change the scope map.";
 const WHAT_TO_DO_APPROVE: &str = "This operation needs a human's approval. Do not retry it another way; stop and ask a human to approve it, then send the identical request again.";

@@ -3,6 +3,7 @@ use scopegate_inspect::EndpointKind;
 use scopegate_model::{Decision, Mode, OpClass, Operation, OperationVerdict, RuleRef, Verdict};
 
 use super::*;
+use crate::body::Body;
 
 fn decision(v: Verdict) -> Decision {
     let op = Operation::new("railway", "volumeDelete", OpClass::Destructive);

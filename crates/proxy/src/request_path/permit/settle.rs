@@ -10,10 +10,9 @@ use crate::engine::Engine;
 use crate::ids::decision_id;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
-use crate::request_path::forward::Release;
+use crate::request_path::conn::Conn;
 use crate::request_path::read::Inbound;
-use crate::request_path::record::{Step, durably, refusal};
-use crate::request_path::{Case, Conn};
+use crate::request_path::record::{Case, Release, Step, durably, refusal};
 use crate::respond::{ApprovalLink, Refusal, Why};
 
 use super::Permitted;

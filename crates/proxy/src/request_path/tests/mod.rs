@@ -14,9 +14,10 @@ use http_body_util::Full;
 use scopegate_model::{DecisionOutcome, DecisionRecord};
 
 use crate::approvals::{Approvals, BoxFut, Grant, HoldOutcome, HoldRequest};
+use crate::body::Body;
 use crate::engine::Engine;
 use crate::record::{DecisionSink, RecordError, Ticket};
-use crate::respond::{Body, Refusal};
+use crate::respond::Refusal;
 
 use super::Conn;
 use super::read::Inbound;

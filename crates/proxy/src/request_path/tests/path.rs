@@ -10,13 +10,13 @@ use crate::approvals::HoldOutcome;
 use crate::request_path::run;
 use crate::test_state;
 
-fn state(sink: Arc<MemorySink>, queue: Option<Arc<ScriptedQueue>>) -> crate::state::State {
+fn state(sink: Arc<MemorySink>, queue: Option<Arc<ScriptedQueue>>) -> crate::shared::State {
     let queue = queue.map(|q| q as Arc<dyn Approvals>);
     test_state::state(&folder("path"), engine(), sink, queue)
 }
 
 async fn send(
-    state: &crate::state::State,
+    state: &crate::shared::State,
     req: Request<Bytes>,
 ) -> Result<http::Response<Body>, Refusal> {
     run(state, &conn(), streaming(req)).await

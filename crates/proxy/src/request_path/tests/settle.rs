@@ -8,8 +8,7 @@ use super::*;
 use crate::approvals::{Grant, HoldOutcome};
 use crate::metrics::Metrics;
 use crate::request_path::permit::settle::{Hold, settle};
-use crate::request_path::record::{Facts, Step};
-use crate::request_path::{Case, forward::Release};
+use crate::request_path::record::{Case, Facts, Release, Step};
 use crate::respond::Why;
 
 struct Setup {

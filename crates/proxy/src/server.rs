@@ -1,5 +1,5 @@
-//! Shared state and the composition of the running proxy: listeners,
-//! accept loops, the admin listener, reloads and graceful shutdown.
+//! Starting the proxy: everything built from settings, the listeners and
+//! accept loop, the admin listener, reloads, and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,27 +12,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::approvals::Approvals;
+use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
 use crate::settings::Settings;
-use crate::upstream::UpstreamClient;
-
-pub struct State {
-    pub settings: Settings,
-    pub engine: watch::Receiver<Arc<Engine>>,
-    pub leafs: LeafCache,
-    pub client: UpstreamClient,
-    pub metrics: Metrics,
-    pub sink: Arc<dyn DecisionSink>,
-    /// The approval queue; without one, `approve` verdicts are refused.
-    pub approvals: Option<Arc<dyn crate::approvals::Approvals>>,
-    pub ca_pem: String,
-    /// Counts open client connections, for draining on shutdown.
-    pub tracker: Arc<Tracker>,
-    /// Becomes `true` when the proxy shuts down.
-    pub shutdown: watch::Receiver<bool>,
-}
+use crate::shared::State;
 
 /// A started proxy.
 pub struct Running {
@@ -67,7 +53,7 @@ pub async fn start(
 pub async fn start_with(
     settings: Settings,
     sink: Arc<dyn DecisionSink>,
-    approvals: Option<Arc<dyn crate::approvals::Approvals>>,
+    approvals: Option<Arc<dyn Approvals>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();
@@ -179,50 +165,5 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("drain timed out; closing remaining connections");
-    }
-}
-
-/// Open client connections; shutdown waits for them to finish.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    active: std::sync::atomic::AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-/// Held for as long as a connection is open.
-pub struct ConnGuard(Arc<Tracker>);
-
-impl Tracker {
-    pub fn enter(self: &Arc<Self>) -> ConnGuard {
-        self.active
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        ConnGuard(self.clone())
-    }
-
-    pub fn active(&self) -> usize {
-        self.active.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    pub async fn wait_idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.active() == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-impl Drop for ConnGuard {
-    fn drop(&mut self) {
-        if self
-            .0
-            .active
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
-            == 1
-        {
-            self.0.idle.notify_waiters();
-        }
     }
 }
