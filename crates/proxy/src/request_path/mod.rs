@@ -65,12 +65,16 @@ where
     let admitted = admit::admit(conn, state.settings.max_body_bytes, req)?;
     let inbound = read::read(&read::Limits::of(&state.settings), admitted).await?;
     let engine = state.engine.borrow().clone();
+    // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();
     let inspection = inspect::inspect(&engine, conn, &inbound).await;
+    let inspecting = started.elapsed();
     let mut facts = Facts::new(decision_id(), conn, &inbound, &inspection);
+    let started = Instant::now();
     let Decided { decision, next } =
         decide(&engine, &inspection, inbound, state.approvals.as_deref());
-    facts.decide_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let took = inspecting + started.elapsed();
+    facts.decide_micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     state.metrics.decide.observe_micros(facts.decide_micros);
     let case = Case {
         facts: &facts,
