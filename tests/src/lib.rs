@@ -36,7 +36,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use scopegate_model::Fingerprint;
 use scopegate_proxy::{
-    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Settings, Ticket,
+    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Ticket,
 };
 
 pub use fake::{Fake, Received};
@@ -416,7 +416,9 @@ extra_ca_files = [{extra_ca}]
             upstream = opts.upstream,
         );
         let settings_path = dir.write("scopegate.toml", &text);
-        let settings = Settings::from_toml(&settings_path, &text).expect("e2e settings");
+        let settings = scopegate_cli::config::Config::from_toml(&settings_path, &text)
+            .expect("e2e settings")
+            .proxy_config();
         let sink = Arc::new(MemorySink::default());
         let proxy =
             scopegate_proxy::start_with(settings, sink.clone(), approvals, Duration::from_secs(2))

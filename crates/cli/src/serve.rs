@@ -7,21 +7,19 @@ use std::time::Duration;
 use anyhow::Context as _;
 use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
+use scopegate_cli::config::{Config, LogFormat};
 use scopegate_cli::data_lock;
 use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
-use scopegate_proxy::Settings;
 use scopegate_store::{ApprovalHub, DecisionLog, Schema, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 
 /// The `[dashboard]` table, with paths resolved against the settings file,
 /// the session key kept in the data directory by default, the bootstrap
 /// link written there, and the grant window the proxy uses.
-fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
-    // Read from the file's text, not settings.dashboard: errors keep their line.
-    let mut c: DashboardConfig =
-        scopegate_cli::dashboard_settings::load(&settings.file)?.unwrap_or_default();
+fn dashboard_config(settings: &Config) -> DashboardConfig {
+    let mut c = settings.dashboard.clone().unwrap_or_default();
     let base = settings
         .file
         .parent()
@@ -34,14 +32,14 @@ fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
     });
     c.users_file = c.users_file.take().map(|f| base.join(f));
     c.bootstrap_file = Some(settings.data_dir.join("bootstrap-link"));
-    c.grant_window_secs = settings.grant_window.as_secs();
-    Ok(c)
+    c.grant_window_secs = settings.approvals.grant_window.as_secs();
+    c
 }
 
 /// Everything that lets its reader approve, or read what scopegate keeps:
 /// checked before `serve` touches anything.
-fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
-    let ca_key = settings.ca_files.as_ref().map_or_else(
+fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
+    let ca_key = settings.ca.files.as_ref().map_or_else(
         || settings.data_dir.join("ca").join("ca-key.pem"),
         |(_, key)| key.clone(),
     );
@@ -83,8 +81,8 @@ fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
 }
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
-    let settings = Settings::load(config)?;
-    let dash_config = dashboard_config(&settings)?;
+    let settings = Config::load(config)?;
+    let dash_config = dashboard_config(&settings);
     // Before anything is read, created or served.
     private::check(
         &private_paths(&settings, &dash_config),
@@ -93,30 +91,30 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
     private::create_folder(&settings.data_dir)?;
     // Held until serve returns: one scopegate per data folder.
     let _data_lock = data_lock::lock(&settings.data_dir)?;
-    let ca_export = settings.ca_export.clone();
+    let ca_export = settings.ca.export.clone();
     let data_dir = settings.data_dir.clone();
     // Held until serve returns: dropping it flushes the log lines queued.
-    let _log_writer = init_tracing(settings.json_logs);
+    let _log_writer = init_tracing(settings.log.format == LogFormat::Json);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if settings.worker_threads > 0 {
-        rt.worker_threads(settings.worker_threads);
+    if settings.proxy.worker_threads > 0 {
+        rt.worker_threads(settings.proxy.worker_threads);
     }
     let rt = rt.enable_all().build()?;
     rt.block_on(async move {
-        if let Some(path) = settings.store_url.strip_prefix("sqlite://")
+        if let Some(path) = settings.store.url.strip_prefix("sqlite://")
             && let Some(dir) = Path::new(path).parent()
         {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let store = Store::connect(&settings.store_url).await.context("decision log database")?;
+        let store = Store::connect(&settings.store.url).await.context("decision log database")?;
         let backend = store.backend();
         // Serve without waiting on the database: decisions go to the journal
         // first, and the log's writer migrates the database in the
         // background (retrying through an outage). Until it has, held
         // requests wait a little for it, then are refused as while the
         // database is down.
-        let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
+        let log = Arc::new(DecisionLog::open(store.clone(), &settings.store.journal_dir).context("decision journal")?);
         let schema = log.schema();
         let hub = ApprovalHub::default();
         hub.listen(&store);
@@ -127,14 +125,14 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             store: store.clone(),
             schema: schema.clone(),
             hub: hub.clone(),
-            hold_for: settings.hold_for,
-            pending_for: settings.pending_for,
-            grant_window: settings.grant_window,
+            hold_for: settings.approvals.hold_for,
+            pending_for: settings.approvals.pending_for,
+            grant_window: settings.approvals.grant_window,
             public_url: public_url.clone(),
             on_new: Some(on_new),
         };
         let running = scopegate_proxy::start_with(
-            settings,
+            settings.proxy_config(),
             Arc::new(LogSink(log.clone())),
             Some(Arc::new(approvals)),
             Duration::from_secs(10),
@@ -150,7 +148,7 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
             scopegate_cli::outln!(
                 "scopegate {} · scope map {}: {} token(s), {rules} rule(s){}",
                 env!("CARGO_PKG_VERSION"),
-                shown(&running.state.settings.scope_map),
+                shown(&settings.scope_map),
                 map.tokens.len(),
                 match map.warnings.len() {
                     0 => String::new(),
@@ -327,10 +325,10 @@ fn shown(p: &Path) -> String {
 }
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {
-    let settings = Settings::load(config)?;
+    let settings = Config::load(config)?;
     // The certificate's PEM: from `[ca] cert` (the key is not needed), or
     // the generated CA's.
-    let (pem, generated) = match &settings.ca_files {
+    let (pem, generated) = match &settings.ca.files {
         Some((cert, _)) => (
             std::fs::read_to_string(cert)
                 .with_context(|| format!("cannot read {}", cert.display()))?,
@@ -361,13 +359,13 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
             };
             let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
                 &settings.data_dir.join("ca"),
-                settings.ca_valid_days,
+                settings.ca.valid_days,
             )
             .context("interception CA")?;
             (ca.cert_pem().to_owned(), generated)
         }
     };
-    let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca_export)
+    let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca.export)
         .context("exporting the CA certificate for agents")?;
     let p = shown(&path);
     scopegate_cli::outln!(
@@ -393,7 +391,7 @@ Trust it only in the environment of the agents that go through scopegate:
   Debian/Ubuntu   cp {p} /usr/local/share/ca-certificates/scopegate.crt && update-ca-certificates   (whole machine)
 
 and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
-        settings.listen
+        settings.proxy.listen
     )?;
     Ok(0)
 }

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST, UPGRADE};
@@ -45,7 +45,7 @@ pub struct ConnCtx {
 const INLINE_INSPECT_LIMIT: usize = 64 << 10;
 
 pub async fn serve_tls(state: Arc<State>, ctx: Arc<ConnCtx>, upgraded: Upgraded) {
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let acceptor =
         LazyConfigAcceptor::new(rustls::server::Acceptor::default(), TokioIo::new(upgraded));
     // Borrowed, so the connection outlives the timeout: a refusal is
@@ -183,7 +183,7 @@ async fn handle_in_span(
             "protocol upgrades (WebSocket) to provider hosts are refused: scopegate cannot inspect them yet",
         );
     }
-    let max = state.settings.max_body_bytes;
+    let max = state.config.proxy.max_body_bytes;
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -291,7 +291,7 @@ async fn handle_in_span(
         return unrecorded(&e);
     }
     let sent = Instant::now();
-    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let timeout = state.config.proxy.upstream_timeout;
     let result = forward(
         &state.client,
         parts,
@@ -485,7 +485,7 @@ pub async fn pass_through(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let timeout = state.config.proxy.upstream_timeout;
     match forward(
         &state.client,
         parts,
@@ -505,8 +505,8 @@ pub async fn pass_through(
 /// Reads a whole request body, within the size limit and the body
 /// timeout; `Err` is the response for the client (413, 408 or 400).
 async fn read_body(state: &State, body: Incoming) -> Result<Bytes, Response<Body>> {
-    let max = state.settings.max_body_bytes;
-    let body_timeout = Duration::from_secs(state.settings.body_timeout_secs);
+    let max = state.config.proxy.max_body_bytes;
+    let body_timeout = state.config.proxy.body_timeout;
     let Ok(collected) = tokio::time::timeout(body_timeout, Limited::new(body, max).collect()).await
     else {
         state.metrics.refused("body-timeout");

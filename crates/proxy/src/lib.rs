@@ -12,6 +12,7 @@
 mod admin;
 pub mod approvals;
 mod client_hello;
+pub mod config;
 pub mod engine;
 mod forward;
 mod ids;
@@ -23,16 +24,15 @@ mod record;
 mod reload;
 mod respond;
 mod screen;
-pub mod settings;
 mod state;
 mod tunnel;
 mod upstream_error;
 
 pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
+pub use config::ProxyConfig;
 pub use engine::Engine;
 pub use record::{
     DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
     TracingSink, log_line,
 };
-pub use settings::Settings;
 pub use state::{Running, start, start_with};

@@ -6,7 +6,6 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use http::{Method, Request, Response, StatusCode};
@@ -17,14 +16,14 @@ use scopegate_inspect::canonical_host;
 use scopegate_model::Fingerprint;
 use tokio::net::TcpStream;
 
+use crate::config::ProxyConfig;
 use crate::intercept::{self, ConnCtx};
 use crate::respond::{Body, empty, problem, proxy_auth_required};
-use crate::settings::Settings;
 use crate::state::State;
 use crate::tunnel;
 
 pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let svc_state = state.clone();
     let svc = service_fn(move |req| {
         let state = svc_state.clone();
@@ -56,7 +55,7 @@ pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
 }
 
 async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
-    let agent = match authenticate(&state.settings, req.headers()) {
+    let agent = match authenticate(&state.config, req.headers()) {
         Ok(a) => a,
         Err(()) => {
             state.metrics.refused("proxy-auth");
@@ -104,7 +103,7 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         });
         return intercept::handle(state, ctx, req).await;
     }
-    match tunnel::plan(&state.settings, &host, port).await {
+    match tunnel::plan(&state.config, &host, port).await {
         Ok(_) => {
             let ctx = Arc::new(ConnCtx {
                 host,
@@ -162,7 +161,7 @@ async fn connect(
         });
         return Response::new(empty());
     }
-    match tunnel::plan(&state.settings, &host, port).await {
+    match tunnel::plan(&state.config, &host, port).await {
         Ok(addrs) => {
             tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
             let t = tunnel::Tunnel {
@@ -222,9 +221,9 @@ fn check_authority(state: &State, authority: &str, host: &str) -> Result<(), Res
 
 /// The agent named by `Proxy-Authorization` (Basic `agent:key` or Bearer
 /// `key`). `Err` means 407: credentials required and missing, or wrong.
-fn authenticate(settings: &Settings, headers: &http::HeaderMap) -> Result<Option<String>, ()> {
+fn authenticate(config: &ProxyConfig, headers: &http::HeaderMap) -> Result<Option<String>, ()> {
     let Some(value) = headers.get(http::header::PROXY_AUTHORIZATION) else {
-        return if settings.auth_required {
+        return if config.proxy.auth.required {
             Err(())
         } else {
             Ok(None)
@@ -240,13 +239,15 @@ fn authenticate(settings: &Settings, headers: &http::HeaderMap) -> Result<Option
         let decoded = String::from_utf8(decoded).map_err(|_| ())?;
         let (name, key) = decoded.split_once(':').ok_or(())?;
         let fp = Fingerprint::of(key.as_bytes());
-        settings
+        config
+            .proxy
+            .auth
             .agents
             .iter()
             .find(|a| a.name == name && a.key == fp)
     } else if scheme.eq_ignore_ascii_case("bearer") {
         let fp = Fingerprint::of(rest.as_bytes());
-        settings.agents.iter().find(|a| a.key == fp)
+        config.proxy.auth.agents.iter().find(|a| a.key == fp)
     } else {
         None
     };

@@ -17,8 +17,8 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
 use crate::client_hello::Hello;
+use crate::config::{Egress, ProxyConfig};
 use crate::screen::{self, First};
-use crate::settings::{Egress, Settings};
 use crate::state::State;
 
 /// Who asked for a tunnel, and to where (canonical host).
@@ -52,16 +52,17 @@ fn refuse(reason: &'static str, message: String) -> Refusal {
 }
 
 /// Where a non-provider CONNECT may go, checked before answering it.
-pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
+pub async fn plan(config: &ProxyConfig, host: &str, port: u16) -> Result<Vec<SocketAddr>, Refusal> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<IpAddr>().is_ok() && !settings.routes.contains_key(host) {
+    if bare.parse::<IpAddr>().is_ok() && !config.upstream.routes.contains_key(host) {
         return Err(refuse(
             "ip-literal",
             format!("CONNECT to an IP address ({host}) is refused; connect by host name"),
         ));
     }
-    if settings.egress == Egress::Refuse
-        && !settings
+    if config.proxy.egress == Egress::Refuse
+        && !config
+            .proxy
             .egress_allow
             .iter()
             .any(|g| Glob::new(g).matches(host))
@@ -73,7 +74,7 @@ pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<Sock
             ),
         ));
     }
-    if let Some(addr) = settings.routes.get(host) {
+    if let Some(addr) = config.upstream.routes.get(host) {
         // Route overrides are the explicit exception to the private-range rule.
         return Ok(vec![*addr]);
     }
@@ -97,7 +98,7 @@ pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<Sock
             format!("DNS: {host} does not resolve from scopegate's host"),
         ));
     }
-    if !settings.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
+    if !config.proxy.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
         return Err(refuse(
             "private-address",
             format!("{host} resolves to a private, loopback or link-local address; refused"),
@@ -111,15 +112,19 @@ pub async fn plan(settings: &Settings, host: &str, port: u16) -> Result<Vec<Sock
 /// connects upstream: it is counted, logged and closed.
 pub async fn serve(state: Arc<State>, t: Tunnel, upgraded: Upgraded, addrs: Vec<SocketAddr>) {
     let mut client = TokioIo::new(upgraded);
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let (first, hello) = match screen::read_first(&mut client, timeout).await {
         First::Read(bytes, hello) => (bytes, hello),
         First::Gone => return,
         First::Refused(r) => return close_refused(&state, &t, client, None, r).await,
     };
-    let verdict = screen::rule(&hello, &t.host, t.port, state.settings.missing_sni, |sni| {
-        state.engine.borrow().inspector.provider_for(sni).is_some()
-    });
+    let verdict = screen::rule(
+        &hello,
+        &t.host,
+        t.port,
+        state.config.proxy.missing_sni,
+        |sni| state.engine.borrow().inspector.provider_for(sni).is_some(),
+    );
     if let Err(r) = verdict {
         return close_refused(&state, &t, client, Some(&hello), r).await;
     }
