@@ -31,7 +31,8 @@ pub struct Raw {
     pub store: RawStore,
     #[serde(default)]
     pub approvals: RawApprovals,
-    /// Parsed by the dashboard crate.
+    /// Kept as a table here (for the one-key-per-knob checks); typed by
+    /// `dashboard_settings::read` from the same document, in the same pass.
     #[serde(default)]
     pub dashboard: Option<toml::Table>,
 }
