@@ -36,7 +36,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use scopegate_model::Fingerprint;
 use scopegate_proxy::{
-    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Settings, Ticket,
+    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Ticket,
 };
 
 pub use fake::{Fake, Received};
@@ -322,6 +322,65 @@ pub struct Options {
     pub files: Vec<(&'static str, String)>,
 }
 
+/// The settings file the harness's proxy reads: the fake's hosts routed to
+/// it (`fake_addr`), the fake's CA trusted unless `opts` says otherwise,
+/// and `opts`' extra lines.
+fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
+    let mut routes = String::new();
+    // Every host the fake answers for, the non-provider one included
+    // (a route override is the explicit way to reach a loopback host).
+    let hosts = [
+        RAILWAY_HOST,
+        RAILWAY_APP_HOST,
+        GITHUB_HOST,
+        OTHER_HOST,
+        MIRROR_HOST,
+    ];
+    for host in hosts.iter().chain(&opts.routed) {
+        routes.push_str(&format!("\"{host}:443\" = \"{fake_addr}\"\n"));
+    }
+    for (target, addr) in &opts.routes {
+        routes.push_str(&format!("\"{target}\" = \"{addr}\"\n"));
+    }
+    let mut proxy = format!(
+        "header_timeout_secs = {}\n",
+        opts.header_timeout_secs.unwrap_or(5)
+    );
+    if let Some(n) = opts.max_body_bytes {
+        proxy.push_str(&format!("max_body_bytes = {n}\n"));
+    }
+    proxy.push_str(&opts.proxy);
+    let extra_ca = if opts.distrust_fake {
+        ""
+    } else {
+        "\"test-ca.pem\""
+    };
+    format!(
+        r#"version = 1
+scope_map = "scope.toml"
+data_dir = "data"
+
+[proxy]
+listen = "127.0.0.1:0"
+upstream_timeout_secs = 10
+{proxy}
+
+[admin]
+listen = "127.0.0.1:0"
+
+[upstream]
+extra_ca_files = [{extra_ca}]
+{upstream}
+
+[upstream.routes]
+{routes}
+{tail}
+"#,
+        tail = opts.tail,
+        upstream = opts.upstream,
+    )
+}
+
 /// A fake provider and a proxy in front of it.
 pub struct Harness {
     pub fake: Fake,
@@ -359,64 +418,14 @@ impl Harness {
         let test_ca_path = dir.write("test-ca.pem", &test_ca.pem);
         dir.write("scope.toml", scope_map);
         dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
-        let mut routes = String::new();
-        // Every host the fake answers for, the non-provider one included
-        // (a route override is the explicit way to reach a loopback host).
-        let hosts = [
-            RAILWAY_HOST,
-            RAILWAY_APP_HOST,
-            GITHUB_HOST,
-            OTHER_HOST,
-            MIRROR_HOST,
-        ];
-        for host in hosts.iter().chain(&opts.routed) {
-            routes.push_str(&format!("\"{host}:443\" = \"{}\"\n", fake.addr));
-        }
-        for (target, addr) in &opts.routes {
-            routes.push_str(&format!("\"{target}\" = \"{addr}\"\n"));
-        }
         for (name, text) in &opts.files {
             dir.write(name, text);
         }
-        let mut proxy = format!(
-            "header_timeout_secs = {}\n",
-            opts.header_timeout_secs.unwrap_or(5)
-        );
-        if let Some(n) = opts.max_body_bytes {
-            proxy.push_str(&format!("max_body_bytes = {n}\n"));
-        }
-        proxy.push_str(&opts.proxy);
-        let extra_ca = if opts.distrust_fake {
-            ""
-        } else {
-            "\"test-ca.pem\""
-        };
-        let text = format!(
-            r#"version = 1
-scope_map = "scope.toml"
-data_dir = "data"
-
-[proxy]
-listen = "127.0.0.1:0"
-upstream_timeout_secs = 10
-{proxy}
-
-[admin]
-listen = "127.0.0.1:0"
-
-[upstream]
-extra_ca_files = [{extra_ca}]
-{upstream}
-
-[upstream.routes]
-{routes}
-{tail}
-"#,
-            tail = opts.tail,
-            upstream = opts.upstream,
-        );
+        let text = settings_text(&opts, fake.addr);
         let settings_path = dir.write("scopegate.toml", &text);
-        let settings = Settings::from_toml(&settings_path, &text).expect("e2e settings");
+        let settings = scopegate_cli::config::Config::from_toml(&settings_path, &text)
+            .expect("e2e settings")
+            .proxy_config();
         let sink = Arc::new(MemorySink::default());
         let proxy =
             scopegate_proxy::start_with(settings, sink.clone(), approvals, Duration::from_secs(2))

@@ -17,6 +17,7 @@ mod admin;
 pub mod approvals;
 mod body;
 mod client_hello;
+pub mod config;
 mod drain;
 mod egress;
 pub mod engine;
@@ -31,7 +32,6 @@ mod request_path;
 mod respond;
 mod screen;
 mod server;
-pub mod settings;
 mod shared;
 #[cfg(test)]
 mod test_state;
@@ -40,10 +40,10 @@ mod upstream;
 mod upstream_error;
 
 pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
+pub use config::ProxyConfig;
 pub use engine::Engine;
 pub use record::{
     DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
     TracingSink, log_line,
 };
 pub use server::{Running, start, start_with};
-pub use settings::Settings;

@@ -1,4 +1,4 @@
-//! Starting the proxy: everything built from settings, the listeners and
+//! Starting the proxy: everything built from its configuration, the listeners and
 //! accept loop, the admin listener, reloads, and graceful shutdown.
 
 use std::net::SocketAddr;
@@ -13,11 +13,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::approvals::Approvals;
+use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
-use crate::settings::Settings;
 use crate::shared::State;
 
 /// A started proxy.
@@ -42,55 +42,57 @@ impl Running {
 /// Builds everything from settings and starts serving, without an
 /// approval queue (held requests are refused with "approval required").
 pub async fn start(
-    settings: Settings,
+    config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
-    start_with(settings, sink, None, drain).await
+    start_with(config, sink, None, drain).await
 }
 
 /// Builds everything from settings and starts serving.
 pub async fn start_with(
-    settings: Settings,
+    config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
     approvals: Option<Arc<dyn Approvals>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();
-    let engine = Arc::new(Engine::load(&settings.scope_map)?);
+    let engine = Arc::new(Engine::load(&config.scope_map)?);
     for w in engine.warnings() {
         tracing::warn!("{w}");
     }
-    let (ca, ca_generated) = match &settings.ca_files {
+    let (ca, ca_generated) = match &config.ca.files {
         Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
         None => CertificateAuthority::load_or_generate(
-            &settings.data_dir.join("ca"),
-            settings.ca_valid_days,
+            &config.data_dir.join("ca"),
+            config.ca.valid_days,
         )
         .context("interception CA")?,
     };
     let ca_cert_path = ca.cert_path.clone();
     let ca_pem = ca.cert_pem().to_owned();
-    let extra: Vec<&Path> = settings
+    let extra: Vec<&Path> = config
+        .upstream
         .extra_ca_files
         .iter()
         .map(PathBuf::as_path)
         .collect();
     let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-    let client = crate::upstream::client(tls, settings.routes.clone(), settings.upstream_http2);
+    let client =
+        crate::upstream::client(tls, config.upstream.routes.clone(), config.upstream.http2);
     let leafs = LeafCache::new(
         Arc::new(ca),
         provider,
-        settings.leaf_cache,
-        settings.leaf_valid_days,
+        config.ca.leaf_cache,
+        config.ca.leaf_valid_days,
     );
     let (engine_tx, engine_rx) = watch::channel(engine);
 
-    let listener = TcpListener::bind(settings.listen)
+    let listener = TcpListener::bind(config.proxy.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.proxy.listen))?;
     let proxy_addr = listener.local_addr()?;
-    let admin = match settings.admin_listen {
+    let admin = match config.admin.listen {
         Some(a) => Some(
             TcpListener::bind(a)
                 .await
@@ -100,9 +102,9 @@ pub async fn start_with(
     };
     let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let scope_map = settings.scope_map.clone();
+    let scope_map = config.scope_map.clone();
     let state = Arc::new(State {
-        settings,
+        config,
         engine: engine_rx,
         leafs,
         client,

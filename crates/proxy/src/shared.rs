@@ -1,4 +1,4 @@
-//! What every connection and request shares: settings, the live engine,
+//! What every connection and request shares: the configuration, the live engine,
 //! the leaf cache, the upstream client, counters, and the seams to the
 //! decision log and the approval queue.
 
@@ -8,15 +8,15 @@ use scopegate_tls::LeafCache;
 use tokio::sync::watch;
 
 use crate::approvals::Approvals;
+use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::record::DecisionSink;
-use crate::settings::Settings;
 use crate::upstream::UpstreamClient;
 
 pub struct State {
-    pub settings: Settings,
+    pub config: ProxyConfig,
     pub engine: watch::Receiver<Arc<Engine>>,
     pub leafs: LeafCache,
     pub client: UpstreamClient,
