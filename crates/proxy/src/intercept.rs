@@ -16,17 +16,19 @@ use hyper::upgrade::Upgraded;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use scopegate_inspect::{EndpointKind, RequestView, canonical_host};
-use scopegate_model::{Decision, PresentedCredential, Verdict};
+use scopegate_model::{
+    ApprovalQueue, Decision, HeldRequest, HoldOutcome, PresentedCredential, QueueError, Verdict,
+};
 use scopegate_policy::SecretRef;
 use tokio_rustls::LazyConfigAcceptor;
 
 use crate::engine::Engine;
 use crate::forward::{ForwardError, forward, swap_credential};
 use crate::ids::decision_id;
-use crate::record::{DecisionOutcome, DecisionRecord, RecordError};
 use crate::respond::{Body, problem, refusal, refusal_with};
 use crate::state::State;
 use crate::upstream_error::Cause;
+use scopegate_model::{DecisionOutcome, DecisionRecord, RecordError};
 
 /// What every request on one client connection shares.
 #[derive(Debug)]
@@ -266,7 +268,7 @@ async fn handle_in_span(
         if let Err(e) = record_durably(&state, record).await {
             return unrecorded(&e);
         }
-        return refusal(endpoint, &decision, &id);
+        return refusal(endpoint, &decision, id.as_str());
     }
 
     let mut parts = parts;
@@ -283,7 +285,7 @@ async fn handle_in_span(
         if let Err(e) = record_durably(&state, record).await {
             return unrecorded(&e);
         }
-        return refusal(endpoint, &d, &id);
+        return refusal(endpoint, &d, id.as_str());
     }
     // Recorded (crash-safe) before anything is forwarded: a decision that
     // cannot be recorded is not acted on.
@@ -318,7 +320,7 @@ async fn handle_in_span(
     });
     match result {
         Ok(mut resp) => {
-            if let Ok(v) = http::HeaderValue::from_str(&id) {
+            if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
             resp
@@ -337,7 +339,7 @@ enum Held {
 /// otherwise it waits (bounded) for a human, and every step is recorded.
 async fn hold_for_approval(
     state: &State,
-    approvals: &Arc<dyn crate::approvals::Approvals>,
+    approvals: &Arc<dyn ApprovalQueue>,
     endpoint: EndpointKind,
     decision: &Decision,
     key: String,
@@ -354,23 +356,7 @@ async fn hold_for_approval(
         Ok(None) => {}
         Err(e) => return queue_unavailable(state, &record, e).await,
     }
-    let hold = crate::approvals::HoldRequest {
-        grant_key: key.clone(),
-        decision_id: record.id.clone(),
-        token: record.token.clone(),
-        fingerprint_prefix: record.fingerprint_prefix.clone(),
-        agent: record.agent.clone(),
-        provider: record.provider.clone(),
-        host: record.host.clone(),
-        method: record.method.clone(),
-        path: record.path.clone(),
-        rule: record.rule.clone(),
-        reason: record.reason.clone(),
-        detail: serde_json::json!({
-            "operations": record.operations,
-            "request": redacted_request,
-        }),
-    };
+    let hold = HeldRequest::of_record(&record, key.clone(), redacted_request);
     let apr = match approvals.hold(hold).await {
         Ok(a) => a,
         Err(e) => return queue_unavailable(state, &record, e).await,
@@ -383,7 +369,7 @@ async fn hold_for_approval(
     }
     let info = |state_name: &'static str, by: Option<String>, note: Option<String>| {
         crate::respond::ApprovalInfo {
-            id: apr.clone(),
+            id: apr.to_string(),
             link: approvals.link(&apr),
             state: state_name,
             decided_by: by,
@@ -392,8 +378,7 @@ async fn hold_for_approval(
         }
     };
     match approvals.wait(apr.clone(), approvals.hold_for()).await {
-        Ok(crate::approvals::HoldOutcome::Approved { by }) => match approvals.take_grant(key).await
-        {
+        Ok(HoldOutcome::Approved { by }) => match approvals.take_grant(key).await {
             Ok(Some(_)) => {
                 state.metrics.approval_step("used");
                 let mut released = record;
@@ -407,12 +392,12 @@ async fn hold_for_approval(
             Ok(None) => Held::Respond(refusal_with(
                 endpoint,
                 decision,
-                &record.id,
+                record.id.as_str(),
                 Some(&info("used", Some(by), None)),
             )),
             Err(e) => queue_unavailable(state, &record, e).await,
         },
-        Ok(crate::approvals::HoldOutcome::Rejected { by, note }) => {
+        Ok(HoldOutcome::Rejected { by, note }) => {
             let mut rejected = record.clone();
             rejected.id = decision_id();
             rejected.verdict = Verdict::Deny;
@@ -426,14 +411,14 @@ async fn hold_for_approval(
             Held::Respond(refusal_with(
                 endpoint,
                 &d,
-                &rejected.id,
+                rejected.id.as_str(),
                 Some(&info("rejected", Some(by), Some(note))),
             ))
         }
-        Ok(crate::approvals::HoldOutcome::Pending) => Held::Respond(refusal_with(
+        Ok(HoldOutcome::Pending) => Held::Respond(refusal_with(
             endpoint,
             decision,
-            &record.id,
+            record.id.as_str(),
             Some(&info("pending", None, None)),
         )),
         Err(e) => queue_unavailable(state, &record, e).await,
@@ -443,7 +428,7 @@ async fn hold_for_approval(
 /// The approval queue cannot be reached (its database is down): the
 /// request is refused, and the refusal recorded through the journal
 /// before the client hears it.
-async fn queue_unavailable(state: &State, record: &DecisionRecord, error: String) -> Held {
+async fn queue_unavailable(state: &State, record: &DecisionRecord, error: QueueError) -> Held {
     tracing::error!(%error, "approval queue unavailable; refusing the held request");
     let mut refused = record.clone();
     refused.id = decision_id();

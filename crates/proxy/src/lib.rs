@@ -15,7 +15,7 @@ mod client_hello;
 pub mod engine;
 mod forward;
 mod ids;
-pub use ids::decision_id as new_decision_id;
+pub use ids::{approval_id as new_approval_id, decision_id as new_decision_id};
 mod intercept;
 pub mod metrics;
 mod outer;
@@ -28,11 +28,7 @@ mod state;
 mod tunnel;
 mod upstream_error;
 
-pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
 pub use engine::Engine;
-pub use record::{
-    DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
-    TracingSink, log_line,
-};
+pub use record::{TracingSink, log_line};
 pub use settings::Settings;
 pub use state::{Running, start, start_with};

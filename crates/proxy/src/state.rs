@@ -15,8 +15,8 @@ use tokio::task::JoinHandle;
 use crate::engine::Engine;
 use crate::forward::UpstreamClient;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
 use crate::settings::Settings;
+use scopegate_model::DecisionSink;
 
 pub struct State {
     pub settings: Settings,
@@ -26,7 +26,7 @@ pub struct State {
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.
-    pub approvals: Option<Arc<dyn crate::approvals::Approvals>>,
+    pub approvals: Option<Arc<dyn scopegate_model::ApprovalQueue>>,
     pub ca_pem: String,
     /// Counts open client connections, for draining on shutdown.
     pub tracker: Arc<Tracker>,
@@ -67,7 +67,7 @@ pub async fn start(
 pub async fn start_with(
     settings: Settings,
     sink: Arc<dyn DecisionSink>,
-    approvals: Option<Arc<dyn crate::approvals::Approvals>>,
+    approvals: Option<Arc<dyn scopegate_model::ApprovalQueue>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();
