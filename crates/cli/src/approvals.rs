@@ -92,7 +92,7 @@ impl ApprovalQueue for StoreApprovals {
         Box::pin(async move {
             let a = store
                 .await?
-                .wait_decided(&hub, &approval_id, timeout)
+                .wait_resolved(&hub, &approval_id, timeout)
                 .await
                 .map_err(unavailable)?;
             Ok(match a {

@@ -361,7 +361,7 @@ impl Store {
 
     /// Waits until the approval leaves `pending` or `timeout` passes;
     /// returns its latest state.
-    pub async fn wait_decided(
+    pub async fn wait_resolved(
         &self,
         hub: &ApprovalHub,
         id: &ApprovalId,
