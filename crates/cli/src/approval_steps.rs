@@ -3,7 +3,7 @@
 //! it can release anything, whether or not the agent is still waiting) and
 //! an approval or grant expiring. The
 //! proxy records the rest (held, used, granted, refused). So `audit export`
-//! tells an approval's whole story, with who decided it.
+//! tells an approval's whole story, with who resolved it.
 
 use std::sync::Arc;
 

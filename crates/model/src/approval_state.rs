@@ -14,7 +14,7 @@ pub enum ApprovalState {
     /// Approved: its one-time grant is open.
     Approved,
     Rejected,
-    /// Nobody decided in time, or the grant went unused.
+    /// Nobody resolved it in time, or the grant went unused.
     Expired,
     /// Approved, and its grant let the request through.
     Used,

@@ -3,9 +3,12 @@
 //!
 //! It also holds the seams between the proxy and what it talks to: the
 //! decision sink, the approval queue, the held request, typed ids and
-//! approval states. This crate performs no IO and depends on nothing
-//! heavier than serde, serde_json and sha2. Decisions are values: they carry the rule that decided them and a
-//! reason, so they can be logged, tested and shown to an agent.
+//! approval states.
+//!
+//! This crate performs no IO and depends on nothing heavier than serde,
+//! serde_json and sha2. Decisions are values: they carry the rule that
+//! decided them and a reason, so they can be logged, tested and shown to
+//! an agent.
 
 mod approval_state;
 mod decision;

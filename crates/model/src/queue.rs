@@ -45,7 +45,7 @@ pub enum HoldOutcome {
         by: String,
         note: String,
     },
-    /// Not decided within the inline wait (or expired).
+    /// Not resolved within the inline wait (or expired).
     Pending,
 }
 

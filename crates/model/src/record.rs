@@ -31,7 +31,7 @@ pub struct DecisionRecord {
     pub upstream_millis: Option<u64>,
     /// The approval step this record is: `held apr_…` (the proxy held the
     /// request), `approved apr_… by alice` / `rejected apr_… by bob` (an
-    /// approver decided), `used apr_… (approved by alice)` (the waiting
+    /// approver resolved it), `used apr_… (approved by alice)` (the waiting
     /// request was released), `granted apr_… (approved by alice)` (a resent
     /// request was released by the grant), `refused apr_… (rejected by bob)`
     /// (the waiting request was refused), `expired apr_…`, or `not held: …`

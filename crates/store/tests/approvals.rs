@@ -326,3 +326,25 @@ async fn an_unknown_state_in_the_table_is_an_error_not_a_guess() {
         assert!(s.approval(&id("apr_old")).await.is_err(), "{}", s.backend());
     }
 }
+
+#[tokio::test]
+async fn the_detail_column_is_written_as_before() {
+    for s in backends().await {
+        let mut h = hold("as-before");
+        let mut op = Operation::new("railway", "volumeDelete", OpClass::Destructive);
+        op.add_resource("volumeId", "vol-1".into());
+        h.operations = vec![op];
+        h.request = serde_json::json!({
+            "method": "POST",
+            "graphql": [{"query": "mutation { volumeDelete(volumeId: \"vol-1\") }"}]
+        });
+        s.hold(&h, HOUR, &id("apr_as_before")).await.unwrap();
+        let sql = "SELECT detail FROM approvals WHERE id = 'apr_as_before'";
+        let column: String = match &s {
+            Store::Pg(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .unwrap();
+        assert_eq!(column, OLD_DETAIL, "{}", s.backend());
+    }
+}

@@ -94,3 +94,91 @@ impl ApprovalJson {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use scopegate_model::{OpClass, Operation};
+
+    fn approval() -> Approval {
+        let mut op = Operation::new("railway", "volumeDelete", OpClass::Destructive);
+        op.add_resource("volumeId", "vol-1".into());
+        Approval {
+            id: "apr_1".into(),
+            state: ApprovalState::Approved,
+            created_ms: 1,
+            expires_ms: 2,
+            decided_ms: Some(3),
+            decided_by: Some("alice".into()),
+            note: Some("ok".into()),
+            attempts: 2,
+            held: HeldRequest {
+                decision_id: "dec_1".into(),
+                grant_key: "secret-ish key".into(),
+                token: Some("t".into()),
+                fingerprint_prefix: Some("abc".into()),
+                agent: None,
+                provider: "railway".into(),
+                host: "backboard.railway.com".into(),
+                method: "POST".into(),
+                path: "/graphql/v2".into(),
+                rule: "t/hold".into(),
+                reason: "held".into(),
+                operations: vec![op],
+                request: serde_json::json!({"method": "POST"}),
+            },
+        }
+    }
+
+    #[test]
+    fn the_api_keeps_the_fields_it_had_and_never_the_grant_key() {
+        let v = serde_json::to_value(ApprovalJson::from(&approval())).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut want = vec![
+            "id",
+            "state",
+            "created_ms",
+            "expires_ms",
+            "decided_ms",
+            "decided_by",
+            "note",
+            "decision_id",
+            "attempts",
+            "token",
+            "fingerprint_prefix",
+            "agent",
+            "provider",
+            "host",
+            "method",
+            "path",
+            "rule",
+            "reason",
+            "detail",
+        ];
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert_eq!(v["state"], "approved");
+        assert_eq!(v["id"], "apr_1");
+        assert_eq!(v["decision_id"], "dec_1");
+        assert_eq!(
+            v["detail"],
+            serde_json::json!({
+                "operations": [{"provider": "railway", "name": "volumeDelete",
+                    "class": "destructive", "resources": {"volumeId": ["vol-1"]}}],
+                "request": {"method": "POST"}
+            })
+        );
+        assert!(!v.to_string().contains("secret-ish key"));
+    }
+
+    #[test]
+    fn the_client_reads_back_what_the_api_sent() {
+        let a = approval();
+        let json = serde_json::to_string(&ApprovalJson::from(&a)).unwrap();
+        let back: ApprovalJson = serde_json::from_str(&json).unwrap();
+        let mut want = a;
+        want.held.grant_key = String::new();
+        assert_eq!(back.into_approval().unwrap(), want);
+    }
+}
