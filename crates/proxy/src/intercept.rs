@@ -17,7 +17,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use scopegate_inspect::{EndpointKind, RequestView, canonical_host};
 use scopegate_model::{
-    ApprovalQueue, Decision, HeldRequest, HoldOutcome, PresentedCredential, QueueError, Verdict,
+    ApprovalQueue, Decision, DecisionOutcome, DecisionRecord, HeldRequest, HoldOutcome,
+    PresentedCredential, QueueError, RecordError, Verdict,
 };
 use scopegate_policy::SecretRef;
 use tokio_rustls::LazyConfigAcceptor;
@@ -28,7 +29,6 @@ use crate::ids::decision_id;
 use crate::respond::{Body, problem, refusal, refusal_with};
 use crate::state::State;
 use crate::upstream_error::Cause;
-use scopegate_model::{DecisionOutcome, DecisionRecord, RecordError};
 
 /// What every request on one client connection shares.
 #[derive(Debug)]
