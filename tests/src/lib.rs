@@ -34,10 +34,10 @@ use rcgen::{
 };
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use scopegate_model::Fingerprint;
-use scopegate_proxy::{
-    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Ticket,
+use scopegate_model::{
+    DecisionOutcome, DecisionRecord, DecisionSink, Fingerprint, RecordError, Ticket,
 };
+use scopegate_proxy::Running;
 
 pub use fake::{Fake, Received};
 pub use wire::Resp;
@@ -256,7 +256,9 @@ pub struct MemorySink {
 impl DecisionSink for MemorySink {
     fn record(&self, record: DecisionRecord) -> Result<Ticket, RecordError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(RecordError("the e2e sink is failing on purpose".into()));
+            return Err(RecordError::JournalWrite {
+                cause: "the e2e sink is failing on purpose".into(),
+            });
         }
         let mut records = self.records.lock().unwrap();
         records.push(record);
@@ -265,7 +267,9 @@ impl DecisionSink for MemorySink {
 
     fn ready(&self) -> Result<(), RecordError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(RecordError("the e2e sink is failing on purpose".into()));
+            return Err(RecordError::JournalUnwritable {
+                cause: "the e2e sink is failing on purpose".into(),
+            });
         }
         Ok(())
     }
@@ -409,7 +413,7 @@ impl Harness {
     pub async fn start_with_approvals(
         scope_map: &str,
         opts: Options,
-        approvals: Option<Arc<dyn scopegate_proxy::Approvals>>,
+        approvals: Option<Arc<dyn scopegate_model::ApprovalQueue>>,
     ) -> Self {
         init();
         let dir = TempDir::new("proxy");

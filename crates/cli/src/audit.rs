@@ -108,7 +108,7 @@ pub fn export(
                         let ops: Vec<String> = rec.operations.iter().map(ToString::to_string).collect();
                         let fields = [
                             r.seq.to_string(),
-                            rec.id.clone(),
+                            rec.id.to_string(),
                             rec.at_unix_ms.to_string(),
                             rec.agent.clone().unwrap_or_default(),
                             rec.token.clone().unwrap_or_default(),

@@ -373,10 +373,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     ],
                 ),
                 ApprovalsCommand::Approve { id, note } => {
-                    approvals_cmd::decide(&base, &id, true, &note)
+                    approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Approve, &note)
                 }
                 ApprovalsCommand::Reject { id, note } => {
-                    approvals_cmd::decide(&base, &id, false, &note)
+                    approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Reject, &note)
                 }
             }
         }

@@ -12,13 +12,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::approvals::Approvals;
 use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
 use crate::shared::State;
+use scopegate_model::{ApprovalQueue, DecisionSink};
 
 /// A started proxy.
 pub struct Running {
@@ -53,7 +52,7 @@ pub async fn start(
 pub async fn start_with(
     config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
-    approvals: Option<Arc<dyn Approvals>>,
+    approvals: Option<Arc<dyn ApprovalQueue>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let provider = scopegate_tls::provider();

@@ -4,15 +4,14 @@
 
 use std::sync::Arc;
 
+use scopegate_model::{ApprovalQueue, DecisionSink};
 use scopegate_tls::LeafCache;
 use tokio::sync::watch;
 
-use crate::approvals::Approvals;
 use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
 use crate::upstream::UpstreamClient;
 
 pub struct State {
@@ -23,7 +22,7 @@ pub struct State {
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.
-    pub approvals: Option<Arc<dyn Approvals>>,
+    pub approvals: Option<Arc<dyn ApprovalQueue>>,
     pub ca_pem: String,
     /// Counts open client connections, for draining on shutdown.
     pub tracker: Arc<Tracker>,

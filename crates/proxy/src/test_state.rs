@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use scopegate_model::{ApprovalQueue, DecisionSink};
 use scopegate_tls::{CertificateAuthority, LeafCache};
 use tokio::sync::watch;
 
-use crate::approvals::Approvals;
 use crate::config::{
     AdminSettings, AuthSettings, CaSettings, Egress, MissingSni, ProxyConfig, ProxySettings,
     UpstreamSettings,
@@ -17,7 +17,6 @@ use crate::config::{
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
 use crate::shared::State;
 
 /// The documented defaults, for a scope map in `dir`.
@@ -54,7 +53,7 @@ pub fn state(
     dir: &Path,
     engine: Arc<Engine>,
     sink: Arc<dyn DecisionSink>,
-    approvals: Option<Arc<dyn Approvals>>,
+    approvals: Option<Arc<dyn ApprovalQueue>>,
 ) -> State {
     let provider = scopegate_tls::provider();
     let ca = CertificateAuthority::generate("scopegate unit tests", 1).unwrap();

@@ -189,7 +189,7 @@ async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
             if i % 2 == 1 {
                 entries.push(JournalEntry::Outcome {
                     outcome: DecisionOutcome {
-                        decision_id: format!("d{i:04}"),
+                        decision_id: format!("d{i:04}").into(),
                         upstream_status: Some(200 + u16::try_from(i % 7).unwrap()),
                         upstream_millis: i,
                         error: None,

@@ -73,7 +73,7 @@ pub async fn forward(
     });
     match result {
         Ok(mut resp) => {
-            if let Ok(v) = http::HeaderValue::from_str(&id) {
+            if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
             Ok(resp)

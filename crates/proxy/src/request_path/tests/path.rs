@@ -6,12 +6,12 @@ use std::sync::atomic::Ordering;
 use scopegate_model::Verdict;
 
 use super::*;
-use crate::approvals::HoldOutcome;
 use crate::request_path::run;
 use crate::test_state;
+use scopegate_model::{ApprovalQueue, HoldOutcome};
 
 fn state(sink: Arc<MemorySink>, queue: Option<Arc<ScriptedQueue>>) -> crate::shared::State {
-    let queue = queue.map(|q| q as Arc<dyn Approvals>);
+    let queue = queue.map(|q| q as Arc<dyn ApprovalQueue>);
     test_state::state(&folder("path"), engine(), sink, queue)
 }
 
