@@ -26,9 +26,9 @@ async fn appends_in_order_and_the_chain_verifies() {
         s.append(&[record("d1", Verdict::Deny), record("d2", Verdict::Allow)])
             .await
             .unwrap();
-        s.append(&[record("d3", Verdict::Approve)]).await.unwrap();
+        s.append(&[record("d3", Verdict::Hold)]).await.unwrap();
         // replaying is idempotent
-        s.append(&[record("d2", Verdict::Allow), record("d3", Verdict::Approve)])
+        s.append(&[record("d2", Verdict::Allow), record("d3", Verdict::Hold)])
             .await
             .unwrap();
         assert_eq!(s.count().await.unwrap(), 3, "{}", s.backend());

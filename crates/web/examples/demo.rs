@@ -50,7 +50,7 @@ async fn main() {
         ("project", OpClass::Read, Verdict::Allow),
         ("customDomainCreate", OpClass::Write, Verdict::Allow),
         ("environmentDelete", OpClass::Destructive, Verdict::Deny),
-        ("volumeDelete", OpClass::Destructive, Verdict::Approve),
+        ("volumeDelete", OpClass::Destructive, Verdict::Hold),
     ]
     .into_iter()
     .enumerate()

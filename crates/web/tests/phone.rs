@@ -113,7 +113,7 @@ fn hold(n: usize) -> scopegate_model::HeldRequest {
 }
 
 fn record(i: usize) -> DecisionRecord {
-    let verdict = [Verdict::Allow, Verdict::Deny, Verdict::Approve][i % 3];
+    let verdict = [Verdict::Allow, Verdict::Deny, Verdict::Hold][i % 3];
     let mut ops = Vec::new();
     for name in [
         "volumeDelete",
@@ -158,7 +158,7 @@ fn record(i: usize) -> DecisionRecord {
     r.agent = Some("claude-code-on-ci-runner-ephemeral-4f2a9c7e1b3d5f7a9c1e3b5d7f9a".into());
     r.forwarded = verdict == Verdict::Allow;
     r.upstream_status = r.forwarded.then_some(200);
-    r.approval = (verdict == Verdict::Approve).then(|| format!("held {LONG_ID}-{i}"));
+    r.approval = (verdict == Verdict::Hold).then(|| format!("held {LONG_ID}-{i}"));
     r
 }
 

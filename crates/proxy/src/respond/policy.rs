@@ -103,7 +103,7 @@ impl PolicyRefusal {
                     a.id, a.link, a.grant_window_hint
                 ),
             ),
-            Why::Decided | Why::NoSecret(_) if verdict == Verdict::Approve => (
+            Why::Decided | Why::NoSecret(_) if verdict == Verdict::Hold => (
                 format!("scopegate: approval required — {reason}"),
                 WHAT_TO_DO_APPROVE.to_owned(),
             ),

@@ -68,9 +68,9 @@ async fn a_held_request_without_a_queue_is_refused_as_needing_approval() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(p.decision.verdict, Verdict::Approve);
+    assert_eq!(p.decision.verdict, Verdict::Hold);
     assert!(matches!(p.why, crate::respond::Why::Decided));
-    assert_eq!(sink.records()[0].verdict, Verdict::Approve);
+    assert_eq!(sink.records()[0].verdict, Verdict::Hold);
     let counts = state.metrics.request_counts();
     assert_eq!(counts.get(&("railway".into(), "approve", false)), Some(&1));
 }

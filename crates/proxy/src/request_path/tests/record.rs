@@ -39,23 +39,23 @@ fn facts_keep_no_query_string_and_name_the_request() {
 #[test]
 fn each_step_is_recorded_as_what_it_is() {
     let (f, d) = facts_and_decision(VOLUME_DELETE);
-    assert_eq!(d.verdict, Verdict::Approve);
+    assert_eq!(d.verdict, Verdict::Hold);
     let grant = Grant {
         approval_id: "apr_1".into(),
         approved_by: Some("alice".into()),
     };
     let apr = || scopegate_model::ApprovalId::from("apr_1");
     let cases: Vec<(Step, Verdict, bool, Option<&str>)> = vec![
-        (Step::Decided, Verdict::Approve, false, None),
+        (Step::Decided, Verdict::Hold, false, None),
         (
             Step::Held { approval: apr() },
-            Verdict::Approve,
+            Verdict::Hold,
             false,
             Some("held apr_1"),
         ),
         (
             Step::Granted(grant),
-            Verdict::Approve,
+            Verdict::Hold,
             true,
             Some("granted apr_1 (approved by alice)"),
         ),
@@ -64,7 +64,7 @@ fn each_step_is_recorded_as_what_it_is() {
                 approval: apr(),
                 by: "alice".into(),
             },
-            Verdict::Approve,
+            Verdict::Hold,
             true,
             Some("used apr_1 (approved by alice)"),
         ),
