@@ -116,7 +116,10 @@ mod tests {
     /// `approve` (scope maps, records, headers, metrics).
     #[test]
     fn hold_is_written_and_read_as_approve() {
-        assert_eq!(serde_json::to_string(&Verdict::Hold).unwrap(), "\"approve\"");
+        assert_eq!(
+            serde_json::to_string(&Verdict::Hold).unwrap(),
+            "\"approve\""
+        );
         let back: Verdict = serde_json::from_str("\"approve\"").unwrap();
         assert_eq!(back, Verdict::Hold);
         assert_eq!(Verdict::Hold.as_str(), "approve");
