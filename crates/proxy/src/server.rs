@@ -17,6 +17,7 @@ use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::shared::State;
+use crate::upstream::UpstreamClient;
 use scopegate_model::{ApprovalQueue, DecisionSink};
 
 /// A started proxy.
@@ -55,42 +56,96 @@ pub async fn start_with(
     approvals: Option<Arc<dyn ApprovalQueue>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
-    let provider = scopegate_tls::provider();
     let engine = Arc::new(Engine::load(&config.scope_map)?);
     for w in engine.warnings() {
         tracing::warn!("{w}");
     }
-    let (ca, ca_generated) = match &config.ca.files {
-        Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
-        None => CertificateAuthority::load_or_generate(
-            &config.data_dir.join("ca"),
-            config.ca.valid_days,
-        )
-        .context("interception CA")?,
-    };
-    let ca_cert_path = ca.cert_path.clone();
-    let ca_pem = ca.cert_pem().to_owned();
-    let extra: Vec<&Path> = config
-        .upstream
-        .extra_ca_files
-        .iter()
-        .map(PathBuf::as_path)
-        .collect();
-    let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-    let client =
-        crate::upstream::client(tls, config.upstream.routes.clone(), config.upstream.http2);
-    let leafs = LeafCache::new(
-        Arc::new(ca),
-        provider,
-        config.ca.leaf_cache,
-        config.ca.leaf_valid_days,
+    let tls = Tls::build(&config)?;
+    let (listener, admin) = bind(&config).await?;
+    let (proxy_addr, admin_addr) = (
+        listener.local_addr()?,
+        admin.as_ref().map(TcpListener::local_addr).transpose()?,
     );
     let (engine_tx, engine_rx) = watch::channel(engine);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let scope_map = config.scope_map.clone();
+    let state = Arc::new(State {
+        config,
+        engine: engine_rx,
+        leafs: tls.leafs,
+        client: tls.client,
+        metrics: Metrics::default(),
+        sink,
+        approvals,
+        ca_pem: tls.ca_pem,
+        tracker: Arc::new(Tracker::default()),
+        shutdown: shutdown_rx.clone(),
+    });
+    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
+    if let Some(admin) = admin {
+        let serve = crate::admin::serve(state.clone(), admin, shutdown_rx.clone());
+        tokio::spawn(serve);
+    }
+    let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
+    Ok(Running {
+        proxy_addr,
+        admin_addr,
+        ca_cert_path: tls.ca_cert_path,
+        ca_generated: tls.ca_generated,
+        state,
+        shutdown: shutdown_tx,
+        accept,
+    })
+}
 
-    let listener = TcpListener::bind(config.proxy.listen)
+/// Both sides of TLS: the interception CA with its leaf cache, and the
+/// verifying upstream client.
+struct Tls {
+    leafs: LeafCache,
+    client: UpstreamClient,
+    ca_pem: String,
+    ca_cert_path: Option<PathBuf>,
+    ca_generated: bool,
+}
+
+impl Tls {
+    fn build(config: &ProxyConfig) -> anyhow::Result<Self> {
+        let provider = scopegate_tls::provider();
+        let (ca, ca_generated) = match &config.ca.files {
+            Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
+            None => CertificateAuthority::load_or_generate(
+                &config.data_dir.join("ca"),
+                config.ca.valid_days,
+            )
+            .context("interception CA")?,
+        };
+        let (ca_cert_path, ca_pem) = (ca.cert_path.clone(), ca.cert_pem().to_owned());
+        let extra: Vec<&Path> = config
+            .upstream
+            .extra_ca_files
+            .iter()
+            .map(PathBuf::as_path)
+            .collect();
+        let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
+        let up = &config.upstream;
+        let client = crate::upstream::client(tls, up.routes.clone(), up.http2);
+        let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
+        Ok(Self {
+            leafs: LeafCache::new(Arc::new(ca), provider, cache, days),
+            client,
+            ca_pem,
+            ca_cert_path,
+            ca_generated,
+        })
+    }
+}
+
+/// The proxy listener, and the admin listener if configured.
+async fn bind(config: &ProxyConfig) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    let listen = config.proxy.listen;
+    let listener = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.proxy.listen))?;
-    let proxy_addr = listener.local_addr()?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let admin = match config.admin.listen {
         Some(a) => Some(
             TcpListener::bind(a)
@@ -99,39 +154,7 @@ pub async fn start_with(
         ),
         None => None,
     };
-    let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let scope_map = config.scope_map.clone();
-    let state = Arc::new(State {
-        config,
-        engine: engine_rx,
-        leafs,
-        client,
-        metrics: Metrics::default(),
-        sink,
-        approvals,
-        ca_pem,
-        tracker: Arc::new(Tracker::default()),
-        shutdown: shutdown_rx.clone(),
-    });
-    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
-    if let Some(admin) = admin {
-        tokio::spawn(crate::admin::serve(
-            state.clone(),
-            admin,
-            shutdown_rx.clone(),
-        ));
-    }
-    let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
-    Ok(Running {
-        proxy_addr,
-        admin_addr,
-        ca_cert_path,
-        ca_generated,
-        state,
-        shutdown: shutdown_tx,
-        accept,
-    })
+    Ok((listener, admin))
 }
 
 async fn accept_loop(
