@@ -25,6 +25,7 @@ use super::read::Inbound;
 
 mod admit_read;
 mod decide;
+mod inspect;
 mod path;
 mod record;
 mod settle;
