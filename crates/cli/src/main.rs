@@ -288,12 +288,14 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum CatalogCommand {
-    /// Regenerate config/catalog/{railway,github}.toml from ../shared/providers.
+    /// Regenerate every catalogue config/catalog/providers.toml lists, from
+    /// ../shared/providers and the hand-made overrides.
     Generate {
         /// Folder with the providers' published descriptions.
         #[arg(long, default_value = "../shared/providers")]
         providers: PathBuf,
-        /// The catalogue folder (reads *.overrides.toml, writes *.toml).
+        /// The catalogue folder (reads providers.toml and the overrides files,
+        /// writes the catalogues).
         #[arg(long, default_value = "config/catalog")]
         out: PathBuf,
     },
@@ -530,24 +532,30 @@ fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
 }
 
+/// Regenerates every catalogue the registry (`<out>/providers.toml`) lists,
+/// each by its source format.
 fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
     let read = |p: PathBuf| {
         std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
     };
-    let railway = scopegate_inspect::catalog::generate::railway(
-        &read(providers.join("railway/schema.json"))?,
-        &read(providers.join("railway/mutation-classification.tsv"))?,
-        &read(out.join("railway.overrides.toml"))?,
-    )
+    let registry = scopegate_inspect::catalog::registry::Registry::from_toml(&read(
+        out.join("providers.toml"),
+    )?)
     .map_err(anyhow::Error::msg)?;
-    let github = scopegate_inspect::catalog::generate::github(
-        &read(providers.join("github/rest-endpoints.tsv"))?,
-        &read(out.join("github.overrides.toml"))?,
-    )
-    .map_err(anyhow::Error::msg)?;
-    for (name, text) in [("railway.toml", railway), ("github.toml", github)] {
+    let mut made = Vec::new();
+    for p in &registry.providers {
+        let source = |f: &str| read(providers.join(f)).map_err(|e| format!("{e:#}"));
+        let text = scopegate_inspect::catalog::generate::provider(
+            p,
+            source,
+            &read(out.join(&p.overrides))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", p.name))?;
         // Validate before writing: a catalogue that does not load is never written.
-        scopegate_inspect::Catalog::from_toml(name, &text)?;
+        scopegate_inspect::Catalog::from_toml(&p.catalog, &text)?;
+        made.push((&p.catalog, text));
+    }
+    for (name, text) in made {
         std::fs::write(out.join(name), text)?;
         outln!("wrote {}", out.join(name).display())?;
     }

@@ -182,7 +182,9 @@ fn bundled_catalogues_are_what_the_generator_makes() {
     }
     let dir = std::env::temp_dir().join(format!("sg-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for f in ["railway.overrides.toml", "github.overrides.toml"] {
+    let registry = scopegate_inspect::catalog::registry::Registry::bundled().unwrap();
+    let overrides = registry.providers.iter().map(|p| p.overrides.as_str());
+    for f in overrides.chain(["providers.toml"]) {
         std::fs::copy(root().join("config/catalog").join(f), dir.join(f)).unwrap();
     }
     let out = scopegate(
@@ -197,7 +199,7 @@ fn bundled_catalogues_are_what_the_generator_makes() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    for f in ["railway.toml", "github.toml"] {
+    for f in registry.providers.iter().map(|p| p.catalog.as_str()) {
         let fresh = std::fs::read_to_string(dir.join(f)).unwrap();
         let committed = std::fs::read_to_string(root().join("config/catalog").join(f)).unwrap();
         assert!(

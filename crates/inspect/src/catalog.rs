@@ -6,6 +6,7 @@
 
 pub mod generate;
 pub mod raw;
+pub mod registry;
 mod review;
 mod words;
 
@@ -16,17 +17,13 @@ use scopegate_model::OpClass;
 
 use crate::rest::{RestRoute, RestTable, Template};
 
-/// The catalogues bundled with scopegate, embedded at build time.
-pub const BUNDLED: &[(&str, &str)] = &[
-    (
-        "railway.toml",
-        include_str!("../../../config/catalog/railway.toml"),
-    ),
-    (
-        "github.toml",
-        include_str!("../../../config/catalog/github.toml"),
-    ),
-];
+/// The catalogues bundled with scopegate, embedded at build time: those the
+/// provider registry (`config/catalog/providers.toml`) lists, in its order
+/// (`BUNDLED: &[(file name, text)]`, written by `build.rs`).
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+pub use bundled::BUNDLED;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

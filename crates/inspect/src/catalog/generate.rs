@@ -1,23 +1,44 @@
-//! Builds catalogue files from the providers' own published descriptions:
-//! Railway's GraphQL introspection schema plus this project's reviewed
-//! mutation classification, and GitHub's REST endpoint table. Hand-made
-//! overrides (hosts, credentials, endpoints, corrected fields) come from an
-//! overrides file in the catalogue format and win over generated entries.
+//! Builds catalogue files from the providers' own published descriptions,
+//! by the source's format (see [`super::registry::Source`]): a GraphQL
+//! introspection schema plus a reviewed classification table, or a route
+//! table. Hand-made overrides (hosts, credentials, endpoints, corrected
+//! entries) come from an overrides file in the catalogue format and win
+//! over generated entries. No provider has code of its own here.
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
+
+mod route_table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
+use super::raw::{CatalogFile, FieldSpec, Schema};
+use super::registry::{Provider, Source};
 use super::review::{self, Outcome};
 
-/// Railway: every Query and Subscription field is `read`; every Mutation
-/// field takes its class from the classification table, which must cover
-/// them all. Resource arguments are `id` (named after the field's entity),
-/// arguments ending in `Id`, and `Id` fields of input-object arguments.
-pub fn railway(
+/// Generates one provider's catalogue. `source` reads a source file by its
+/// path relative to the providers folder.
+pub fn provider(
+    p: &Provider,
+    source: impl Fn(&str) -> Result<String, String>,
+    overrides: &str,
+) -> Result<String, String> {
+    match &p.source {
+        Source::GraphqlIntrospection {
+            schema,
+            classification,
+        } => graphql_introspection(&source(schema)?, &source(classification)?, overrides),
+        Source::RouteTable(t) => route_table::generate(t, &source(&t.routes)?, overrides),
+    }
+}
+
+/// GraphQL introspection: every Query and Subscription field is `read`;
+/// every Mutation field takes its class from the classification table,
+/// which must cover them all. Resource arguments are `id` (named after the
+/// field's entity), arguments ending in `Id`, and `Id` fields of
+/// input-object arguments. The schema is catalogued as `public`.
+pub fn graphql_introspection(
     schema_json: &str,
     classification_tsv: &str,
     overrides: &str,
@@ -239,102 +260,7 @@ fn resource_kind(field: &str, path: &str, kind: &str) -> String {
     format!("{entity}Id")
 }
 
-/// GitHub REST: one route per (method, path); the strictest class wins where
-/// the table lists a route twice. A final `{ref}` or `{path}` takes the rest
-/// of the path (refs and file paths hold slashes).
-pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
-    let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
-    let mut routes: BTreeMap<(String, String), RestRoute> = BTreeMap::new();
-    for (i, line) in rest_tsv.lines().enumerate() {
-        if line.starts_with('#') || line.starts_with("scope\t") || line.trim().is_empty() {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [scope, method_name, method, path, class, ..] = cols[..] else {
-            return Err(format!("rest table line {}: too few columns", i + 1));
-        };
-        if !matches!(class, "read" | "write" | "destructive") {
-            return Err(format!("rest table line {}: class `{class}`", i + 1));
-        }
-        // RFC 6570 query expansions (`{?per_page,before}`) are not path.
-        let mut path = path.split("{?").next().unwrap_or(path).to_owned();
-        for greedy in ["{ref}", "{path}"] {
-            if path.ends_with(greedy) {
-                path.insert(path.len() - 1, '*');
-            }
-        }
-        let route = RestRoute {
-            method: method.to_owned(),
-            path: path.clone(),
-            name: format!("{scope}/{}", kebab(method_name)),
-            class: class.to_owned(),
-            escalate: Vec::new(),
-        };
-        let key = (path, method.to_owned());
-        match routes.get(&key) {
-            Some(prev) if rank(&prev.class) >= rank(class) => {}
-            _ => {
-                routes.insert(key, route);
-            }
-        }
-    }
-    let outcomes = out
-        .rest
-        .iter()
-        .map(|r| {
-            let o = Outcome {
-                class: &r.class,
-                escalates: !r.escalate.is_empty(),
-            };
-            (r.name.clone(), o)
-        })
-        .collect();
-    let must_review = out.rest.iter().map(|r| r.name.clone()).collect();
-    let problems = review::check(&out.review, &must_review, &outcomes);
-    if !problems.is_empty() {
-        return Err(problems.join("\n"));
-    }
-    out.review.clear();
-    let overridden: Vec<(String, String)> = out
-        .rest
-        .iter()
-        .map(|r| (r.path.clone(), r.method.clone()))
-        .collect();
-    let mut rest: Vec<RestRoute> = routes
-        .into_iter()
-        .filter(|(k, _)| !overridden.contains(k))
-        .map(|(_, r)| r)
-        .collect();
-    rest.append(&mut out.rest);
-    rest.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
-    out.rest = rest;
-    render(&out)
-}
-
-fn rank(class: &str) -> u8 {
-    match class {
-        "destructive" => 2,
-        "write" => 1,
-        _ => 0,
-    }
-}
-
-fn kebab(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            if !out.is_empty() {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn render(c: &CatalogFile) -> Result<String, String> {
+pub(crate) fn render(c: &CatalogFile) -> Result<String, String> {
     let body = toml::to_string(c).map_err(|e| format!("render: {e}"))?;
     Ok(format!(
         "# GENERATED by `scripts/generate-catalogs` from the provider's published description\n\
@@ -362,7 +288,7 @@ mod tests {
         );
         assert_eq!(resource_kind("project", "id", "query"), "projectId");
         assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
-        assert_eq!(kebab("deleteRef"), "delete-ref");
+        assert_eq!(route_table::kebab("deleteRef"), "delete-ref");
     }
 
     const SCHEMA: &str = r#"{"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"},
@@ -373,7 +299,7 @@ mod tests {
     const HEAD: &str = "version = 1\nprovider = \"railway\"\nhosts = [\"x.example\"]\n";
 
     fn make(overrides: &str) -> Result<String, String> {
-        railway(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
+        graphql_introspection(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
     }
 
     #[test]

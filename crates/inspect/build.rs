@@ -1,0 +1,25 @@
+//! Embeds the catalogues the provider registry lists
+//! (`config/catalog/providers.toml`): adding a provider is adding files.
+
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/catalog");
+    let registry = dir.join("providers.toml");
+    println!("cargo::rerun-if-changed={}", registry.display());
+    let text = std::fs::read_to_string(&registry).expect("config/catalog/providers.toml");
+    let table: toml::Table = text.parse().expect("providers.toml is TOML");
+    let mut out = String::from("pub const BUNDLED: &[(&str, &str)] = &[\n");
+    for p in table["provider"].as_array().expect("[[provider]] entries") {
+        let file = p["catalog"].as_str().expect("provider.catalog");
+        let path = dir.join(file);
+        println!("cargo::rerun-if-changed={}", path.display());
+        out.push_str(&format!(
+            "    ({file:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("bundled.rs");
+    std::fs::write(dest, out).expect("write bundled.rs");
+}
