@@ -48,6 +48,11 @@ static GRAPHQL: LazyLock<(String, String)> = LazyLock::new(|| {
         .expect("a bundled GraphQL endpoint with a schema")
 });
 
+/// The provider a selector byte picks (`None`: the non-provider host).
+pub fn provider_of(selector: u8) -> Option<String> {
+    HOSTS[usize::from(selector) % HOSTS.len()].1.clone()
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }

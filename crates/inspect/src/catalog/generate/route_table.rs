@@ -123,6 +123,19 @@ fn template(spec: &RouteTable, path: &str) -> String {
     let mut used: Vec<String> = Vec::new();
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
+        // A segment of text and parameters (`{scan_id}.png`) is read as one
+        // parameter, named after its first: the route still matches.
+        let seg = match seg.find('{') {
+            Some(i)
+                if !(seg.starts_with('{')
+                    && seg.ends_with('}')
+                    && seg.matches('{').count() == 1) =>
+            {
+                let end = seg[i..].find('}').map_or(seg.len(), |e| i + e + 1);
+                &seg[i..end]
+            }
+            _ => seg,
+        };
         if seg == "{}" {
             let named = spec
                 .param_names
@@ -306,6 +319,8 @@ mod tests {
         );
         assert_eq!(template(&s, "/x/{id}/refs/{ref}"), "/v1/x/{id}/refs/{ref*}");
         assert_eq!(template(&spec(""), "/a{?page}"), "/a");
+        assert_eq!(template(&spec(""), "/s/{scan_id}.png"), "/s/{scan_id}");
+        assert_eq!(template(&spec(""), "/e/{t}.{n}"), "/e/{t}");
         assert_eq!(kebab("DeleteArtifactSource"), "delete-artifact-source");
     }
 
