@@ -88,6 +88,8 @@ pub struct Catalog {
     pub hosts: Vec<String>,
     pub case_insensitive_paths: bool,
     pub credentials: CredentialSpec,
+    /// How REST refusals are shaped for this provider's clients.
+    pub refusal: raw::RefusalShape,
     pub graphql: Vec<GraphqlEndpoint>,
     pub rest: RestTable,
     /// Resource kinds built from others, e.g. `repository` = `{owner}/{repo}`.
@@ -241,6 +243,7 @@ impl Catalog {
             hosts,
             case_insensitive_paths: raw.case_insensitive_paths,
             credentials,
+            refusal: raw.refusal,
             graphql,
             rest: RestTable::new(rest),
             composite_resources: composite,

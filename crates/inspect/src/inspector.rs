@@ -44,6 +44,9 @@ impl RequestView<'_> {
 pub enum EndpointKind {
     Graphql,
     Rest,
+    /// REST, for a provider whose catalogue asks for refusals in the
+    /// `errors` list envelope (`refusal = "errors-list"`).
+    RestErrorsList,
     /// The host is not a catalogued provider.
     NotProvider,
 }
@@ -147,7 +150,10 @@ impl Inspector {
         let segments = rest::normalize_path(path, catalog.case_insensitive_paths);
         let endpoint = match &segments {
             Ok(s) if catalog.graphql_endpoint(s).is_some() => EndpointKind::Graphql,
-            _ => EndpointKind::Rest,
+            _ => match catalog.refusal {
+                crate::catalog::raw::RefusalShape::Message => EndpointKind::Rest,
+                crate::catalog::raw::RefusalShape::ErrorsList => EndpointKind::RestErrorsList,
+            },
         };
         let unknown = |label: &str, why: String| Inspection {
             provider: Some(provider.to_owned()),

@@ -17,6 +17,9 @@ pub struct CatalogFile {
     pub case_insensitive_paths: bool,
     #[serde(default)]
     pub credentials: Credentials,
+    /// The shape of a REST refusal, as the provider's clients read errors.
+    #[serde(default, skip_serializing_if = "RefusalShape::is_default")]
+    pub refusal: RefusalShape,
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -41,6 +44,27 @@ pub struct CatalogFile {
     /// (operation name → judgement). Not part of a generated catalogue.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub review: BTreeMap<String, Review>,
+}
+
+/// How a REST refusal is shaped for a provider's clients. GraphQL
+/// endpoints always answer with GraphQL `errors`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalShape {
+    /// `{"message": "...", "scopegate": {...}}`: what most REST clients
+    /// print (GitHub, Render, DigitalOcean, Supabase, Neon).
+    #[default]
+    Message,
+    /// `{"success": false, "errors": [{"code": 9109, "message": "..."}],
+    /// "messages": [], "result": null, "scopegate": {...}}`: the envelope
+    /// of APIs whose clients read `errors[].message` (Cloudflare's).
+    ErrorsList,
+}
+
+impl RefusalShape {
+    fn is_default(&self) -> bool {
+        *self == Self::Message
+    }
 }
 
 /// A reviewer's judgement on one generated operation: `write` (stays a
