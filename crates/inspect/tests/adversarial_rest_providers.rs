@@ -1,0 +1,162 @@
+//! Adversarial requests to the REST providers added as data (Cloudflare,
+//! Render): a payload-dependent route cannot be talked down by hiding its
+//! payload, and path tricks do not change the route.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use scopegate_inspect::EndpointKind;
+use scopegate_model::OpClass::{Destructive, Unknown, Write};
+use scopegate_model::PresentedCredential;
+
+const CLOUDFLARE: &str = "api.cloudflare.com";
+const RENDER: &str = "api.render.com";
+const BATCH: &str = "/client/v4/zones/z1/dns_records/batch";
+
+fn batch(
+    target: &str,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+) -> Vec<(String, scopegate_model::OpClass)> {
+    ops(&inspect("POST", CLOUDFLARE, target, headers, body))
+}
+
+#[test]
+fn a_dns_batch_is_destructive_whenever_it_could_delete() {
+    let write = want(&[("dns.records.batch", Write)]);
+    let destructive = want(&[("dns.records.batch", Destructive)]);
+    assert_eq!(batch(BATCH, &[JSON], br#"{"posts":[{"name":"a"}]}"#), write);
+    assert_eq!(
+        batch(BATCH, &[JSON], br#"{"deletes":[{"id":"r"}]}"#),
+        destructive
+    );
+    // an empty list is still a deletes list the provider reads
+    assert_eq!(batch(BATCH, &[JSON], br#"{"deletes":[]}"#), destructive);
+    // duplicate keys: a lenient parser may keep the second
+    assert_eq!(
+        batch(
+            BATCH,
+            &[JSON],
+            br#"{"deletes":null,"deletes":[{"id":"r"}]}"#
+        ),
+        destructive
+    );
+    // a body scopegate does not read as JSON could hold deletes
+    assert_eq!(
+        batch(
+            BATCH,
+            &[("content-type", b"text/plain")],
+            br#"{"deletes":[{"id":"r"}]}"#
+        ),
+        destructive
+    );
+    assert_eq!(
+        batch(
+            BATCH,
+            &[("content-type", b"application/json; charset=latin1")],
+            br#"{"posts":[]}"#
+        ),
+        destructive
+    );
+    // deletes in the query string, merged by lenient servers
+    assert_eq!(
+        batch(&format!("{BATCH}?deletes=r"), &[JSON], br#"{"posts":[]}"#),
+        destructive
+    );
+    // compressed, it is read after decoding
+    let gz = gzip(br#"{"deletes":[{"id":"r"}]}"#);
+    assert_eq!(
+        batch(BATCH, &[JSON, ("content-encoding", b"gzip")], &gz),
+        destructive
+    );
+    // the same route however the path is dressed
+    for path in [
+        "/client/v4/zones/z1/dns_records/./batch",
+        "/client/v4/zones/z1/x/../dns_records/batch/",
+        "//client/v4/zones/z1/dns_records/%62atch",
+    ] {
+        let i = inspect(
+            "POST",
+            CLOUDFLARE,
+            path,
+            &[JSON],
+            br#"{"deletes":[{"id":"r"}]}"#,
+        );
+        assert_eq!(ops(&i), destructive, "{path}");
+        assert_eq!(resources(&i), res(&[("zone_id", &["z1"])]), "{path}");
+    }
+}
+
+#[test]
+fn cloudflare_refusals_take_its_error_envelope_and_its_keys_are_credentials() {
+    let i = inspect("GET", CLOUDFLARE, "/client/v4/zones", &[], b"");
+    assert_eq!(i.endpoint, EndpointKind::RestErrorsList);
+    // a Bearer token and a global API key that differ: either could be used
+    let i = inspect(
+        "GET",
+        CLOUDFLARE,
+        "/client/v4/zones",
+        &[("authorization", b"Bearer a"), ("x-auth-key", b"b")],
+        b"",
+    );
+    assert!(
+        matches!(i.credential, PresentedCredential::Ambiguous { .. }),
+        "{:?}",
+        i.credential
+    );
+    let i = inspect(
+        "GET",
+        CLOUDFLARE,
+        "/client/v4/zones",
+        &[("X-Auth-User-Service-Key", b"v1.0-k")],
+        b"",
+    );
+    assert!(matches!(i.credential, PresentedCredential::One { .. }));
+}
+
+#[test]
+fn render_replacing_all_env_vars_cannot_be_disguised() {
+    let destructive = want(&[("update-env-vars-for-service", Destructive)]);
+    for path in [
+        "/v1/services/srv-1/env-vars",
+        "/v1/services/srv-1/env-vars/",
+        "/v1/services/srv-1/./env-vars",
+        "/v1/services/x/../srv-1/env-vars",
+        "/v1/services/srv-1/env%2Dvars",
+    ] {
+        let i = inspect("PUT", RENDER, path, &[JSON], b"[]");
+        assert_eq!(ops(&i), destructive, "{path}");
+        assert_eq!(resources(&i), res(&[("serviceId", &["srv-1"])]), "{path}");
+    }
+    // one variable is a plain write, on its own route
+    let i = inspect(
+        "PUT",
+        RENDER,
+        "/v1/services/srv-1/env-vars/LOG",
+        &[JSON],
+        br#"{"value":"x"}"#,
+    );
+    assert_eq!(ops(&i), want(&[("update-env-var", Write)]));
+    // an encoded slash cannot fold a key into the collection's route
+    let i = inspect(
+        "PUT",
+        RENDER,
+        "/v1/services/srv-1/env-vars%2FLOG",
+        &[JSON],
+        b"[]",
+    );
+    assert_eq!(i.operations[0].class, Unknown);
+    // a method override is unreadable, not the route it names
+    let i = inspect(
+        "POST",
+        RENDER,
+        "/v1/services/srv-1/deploys",
+        &[JSON, ("x-http-method-override", b"DELETE")],
+        b"{}",
+    );
+    assert_eq!(i.operations[0].class, Unknown);
+    // Render's paths are case-sensitive: another case is not a route
+    let i = inspect("DELETE", RENDER, "/V1/services/srv-1", &[], b"");
+    assert_eq!(i.operations[0].class, Unknown);
+}
