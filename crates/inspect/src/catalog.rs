@@ -94,6 +94,9 @@ pub struct Catalog {
     pub rest: RestTable,
     /// Resource kinds built from others, e.g. `repository` = `{owner}/{repo}`.
     pub composite_resources: Vec<(String, Template)>,
+    /// Query parameters naming a resource on every REST route
+    /// (parameter, resource kind).
+    pub query_resources: Vec<(String, String)>,
     /// Resource kinds whose values the provider treats case-insensitively.
     pub lowercase_resources: Vec<String>,
     /// Path parameters that may hold an encoded slash (`%2F`).
@@ -247,6 +250,7 @@ impl Catalog {
             graphql,
             rest: RestTable::new(rest),
             composite_resources: composite,
+            query_resources: raw.query_resources.into_iter().collect(),
             lowercase_resources: raw.lowercase_resources,
             params_with_slashes: raw.params_with_slashes,
         })

@@ -262,6 +262,9 @@ impl Inspector {
                     for (k, v) in m.params {
                         op.add_resource(&k, v);
                     }
+                    if !catalog.query_resources.is_empty() {
+                        query_resources(catalog, &query_pairs, &mut op);
+                    }
                     operations.push(op);
                     reading = Reading::Rest {
                         query: without_credentials(&catalog.credentials, query_pairs),
@@ -302,6 +305,18 @@ fn without_credentials(
         }
     }
     pairs
+}
+
+/// Resources named by query parameters (`?teamId=`): every value is one,
+/// so a rule on the kind must accept them all.
+fn query_resources(catalog: &Catalog, pairs: &[(String, String)], op: &mut Operation) {
+    for (param, kind) in &catalog.query_resources {
+        for (k, v) in pairs {
+            if k == param {
+                op.add_resource(kind, v.clone());
+            }
+        }
+    }
 }
 
 /// Lowercases case-insensitive resource kinds and adds composite ones.

@@ -160,3 +160,68 @@ fn render_replacing_all_env_vars_cannot_be_disguised() {
     let i = inspect("DELETE", RENDER, "/V1/services/srv-1", &[], b"");
     assert_eq!(i.operations[0].class, Unknown);
 }
+
+#[test]
+fn vercel_upsert_and_teams_come_from_the_query_string() {
+    const VERCEL: &str = "api.vercel.com";
+    let env = |target: &str| {
+        inspect(
+            "POST",
+            VERCEL,
+            target,
+            &[JSON],
+            br#"{"key":"A","value":"b"}"#,
+        )
+    };
+    assert_eq!(
+        ops(&env("/v10/projects/web/env")),
+        want(&[("create-project-env", Write)])
+    );
+    for target in [
+        "/v10/projects/web/env?upsert=true",
+        "/v10/projects/web/env?upsert",
+        "/v10/projects/web/env?upsert=false",
+        "/v10/projects/web/env?teamId=t&%75psert=1",
+    ] {
+        assert_eq!(
+            ops(&env(target)),
+            want(&[("create-project-env", Destructive)]),
+            "{target}"
+        );
+    }
+    // every team named is a resource: a rule must accept them all
+    let i = env("/v10/projects/web/env?teamId=team_a&teamId=team_b&slug=acme");
+    assert_eq!(
+        resources(&i),
+        res(&[
+            ("idOrName", &["web"]),
+            ("teamId", &["team_a", "team_b"]),
+            ("teamSlug", &["acme"]),
+        ])
+    );
+}
+
+#[test]
+fn digitalocean_actions_are_classed_by_their_type() {
+    const DO: &str = "api.digitalocean.com";
+    let action = |body: &[u8]| {
+        ops(&inspect(
+            "POST",
+            DO,
+            "/v2/droplets/1/actions",
+            &[JSON],
+            body,
+        ))
+    };
+    assert_eq!(
+        action(br#"{"type":"reboot"}"#),
+        want(&[("dropletActions_post", Write)])
+    );
+    for body in [
+        &br#"{"type":"rebuild","image":"x"}"#[..],
+        br#"{"type":"reboot","type":"restore"}"#,
+        br#"{"type":"password_reset"}"#,
+    ] {
+        assert_eq!(action(body), want(&[("dropletActions_post", Destructive)]));
+    }
+}

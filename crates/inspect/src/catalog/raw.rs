@@ -24,6 +24,10 @@ pub struct CatalogFile {
     pub endpoints: Vec<Endpoint>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub composite_resources: BTreeMap<String, String>,
+    /// Query parameters that name a resource on every REST route
+    /// (`teamId = "teamId"`): parameter → resource kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query_resources: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lowercase_resources: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
