@@ -7,6 +7,7 @@
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
 
+mod openapi;
 mod route_table;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,7 @@ pub fn provider(
             classification,
         } => graphql_introspection(&source(schema)?, &source(classification)?, overrides),
         Source::RouteTable(t) => route_table::generate(t, &source(&t.routes)?, overrides),
+        Source::Openapi(o) => openapi::generate(o, &source(&o.spec)?, overrides),
     }
 }
 

@@ -46,6 +46,17 @@ pub enum Source {
     /// A route table: tab-separated, `#` comments, one header row naming
     /// the columns; `http_method`, `path` and `class` are required.
     RouteTable(RouteTable),
+    /// An OpenAPI 3 document in JSON.
+    Openapi(Openapi),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Openapi {
+    pub spec: String,
+    /// Prefixed to every path of the document (`/api/v2`).
+    #[serde(default)]
+    pub base_path: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +91,7 @@ impl Source {
                 classification,
             } => vec![schema, classification],
             Self::RouteTable(t) => vec![&t.routes],
+            Self::Openapi(o) => vec![&o.spec],
         }
     }
 
@@ -88,6 +100,7 @@ impl Source {
         match self {
             Self::GraphqlIntrospection { .. } => "graphql-introspection",
             Self::RouteTable(_) => "route-table",
+            Self::Openapi(_) => "openapi",
         }
     }
 }

@@ -13,7 +13,7 @@ use super::render;
 
 /// Builds a catalogue from a route table and the overrides file.
 pub fn generate(spec: &RouteTable, tsv: &str, overrides: &str) -> Result<String, String> {
-    let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
+    let out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
     let name = NameTemplate::parse(&spec.name)?;
     let mut routes: BTreeMap<(String, String), RestRoute> = BTreeMap::new();
     let mut payload_dependent = Vec::new();
@@ -71,6 +71,18 @@ pub fn generate(spec: &RouteTable, tsv: &str, overrides: &str) -> Result<String,
             }
         }
     }
+    merge(out, routes, &payload_dependent)
+}
+
+/// Merges generated routes with the overrides file: an override replaces
+/// the generated route with its method and path; every payload-dependent
+/// route must have one; every override carries a [review] judgement that
+/// agrees with it. Shared by the REST source formats.
+pub(super) fn merge(
+    mut out: CatalogFile,
+    routes: BTreeMap<(String, String), RestRoute>,
+    payload_dependent: &[((String, String), String)],
+) -> Result<String, String> {
     let overridden: Vec<(String, String)> = out
         .rest
         .iter()
@@ -209,7 +221,7 @@ fn param_name(segment: &str, run: usize) -> String {
     }
 }
 
-fn rank(class: &str) -> u8 {
+pub(super) fn rank(class: &str) -> u8 {
     match class {
         "destructive" => 2,
         "write" => 1,
