@@ -3,15 +3,21 @@
 
 use std::path::Path;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/catalog");
     let registry = dir.join("providers.toml");
     println!("cargo::rerun-if-changed={}", registry.display());
-    let text = std::fs::read_to_string(&registry).expect("config/catalog/providers.toml");
-    let table: toml::Table = text.parse().expect("providers.toml is TOML");
+    let table: toml::Table = std::fs::read_to_string(&registry)?.parse()?;
+    let providers = table
+        .get("provider")
+        .and_then(toml::Value::as_array)
+        .ok_or("providers.toml: no [[provider]] entries")?;
     let mut out = String::from("pub const BUNDLED: &[(&str, &str)] = &[\n");
-    for p in table["provider"].as_array().expect("[[provider]] entries") {
-        let file = p["catalog"].as_str().expect("provider.catalog");
+    for p in providers {
+        let file = p
+            .get("catalog")
+            .and_then(toml::Value::as_str)
+            .ok_or("providers.toml: a provider without `catalog`")?;
         let path = dir.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
         if !path.exists() {
@@ -27,6 +33,7 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("bundled.rs");
-    std::fs::write(dest, out).expect("write bundled.rs");
+    let dest = Path::new(&std::env::var("OUT_DIR")?).join("bundled.rs");
+    std::fs::write(dest, out)?;
+    Ok(())
 }

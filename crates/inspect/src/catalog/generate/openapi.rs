@@ -88,10 +88,8 @@ fn words(id: &str) -> impl Iterator<Item = String> + '_ {
     let mut out = Vec::new();
     let mut cur = String::new();
     for c in id.chars() {
-        if !c.is_ascii_alphabetic() || c.is_ascii_uppercase() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
+        if (!c.is_ascii_alphabetic() || c.is_ascii_uppercase()) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
         }
         if c.is_ascii_alphabetic() {
             cur.push(c.to_ascii_lowercase());
