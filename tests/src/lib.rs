@@ -34,10 +34,10 @@ use rcgen::{
 };
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use scopegate_model::Fingerprint;
-use scopegate_proxy::{
-    DecisionOutcome, DecisionRecord, DecisionSink, RecordError, Running, Settings, Ticket,
+use scopegate_model::{
+    DecisionOutcome, DecisionRecord, DecisionSink, Fingerprint, RecordError, Ticket,
 };
+use scopegate_proxy::Running;
 
 pub use fake::{Fake, Received};
 pub use wire::Resp;
@@ -269,7 +269,9 @@ pub struct MemorySink {
 impl DecisionSink for MemorySink {
     fn record(&self, record: DecisionRecord) -> Result<Ticket, RecordError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(RecordError("the e2e sink is failing on purpose".into()));
+            return Err(RecordError::JournalWrite {
+                cause: "the e2e sink is failing on purpose".into(),
+            });
         }
         let mut records = self.records.lock().unwrap();
         records.push(record);
@@ -278,7 +280,9 @@ impl DecisionSink for MemorySink {
 
     fn ready(&self) -> Result<(), RecordError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(RecordError("the e2e sink is failing on purpose".into()));
+            return Err(RecordError::JournalUnwritable {
+                cause: "the e2e sink is failing on purpose".into(),
+            });
         }
         Ok(())
     }
@@ -335,6 +339,63 @@ pub struct Options {
     pub files: Vec<(&'static str, String)>,
 }
 
+/// The settings file the harness's proxy reads: the fake's hosts routed to
+/// it (`fake_addr`), the fake's CA trusted unless `opts` says otherwise,
+/// and `opts`' extra lines.
+fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
+    let mut routes = String::new();
+    // Every host the fake answers for, the non-provider one included
+    // (a route override is the explicit way to reach a loopback host).
+    let hosts = fake_hosts();
+    for host in hosts
+        .iter()
+        .map(String::as_str)
+        .chain(opts.routed.iter().copied())
+    {
+        routes.push_str(&format!("\"{host}:443\" = \"{fake_addr}\"\n"));
+    }
+    for (target, addr) in &opts.routes {
+        routes.push_str(&format!("\"{target}\" = \"{addr}\"\n"));
+    }
+    let mut proxy = format!(
+        "header_timeout_secs = {}\n",
+        opts.header_timeout_secs.unwrap_or(5)
+    );
+    if let Some(n) = opts.max_body_bytes {
+        proxy.push_str(&format!("max_body_bytes = {n}\n"));
+    }
+    proxy.push_str(&opts.proxy);
+    let extra_ca = if opts.distrust_fake {
+        ""
+    } else {
+        "\"test-ca.pem\""
+    };
+    format!(
+        r#"version = 1
+scope_map = "scope.toml"
+data_dir = "data"
+
+[proxy]
+listen = "127.0.0.1:0"
+upstream_timeout_secs = 10
+{proxy}
+
+[admin]
+listen = "127.0.0.1:0"
+
+[upstream]
+extra_ca_files = [{extra_ca}]
+{upstream}
+
+[upstream.routes]
+{routes}
+{tail}
+"#,
+        tail = opts.tail,
+        upstream = opts.upstream,
+    )
+}
+
 /// A fake provider and a proxy in front of it.
 pub struct Harness {
     pub fake: Fake,
@@ -363,7 +424,7 @@ impl Harness {
     pub async fn start_with_approvals(
         scope_map: &str,
         opts: Options,
-        approvals: Option<Arc<dyn scopegate_proxy::Approvals>>,
+        approvals: Option<Arc<dyn scopegate_model::ApprovalQueue>>,
     ) -> Self {
         init();
         let dir = TempDir::new("proxy");
@@ -372,62 +433,14 @@ impl Harness {
         let test_ca_path = dir.write("test-ca.pem", &test_ca.pem);
         dir.write("scope.toml", scope_map);
         dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
-        let mut routes = String::new();
-        // Every host the fake answers for, the non-provider one included
-        // (a route override is the explicit way to reach a loopback host).
-        let hosts = fake_hosts();
-        for host in hosts
-            .iter()
-            .map(String::as_str)
-            .chain(opts.routed.iter().copied())
-        {
-            routes.push_str(&format!("\"{host}:443\" = \"{}\"\n", fake.addr));
-        }
-        for (target, addr) in &opts.routes {
-            routes.push_str(&format!("\"{target}\" = \"{addr}\"\n"));
-        }
         for (name, text) in &opts.files {
             dir.write(name, text);
         }
-        let mut proxy = format!(
-            "header_timeout_secs = {}\n",
-            opts.header_timeout_secs.unwrap_or(5)
-        );
-        if let Some(n) = opts.max_body_bytes {
-            proxy.push_str(&format!("max_body_bytes = {n}\n"));
-        }
-        proxy.push_str(&opts.proxy);
-        let extra_ca = if opts.distrust_fake {
-            ""
-        } else {
-            "\"test-ca.pem\""
-        };
-        let text = format!(
-            r#"version = 1
-scope_map = "scope.toml"
-data_dir = "data"
-
-[proxy]
-listen = "127.0.0.1:0"
-upstream_timeout_secs = 10
-{proxy}
-
-[admin]
-listen = "127.0.0.1:0"
-
-[upstream]
-extra_ca_files = [{extra_ca}]
-{upstream}
-
-[upstream.routes]
-{routes}
-{tail}
-"#,
-            tail = opts.tail,
-            upstream = opts.upstream,
-        );
+        let text = settings_text(&opts, fake.addr);
         let settings_path = dir.write("scopegate.toml", &text);
-        let settings = Settings::from_toml(&settings_path, &text).expect("e2e settings");
+        let settings = scopegate_cli::config::Config::from_toml(&settings_path, &text)
+            .expect("e2e settings")
+            .proxy_config();
         let sink = Arc::new(MemorySink::default());
         let proxy =
             scopegate_proxy::start_with(settings, sink.clone(), approvals, Duration::from_secs(2))

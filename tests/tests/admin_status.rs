@@ -12,8 +12,9 @@ use std::time::Duration;
 use scopegate_e2e::{
     Harness, Options, RAILWAY_HOST, RAILWAY_TOKEN, gql_request, metric, standard_scope_map,
 };
-use scopegate_proxy::approvals::BoxFut;
-use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, BoxFut, Grant, HeldRequest, HoldOutcome, QueueError,
+};
 
 /// A queue where every hold is approved by alice at once; `down` makes
 /// its database unreachable.
@@ -23,8 +24,8 @@ struct Queue {
     down: AtomicBool,
 }
 
-impl Approvals for Queue {
-    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, String>> {
+impl ApprovalQueue for Queue {
+    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, QueueError>> {
         let granted = self.approved.swap(false, Ordering::SeqCst);
         Box::pin(async move {
             Ok(granted.then(|| Grant {
@@ -33,14 +34,14 @@ impl Approvals for Queue {
             }))
         })
     }
-    fn hold(&self, _: HoldRequest) -> BoxFut<Result<String, String>> {
-        Box::pin(async { Ok("apr_1".to_owned()) })
+    fn hold(&self, _: HeldRequest) -> BoxFut<Result<ApprovalId, QueueError>> {
+        Box::pin(async { Ok(ApprovalId::new("apr_1")) })
     }
-    fn wait(&self, _: String, _: Duration) -> BoxFut<Result<HoldOutcome, String>> {
+    fn wait(&self, _: ApprovalId, _: Duration) -> BoxFut<Result<HoldOutcome, QueueError>> {
         self.approved.store(true, Ordering::SeqCst);
         Box::pin(async { Ok(HoldOutcome::Approved { by: "alice".into() }) })
     }
-    fn link(&self, id: &str) -> String {
+    fn link(&self, id: &ApprovalId) -> String {
         format!("http://dashboard/approvals/{id}")
     }
     fn hold_for(&self) -> Duration {
@@ -49,11 +50,13 @@ impl Approvals for Queue {
     fn grant_window(&self) -> Duration {
         Duration::from_secs(60)
     }
-    fn pending(&self) -> BoxFut<Result<u64, String>> {
+    fn pending(&self) -> BoxFut<Result<u64, QueueError>> {
         let down = self.down.load(Ordering::SeqCst);
         Box::pin(async move {
             if down {
-                Err("connection refused".into())
+                Err(QueueError::Unavailable {
+                    cause: "connection refused".into(),
+                })
             } else {
                 Ok(3)
             }

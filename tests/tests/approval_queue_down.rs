@@ -11,32 +11,43 @@ use scopegate_e2e::{
     Harness, Options, RAILWAY_HOST, RAILWAY_TOKEN, gql_request, standard_scope_map,
 };
 use scopegate_model::Verdict;
-use scopegate_proxy::approvals::BoxFut;
-use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, BoxFut, Grant, HeldRequest, HoldOutcome, QueueError,
+};
 
 /// An approval queue whose database is down at the given step.
 struct Down {
     at_hold: bool,
 }
 
-impl Approvals for Down {
-    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, String>> {
+impl ApprovalQueue for Down {
+    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, QueueError>> {
         let ok = self.at_hold;
         Box::pin(async move {
             if ok {
                 Ok(None)
             } else {
-                Err("connection refused".into())
+                Err(QueueError::Unavailable {
+                    cause: "connection refused".into(),
+                })
             }
         })
     }
-    fn hold(&self, _: HoldRequest) -> BoxFut<Result<String, String>> {
-        Box::pin(async { Err("connection refused".into()) })
+    fn hold(&self, _: HeldRequest) -> BoxFut<Result<ApprovalId, QueueError>> {
+        Box::pin(async {
+            Err(QueueError::Unavailable {
+                cause: "connection refused".into(),
+            })
+        })
     }
-    fn wait(&self, _: String, _: Duration) -> BoxFut<Result<HoldOutcome, String>> {
-        Box::pin(async { Err("connection refused".into()) })
+    fn wait(&self, _: ApprovalId, _: Duration) -> BoxFut<Result<HoldOutcome, QueueError>> {
+        Box::pin(async {
+            Err(QueueError::Unavailable {
+                cause: "connection refused".into(),
+            })
+        })
     }
-    fn link(&self, id: &str) -> String {
+    fn link(&self, id: &ApprovalId) -> String {
         format!("http://dashboard/approvals/{id}")
     }
     fn hold_for(&self) -> Duration {
@@ -45,8 +56,12 @@ impl Approvals for Down {
     fn grant_window(&self) -> Duration {
         Duration::from_secs(60)
     }
-    fn pending(&self) -> BoxFut<Result<u64, String>> {
-        Box::pin(async { Err("connection refused".into()) })
+    fn pending(&self) -> BoxFut<Result<u64, QueueError>> {
+        Box::pin(async {
+            Err(QueueError::Unavailable {
+                cause: "connection refused".into(),
+            })
+        })
     }
 }
 

@@ -12,8 +12,9 @@ use scopegate_e2e::{
     Harness, Options, RAILWAY_HOST, RAILWAY_TOKEN, assert_graphql_refusal, gql_request,
     standard_scope_map,
 };
-use scopegate_proxy::approvals::BoxFut;
-use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, BoxFut, Grant, HeldRequest, HoldOutcome, QueueError,
+};
 
 /// One approval that every identical request attaches to. It is approved
 /// (by alice) once `waiters` requests wait on it, and then holds exactly
@@ -25,8 +26,8 @@ struct Shared {
     grants: AtomicU32,
 }
 
-impl Approvals for OneApproval {
-    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, String>> {
+impl ApprovalQueue for OneApproval {
+    fn take_grant(&self, _: String) -> BoxFut<Result<Option<Grant>, QueueError>> {
         let took = self
             .0
             .grants
@@ -39,10 +40,10 @@ impl Approvals for OneApproval {
             }))
         })
     }
-    fn hold(&self, _: HoldRequest) -> BoxFut<Result<String, String>> {
-        Box::pin(async { Ok("apr_1".to_owned()) })
+    fn hold(&self, _: HeldRequest) -> BoxFut<Result<ApprovalId, QueueError>> {
+        Box::pin(async { Ok(ApprovalId::new("apr_1")) })
     }
-    fn wait(&self, _: String, _: Duration) -> BoxFut<Result<HoldOutcome, String>> {
+    fn wait(&self, _: ApprovalId, _: Duration) -> BoxFut<Result<HoldOutcome, QueueError>> {
         let me = self.0.clone();
         Box::pin(async move {
             // the human approves once every request waits: one grant
@@ -52,7 +53,7 @@ impl Approvals for OneApproval {
             Ok(HoldOutcome::Approved { by: "alice".into() })
         })
     }
-    fn link(&self, id: &str) -> String {
+    fn link(&self, id: &ApprovalId) -> String {
         format!("http://dashboard/approvals/{id}")
     }
     fn hold_for(&self) -> Duration {
@@ -61,7 +62,7 @@ impl Approvals for OneApproval {
     fn grant_window(&self) -> Duration {
         Duration::from_secs(60)
     }
-    fn pending(&self) -> BoxFut<Result<u64, String>> {
+    fn pending(&self) -> BoxFut<Result<u64, QueueError>> {
         Box::pin(async { Ok(1) })
     }
 }

@@ -87,7 +87,7 @@ async fn the_cause_is_named_dns_refused_or_tls() {
     let errors: Vec<String> = records
         .iter()
         .filter(|r| r.provider == "testprov")
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     assert_eq!(
         errors.len(),

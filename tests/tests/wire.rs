@@ -46,7 +46,7 @@ async fn volume_delete_is_held_and_never_reaches_the_provider() {
                 .contains("approval required")
         );
         let r = h.sink.by_id(&id);
-        assert_eq!(r.verdict, Verdict::Approve);
+        assert_eq!(r.verdict, Verdict::Hold);
         assert!(!r.forwarded);
         assert_eq!(r.host, host);
         assert_eq!(r.method, "POST");

@@ -3,38 +3,46 @@
 //! it can release anything, whether or not the agent is still waiting) and
 //! an approval or grant expiring. The
 //! proxy records the rest (held, used, granted, refused). So `audit export`
-//! tells an approval's whole story, with who decided it.
+//! tells an approval's whole story, with who resolved it.
 
 use std::sync::Arc;
 
-use scopegate_model::{DecisionRecord, Mode, Operation, Verdict};
+use scopegate_model::{DecisionRecord, Mode, Resolution, Verdict};
 use scopegate_store::{Approval, DecisionLog};
-use scopegate_web::StepLog;
+use scopegate_web::{ApproverStep, StepLog};
 
 /// What happened to an approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Decided by an approver (its state says which way).
-    Decided,
-    /// Nobody decided in time, or its grant went unused.
+    /// An approver resolved it: approved or rejected.
+    Resolved(Resolution),
+    /// An approver's resolution reached it after it had stopped waiting
+    /// (expired, or resolved by another approver first).
+    NotApplied,
+    /// Nobody resolved it in time, or its grant went unused.
     Expired,
+}
+
+impl From<ApproverStep> for Step {
+    fn from(s: ApproverStep) -> Self {
+        match s {
+            ApproverStep::Resolved(r) => Self::Resolved(r),
+            ApproverStep::NotApplied => Self::NotApplied,
+        }
+    }
 }
 
 /// The decision-log record of one step of `a`.
 pub fn step_record(a: &Approval, step: Step) -> DecisionRecord {
-    let operations: Vec<Operation> = a
-        .detail
-        .get("operations")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let h = &a.held;
     let by = a.decided_by.as_deref().unwrap_or("an unknown approver");
     let note = a.note.as_deref().filter(|n| !n.is_empty());
     let with_note = |s: String| match note {
         Some(n) => format!("{s}: {n}"),
         None => s,
     };
-    let (verdict, approval, reason) = match (step, a.state.as_str()) {
-        (Step::Decided, "not-applied") => (
+    let (verdict, approval, reason) = match step {
+        Step::NotApplied => (
             Verdict::Deny,
             format!(
                 "not applied {} (decided by {by} after it stopped waiting)",
@@ -42,22 +50,22 @@ pub fn step_record(a: &Approval, step: Step) -> DecisionRecord {
             ),
             "the approval was no longer pending when the decision reached it".to_owned(),
         ),
-        (Step::Decided, "approved") => (
+        Step::Resolved(Resolution::Approve) => (
             Verdict::Allow,
             format!("approved {} by {by}", a.id),
             with_note(format!("approved by {by}")),
         ),
-        (Step::Decided, _) => (
+        Step::Resolved(Resolution::Reject) => (
             Verdict::Deny,
             format!("rejected {} by {by}", a.id),
             with_note(format!("rejected by {by}")),
         ),
-        (Step::Expired, _) if a.decided_by.is_some() => (
+        Step::Expired if a.decided_by.is_some() => (
             Verdict::Deny,
             format!("expired {} (approved by {by}, never resent)", a.id),
             "the grant was not used within its window".to_owned(),
         ),
-        (Step::Expired, _) => (
+        Step::Expired => (
             Verdict::Deny,
             format!("expired {}", a.id),
             "nobody decided in time".to_owned(),
@@ -68,19 +76,19 @@ pub fn step_record(a: &Approval, step: Step) -> DecisionRecord {
         &scopegate_model::Decision {
             verdict,
             mode: Mode::Enforce,
-            rule: scopegate_model::RuleRef(a.rule.clone()),
+            rule: scopegate_model::RuleRef(h.rule.clone()),
             reason,
-            token: a.token.clone(),
+            token: h.token.clone(),
             operations: Vec::new(),
         },
     );
-    r.operations = operations;
-    r.agent = a.agent.clone();
-    r.fingerprint_prefix = a.fingerprint_prefix.clone();
-    r.provider = a.provider.clone();
-    r.host = a.host.clone();
-    r.method = a.method.clone();
-    r.path = a.path.clone();
+    r.operations = h.operations.clone();
+    r.agent = h.agent.clone();
+    r.fingerprint_prefix = h.fingerprint_prefix.clone();
+    r.provider = h.provider.clone();
+    r.host = h.host.clone();
+    r.method = h.method.clone();
+    r.path = h.path.clone();
     r.forwarded = false;
     r.approval = Some(approval);
     r
@@ -97,14 +105,14 @@ pub type CountStep = Arc<dyn Fn(&'static str) + Send + Sync>;
 
 /// The dashboard's approve and reject, recorded as they happen.
 pub fn dashboard_steps(log: Arc<DecisionLog>, count: CountStep) -> StepLog {
-    Arc::new(move |a: &Approval| {
-        match a.state.as_str() {
-            "approved" => count("approved"),
-            "rejected" => count("rejected"),
-            _ => {}
+    Arc::new(move |a: &Approval, step: ApproverStep| {
+        match step {
+            ApproverStep::Resolved(Resolution::Approve) => count("approved"),
+            ApproverStep::Resolved(Resolution::Reject) => count("rejected"),
+            ApproverStep::NotApplied => {}
         }
         let log = log.clone();
-        let r = step_record(a, Step::Decided);
+        let r = step_record(a, step.into());
         Box::pin(async move { record(&log, r).await })
     })
 }

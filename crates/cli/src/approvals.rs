@@ -1,11 +1,12 @@
-//! The approval queue in the store, as the proxy's `Approvals`.
+//! The approval queue in the store, as the proxy's `ApprovalQueue`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use scopegate_proxy::approvals::BoxFut;
-use scopegate_proxy::{Approvals, Grant, HoldOutcome, HoldRequest};
-use scopegate_store::{ApprovalHub, NewHold, Schema, Store};
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, ApprovalState, BoxFut, Grant, HeldRequest, HoldOutcome, QueueError,
+};
+use scopegate_store::{ApprovalHub, Schema, Store};
 
 /// Called with each newly created approval.
 pub type OnNew = Arc<dyn Fn(&scopegate_store::Approval) + Send + Sync>;
@@ -25,73 +26,54 @@ pub struct StoreApprovals {
     pub on_new: Option<OnNew>,
 }
 
-pub fn approval_id() -> String {
-    // Decision ids are unique and time-sortable; reuse their shape.
-    let d = scopegate_proxy::new_decision_id();
-    format!("apr_{}", &d[4..])
-}
-
 /// How long a held request waits for the database's migrations (a fresh
 /// database, just after start) before the queue counts as unavailable.
 const SCHEMA_WAIT: Duration = Duration::from_secs(5);
 
-const NOT_MIGRATED: &str = "the approval queue's database is not ready: its migrations have not run yet (is the database reachable?)";
+/// A database error from the store.
+fn unavailable(e: impl std::fmt::Display) -> QueueError {
+    QueueError::Unavailable {
+        cause: e.to_string(),
+    }
+}
 
 impl StoreApprovals {
     /// The store, once its schema is migrated (waiting a little for it).
-    fn ready(&self) -> BoxFut<Result<Store, String>> {
+    fn ready(&self) -> BoxFut<Result<Store, QueueError>> {
         let (store, schema) = (self.store.clone(), self.schema.clone());
         Box::pin(async move {
             if schema.wait_migrated(SCHEMA_WAIT).await {
                 Ok(store)
             } else {
-                Err(NOT_MIGRATED.into())
+                Err(QueueError::NotReady)
             }
         })
     }
 }
 
-impl Approvals for StoreApprovals {
-    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
+impl ApprovalQueue for StoreApprovals {
+    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, QueueError>> {
         let store = self.ready();
         Box::pin(async move {
-            let store = store.await?;
-            let used = store
+            store
+                .await?
                 .take_grant(&grant_key)
                 .await
-                .map_err(|e| e.to_string())?;
-            Ok(used.map(|g| Grant {
-                approval_id: g.id,
-                approved_by: g.decided_by,
-            }))
+                .map_err(unavailable)
         })
     }
 
-    fn hold(&self, r: HoldRequest) -> BoxFut<Result<String, String>> {
+    fn hold(&self, held: HeldRequest) -> BoxFut<Result<ApprovalId, QueueError>> {
         let store = self.ready();
         let hub = self.hub.clone();
         let on_new = self.on_new.clone();
-        let hold = NewHold {
-            grant_key: r.grant_key,
-            decision_id: r.decision_id,
-            token: r.token,
-            fingerprint_prefix: r.fingerprint_prefix,
-            agent: r.agent,
-            provider: r.provider,
-            host: r.host,
-            method: r.method,
-            path: r.path,
-            rule: r.rule,
-            reason: r.reason,
-            detail: r.detail,
-            pending_for: self.pending_for,
-        };
+        let pending_for = self.pending_for;
         Box::pin(async move {
             let (a, new) = store
                 .await?
-                .hold(&hold, &approval_id())
+                .hold(&held, pending_for, &scopegate_proxy::new_approval_id())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(unavailable)?;
             hub.publish(&a.id);
             if new && let Some(f) = on_new {
                 f(&a);
@@ -100,20 +82,26 @@ impl Approvals for StoreApprovals {
         })
     }
 
-    fn wait(&self, approval_id: String, timeout: Duration) -> BoxFut<Result<HoldOutcome, String>> {
+    fn wait(
+        &self,
+        approval_id: ApprovalId,
+        timeout: Duration,
+    ) -> BoxFut<Result<HoldOutcome, QueueError>> {
         let store = self.ready();
         let hub = self.hub.clone();
         Box::pin(async move {
             let a = store
                 .await?
-                .wait_decided(&hub, &approval_id, timeout)
+                .wait_resolved(&hub, &approval_id, timeout)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(unavailable)?;
             Ok(match a {
-                Some(a) if a.state == "approved" || a.state == "used" => HoldOutcome::Approved {
-                    by: a.decided_by.unwrap_or_default(),
-                },
-                Some(a) if a.state == "rejected" => HoldOutcome::Rejected {
+                Some(a) if matches!(a.state, ApprovalState::Approved | ApprovalState::Used) => {
+                    HoldOutcome::Approved {
+                        by: a.decided_by.unwrap_or_default(),
+                    }
+                }
+                Some(a) if a.state == ApprovalState::Rejected => HoldOutcome::Rejected {
                     by: a.decided_by.unwrap_or_default(),
                     note: a.note.unwrap_or_default(),
                 },
@@ -122,7 +110,7 @@ impl Approvals for StoreApprovals {
         })
     }
 
-    fn link(&self, approval_id: &str) -> String {
+    fn link(&self, approval_id: &ApprovalId) -> String {
         format!(
             "{}/approvals/{approval_id}",
             self.public_url.trim_end_matches('/')
@@ -133,13 +121,13 @@ impl Approvals for StoreApprovals {
         self.hold_for
     }
 
-    fn pending(&self) -> BoxFut<Result<u64, String>> {
+    fn pending(&self) -> BoxFut<Result<u64, QueueError>> {
         // readiness answers at once: not ready until migrated
         if !self.schema.is_migrated() {
-            return Box::pin(async { Err(NOT_MIGRATED.to_owned()) });
+            return Box::pin(async { Err(QueueError::NotReady) });
         }
         let store = self.store.clone();
-        Box::pin(async move { store.pending_count().await.map_err(|e| e.to_string()) })
+        Box::pin(async move { store.pending_count().await.map_err(unavailable) })
     }
 
     fn grant_window(&self) -> Duration {

@@ -12,6 +12,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use scopegate_cli::dashboard_settings;
 use scopegate_cli::outln;
+use scopegate_model::Resolution;
 use serde_json::{Value, json};
 
 /// The dashboard's base URL: `--url`, else `[dashboard] public_url`, else
@@ -230,9 +231,13 @@ pub fn list(base: &Base, state: &str, filters: &[(&str, Option<String>)]) -> any
     })
 }
 
-pub fn decide(base: &Base, id: &str, approve: bool, note: &str) -> anyhow::Result<i32> {
+/// Resolves approval `id`: approves or rejects it, with `note`.
+pub fn resolve(base: &Base, id: &str, resolution: Resolution, note: &str) -> anyhow::Result<i32> {
     let token = token()?;
-    let verb = if approve { "approve" } else { "reject" };
+    let verb = match resolution {
+        Resolution::Approve => "approve",
+        Resolution::Reject => "reject",
+    };
     crate::audit::runtime()?.block_on(async {
         let path = format!(
             "/api/approvals/{}/{verb}",

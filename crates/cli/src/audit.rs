@@ -4,9 +4,9 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use scopegate_cli::config::Config;
 use scopegate_cli::outln;
 use scopegate_cli::output::{Out, closed};
-use scopegate_proxy::Settings;
 use scopegate_store::{Filter, Store, verify};
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -18,7 +18,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 async fn store(config: &Path, database: Option<&str>) -> anyhow::Result<Store> {
     let url = match database {
         Some(u) => u.to_owned(),
-        None => Settings::load(config)?.store_url,
+        None => Config::load(config)?.store.url,
     };
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(dir) = Path::new(path).parent()
@@ -108,7 +108,7 @@ pub fn export(
                         let ops: Vec<String> = rec.operations.iter().map(ToString::to_string).collect();
                         let fields = [
                             r.seq.to_string(),
-                            rec.id.clone(),
+                            rec.id.to_string(),
                             rec.at_unix_ms.to_string(),
                             rec.agent.clone().unwrap_or_default(),
                             rec.token.clone().unwrap_or_default(),

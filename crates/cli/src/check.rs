@@ -14,7 +14,7 @@ pub fn exit_code(v: Verdict) -> i32 {
     match v {
         Verdict::Allow => 0,
         Verdict::Deny => 1,
-        Verdict::Approve => 2,
+        Verdict::Hold => 2,
     }
 }
 

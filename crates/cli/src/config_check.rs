@@ -5,12 +5,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use scopegate_proxy::Settings;
-use scopegate_proxy::settings::problems::Doc;
-use scopegate_proxy::settings::{Problem, SettingsError};
 use scopegate_web::DashboardConfig;
 
-use crate::dashboard_settings;
+use crate::config::{Config, Doc, Problem, SettingsError};
 use crate::engine::Engine;
 
 /// What `config check` found, one line each
@@ -43,20 +40,16 @@ pub fn check(file: &Path) -> Report {
             };
         }
     };
-    let (settings, mut problems) = match Settings::check(file, &text) {
-        Ok(s) => (Some(s), Vec::new()),
-        Err(e) => (None, e.problems),
-    };
-    let (dashboard, dash_problems) = dashboard_settings::read(&doc);
-    problems.extend(dash_problems);
+    // Every problem in the file, [dashboard] included, in one pass.
+    let (config, mut problems) = Config::read(file, &doc);
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    if let Some(s) = &settings {
+    if let Some(c) = &config {
         Files {
             doc: &doc,
             base: base.clone(),
             problems: &mut problems,
         }
-        .check(s, dashboard.as_ref());
+        .check(c);
     }
     // Read even when the settings are wrong: its problems name its file.
     let mut report = Report::default();
@@ -109,30 +102,27 @@ impl Files<'_, '_> {
         }
     }
 
-    fn check(&mut self, s: &Settings, dashboard: Option<&DashboardConfig>) {
+    fn check(&mut self, s: &Config) {
         self.exists(&["scope_map"], &s.scope_map, "scope_map");
-        if let Some((cert, key)) = &s.ca_files {
+        if let Some((cert, key)) = &s.ca.files {
             self.exists(&["ca", "cert"], cert, "ca.cert");
             self.exists(&["ca", "key"], key, "ca.key");
         }
-        for (i, f) in s.extra_ca_files.iter().enumerate() {
+        for (i, f) in s.upstream.extra_ca_files.iter().enumerate() {
             self.exists(
                 &["upstream", "extra_ca_files", &i.to_string()],
                 f,
                 "upstream.extra_ca_files:",
             );
         }
-        if let Err(e) = scopegate_store::DbUrl::parse(&s.store_url) {
-            self.bad(&["store", "url"], format!("store.url: {e}"), None);
-        }
-        let mut listeners = vec![(&["proxy", "listen"][..], s.listen)];
-        if let Some(a) = s.admin_listen {
+        let mut listeners = vec![(&["proxy", "listen"][..], s.proxy.listen)];
+        if let Some(a) = s.admin.listen {
             listeners.push((&["admin", "listen"][..], a));
         }
-        if let Some(d) = dashboard {
+        if let Some(d) = &s.dashboard {
             listeners.push((&["dashboard", "listen"][..], d.listen));
             self.users_file(d);
-        } else if s.dashboard.is_none() {
+        } else if self.doc.table(&["dashboard"]).is_none() {
             listeners.push((&["dashboard"][..], DashboardConfig::default().listen));
         }
         self.collisions(&listeners);

@@ -5,9 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 
+use crate::config::{Doc, Problem, SettingsError};
 use anyhow::Context as _;
-use scopegate_proxy::settings::problems::Doc;
-use scopegate_proxy::settings::{Problem, SettingsError};
 use scopegate_web::DashboardConfig;
 
 /// The `[dashboard]` table of settings text `text` (read from `file`), or
@@ -39,9 +38,22 @@ pub fn read(doc: &Doc<'_>) -> (Option<DashboardConfig>, Vec<Problem>) {
         let path: Vec<&str> = std::iter::once("dashboard")
             .chain(p.key.split('.'))
             .collect();
-        problems.push(doc.at(&path, format!("[dashboard]: {}", p.message), None));
+        problems.push(doc.at(&path, format!("[dashboard]: {}", p.message), hint(&p.key)));
     }
     (config, problems)
+}
+
+/// How to write the `[dashboard]` key `key` (dotted, e.g. `users.0.name`).
+fn hint(key: &str) -> Option<&'static str> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    Some(match last {
+        "public_url" | "url" => "an http:// or https:// URL, e.g. \"https://scopegate.example\"",
+        "name" => "each user once, named with 1-64 letters, digits, '.', '_', '@' or '-'",
+        "password_hash" => "scopegate dashboard hash-password prints one",
+        "api_token_fingerprint" => "printf \"$TOKEN\" | scopegate token fingerprint",
+        k if k.ends_with("_secs") => "a number of seconds, 1 or more",
+        _ => return None,
+    })
 }
 
 /// [`parse`] on the file at `file`.

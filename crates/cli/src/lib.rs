@@ -5,6 +5,7 @@
 pub mod approval_steps;
 pub mod approvals;
 pub mod check;
+pub mod config;
 pub mod config_check;
 pub mod dashboard_settings;
 pub mod data_lock;

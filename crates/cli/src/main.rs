@@ -2,20 +2,17 @@
 //! outcome to an exit code (check: 0 allow, 1 deny, 2 approve; 3 for usage
 //! and configuration errors).
 
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use scopegate_cli::check::{EXIT_USAGE, check, exit_code, to_json, to_text};
-use scopegate_cli::engine::Engine;
-use scopegate_cli::policy_test;
-use scopegate_cli::{out, outln};
-use scopegate_model::Fingerprint;
+use scopegate_cli::check::EXIT_USAGE;
+use scopegate_cli::outln;
 
 mod approvals_cmd;
 mod audit;
+mod commands;
 mod serve;
 
 #[derive(Parser)]
@@ -322,198 +319,36 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let before = cli.config.as_deref();
     match cli.command {
         Command::Serve { settings } => serve::run(&settings.path(before)),
-        Command::Dashboard {
-            command: DashboardCommand::HashPassword,
-        } => {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
-            let pw = s
-                .strip_suffix('\n')
-                .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                .unwrap_or(&s);
-            anyhow::ensure!(
-                pw.len() >= 8,
-                "a dashboard password needs at least 8 characters"
-            );
-            outln!("{}", scopegate_web::hash_password(pw)?)?;
-            Ok(0)
-        }
-        Command::Dashboard {
-            command: DashboardCommand::ApiToken,
-        } => {
-            let mut raw = [0u8; 24];
-            std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| f.read_exact(&mut raw))
-                .context("cannot read /dev/urandom")?;
-            let token = format!("sgapi_{}", scopegate_model::hex(&raw));
-            outln!("API token (give it to the approver, as SCOPEGATE_API_TOKEN): {token}")?;
-            outln!(
-                "user entry:  api_token_fingerprint = \"{}\"",
-                scopegate_web::token_fingerprint(&token)
-            )?;
-            Ok(0)
-        }
+        Command::Ca { settings } => serve::ca(&settings.path(before)),
+        Command::Dashboard { command } => match command {
+            DashboardCommand::HashPassword => commands::hash_password(),
+            DashboardCommand::ApiToken => commands::api_token(),
+        },
         Command::Approvals {
             settings,
             url,
             command,
-        } => {
-            let base = approvals_cmd::base_url(&settings.path(before), url.as_deref())?;
-            match command {
-                ApprovalsCommand::List {
-                    state,
-                    operation,
-                    token,
-                    resource,
-                } => approvals_cmd::list(
-                    &base,
-                    &state,
-                    &[
-                        ("operation", operation),
-                        ("token", token),
-                        ("resource", resource),
-                    ],
-                ),
-                ApprovalsCommand::Approve { id, note } => {
-                    approvals_cmd::decide(&base, &id, true, &note)
-                }
-                ApprovalsCommand::Reject { id, note } => {
-                    approvals_cmd::decide(&base, &id, false, &note)
-                }
-            }
-        }
+        } => approvals(&settings.path(before), url.as_deref(), command),
         Command::Migrate { log } => {
             audit::migrate(&log.settings.path(before), log.database.as_deref())
         }
-        Command::Audit {
-            command: AuditCommand::Verify { log },
-        } => audit::verify_cmd(&log.settings.path(before), log.database.as_deref()),
-        Command::Audit {
-            command:
-                AuditCommand::Export {
-                    log,
-                    filter,
-                    format,
-                },
-        } => audit::export(
-            &log.settings.path(before),
-            log.database.as_deref(),
-            &filter.filter(),
-            filter.approval.as_deref(),
-            format,
-            false,
-        ),
-        Command::Audit {
-            command: AuditCommand::Tail { log, filter },
-        } => audit::export(
-            &log.settings.path(before),
-            log.database.as_deref(),
-            &filter.filter(),
-            filter.approval.as_deref(),
-            audit::Format::Jsonl,
-            true,
-        ),
-        Command::Ca { settings } => serve::ca(&settings.path(before)),
+        Command::Audit { command } => audit_cmd(before, command),
         Command::Check {
             config,
             json,
             request,
-        } => {
-            let engine = Engine::load(&config)?;
-            engine.warnings().iter().for_each(|w| eprintln!("{w}"));
-            let bytes = read_input(&request)?;
-            let (inspection, decision) = check(&engine, &bytes)?;
-            if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&to_json(&inspection, &decision))?
-                )?;
-            } else {
-                out!("{}", to_text(&inspection, &decision))?;
-            }
-            Ok(exit_code(decision.verdict))
-        }
+        } => commands::check(&config, json, &request),
         Command::Config {
             command: ConfigCommand::Check { settings },
-        } => {
-            let file = settings.path(before);
-            let report = scopegate_cli::config_check::check(&file);
-            report.warnings.iter().for_each(|w| eprintln!("{w}"));
-            if report.problems.is_empty() {
-                match report.warnings.len() {
-                    0 => outln!("{}: ok", file.display())?,
-                    n => outln!("{}: ok, {n} warning(s)", file.display())?,
-                }
-                return Ok(0);
-            }
-            report.problems.iter().for_each(|p| eprintln!("{p}"));
-            eprintln!("{}: {} problem(s)", file.display(), report.problems.len());
-            Ok(EXIT_USAGE)
-        }
-        Command::Policy {
-            command: PolicyCommand::Validate { file },
-        } => {
-            let engine = Engine::load(&file)?;
-            let warnings = engine.warnings();
-            warnings.iter().for_each(|w| eprintln!("{w}"));
-            match warnings.len() {
-                0 => outln!("{}: ok", file.display())?,
-                n => outln!("{}: ok, {n} warning(s)", file.display())?,
-            }
-            Ok(0)
-        }
-        Command::Policy {
-            command: PolicyCommand::Test { files },
-        } => {
-            anyhow::ensure!(!files.is_empty(), "give at least one policy test file");
-            let (mut passed, mut failed) = (0, 0);
-            for f in &files {
-                for r in policy_test::run(f)? {
-                    match r.failure {
-                        None => {
-                            passed += 1;
-                            outln!("ok    {}: {}", f.display(), r.name)?;
-                        }
-                        Some(why) => {
-                            failed += 1;
-                            outln!("FAIL  {}: {}\n      {why}", f.display(), r.name)?;
-                        }
-                    }
-                }
-            }
-            outln!("{passed} passed, {failed} failed")?;
-            Ok(i32::from(failed > 0))
-        }
-        Command::Token {
-            command: TokenCommand::Fingerprint,
-        } => {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
-            let token = s
-                .strip_suffix('\n')
-                .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                .unwrap_or(&s);
-            anyhow::ensure!(!token.is_empty(), "no token on stdin");
-            outln!("{}", Fingerprint::of(token.as_bytes()))?;
-            Ok(0)
-        }
-        Command::Token {
-            command: TokenCommand::Issue,
-        } => {
-            let mut raw = [0u8; 24];
-            std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| f.read_exact(&mut raw))
-                .context("cannot read /dev/urandom")?;
-            let token: String = format!("sgs_{}", scopegate_model::hex(&raw));
-            let mut out = scopegate_cli::output::Out::lock();
-            writeln!(out, "surrogate token (give this to the agent): {token}")?;
-            writeln!(
-                out,
-                "scope map entry:  surrogate = \"{}\"",
-                Fingerprint::of(token.as_bytes())
-            )?;
-            Ok(0)
-        }
+        } => commands::config_check(&settings.path(before)),
+        Command::Policy { command } => match command {
+            PolicyCommand::Validate { file } => commands::policy_validate(&file),
+            PolicyCommand::Test { files } => commands::policy_test(&files),
+        },
+        Command::Token { command } => match command {
+            TokenCommand::Fingerprint => commands::token_fingerprint(),
+            TokenCommand::Issue => commands::token_issue(),
+        },
         Command::Catalog {
             command: CatalogCommand::Generate { providers, out },
         } => {
@@ -523,13 +358,58 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
-    if p.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::stdin().read_to_end(&mut b)?;
-        return Ok(b);
+fn approvals(settings: &Path, url: Option<&str>, command: ApprovalsCommand) -> anyhow::Result<i32> {
+    let base = approvals_cmd::base_url(settings, url)?;
+    match command {
+        ApprovalsCommand::List {
+            state,
+            operation,
+            token,
+            resource,
+        } => approvals_cmd::list(
+            &base,
+            &state,
+            &[
+                ("operation", operation),
+                ("token", token),
+                ("resource", resource),
+            ],
+        ),
+        ApprovalsCommand::Approve { id, note } => {
+            approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Approve, &note)
+        }
+        ApprovalsCommand::Reject { id, note } => {
+            approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Reject, &note)
+        }
     }
-    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+}
+
+fn audit_cmd(before: Option<&Path>, command: AuditCommand) -> anyhow::Result<i32> {
+    match command {
+        AuditCommand::Verify { log } => {
+            audit::verify_cmd(&log.settings.path(before), log.database.as_deref())
+        }
+        AuditCommand::Export {
+            log,
+            filter,
+            format,
+        } => audit::export(
+            &log.settings.path(before),
+            log.database.as_deref(),
+            &filter.filter(),
+            filter.approval.as_deref(),
+            format,
+            false,
+        ),
+        AuditCommand::Tail { log, filter } => audit::export(
+            &log.settings.path(before),
+            log.database.as_deref(),
+            &filter.filter(),
+            filter.approval.as_deref(),
+            audit::Format::Jsonl,
+            true,
+        ),
+    }
 }
 
 /// Regenerates every catalogue the registry (`<out>/providers.toml`) lists,

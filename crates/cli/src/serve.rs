@@ -7,21 +7,19 @@ use std::time::Duration;
 use anyhow::Context as _;
 use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
-use scopegate_cli::data_lock;
+use scopegate_cli::config::{Config, LogFormat};
+use scopegate_cli::data_lock::{self, DataLock};
 use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
 use scopegate_cli::sink::LogSink;
-use scopegate_proxy::Settings;
 use scopegate_store::{ApprovalHub, DecisionLog, Schema, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 
 /// The `[dashboard]` table, with paths resolved against the settings file,
 /// the session key kept in the data directory by default, the bootstrap
 /// link written there, and the grant window the proxy uses.
-fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
-    // Read from the file's text, not settings.dashboard: errors keep their line.
-    let mut c: DashboardConfig =
-        scopegate_cli::dashboard_settings::load(&settings.file)?.unwrap_or_default();
+fn dashboard_config(settings: &Config) -> DashboardConfig {
+    let mut c = settings.dashboard.clone().unwrap_or_default();
     let base = settings
         .file
         .parent()
@@ -34,14 +32,14 @@ fn dashboard_config(settings: &Settings) -> anyhow::Result<DashboardConfig> {
     });
     c.users_file = c.users_file.take().map(|f| base.join(f));
     c.bootstrap_file = Some(settings.data_dir.join("bootstrap-link"));
-    c.grant_window_secs = settings.grant_window.as_secs();
-    Ok(c)
+    c.grant_window_secs = settings.approvals.grant_window.as_secs();
+    c
 }
 
 /// Everything that lets its reader approve, or read what scopegate keeps:
 /// checked before `serve` touches anything.
-fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
-    let ca_key = settings.ca_files.as_ref().map_or_else(
+fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
+    let ca_key = settings.ca.files.as_ref().map_or_else(
         || settings.data_dir.join("ca").join("ca-key.pem"),
         |(_, key)| key.clone(),
     );
@@ -83,8 +81,8 @@ fn private_paths(settings: &Settings, dash: &DashboardConfig) -> Vec<Private> {
 }
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {
-    let settings = Settings::load(config)?;
-    let dash_config = dashboard_config(&settings)?;
+    let settings = Config::load(config)?;
+    let dash_config = dashboard_config(&settings);
     // Before anything is read, created or served.
     private::check(
         &private_paths(&settings, &dash_config),
@@ -93,129 +91,213 @@ pub fn run(config: &Path) -> anyhow::Result<i32> {
     private::create_folder(&settings.data_dir)?;
     // Held until serve returns: one scopegate per data folder.
     let _data_lock = data_lock::lock(&settings.data_dir)?;
-    let ca_export = settings.ca_export.clone();
-    let data_dir = settings.data_dir.clone();
     // Held until serve returns: dropping it flushes the log lines queued.
-    let _log_writer = init_tracing(settings.json_logs);
+    let _log_writer = init_tracing(settings.log.format == LogFormat::Json);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if settings.worker_threads > 0 {
-        rt.worker_threads(settings.worker_threads);
+    if settings.proxy.worker_threads > 0 {
+        rt.worker_threads(settings.proxy.worker_threads);
     }
     let rt = rt.enable_all().build()?;
-    rt.block_on(async move {
-        if let Some(path) = settings.store_url.strip_prefix("sqlite://")
-            && let Some(dir) = Path::new(path).parent()
-        {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let store = Store::connect(&settings.store_url).await.context("decision log database")?;
-        let backend = store.backend();
-        // Serve without waiting on the database: decisions go to the journal
-        // first, and the log's writer migrates the database in the
-        // background (retrying through an outage). Until it has, held
-        // requests wait a little for it, then are refused as while the
-        // database is down.
-        let log = Arc::new(DecisionLog::open(store.clone(), &settings.journal_dir).context("decision journal")?);
-        let schema = log.schema();
-        let hub = ApprovalHub::default();
-        hub.listen(&store);
-        let public_url = dash_config.public_url();
-        let notifier = Arc::new(Notifier::new(&dash_config).context("dashboard webhook")?);
-        let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
-        let approvals = StoreApprovals {
-            store: store.clone(),
-            schema: schema.clone(),
-            hub: hub.clone(),
-            hold_for: settings.hold_for,
-            pending_for: settings.pending_for,
-            grant_window: settings.grant_window,
-            public_url: public_url.clone(),
-            on_new: Some(on_new),
-        };
-        let running = scopegate_proxy::start_with(
-            settings,
-            Arc::new(LogSink(log.clone())),
-            Some(Arc::new(approvals)),
-            Duration::from_secs(10),
-        )
-        .await?;
-        let ca = scopegate_tls::export_certificate(&running.state.ca_pem, &ca_export)
-            .context("exporting the CA certificate for agents")?;
-        let ca = shown(&ca);
-        {
-            let engine = running.state.engine.borrow().clone();
-            let map = &engine.scope_map;
-            let rules: usize = map.tokens.iter().map(|t| t.rules.len()).sum();
-            scopegate_cli::outln!(
-                "scopegate {} · scope map {}: {} token(s), {rules} rule(s){}",
-                env!("CARGO_PKG_VERSION"),
-                shown(&running.state.settings.scope_map),
-                map.tokens.len(),
-                match map.warnings.len() {
-                    0 => String::new(),
-                    n => format!(", {n} warning(s) (logged)"),
-                }
-            )?;
-        }
-        scopegate_cli::outln!("decision log: {backend} (journal first, then the database)")?;
-        let dash_listen = dash_config.listen;
-        let state = running.state.clone();
-        let dashboard = Dashboard::new(dash_config, store.clone(), hub.clone(), move || {
-            Arc::new(state.engine.borrow().scope_map.clone())
-        })
-        .context("dashboard")?;
-        let metrics_state = running.state.clone();
-        let count: approval_steps::CountStep = Arc::new(move |s| metrics_state.metrics.approval_step(s));
-        dashboard.record_steps(approval_steps::dashboard_steps(log.clone(), count.clone()));
-        spawn_expiry(store.clone(), schema.clone(), log.clone(), count);
-        let _ = running.state.metrics.store.set(backend.to_string());
-        let listener = tokio::net::TcpListener::bind(dash_listen)
-            .await
-            .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
-        scopegate_cli::outln!("dashboard for approvers: {public_url}")?;
-        if let (Some(_), Some(file)) = (dashboard.bootstrap_link(), &dashboard.config().bootstrap_file) {
-            scopegate_cli::outln!(
-                "  no dashboard users are configured: the one-time admin sign-in link is in {} (readable only by scopegate's user)",
-                shown(file)
-            )?;
-        }
-        let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
-        // The dashboard is bound now; it accepts once the database is
-        // migrated (a fresh database takes a moment), or after a few
-        // seconds without it, to say that it cannot reach its database.
-        let dashboard_schema = schema.clone();
-        let dashboard_task = tokio::spawn(async move {
-            dashboard_schema.wait_migrated(DASHBOARD_SCHEMA_WAIT).await;
-            dashboard
-                .serve(listener, async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        scopegate_cli::outln!("scopegate is listening on {}", running.proxy_addr)?;
-        scopegate_cli::outln!()?;
-        scopegate_cli::outln!("  export HTTPS_PROXY=http://{}", running.proxy_addr)?;
-        scopegate_cli::outln!("  trust the interception CA: {ca}{}", if running.ca_generated { "  (generated now)" } else { "" })?;
-        scopegate_cli::outln!(
-            "  give agents only {} (the certificate), never {} or this OS user",
-            shown(&ca_export),
-            shown(&data_dir)
-        )?;
-        scopegate_cli::outln!("  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)")?;
-        if let Some(a) = running.admin_addr {
-            scopegate_cli::outln!("  metrics: http://{a}/metrics")?;
-            scopegate_cli::outln!("  readiness: http://{a}/readyz")?;
-        }
-        scopegate_cli::outln!()?;
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        let _ = stop_dashboard.send(());
-        running.shutdown(Duration::from_secs(10)).await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), dashboard_task).await;
-        Ok::<_, anyhow::Error>(())
-    })?;
+    rt.block_on(serve(settings, dash_config))?;
     Ok(0)
+}
+
+/// The decision log and the approval queue `serve` keeps in the store.
+struct Kept {
+    store: Store,
+    log: Arc<DecisionLog>,
+    schema: Schema,
+    hub: ApprovalHub,
+}
+
+/// Opens the store without waiting on the database: decisions go to the
+/// journal first, and the log's writer migrates the database in the
+/// background (retrying through an outage). Until it has, held requests
+/// wait a little for it, then are refused as while the database is down.
+async fn open_store(settings: &Config) -> anyhow::Result<Kept> {
+    if let Some(path) = settings.store.url.strip_prefix("sqlite://")
+        && let Some(dir) = Path::new(path).parent()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let store = Store::connect(&settings.store.url)
+        .await
+        .context("decision log database")?;
+    let log = Arc::new(
+        DecisionLog::open(store.clone(), &settings.store.journal_dir)
+            .context("decision journal")?,
+    );
+    let schema = log.schema();
+    let hub = ApprovalHub::default();
+    hub.listen(&store);
+    Ok(Kept {
+        store,
+        log,
+        schema,
+        hub,
+    })
+}
+
+/// The approval queue the proxy holds requests in; new approvals are
+/// announced by the dashboard's webhook.
+fn approvals(
+    settings: &Config,
+    dash_config: &DashboardConfig,
+    kept: &Kept,
+) -> anyhow::Result<StoreApprovals> {
+    let notifier = Arc::new(Notifier::new(dash_config).context("dashboard webhook")?);
+    let on_new: OnNew = Arc::new(move |a| notifier.notify_new(a));
+    Ok(StoreApprovals {
+        store: kept.store.clone(),
+        schema: kept.schema.clone(),
+        hub: kept.hub.clone(),
+        hold_for: settings.approvals.hold_for,
+        pending_for: settings.approvals.pending_for,
+        grant_window: settings.approvals.grant_window,
+        public_url: dash_config.public_url(),
+        on_new: Some(on_new),
+    })
+}
+
+async fn serve(settings: Config, dash_config: DashboardConfig) -> anyhow::Result<()> {
+    let kept = open_store(&settings).await?;
+    let backend = kept.store.backend();
+    let public_url = dash_config.public_url();
+    let approvals = approvals(&settings, &dash_config, &kept)?;
+    let running = scopegate_proxy::start_with(
+        settings.proxy_config(),
+        Arc::new(LogSink(kept.log.clone())),
+        Some(Arc::new(approvals)),
+        Duration::from_secs(10),
+    )
+    .await?;
+    let ca = scopegate_tls::export_certificate(&running.state.ca_pem, &settings.ca.export)
+        .context("exporting the CA certificate for agents")?;
+    print_scope_map(&settings, &running)?;
+    scopegate_cli::outln!("decision log: {backend} (journal first, then the database)")?;
+    let dash_listen = dash_config.listen;
+    let dashboard = dashboard(dash_config, &kept, &running)?;
+    let listener = tokio::net::TcpListener::bind(dash_listen)
+        .await
+        .with_context(|| format!("cannot listen on {dash_listen} (dashboard)"))?;
+    scopegate_cli::outln!("dashboard for approvers: {public_url}")?;
+    if let (Some(_), Some(file)) = (
+        dashboard.bootstrap_link(),
+        &dashboard.config().bootstrap_file,
+    ) {
+        scopegate_cli::outln!(
+            "  no dashboard users are configured: the one-time admin sign-in link is in {} (readable only by scopegate's user)",
+            shown(file)
+        )?;
+    }
+    let (stop_dashboard, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The dashboard is bound now; it accepts once the database is
+    // migrated (a fresh database takes a moment), or after a few
+    // seconds without it, to say that it cannot reach its database.
+    let dashboard_schema = kept.schema.clone();
+    let dashboard_task = tokio::spawn(async move {
+        dashboard_schema.wait_migrated(DASHBOARD_SCHEMA_WAIT).await;
+        dashboard
+            .serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    print_usage(&settings, &running, &shown(&ca))?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_dashboard.send(());
+    running.shutdown(Duration::from_secs(10)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), dashboard_task).await;
+    Ok(())
+}
+
+/// The dashboard, recording its approval steps in the decision log; the
+/// expiry sweep started beside it.
+fn dashboard(
+    dash_config: DashboardConfig,
+    kept: &Kept,
+    running: &scopegate_proxy::Running,
+) -> anyhow::Result<Dashboard> {
+    let state = running.state.clone();
+    let dashboard = Dashboard::new(
+        dash_config,
+        kept.store.clone(),
+        kept.hub.clone(),
+        move || Arc::new(state.engine.borrow().scope_map.clone()),
+    )
+    .context("dashboard")?;
+    let metrics_state = running.state.clone();
+    let count: approval_steps::CountStep =
+        Arc::new(move |s| metrics_state.metrics.approval_step(s));
+    dashboard.record_steps(approval_steps::dashboard_steps(
+        kept.log.clone(),
+        count.clone(),
+    ));
+    spawn_expiry(
+        kept.store.clone(),
+        kept.schema.clone(),
+        kept.log.clone(),
+        count,
+    );
+    let _ = running
+        .state
+        .metrics
+        .store
+        .set(kept.store.backend().to_string());
+    Ok(dashboard)
+}
+
+/// The first line `serve` prints: the version and the scope map's size.
+fn print_scope_map(settings: &Config, running: &scopegate_proxy::Running) -> anyhow::Result<()> {
+    let engine = running.state.engine.borrow().clone();
+    let map = &engine.scope_map;
+    let rules: usize = map.tokens.iter().map(|t| t.rules.len()).sum();
+    scopegate_cli::outln!(
+        "scopegate {} · scope map {}: {} token(s), {rules} rule(s){}",
+        env!("CARGO_PKG_VERSION"),
+        shown(&settings.scope_map),
+        map.tokens.len(),
+        match map.warnings.len() {
+            0 => String::new(),
+            n => format!(", {n} warning(s) (logged)"),
+        }
+    )?;
+    Ok(())
+}
+
+/// How to point an agent at the proxy (`ca`: the exported certificate).
+fn print_usage(
+    settings: &Config,
+    running: &scopegate_proxy::Running,
+    ca: &str,
+) -> anyhow::Result<()> {
+    scopegate_cli::outln!("scopegate is listening on {}", running.proxy_addr)?;
+    scopegate_cli::outln!()?;
+    scopegate_cli::outln!("  export HTTPS_PROXY=http://{}", running.proxy_addr)?;
+    scopegate_cli::outln!(
+        "  trust the interception CA: {ca}{}",
+        if running.ca_generated {
+            "  (generated now)"
+        } else {
+            ""
+        }
+    )?;
+    scopegate_cli::outln!(
+        "  give agents only {} (the certificate), never {} or this OS user",
+        shown(&settings.ca.export),
+        shown(&settings.data_dir)
+    )?;
+    scopegate_cli::outln!(
+        "  e.g. curl --cacert {ca} https://backboard.railway.com/graphql/v2 ...  (`scopegate ca` shows every client)"
+    )?;
+    if let Some(a) = running.admin_addr {
+        scopegate_cli::outln!("  metrics: http://{a}/metrics")?;
+        scopegate_cli::outln!("  readiness: http://{a}/readyz")?;
+    }
+    scopegate_cli::outln!()?;
+    Ok(())
 }
 
 /// How long the dashboard waits for the database's migrations before it
@@ -327,14 +409,25 @@ fn shown(p: &Path) -> String {
 }
 
 pub fn ca(config: &Path) -> anyhow::Result<i32> {
-    let settings = Settings::load(config)?;
-    // The certificate's PEM: from `[ca] cert` (the key is not needed), or
-    // the generated CA's.
-    let (pem, generated) = match &settings.ca_files {
+    let settings = Config::load(config)?;
+    // The lock (when one was taken) is held until the certificate is exported.
+    let (pem, generated, _data_lock) = ca_certificate(&settings)?;
+    let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca.export)
+        .context("exporting the CA certificate for agents")?;
+    print_ca_usage(&settings, &shown(&path), generated)?;
+    Ok(0)
+}
+
+/// The certificate's PEM, whether it was generated now, and the data
+/// folder's lock if it was taken: from `[ca] cert` (the key is not
+/// needed), or the generated CA's.
+fn ca_certificate(settings: &Config) -> anyhow::Result<(String, bool, Option<DataLock>)> {
+    Ok(match &settings.ca.files {
         Some((cert, _)) => (
             std::fs::read_to_string(cert)
                 .with_context(|| format!("cannot read {}", cert.display()))?,
             false,
+            None,
         ),
         None => {
             private::check(
@@ -350,7 +443,7 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
             private::create_folder(&settings.data_dir)?;
             // Creating the CA writes the data folder: not while another
             // instance holds it, unless the CA is already there to read.
-            let _data_lock = match data_lock::lock(&settings.data_dir) {
+            let data_lock = match data_lock::lock(&settings.data_dir) {
                 Ok(l) => Some(l),
                 Err(data_lock::LockError::Held { .. })
                     if settings.data_dir.join("ca/ca.pem").exists() =>
@@ -361,15 +454,16 @@ pub fn ca(config: &Path) -> anyhow::Result<i32> {
             };
             let (ca, generated) = scopegate_tls::CertificateAuthority::load_or_generate(
                 &settings.data_dir.join("ca"),
-                settings.ca_valid_days,
+                settings.ca.valid_days,
             )
             .context("interception CA")?;
-            (ca.cert_pem().to_owned(), generated)
+            (ca.cert_pem().to_owned(), generated, data_lock)
         }
-    };
-    let path: PathBuf = scopegate_tls::export_certificate(&pem, &settings.ca_export)
-        .context("exporting the CA certificate for agents")?;
-    let p = shown(&path);
+    })
+}
+
+/// Where the certificate is (`p`) and how each kind of client trusts it.
+fn print_ca_usage(settings: &Config, p: &str, generated: bool) -> anyhow::Result<()> {
     scopegate_cli::outln!(
         "scopegate interception CA: {p}{}",
         if generated { " (generated now)" } else { "" }
@@ -393,7 +487,7 @@ Trust it only in the environment of the agents that go through scopegate:
   Debian/Ubuntu   cp {p} /usr/local/share/ca-certificates/scopegate.crt && update-ca-certificates   (whole machine)
 
 and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
-        settings.listen
+        settings.proxy.listen
     )?;
-    Ok(0)
+    Ok(())
 }

@@ -2,11 +2,19 @@
 
 use std::sync::Arc;
 
-use scopegate_proxy::{
+use scopegate_model::{
     DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
-    log_line,
 };
-use scopegate_store::DecisionLog;
+use scopegate_proxy::log_line;
+use scopegate_store::{DecisionLog, LogError};
+
+/// The journal's IO error, without the log's own wording (the record
+/// error says what failed).
+fn cause(e: LogError) -> String {
+    match e {
+        LogError::Journal(io) => io.to_string(),
+    }
+}
 
 /// The decision log as the proxy's sink: a structured log line, then the
 /// crash-safe journal (and, behind it, the database).
@@ -18,7 +26,7 @@ impl DecisionSink for LogSink {
         self.0
             .append(record)
             .map(Ticket)
-            .map_err(|e| RecordError(e.to_string()))
+            .map_err(|e| RecordError::JournalWrite { cause: cause(e) })
     }
 
     fn outcome(&self, outcome: DecisionOutcome) {
@@ -59,7 +67,9 @@ impl DecisionSink for LogSink {
     }
 
     fn ready(&self) -> Result<(), RecordError> {
-        self.0.probe().map_err(|e| RecordError(e.to_string()))
+        self.0
+            .probe()
+            .map_err(|e| RecordError::JournalUnwritable { cause: cause(e) })
     }
 
     fn durable(&self, ticket: Ticket) -> Durable {
@@ -67,7 +77,7 @@ impl DecisionSink for LogSink {
         Box::pin(async move {
             log.durable(ticket.0)
                 .await
-                .map_err(|e| RecordError(e.to_string()))
+                .map_err(|e| RecordError::NotDurable { cause: cause(e) })
         })
     }
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+use scopegate_model::Resolution;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,7 +60,7 @@ async fn pending(api: &ApiClient) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| a.approval.id)
+        .map(|a| a.approval.id.into_string())
         .collect()
 }
 
@@ -204,10 +205,13 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
     });
     let id = wait_pending(&api, 1).await.remove(0);
     assert!(
-        as_agent.decide(&id, true, "").await.is_err(),
+        as_agent
+            .resolve(&id, Resolution::Approve, "")
+            .await
+            .is_err(),
         "an agent's token is refused"
     );
-    api.decide(&id, true, "ok").await.unwrap();
+    api.resolve(&id, Resolution::Approve, "ok").await.unwrap();
     assert_eq!(waiting.await.unwrap().status, 200);
     assert_eq!(volume_deletes(&fake).len(), 1);
 
@@ -229,10 +233,10 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
     assert_eq!(volume_deletes(&fake).len(), 1);
 
     // rejections reach the agents, with the note
-    api.decide(&second, false, "replays are not ok")
+    api.resolve(&second, Resolution::Reject, "replays are not ok")
         .await
         .unwrap();
-    api.decide(&third, false, "vol-2 is production")
+    api.resolve(&third, Resolution::Reject, "vol-2 is production")
         .await
         .unwrap();
     let replay = replay.await.unwrap();
@@ -292,7 +296,10 @@ async fn held_on_one_replica_approved_through_another_released_on_the_first() {
     // ...the approver uses replica B's dashboard
     let api_b = ApiClient::new(&b.dashboard, API_TOKEN).unwrap();
     let id = wait_pending(&api_b, 1).await.remove(0);
-    api_b.decide(&id, true, "via replica B").await.unwrap();
+    api_b
+        .resolve(&id, Resolution::Approve, "via replica B")
+        .await
+        .unwrap();
     // A releases it: only NOTIFY (or the poll) can have told A
     let resp = waiting.await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.text());

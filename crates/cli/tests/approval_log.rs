@@ -7,6 +7,7 @@
 
 mod common;
 
+use scopegate_model::Resolution;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -81,11 +82,13 @@ async fn decisions_taken_while_the_agent_is_away_are_in_the_log_with_their_appro
     // approved while nobody waits; the resend is released by the grant
     assert_eq!(agent("vol-1").await.status, 403);
     let approved = pending(&api).await.remove(0);
-    api.decide(&approved, true, "scratch volume").await.unwrap();
+    api.resolve(&approved, Resolution::Approve, "scratch volume")
+        .await
+        .unwrap();
     // rejected while nobody waits
     assert_eq!(agent("vol-2").await.status, 403);
     let rejected = pending(&api).await.remove(0);
-    api.decide(&rejected, false, "that is production")
+    api.resolve(&rejected, Resolution::Reject, "that is production")
         .await
         .unwrap();
     // nobody decides

@@ -89,7 +89,7 @@ fn record(i: usize) -> DecisionRecord {
         token: Some("t".into()),
         operations: Vec::new(),
     };
-    let mut r = DecisionRecord::from_decision(format!("dec_{i}"), &d);
+    let mut r = DecisionRecord::from_decision(format!("dec_{i}").into(), &d);
     r.operations = vec![op];
     r.provider = "railway".into();
     r

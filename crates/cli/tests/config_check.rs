@@ -127,3 +127,44 @@ fn every_mistake_is_reported_with_its_line_and_nothing_is_touched() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A mistake in the settings no longer hides the checks that read the
+/// disk: a misspelt key, a bad `[dashboard]` value and a file that is not
+/// there are reported in one run.
+#[test]
+fn a_settings_mistake_and_a_missing_file_are_reported_together() {
+    let dir = temp("together");
+    let settings = dir.join("scopegate.toml");
+    std::fs::write(
+        &settings,
+        [
+            "version = 1",                   // 1
+            "scope_map = \"no-map.toml\"",   // 2: not there
+            "data_dir = \"data\"",           // 3
+            "[proxy]",                       // 4
+            "listn = \"127.0.0.1:0\"",       // 5: a misspelt key
+            "[dashboard]",                   // 6
+            "listen = \"127.0.0.1:0\"",      // 7
+            "public_url = \"dash.example\"", // 8: not a URL
+            "",
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = config_check(&settings);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let s = settings.display();
+    for want in [
+        format!(
+            "{s}:2:1: scope_map {} does not exist",
+            dir.join("no-map.toml").display()
+        ),
+        format!("{s}:5:1: [proxy]: unknown field `listn`"),
+        format!("{s}:8:1: [dashboard]: public_url must start with http:// or https://"),
+    ] {
+        assert!(err.lines().any(|l| l.starts_with(&want)), "{want}\n{err}");
+    }
+    assert!(err.ends_with(&format!("{s}: 3 problem(s)\n")), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

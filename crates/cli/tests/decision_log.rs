@@ -211,7 +211,7 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
             .await
             .unwrap()
             .into_iter()
-            .map(|r| r.record.id)
+            .map(|r| r.record.id.into_string())
             .collect::<Vec<_>>();
         if answered.iter().all(|a| ids.contains(a)) && ids.contains(&after.1) {
             break;

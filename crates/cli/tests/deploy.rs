@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use scopegate_cli::config::Config;
 use serde_json::Value;
 
 fn deploy(name: &str) -> PathBuf {
@@ -70,14 +71,12 @@ fn mount(spec: &str) -> (String, String, bool) {
     )
 }
 
-fn settings(text: &str) -> scopegate_proxy::Settings {
-    scopegate_proxy::Settings::from_toml(Path::new("/etc/scopegate/scopegate.toml"), text).unwrap()
+fn settings(text: &str) -> Config {
+    Config::from_toml(Path::new("/etc/scopegate/scopegate.toml"), text).unwrap()
 }
 
-fn dashboard_listen(s: &scopegate_proxy::Settings) -> SocketAddr {
-    let t = s.dashboard.clone().expect("a [dashboard] table");
-    let c: scopegate_web::DashboardConfig = toml::Value::Table(t).try_into().unwrap();
-    c.listen
+fn dashboard_listen(s: &Config) -> SocketAddr {
+    s.dashboard.as_ref().expect("a [dashboard] table").listen
 }
 
 #[test]
@@ -107,7 +106,7 @@ fn compose_gives_the_agent_only_the_certificate_and_no_way_to_the_dashboard() {
     );
     assert_eq!(
         target_of("ca-public"),
-        s.ca_export,
+        s.ca.export,
         "the shared volume is the export"
     );
     assert_eq!(agent_mounts.len(), 1, "{agent_mounts:?}");
@@ -145,12 +144,12 @@ fn compose_gives_the_agent_only_the_certificate_and_no_way_to_the_dashboard() {
             .unwrap()
     };
     assert_eq!(
-        s.listen.ip(),
+        s.proxy.listen.ip(),
         addr_on("agents"),
         "the proxy is on the agents' network"
     );
     let dash = dashboard_listen(&s);
-    let admin = s.admin_listen.unwrap();
+    let admin = s.admin.listen.unwrap();
     for (what, a) in [("dashboard", dash), ("metrics", admin)] {
         let net = strs(&sg["networks"])
             .into_iter()
@@ -227,7 +226,7 @@ fn kubernetes_keeps_the_key_in_scopegates_namespace_and_the_dashboard_from_agent
     let s = settings(cm["data"]["scopegate.toml"].as_str().unwrap());
     let dash = dashboard_listen(&s);
     assert_eq!(
-        s.ca_files.as_ref().unwrap().1,
+        s.ca.files.as_ref().unwrap().1,
         Path::new("/etc/scopegate/ca/ca-key.pem")
     );
 
@@ -255,7 +254,7 @@ fn kubernetes_keeps_the_key_in_scopegates_namespace_and_the_dashboard_from_agent
         if from_agents {
             assert_eq!(
                 ports,
-                [u64::from(s.listen.port())],
+                [u64::from(s.proxy.listen.port())],
                 "agents reach only the proxy"
             );
         }
@@ -300,7 +299,7 @@ fn systemd_and_the_image_keep_the_data_folder_private() {
     }
     let s = settings(&std::fs::read_to_string(deploy("scopegate.toml")).unwrap());
     assert_eq!(s.data_dir, Path::new("/var/lib/scopegate/data"));
-    assert_eq!(s.ca_export, Path::new("/var/lib/scopegate/ca-public"));
+    assert_eq!(s.ca.export, Path::new("/var/lib/scopegate/ca-public"));
     let docker = std::fs::read_to_string(deploy("Dockerfile")).unwrap();
     assert!(
         docker.contains("-m 0700 /var/lib/scopegate/data"),

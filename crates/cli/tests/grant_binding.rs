@@ -11,6 +11,7 @@ mod common;
 use bytes::Bytes;
 use common::{API_TOKEN, Serve, pending, send, serve_with};
 use scopegate_e2e::{Fake, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, fp, init};
+use scopegate_model::Resolution;
 use scopegate_web::ApiClient;
 
 /// Reads pass; everything else, `unknown` included, waits for a human.
@@ -103,7 +104,10 @@ async fn the_same_bytes_under_another_reading_are_held_again() {
     let w = world("grant-readings").await;
     let body = r#"{"query":"mutation { volumeDelete(volumeId: \"vol-1\") }"}"#;
     let id = w.held(&[JSON], body).await;
-    w.api.decide(&id, true, "vol-1 is scratch").await.unwrap();
+    w.api
+        .resolve(&id, Resolution::Approve, "vol-1 is scratch")
+        .await
+        .unwrap();
 
     // Every other reading of exactly these bytes is a new request.
     let other_readings: [&[(&str, &str)]; 6] = [
@@ -139,10 +143,13 @@ async fn approving_a_harmless_reading_does_not_release_a_destructive_one() {
         .await;
     let shown = w.api.get(&harmless).await.unwrap();
     assert_eq!(
-        shown.approval.detail["operations"][0]["name"],
+        shown.approval.held.detail()["operations"][0]["name"],
         "projectUpdate"
     );
-    w.api.decide(&harmless, true, "a rename").await.unwrap();
+    w.api
+        .resolve(&harmless, Resolution::Approve, "a rename")
+        .await
+        .unwrap();
 
     let form = [("content-type", "application/x-www-form-urlencoded")];
     let destructive = w.held(&form, TWO_FACED).await;
@@ -150,8 +157,9 @@ async fn approving_a_harmless_reading_does_not_release_a_destructive_one() {
 
     // The approver of the replay sees the destructive reading in full.
     let a = w.api.get(&destructive).await.unwrap().approval;
-    assert_eq!(a.detail["operations"][0]["name"], "volumeDelete");
-    let doc = a.detail["request"]["graphql"][0]["document"]
+    let detail = a.held.detail();
+    assert_eq!(detail["operations"][0]["name"], "volumeDelete");
+    let doc = detail["request"]["graphql"][0]["document"]
         .as_str()
         .unwrap();
     assert!(
@@ -159,7 +167,7 @@ async fn approving_a_harmless_reading_does_not_release_a_destructive_one() {
         "{doc}"
     );
     assert_eq!(
-        a.detail["request"]["content_type"],
+        detail["request"]["content_type"],
         "application/x-www-form-urlencoded"
     );
 }
@@ -170,10 +178,11 @@ async fn the_approver_sees_ids_whatever_the_variables_are_called_and_not_secrets
     let body = r#"{"query":"mutation D($target_env: String!, $id: String!) { volumeDelete(volumeId: $target_env) variableUpsert(input: {projectId: \"p-1\", environmentId: \"env-prod\", serviceId: \"svc-1\", name: \"DB_URL\", value: $id}) }","variables":{"target_env":"vol-prod-db-1","id":"postgres://u:hunter2@db"}}"#;
     let id = w.held(&[JSON], body).await;
     let a = w.api.get(&id).await.unwrap().approval;
-    let g = &a.detail["request"]["graphql"][0];
+    let detail = a.held.detail();
+    let g = &detail["request"]["graphql"][0];
     assert_eq!(g["variables"]["target_env"], "vol-prod-db-1", "{g}");
     assert_eq!(g["variables"]["id"], "•••", "{g}");
-    assert!(!a.detail.to_string().contains("hunter2"));
+    assert!(!detail.to_string().contains("hunter2"));
     let doc = g["document"].as_str().unwrap();
     assert!(
         doc.contains("volumeDelete(volumeId: $target_env)") && doc.contains("\"DB_URL\""),

@@ -8,6 +8,7 @@
 //! admin session and releases a request, exactly as the incident did.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use scopegate_model::Resolution;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
@@ -473,7 +474,7 @@ async fn wait_pending(api: &ApiClient, n: usize) -> Vec<String> {
             .await
             .unwrap()
             .into_iter()
-            .map(|a| a.approval.id)
+            .map(|a| a.approval.id.into_string())
             .collect();
         if p.len() >= n {
             return p;
@@ -526,7 +527,10 @@ async fn in_the_sidecar_layout_the_agent_cannot_approve_its_own_request() {
     // every attempt to approve it fails
     let as_agent_token = ApiClient::new(&s.dashboard, RAILWAY_TOKEN).unwrap();
     assert!(
-        as_agent_token.decide(&id, true, "").await.is_err(),
+        as_agent_token
+            .resolve(&id, Resolution::Approve, "")
+            .await
+            .is_err(),
         "its own token"
     );
     let approve = format!("/api/approvals/{id}/approve");
@@ -568,7 +572,7 @@ async fn in_the_sidecar_layout_the_agent_cannot_approve_its_own_request() {
 
     // a human rejects it; the agent is told, and the provider saw nothing
     approver
-        .decide(&id, false, "not yours to approve")
+        .resolve(&id, Resolution::Reject, "not yours to approve")
         .await
         .unwrap();
     let resp = waiting.await.unwrap();

@@ -9,8 +9,12 @@ use crate::Operation;
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Allow,
-    /// Hold for a human to approve.
-    Approve,
+    /// Hold the request for a human to approve. A scope map says
+    /// `effect = "approve"`, and records, metrics and headers say
+    /// `approve` (what the human is asked to do); in code it is what
+    /// scopegate does with the request.
+    #[serde(rename = "approve")]
+    Hold,
     Deny,
 }
 
@@ -18,13 +22,13 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "allow",
-            Self::Approve => "approve",
+            Self::Hold => "approve",
             Self::Deny => "deny",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Allow, Self::Approve, Self::Deny]
+        [Self::Allow, Self::Hold, Self::Deny]
             .into_iter()
             .find(|v| v.as_str() == s)
     }
@@ -101,5 +105,25 @@ impl Decision {
     /// Whether the request goes upstream without a human.
     pub fn forwards(&self) -> bool {
         self.verdict == Verdict::Allow || self.mode == Mode::Observe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict;
+
+    /// In code a request is held; everywhere outside it the word is
+    /// `approve` (scope maps, records, headers, metrics).
+    #[test]
+    fn hold_is_written_and_read_as_approve() {
+        assert_eq!(
+            serde_json::to_string(&Verdict::Hold).unwrap(),
+            "\"approve\""
+        );
+        let back: Verdict = serde_json::from_str("\"approve\"").unwrap();
+        assert_eq!(back, Verdict::Hold);
+        assert_eq!(Verdict::Hold.as_str(), "approve");
+        assert_eq!(Verdict::parse("approve"), Some(Verdict::Hold));
+        assert_eq!(Verdict::parse("hold"), None);
     }
 }

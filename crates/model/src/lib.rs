@@ -1,16 +1,31 @@
 //! Vocabulary shared by every scopegate crate: operations, their classes and
 //! resources, presented-credential fingerprints, verdicts and decisions.
 //!
-//! This crate performs no IO and depends on nothing heavier than serde and
-//! sha2. Decisions are values: they carry the rule that decided them and a
-//! reason, so they can be logged, tested and shown to an agent.
+//! It also holds the seams between the proxy and what it talks to: the
+//! decision sink, the approval queue, the held request, typed ids and
+//! approval states.
+//!
+//! This crate performs no IO and depends on nothing heavier than serde,
+//! serde_json and sha2. Decisions are values: they carry the rule that
+//! decided them and a reason, so they can be logged, tested and shown to
+//! an agent.
 
+mod approval_state;
 mod decision;
 mod fingerprint;
+mod held;
+mod ids;
 mod operation;
+mod queue;
 mod record;
+mod sink;
 
+pub use approval_state::{ApprovalState, Resolution};
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};
+pub use held::{HeldDetail, HeldRequest};
+pub use ids::{ApprovalId, DecisionId};
 pub use operation::{OpClass, Operation, OperationWord, Resources};
+pub use queue::{ApprovalQueue, BoxFut, Grant, HoldOutcome, QueueError};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};
+pub use sink::{DecisionSink, Durable, LogProgress, RecordError, Ticket};

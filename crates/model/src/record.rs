@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Decision, Mode, Operation, Verdict};
+use crate::{Decision, DecisionId, Mode, Operation, Verdict};
 
 /// One canonical record per decided request. Holds no credential and no
 /// body: the token's name and fingerprint prefix, operations with resources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
-    pub id: String,
+    pub id: DecisionId,
     pub at_unix_ms: i64,
     pub agent: Option<String>,
     pub token: Option<String>,
@@ -31,7 +31,7 @@ pub struct DecisionRecord {
     pub upstream_millis: Option<u64>,
     /// The approval step this record is: `held apr_…` (the proxy held the
     /// request), `approved apr_… by alice` / `rejected apr_… by bob` (an
-    /// approver decided), `used apr_… (approved by alice)` (the waiting
+    /// approver resolved it), `used apr_… (approved by alice)` (the waiting
     /// request was released), `granted apr_… (approved by alice)` (a resent
     /// request was released by the grant), `refused apr_… (rejected by bob)`
     /// (the waiting request was refused), `expired apr_…`, or `not held: …`
@@ -41,7 +41,7 @@ pub struct DecisionRecord {
 }
 
 impl DecisionRecord {
-    pub fn from_decision(id: String, d: &Decision) -> Self {
+    pub fn from_decision(id: DecisionId, d: &Decision) -> Self {
         Self {
             id,
             at_unix_ms: std::time::SystemTime::now()
@@ -74,7 +74,7 @@ impl DecisionRecord {
 /// decision (which is recorded before anything is forwarded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionOutcome {
-    pub decision_id: String,
+    pub decision_id: DecisionId,
     pub upstream_status: Option<u16>,
     pub upstream_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

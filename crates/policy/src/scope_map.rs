@@ -253,7 +253,7 @@ impl<'a> Validator<'a> {
             .map(|s| (s.get_ref().as_str(), s.span()))
         {
             None | Some(("deny", _)) => Verdict::Deny,
-            Some(("approve", _)) => Verdict::Approve,
+            Some(("approve", _)) => Verdict::Hold,
             Some((other, span)) => {
                 self.problem(
                     span,
@@ -418,7 +418,7 @@ impl<'a> Validator<'a> {
         let before = self.problems.len();
         let effect = match rr.effect.get_ref().as_str() {
             "allow" => Verdict::Allow,
-            "approve" => Verdict::Approve,
+            "approve" => Verdict::Hold,
             "deny" => Verdict::Deny,
             other => {
                 self.problem(

@@ -107,7 +107,7 @@ async fn pending(state: &State) -> Result<Option<u64>, String> {
         return Ok(None);
     };
     match tokio::time::timeout(PROBE_TIMEOUT, approvals.pending()).await {
-        Ok(r) => r.map(Some),
+        Ok(r) => r.map(Some).map_err(|e| e.to_string()),
         Err(_) => Err(format!(
             "the queue did not answer within {} s",
             PROBE_TIMEOUT.as_secs()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use scopegate_policy::Glob;
 
-use crate::settings::{Egress, Settings};
+use crate::config::{Egress, ProxyConfig};
 
 /// Why a non-provider destination is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,24 +40,25 @@ impl EgressPermit {
 /// Decides a non-provider destination: checked before a CONNECT is
 /// answered or an absolute-form request passed through.
 pub async fn check(
-    settings: &Settings,
+    config: &ProxyConfig,
     host: &str,
     port: u16,
 ) -> Result<EgressPermit, EgressRefusal> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let owned = || host.to_owned();
-    if bare.parse::<IpAddr>().is_ok() && !settings.routes.contains_key(host) {
+    if bare.parse::<IpAddr>().is_ok() && !config.upstream.routes.contains_key(host) {
         return Err(EgressRefusal::IpLiteral { host: owned() });
     }
-    if settings.egress == Egress::Refuse
-        && !settings
+    if config.proxy.egress == Egress::Refuse
+        && !config
+            .proxy
             .egress_allow
             .iter()
             .any(|g| Glob::new(g).matches(host))
     {
         return Err(EgressRefusal::NotAllowed { host: owned() });
     }
-    if let Some(addr) = settings.routes.get(host) {
+    if let Some(addr) = config.upstream.routes.get(host) {
         // Route overrides are the explicit exception to the private-range rule.
         return Ok(EgressPermit { addrs: vec![*addr] });
     }
@@ -73,7 +74,7 @@ pub async fn check(
     if addrs.is_empty() {
         return Err(EgressRefusal::Dns { host: owned() });
     }
-    if !settings.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
+    if !config.proxy.unsafe_allow_private && addrs.iter().any(|a| is_private(a.ip())) {
         return Err(EgressRefusal::Private { host: owned() });
     }
     Ok(EgressPermit { addrs })

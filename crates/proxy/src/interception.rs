@@ -3,7 +3,6 @@
 //! HTTP/2 by ALPN, each request going down the request path.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper::upgrade::Upgraded;
@@ -31,7 +30,7 @@ async fn handshake(
     conn: &Conn,
     upgraded: Upgraded,
 ) -> Result<TlsStream<TokioIo<Upgraded>>, Closed> {
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let acceptor =
         LazyConfigAcceptor::new(rustls::server::Acceptor::default(), TokioIo::new(upgraded));
     // Borrowed, so the connection outlives the timeout: a refusal is
@@ -64,7 +63,7 @@ async fn handshake(
 
 /// HTTP/1.1 or HTTP/2 inside the tunnel, each request down the request path.
 async fn serve_http(state: Arc<State>, conn: Arc<Conn>, tls: TlsStream<TokioIo<Upgraded>>) {
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let svc_state = state.clone();
     let svc_conn = conn.clone();
     let svc = service_fn(move |req| {

@@ -17,11 +17,12 @@ mod admin;
 pub mod approvals;
 mod body;
 mod client_hello;
+pub mod config;
 mod drain;
 mod egress;
 pub mod engine;
 mod ids;
-pub use ids::decision_id as new_decision_id;
+pub use ids::{approval_id as new_approval_id, decision_id as new_decision_id};
 mod interception;
 mod listener;
 pub mod metrics;
@@ -31,7 +32,6 @@ mod request_path;
 mod respond;
 mod screen;
 mod server;
-pub mod settings;
 mod shared;
 #[cfg(test)]
 mod test_state;
@@ -39,11 +39,7 @@ mod tunnel;
 mod upstream;
 mod upstream_error;
 
-pub use approvals::{Approvals, Grant, HoldOutcome, HoldRequest};
+pub use config::ProxyConfig;
 pub use engine::Engine;
-pub use record::{
-    DecisionOutcome, DecisionRecord, DecisionSink, Durable, LogProgress, RecordError, Ticket,
-    TracingSink, log_line,
-};
+pub use record::{TracingSink, log_line};
 pub use server::{Running, start, start_with};
-pub use settings::Settings;

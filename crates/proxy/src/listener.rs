@@ -6,7 +6,6 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use http::{Method, Request, Response};
@@ -18,16 +17,16 @@ use scopegate_model::Fingerprint;
 use tokio::net::TcpStream;
 
 use crate::body::{Body, empty};
+use crate::config::ProxyConfig;
 use crate::egress;
 use crate::interception;
 use crate::request_path::{self, Conn, pass_through};
 use crate::respond::Refusal;
-use crate::settings::Settings;
 use crate::shared::State;
 use crate::tunnel;
 
 pub fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr) {
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let svc_state = state.clone();
     let svc = service_fn(move |req| {
         let state = svc_state.clone();
@@ -71,7 +70,7 @@ async fn route(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Refusal> {
-    let agent = authenticate(&state.settings, req.headers()).map_err(|()| Refusal::ProxyAuth)?;
+    let agent = authenticate(&state.config, req.headers()).map_err(|()| Refusal::ProxyAuth)?;
     if req.method() == Method::CONNECT {
         return connect(state.clone(), peer, agent, req).await;
     }
@@ -103,7 +102,7 @@ async fn route(
         });
         return Ok(request_path::handle(state.clone(), ctx, req).await);
     }
-    let permit = egress::check(&state.settings, &host, port)
+    let permit = egress::check(&state.config, &host, port)
         .await
         .map_err(Refusal::Egress)?;
     let ctx = Conn {
@@ -152,7 +151,7 @@ async fn connect(
         });
         return Ok(Response::new(empty()));
     }
-    let permit = match egress::check(&state.settings, &host, port).await {
+    let permit = match egress::check(&state.config, &host, port).await {
         Ok(p) => p,
         Err(e) => {
             tracing::info!(%peer, %host, port, refusal = ?e, "CONNECT refused");
@@ -198,9 +197,9 @@ fn check_authority(authority: &str, host: &str) -> Result<(), Refusal> {
 
 /// The agent named by `Proxy-Authorization` (Basic `agent:key` or Bearer
 /// `key`). `Err` means 407: credentials required and missing, or wrong.
-fn authenticate(settings: &Settings, headers: &http::HeaderMap) -> Result<Option<String>, ()> {
+fn authenticate(config: &ProxyConfig, headers: &http::HeaderMap) -> Result<Option<String>, ()> {
     let Some(value) = headers.get(http::header::PROXY_AUTHORIZATION) else {
-        return if settings.auth_required {
+        return if config.proxy.auth.required {
             Err(())
         } else {
             Ok(None)
@@ -216,13 +215,15 @@ fn authenticate(settings: &Settings, headers: &http::HeaderMap) -> Result<Option
         let decoded = String::from_utf8(decoded).map_err(|_| ())?;
         let (name, key) = decoded.split_once(':').ok_or(())?;
         let fp = Fingerprint::of(key.as_bytes());
-        settings
+        config
+            .proxy
+            .auth
             .agents
             .iter()
             .find(|a| a.name == name && a.key == fp)
     } else if scheme.eq_ignore_ascii_case("bearer") {
         let fp = Fingerprint::of(rest.as_bytes());
-        settings.agents.iter().find(|a| a.key == fp)
+        config.proxy.auth.agents.iter().find(|a| a.key == fp)
     } else {
         None
     };

@@ -112,7 +112,7 @@ impl Metrics {
         &self,
         leaf: scopegate_tls::LeafStats,
         doc_cache: (u64, u64, usize),
-        log: Option<crate::record::LogProgress>,
+        log: Option<scopegate_model::LogProgress>,
         status: &Status,
     ) -> String {
         let mut out = String::new();
@@ -282,7 +282,7 @@ fn render_caches(o: &mut String, leaf: scopegate_tls::LeafStats, doc_cache: (u64
 }
 
 /// How far the decision log is behind its journal.
-fn render_log(o: &mut String, log: crate::record::LogProgress) {
+fn render_log(o: &mut String, log: scopegate_model::LogProgress) {
     counter(
         o,
         "scopegate_log_journaled_total",

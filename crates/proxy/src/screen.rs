@@ -16,7 +16,7 @@ use scopegate_inspect::canonical_host;
 use tokio::io::{AsyncRead, AsyncReadExt as _};
 
 use crate::client_hello::{self, Hello, MAX_HELLO};
-use crate::settings::MissingSni;
+use crate::config::MissingSni;
 
 /// Bytes asked of the first read: a whole ClientHello, post-quantum key
 /// shares included, fits; larger ones double the buffer up to [`MAX_HELLO`].

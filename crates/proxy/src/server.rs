@@ -1,4 +1,4 @@
-//! Starting the proxy: everything built from settings, the listeners and
+//! Starting the proxy: everything built from its configuration, the listeners and
 //! accept loop, the admin listener, reloads, and graceful shutdown.
 
 use std::net::SocketAddr;
@@ -12,13 +12,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::approvals::Approvals;
+use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
-use crate::settings::Settings;
 use crate::shared::State;
+use crate::upstream::UpstreamClient;
+use scopegate_model::{ApprovalQueue, DecisionSink};
 
 /// A started proxy.
 pub struct Running {
@@ -42,55 +42,111 @@ impl Running {
 /// Builds everything from settings and starts serving, without an
 /// approval queue (held requests are refused with "approval required").
 pub async fn start(
-    settings: Settings,
+    config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
-    start_with(settings, sink, None, drain).await
+    start_with(config, sink, None, drain).await
 }
 
 /// Builds everything from settings and starts serving.
 pub async fn start_with(
-    settings: Settings,
+    config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
-    approvals: Option<Arc<dyn Approvals>>,
+    approvals: Option<Arc<dyn ApprovalQueue>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
-    let provider = scopegate_tls::provider();
-    let engine = Arc::new(Engine::load(&settings.scope_map)?);
+    let engine = Arc::new(Engine::load(&config.scope_map)?);
     for w in engine.warnings() {
         tracing::warn!("{w}");
     }
-    let (ca, ca_generated) = match &settings.ca_files {
-        Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
-        None => CertificateAuthority::load_or_generate(
-            &settings.data_dir.join("ca"),
-            settings.ca_valid_days,
-        )
-        .context("interception CA")?,
-    };
-    let ca_cert_path = ca.cert_path.clone();
-    let ca_pem = ca.cert_pem().to_owned();
-    let extra: Vec<&Path> = settings
-        .extra_ca_files
-        .iter()
-        .map(PathBuf::as_path)
-        .collect();
-    let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-    let client = crate::upstream::client(tls, settings.routes.clone(), settings.upstream_http2);
-    let leafs = LeafCache::new(
-        Arc::new(ca),
-        provider,
-        settings.leaf_cache,
-        settings.leaf_valid_days,
+    let tls = Tls::build(&config)?;
+    let (listener, admin) = bind(&config).await?;
+    let (proxy_addr, admin_addr) = (
+        listener.local_addr()?,
+        admin.as_ref().map(TcpListener::local_addr).transpose()?,
     );
     let (engine_tx, engine_rx) = watch::channel(engine);
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let scope_map = config.scope_map.clone();
+    let state = Arc::new(State {
+        config,
+        engine: engine_rx,
+        leafs: tls.leafs,
+        client: tls.client,
+        metrics: Metrics::default(),
+        sink,
+        approvals,
+        ca_pem: tls.ca_pem,
+        tracker: Arc::new(Tracker::default()),
+        shutdown: shutdown_rx.clone(),
+    });
+    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
+    if let Some(admin) = admin {
+        let serve = crate::admin::serve(state.clone(), admin, shutdown_rx.clone());
+        tokio::spawn(serve);
+    }
+    let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
+    Ok(Running {
+        proxy_addr,
+        admin_addr,
+        ca_cert_path: tls.ca_cert_path,
+        ca_generated: tls.ca_generated,
+        state,
+        shutdown: shutdown_tx,
+        accept,
+    })
+}
 
-    let listener = TcpListener::bind(settings.listen)
+/// Both sides of TLS: the interception CA with its leaf cache, and the
+/// verifying upstream client.
+struct Tls {
+    leafs: LeafCache,
+    client: UpstreamClient,
+    ca_pem: String,
+    ca_cert_path: Option<PathBuf>,
+    ca_generated: bool,
+}
+
+impl Tls {
+    fn build(config: &ProxyConfig) -> anyhow::Result<Self> {
+        let provider = scopegate_tls::provider();
+        let (ca, ca_generated) = match &config.ca.files {
+            Some((cert, key)) => (CertificateAuthority::load(cert, key)?, false),
+            None => CertificateAuthority::load_or_generate(
+                &config.data_dir.join("ca"),
+                config.ca.valid_days,
+            )
+            .context("interception CA")?,
+        };
+        let (ca_cert_path, ca_pem) = (ca.cert_path.clone(), ca.cert_pem().to_owned());
+        let extra: Vec<&Path> = config
+            .upstream
+            .extra_ca_files
+            .iter()
+            .map(PathBuf::as_path)
+            .collect();
+        let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
+        let up = &config.upstream;
+        let client = crate::upstream::client(tls, up.routes.clone(), up.http2);
+        let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
+        Ok(Self {
+            leafs: LeafCache::new(Arc::new(ca), provider, cache, days),
+            client,
+            ca_pem,
+            ca_cert_path,
+            ca_generated,
+        })
+    }
+}
+
+/// The proxy listener, and the admin listener if configured.
+async fn bind(config: &ProxyConfig) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    let listen = config.proxy.listen;
+    let listener = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let proxy_addr = listener.local_addr()?;
-    let admin = match settings.admin_listen {
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let admin = match config.admin.listen {
         Some(a) => Some(
             TcpListener::bind(a)
                 .await
@@ -98,39 +154,7 @@ pub async fn start_with(
         ),
         None => None,
     };
-    let admin_addr = admin.as_ref().map(TcpListener::local_addr).transpose()?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let scope_map = settings.scope_map.clone();
-    let state = Arc::new(State {
-        settings,
-        engine: engine_rx,
-        leafs,
-        client,
-        metrics: Metrics::default(),
-        sink,
-        approvals,
-        ca_pem,
-        tracker: Arc::new(Tracker::default()),
-        shutdown: shutdown_rx.clone(),
-    });
-    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
-    if let Some(admin) = admin {
-        tokio::spawn(crate::admin::serve(
-            state.clone(),
-            admin,
-            shutdown_rx.clone(),
-        ));
-    }
-    let accept = tokio::spawn(accept_loop(state.clone(), listener, shutdown_rx, drain));
-    Ok(Running {
-        proxy_addr,
-        admin_addr,
-        ca_cert_path,
-        ca_generated,
-        state,
-        shutdown: shutdown_tx,
-        accept,
-    })
+    Ok((listener, admin))
 }
 
 async fn accept_loop(

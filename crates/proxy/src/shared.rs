@@ -1,29 +1,28 @@
-//! What every connection and request shares: settings, the live engine,
+//! What every connection and request shares: the configuration, the live engine,
 //! the leaf cache, the upstream client, counters, and the seams to the
 //! decision log and the approval queue.
 
 use std::sync::Arc;
 
+use scopegate_model::{ApprovalQueue, DecisionSink};
 use scopegate_tls::LeafCache;
 use tokio::sync::watch;
 
-use crate::approvals::Approvals;
+use crate::config::ProxyConfig;
 use crate::drain::Tracker;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
-use crate::settings::Settings;
 use crate::upstream::UpstreamClient;
 
 pub struct State {
-    pub settings: Settings,
+    pub config: ProxyConfig,
     pub engine: watch::Receiver<Arc<Engine>>,
     pub leafs: LeafCache,
     pub client: UpstreamClient,
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.
-    pub approvals: Option<Arc<dyn Approvals>>,
+    pub approvals: Option<Arc<dyn ApprovalQueue>>,
     pub ca_pem: String,
     /// Counts open client connections, for draining on shutdown.
     pub tracker: Arc<Tracker>,

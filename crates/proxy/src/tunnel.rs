@@ -31,15 +31,19 @@ pub struct Tunnel {
 /// connects upstream: it is counted, logged and closed.
 pub async fn serve(state: Arc<State>, t: Tunnel, upgraded: Upgraded, permit: EgressPermit) {
     let mut client = TokioIo::new(upgraded);
-    let timeout = Duration::from_secs(state.settings.header_timeout_secs);
+    let timeout = state.config.proxy.header_timeout;
     let (first, hello) = match screen::read_first(&mut client, timeout).await {
         First::Read(bytes, hello) => (bytes, hello),
         First::Gone => return,
         First::Refused(r) => return close_refused(&state, &t, client, None, r).await,
     };
-    let verdict = screen::rule(&hello, &t.host, t.port, state.settings.missing_sni, |sni| {
-        state.engine.borrow().inspector.provider_for(sni).is_some()
-    });
+    let verdict = screen::rule(
+        &hello,
+        &t.host,
+        t.port,
+        state.config.proxy.missing_sni,
+        |sni| state.engine.borrow().inspector.provider_for(sni).is_some(),
+    );
     if let Err(r) = verdict {
         return close_refused(&state, &t, client, Some(&hello), r).await;
     }

@@ -49,7 +49,8 @@ async fn main() {
     };
     let start = Instant::now();
     for i in 0..n {
-        let mut r = DecisionRecord::from_decision(format!("bench-{}-{i}", std::process::id()), &d);
+        let mut r =
+            DecisionRecord::from_decision(format!("bench-{}-{i}", std::process::id()).into(), &d);
         r.provider = "railway".into();
         log.append(r).unwrap();
     }

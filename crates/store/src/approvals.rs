@@ -1,11 +1,11 @@
-//! The approval queue: held requests, human decisions, and the one-time
+//! The approval queue: held requests, humans' resolutions, and the one-time
 //! grants approvals create. State changes are signalled in-process (a
 //! broadcast) and, on Postgres, to every replica with NOTIFY; waiters also
 //! poll as a safety net.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use scopegate_model::{ApprovalId, ApprovalState, Grant, HeldDetail, HeldRequest, Resolution};
 use sqlx::Row as _;
 use tokio::sync::broadcast;
 
@@ -14,63 +14,25 @@ use crate::db::Store;
 pub const CHANNEL: &str = "scopegate_approvals";
 
 /// A held request and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approval {
-    pub id: String,
-    #[serde(skip)]
-    pub grant_key: String,
-    /// pending | approved | rejected | expired | used
-    pub state: String,
+    pub id: ApprovalId,
+    pub state: ApprovalState,
     pub created_ms: i64,
     pub expires_ms: i64,
     pub decided_ms: Option<i64>,
     pub decided_by: Option<String>,
     pub note: Option<String>,
-    pub decision_id: String,
+    /// How many times the request was sent while pending (retries attach).
     pub attempts: i64,
-    pub token: Option<String>,
-    pub fingerprint_prefix: Option<String>,
-    pub agent: Option<String>,
-    pub provider: String,
-    pub host: String,
-    pub method: String,
-    pub path: String,
-    pub rule: String,
-    pub reason: String,
-    /// Operations with resources, and the redacted request.
-    pub detail: serde_json::Value,
-}
-
-/// What the proxy knows when it holds a request.
-/// A grant taken for a resent request: the approval and its approver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsedGrant {
-    pub id: String,
-    pub decided_by: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewHold {
-    pub grant_key: String,
-    pub decision_id: String,
-    pub token: Option<String>,
-    pub fingerprint_prefix: Option<String>,
-    pub agent: Option<String>,
-    pub provider: String,
-    pub host: String,
-    pub method: String,
-    pub path: String,
-    pub rule: String,
-    pub reason: String,
-    pub detail: serde_json::Value,
-    /// How long the approval may stay pending.
-    pub pending_for: Duration,
+    /// What was held.
+    pub held: HeldRequest,
 }
 
 /// A change to an approval, for waiters and live dashboards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalEvent {
-    pub id: String,
+    pub id: ApprovalId,
 }
 
 /// In-process signal of approval changes.
@@ -92,8 +54,8 @@ impl ApprovalHub {
         self.tx.subscribe()
     }
 
-    pub fn publish(&self, id: &str) {
-        let _ = self.tx.send(ApprovalEvent { id: id.to_owned() });
+    pub fn publish(&self, id: &ApprovalId) {
+        let _ = self.tx.send(ApprovalEvent { id: id.clone() });
     }
 
     /// On Postgres, relays NOTIFYs from every replica into this hub;
@@ -108,7 +70,7 @@ impl ApprovalHub {
                     Ok(mut l) => {
                         if l.listen(CHANNEL).await.is_ok() {
                             while let Ok(n) = l.recv().await {
-                                hub.publish(n.payload());
+                                hub.publish(&ApprovalId::new(n.payload()));
                             }
                         }
                     }
@@ -134,18 +96,11 @@ const COLUMNS: &str = "id, grant_key, state, created_ms, expires_ms, decided_ms,
 macro_rules! row_to_approval {
     ($row:expr) => {{
         let r = $row;
+        let state: String = r.try_get("state")?;
         let detail: String = r.try_get("detail")?;
-        Approval {
-            id: r.try_get("id")?,
+        let mut held = HeldRequest {
+            decision_id: r.try_get::<String, _>("decision_id")?.into(),
             grant_key: r.try_get("grant_key")?,
-            state: r.try_get("state")?,
-            created_ms: r.try_get("created_ms")?,
-            expires_ms: r.try_get("expires_ms")?,
-            decided_ms: r.try_get("decided_ms")?,
-            decided_by: r.try_get("decided_by")?,
-            note: r.try_get("note")?,
-            decision_id: r.try_get("decision_id")?,
-            attempts: r.try_get::<i64, _>("attempts")?,
             token: r.try_get("token")?,
             fingerprint_prefix: r.try_get("fingerprint_prefix")?,
             agent: r.try_get("agent")?,
@@ -155,9 +110,41 @@ macro_rules! row_to_approval {
             path: r.try_get("path")?,
             rule: r.try_get("rule")?,
             reason: r.try_get("reason")?,
-            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            operations: Vec::new(),
+            request: serde_json::Value::Null,
+        };
+        held.set_detail(read_detail(&detail));
+        Approval {
+            id: r.try_get::<String, _>("id")?.into(),
+            state: parse_state(&state)?,
+            created_ms: r.try_get("created_ms")?,
+            expires_ms: r.try_get("expires_ms")?,
+            decided_ms: r.try_get("decided_ms")?,
+            decided_by: r.try_get("decided_by")?,
+            note: r.try_get("note")?,
+            attempts: r.try_get::<i64, _>("attempts")?,
+            held,
         }
     }};
+}
+
+fn parse_state(s: &str) -> Result<ApprovalState, sqlx::Error> {
+    ApprovalState::parse(s).ok_or_else(|| {
+        sqlx::Error::Decode(format!("unknown approval state {s:?} in the approvals table").into())
+    })
+}
+
+/// The `detail` column: `{"operations": [...], "request": {...}}`. A
+/// column that does not read as one shows no operations and no request
+/// (as before it was typed), and says so in the log.
+fn read_detail(text: &str) -> HeldDetail {
+    match serde_json::from_str(text).and_then(HeldDetail::from_value) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "an approval's detail column does not read; shown without operations");
+            HeldDetail::default()
+        }
+    }
 }
 
 /// Runs the same SQL on either backend with the same binds.
@@ -173,9 +160,16 @@ macro_rules! on_backend {
 impl Store {
     /// Holds a request: attaches to the pending approval for the same
     /// grant key (a retry), or creates one. Returns it and whether it is new.
-    pub async fn hold(&self, h: &NewHold, new_id: &str) -> Result<(Approval, bool), sqlx::Error> {
+    /// `pending_for` is how long the approval may stay pending; `new_id`
+    /// its id if it is new.
+    pub async fn hold(
+        &self,
+        h: &HeldRequest,
+        pending_for: Duration,
+        new_id: &ApprovalId,
+    ) -> Result<(Approval, bool), sqlx::Error> {
         let now = now_ms();
-        let until = now + i64::try_from(h.pending_for.as_millis()).unwrap_or(i64::MAX / 2);
+        let until = now + i64::try_from(pending_for.as_millis()).unwrap_or(i64::MAX / 2);
         for _ in 0..3 {
             let attached: Option<String> = on_backend!(self, |pool| {
                 sqlx::query("UPDATE approvals SET state = 'expired' WHERE grant_key = $1 AND state = 'pending' AND expires_ms <= $2")
@@ -189,20 +183,24 @@ impl Store {
                     .await?
             });
             if let Some(id) = attached {
-                let a = self.approval(&id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let a = self
+                    .approval(&ApprovalId::new(id))
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
                 return Ok((a, false));
             }
-            let detail = h.detail.to_string();
+            // The column's JSON, as it has always been written.
+            let detail = h.detail().to_string();
             let inserted = on_backend!(self, |pool| {
                 sqlx::query(
                     "INSERT INTO approvals (id, grant_key, state, created_ms, expires_ms, decision_id, attempts, token, fingerprint_prefix, agent, provider, host, method, path, rule, reason, detail) \
                      VALUES ($1, $2, 'pending', $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
-                .bind(new_id)
+                .bind(new_id.as_str())
                 .bind(&h.grant_key)
                 .bind(now)
                 .bind(until)
-                .bind(&h.decision_id)
+                .bind(h.decision_id.as_str())
                 .bind(&h.token)
                 .bind(&h.fingerprint_prefix)
                 .bind(&h.agent)
@@ -236,7 +234,7 @@ impl Store {
 
     /// Uses an approved grant for this key, once, within its window.
     /// Returns the approval it used and who approved it.
-    pub async fn take_grant(&self, grant_key: &str) -> Result<Option<UsedGrant>, sqlx::Error> {
+    pub async fn take_grant(&self, grant_key: &str) -> Result<Option<Grant>, sqlx::Error> {
         let now = now_ms();
         let row: Option<(String, Option<String>)> = on_backend!(self, |pool| {
             sqlx::query_as(
@@ -247,37 +245,45 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|(id, decided_by)| UsedGrant { id, decided_by }))
+        Ok(row.map(|(id, approved_by)| Grant {
+            approval_id: id.into(),
+            approved_by,
+        }))
     }
 
-    pub async fn approval(&self, id: &str) -> Result<Option<Approval>, sqlx::Error> {
+    pub async fn approval(&self, id: &ApprovalId) -> Result<Option<Approval>, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"));
         on_backend!(self, |pool| {
-            match sqlx::query(sql).bind(id).fetch_optional(pool).await? {
+            match sqlx::query(sql)
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(r) => Ok(Some(row_to_approval!(r))),
                 None => Ok(None),
             }
         })
     }
 
-    /// Approves or rejects a pending approval. An approval opens a grant
-    /// window; returns `None` if it was not pending (already decided, expired).
-    pub async fn decide(
+    /// Resolves a pending approval: a human approves or rejects it. An
+    /// approval opens a grant window; returns `None` if it was not pending
+    /// (already resolved, expired).
+    pub async fn resolve(
         &self,
-        id: &str,
-        approve: bool,
+        id: &ApprovalId,
+        resolution: Resolution,
         by: &str,
         note: &str,
         grant_window: Duration,
     ) -> Result<Option<Approval>, sqlx::Error> {
         let now = now_ms();
-        let state = if approve { "approved" } else { "rejected" };
+        let state = resolution.state().as_str();
         let until = now + i64::try_from(grant_window.as_millis()).unwrap_or(i64::MAX / 2);
         let changed: Option<String> = on_backend!(self, |pool| {
             sqlx::query_scalar(
                 "UPDATE approvals SET state = $2, decided_ms = $3, decided_by = $4, note = $5, expires_ms = $6 WHERE id = $1 AND state = 'pending' AND expires_ms > $3 RETURNING id",
             )
-            .bind(id)
+            .bind(id.as_str())
             .bind(state)
             .bind(now)
             .bind(by)
@@ -296,14 +302,14 @@ impl Store {
     /// Approvals, newest first; `state` filters.
     pub async fn approvals(
         &self,
-        state: Option<&str>,
+        state: Option<ApprovalState>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Approval>, sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM approvals WHERE ($1 = '' OR state = $1) ORDER BY created_ms DESC, id DESC LIMIT $2 OFFSET $3"
         ));
-        let state = state.unwrap_or("");
+        let state = state.map_or("", ApprovalState::as_str);
         on_backend!(self, |pool| {
             let rows = sqlx::query(sql)
                 .bind(state)
@@ -343,11 +349,11 @@ impl Store {
     }
 
     /// Tells every replica that an approval changed (Postgres NOTIFY).
-    pub async fn notify(&self, id: &str) {
+    pub async fn notify(&self, id: &ApprovalId) {
         if let Store::Pg(pool) = self {
             let _ = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(id)
+                .bind(id.as_str())
                 .execute(pool)
                 .await;
         }
@@ -355,17 +361,17 @@ impl Store {
 
     /// Waits until the approval leaves `pending` or `timeout` passes;
     /// returns its latest state.
-    pub async fn wait_decided(
+    pub async fn wait_resolved(
         &self,
         hub: &ApprovalHub,
-        id: &str,
+        id: &ApprovalId,
         timeout: Duration,
     ) -> Result<Option<Approval>, sqlx::Error> {
         let mut rx = hub.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let a = self.approval(id).await?;
-            if a.as_ref().is_none_or(|a| a.state != "pending") {
+            if a.as_ref().is_none_or(|a| a.state != ApprovalState::Pending) {
                 return Ok(a);
             }
             tokio::select! {

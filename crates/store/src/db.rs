@@ -569,7 +569,7 @@ fn link_new<'a>(
     let mut seen: std::collections::HashSet<String> = existing.into_iter().collect();
     let mut rows = Vec::with_capacity(records.len());
     for &r in records {
-        if !seen.insert(r.id.clone()) {
+        if !seen.insert(r.id.as_str().to_owned()) {
             continue;
         }
         let json = serde_json::to_string(r).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -778,7 +778,7 @@ async fn append_pg_records(
          SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BOOLEAN[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])",
     )
     .bind(linked.iter().map(|l| l.seq).collect::<Vec<i64>>())
-    .bind(col(|l| &l.record.id))
+    .bind(col(|l| l.record.id.as_str()))
     .bind(linked.iter().map(|l| l.record.at_unix_ms).collect::<Vec<i64>>())
     .bind(opt(|l| l.record.agent.as_deref()))
     .bind(opt(|l| l.record.token.as_deref()))

@@ -14,7 +14,7 @@ mod intake;
 pub mod journal;
 pub mod log;
 
-pub use approvals::{Approval, ApprovalEvent, ApprovalHub, NewHold, UsedGrant};
+pub use approvals::{Approval, ApprovalEvent, ApprovalHub};
 pub use chain::{Tamper, verify};
 pub use db::{DbUrl, Filter, Store, Stored, StoredRow};
 pub use journal::{Journal, Position};

@@ -281,7 +281,7 @@ async fn an_outage_longer_than_memory_reads_the_journal_back() {
                     log.append(record(&id, Verdict::Allow)).unwrap();
                     if i % 2 == 1 {
                         log.append_outcome(DecisionOutcome {
-                            decision_id: id,
+                            decision_id: id.into(),
                             upstream_status: Some(201),
                             upstream_millis: i,
                             error: None,
@@ -309,7 +309,7 @@ async fn an_outage_longer_than_memory_reads_the_journal_back() {
     got.dedup();
     assert_eq!(got.len(), 301);
     for r in &rows[1..] {
-        let i: u64 = r.record.id[3..].parse().unwrap();
+        let i: u64 = r.record.id.as_str()[3..].parse().unwrap();
         let want = (i % 2 == 1).then_some(201);
         assert_eq!(r.record.upstream_status, want, "{}", r.record.id);
     }

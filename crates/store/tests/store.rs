@@ -26,9 +26,9 @@ async fn appends_in_order_and_the_chain_verifies() {
         s.append(&[record("d1", Verdict::Deny), record("d2", Verdict::Allow)])
             .await
             .unwrap();
-        s.append(&[record("d3", Verdict::Approve)]).await.unwrap();
+        s.append(&[record("d3", Verdict::Hold)]).await.unwrap();
         // replaying is idempotent
-        s.append(&[record("d2", Verdict::Allow), record("d3", Verdict::Approve)])
+        s.append(&[record("d2", Verdict::Allow), record("d3", Verdict::Hold)])
             .await
             .unwrap();
         assert_eq!(s.count().await.unwrap(), 3, "{}", s.backend());
@@ -189,7 +189,7 @@ async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
             if i % 2 == 1 {
                 entries.push(JournalEntry::Outcome {
                     outcome: DecisionOutcome {
-                        decision_id: format!("d{i:04}"),
+                        decision_id: format!("d{i:04}").into(),
                         upstream_status: Some(200 + u16::try_from(i % 7).unwrap()),
                         upstream_millis: i,
                         error: None,

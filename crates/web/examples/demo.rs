@@ -20,13 +20,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use scopegate_model::{
     Decision, DecisionRecord, Mode, OpClass, Operation, OperationVerdict, RuleRef, Verdict,
 };
 use scopegate_policy::ScopeMap;
-use scopegate_store::{ApprovalHub, NewHold, Store};
+use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Role, UserConfig};
 
 const ID: &str = "apr_demo_volume_delete";
@@ -51,7 +50,7 @@ async fn main() {
         ("project", OpClass::Read, Verdict::Allow),
         ("customDomainCreate", OpClass::Write, Verdict::Allow),
         ("environmentDelete", OpClass::Destructive, Verdict::Deny),
-        ("volumeDelete", OpClass::Destructive, Verdict::Approve),
+        ("volumeDelete", OpClass::Destructive, Verdict::Hold),
     ]
     .into_iter()
     .enumerate()
@@ -81,7 +80,7 @@ async fn main() {
                 reason: String::new(),
             }],
         };
-        let mut r = DecisionRecord::from_decision(format!("dec_demo_{i}"), &d);
+        let mut r = DecisionRecord::from_decision(format!("dec_demo_{i}").into(), &d);
         r.provider = "railway".into();
         r.host = "backboard.railway.com".into();
         r.method = "POST".into();
@@ -92,20 +91,25 @@ async fn main() {
     }
     store.append(&records).await.unwrap();
 
-    let hold = NewHold {
-        grant_key: "demo-grant-key".into(),
-        decision_id: "dec_demo_3".into(),
-        token: Some("railway-domains".into()),
-        fingerprint_prefix: Some("7a748b32060e".into()),
-        agent: Some("claude".into()),
-        provider: "railway".into(),
-        host: "backboard.railway.com".into(),
-        method: "POST".into(),
-        path: "/graphql/v2".into(),
-        rule: "railway-domains/hold-destructive".into(),
-        reason: "railway:volumeDelete is destructive; rule hold-destructive holds it for a human"
-            .into(),
-        detail: serde_json::json!({
+    let hold = with_detail(
+        scopegate_model::HeldRequest {
+            grant_key: "demo-grant-key".into(),
+            decision_id: "dec_demo_3".into(),
+            token: Some("railway-domains".into()),
+            fingerprint_prefix: Some("7a748b32060e".into()),
+            agent: Some("claude".into()),
+            provider: "railway".into(),
+            host: "backboard.railway.com".into(),
+            method: "POST".into(),
+            path: "/graphql/v2".into(),
+            rule: "railway-domains/hold-destructive".into(),
+            reason:
+                "railway:volumeDelete is destructive; rule hold-destructive holds it for a human"
+                    .into(),
+            operations: Vec::new(),
+            request: serde_json::Value::Null,
+        },
+        serde_json::json!({
             "operations": [{"provider": "railway", "name": "volumeDelete", "class": "destructive",
                             "resources": {"volumeId": ["vol-prod-db-1"]}}],
             "request": {"method": "POST", "path": "/graphql/v2", "graphql": [{
@@ -114,9 +118,11 @@ async fn main() {
                 "operationName": "DeleteVolume"
             }]}
         }),
-        pending_for: Duration::from_secs(3600),
-    };
-    let (a, _) = store.hold(&hold, ID).await.unwrap();
+    );
+    let (a, _) = store
+        .hold(&hold, std::time::Duration::from_secs(3600), &ID.into())
+        .await
+        .unwrap();
 
     let config = DashboardConfig {
         listen: ([127, 0, 0, 1], port).into(),
@@ -153,7 +159,7 @@ async fn main() {
     tokio::spawn(async move {
         while let Ok(ev) = rx.recv().await {
             if let Ok(Some(a)) = watch.approval(&ev.id).await
-                && a.state != "pending"
+                && a.state != scopegate_model::ApprovalState::Pending
             {
                 println!(
                     "decided: {} {} by {}",
@@ -170,4 +176,13 @@ async fn main() {
         })
         .await
         .unwrap();
+}
+
+/// `h` with the operations and request of a `detail` value.
+fn with_detail(
+    mut h: scopegate_model::HeldRequest,
+    detail: serde_json::Value,
+) -> scopegate_model::HeldRequest {
+    h.set_detail(scopegate_model::HeldDetail::from_value(detail).expect("a held detail"));
+    h
 }

@@ -6,23 +6,25 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use bytes::Bytes;
 use http::HeaderMap;
+use scopegate_model::{ApprovalId, ApprovalState, Resolution};
 use scopegate_store::Approval;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::approval_json::ApprovalJson;
 use crate::auth::Via;
 use crate::error::{ApiError, WebError};
 use crate::list_filter::{FILTER_SCAN, ListFilter, operations_json};
 use crate::pages::HistoryQuery;
-use crate::{ApiUser, STATES, Shared, check_csrf, decide, view};
+use crate::{ApiUser, Shared, check_csrf, resolve, state_filter, view};
 
 /// An approval as the API shows it: the stored fields plus its operations
 /// with their resources, a one-line summary and the dashboard link.
 pub fn approval_json(state: &Shared, a: &Approval) -> Value {
-    let mut v = serde_json::to_value(a).unwrap_or_default();
+    let mut v = serde_json::to_value(ApprovalJson::from(a)).unwrap_or_default();
     v["operations"] = operations_json(a);
     v["summary"] = Value::String(view::summary(a));
-    v["link"] = Value::String(state.config.approval_link(&a.id));
+    v["link"] = Value::String(state.config.approval_link(a.id.as_str()));
     v
 }
 
@@ -50,15 +52,11 @@ pub async fn list(
     State(state): State<Shared>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = q.state.as_deref().filter(|s| !s.is_empty() && *s != "all");
-    if let Some(s) = filter
-        && !STATES.contains(&s)
-    {
-        return Err(WebError::BadRequest(format!(
+    let filter = state_filter(q.state.as_deref()).map_err(|s| {
+        WebError::BadRequest(format!(
             "unknown state {s:?}; one of pending, approved, rejected, expired, used, all"
         ))
-        .into());
-    }
+    })?;
     let (limit, offset) = (
         q.limit.unwrap_or(100).clamp(1, 1000),
         q.offset.unwrap_or(0).max(0),
@@ -86,7 +84,7 @@ pub async fn list(
 /// older ones were left unexamined.
 async fn filtered(
     state: &Shared,
-    filter: Option<&str>,
+    filter: Option<ApprovalState>,
     by: &ListFilter,
     limit: i64,
     offset: i64,
@@ -117,7 +115,7 @@ async fn filtered(
 pub async fn get(
     ApiUser(_who): ApiUser,
     State(state): State<Shared>,
-    Path(id): Path<String>,
+    Path(id): Path<ApprovalId>,
 ) -> Result<Json<Value>, ApiError> {
     let a = state.store.approval(&id).await?.ok_or(WebError::NotFound)?;
     Ok(Json(approval_json(&state, &a)))
@@ -125,29 +123,29 @@ pub async fn get(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DecideBody {
+struct ResolveBody {
     #[serde(default)]
     note: String,
 }
 
-async fn decide_api(
+async fn resolve_api(
     who: ApiUser,
     state: State<Shared>,
     headers: HeaderMap,
-    id: String,
+    id: ApprovalId,
     body: Bytes,
-    approve: bool,
+    resolution: Resolution,
 ) -> Result<Json<Value>, ApiError> {
     let ApiUser(who) = who;
     let State(state) = state;
     check_csrf(&state, &headers, &who, None)?;
-    let b: DecideBody = if body.iter().all(u8::is_ascii_whitespace) {
-        DecideBody::default()
+    let b: ResolveBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ResolveBody::default()
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| WebError::BadRequest(format!("expected {{\"note\": \"...\"}}: {e}")))?
     };
-    let a = decide(&state, &who, &id, approve, &b.note).await?;
+    let a = resolve(&state, &who, &id, resolution, &b.note).await?;
     Ok(Json(approval_json(&state, &a)))
 }
 
@@ -155,20 +153,20 @@ pub async fn approve(
     who: ApiUser,
     state: State<Shared>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<ApprovalId>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    decide_api(who, state, headers, id, body, true).await
+    resolve_api(who, state, headers, id, body, Resolution::Approve).await
 }
 
 pub async fn reject(
     who: ApiUser,
     state: State<Shared>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<ApprovalId>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    decide_api(who, state, headers, id, body, false).await
+    resolve_api(who, state, headers, id, body, Resolution::Reject).await
 }
 
 /// Decision-log rows after `after`, filtered; `next_after` pages on.

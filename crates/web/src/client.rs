@@ -5,23 +5,46 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
+use scopegate_model::Resolution;
 use scopegate_store::Approval;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::DashboardError;
+use crate::approval_json::ApprovalJson;
 use crate::html::{query_value, url_segment};
 use crate::notify::{HttpClient, http_client};
 
 /// An approval as the API returns it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "ApiApprovalJson")]
 pub struct ApiApproval {
-    #[serde(flatten)]
     pub approval: Approval,
     /// "railway:volumeDelete — destructive — volumeId vol-1 — token ..."
     pub summary: String,
     /// The dashboard page for it.
     pub link: String,
+}
+
+/// [`ApiApproval`] as the JSON reads.
+#[derive(Deserialize)]
+struct ApiApprovalJson {
+    #[serde(flatten)]
+    approval: ApprovalJson,
+    summary: String,
+    link: String,
+}
+
+impl TryFrom<ApiApprovalJson> for ApiApproval {
+    type Error = serde_json::Error;
+
+    fn try_from(j: ApiApprovalJson) -> Result<Self, Self::Error> {
+        Ok(Self {
+            approval: j.approval.into_approval()?,
+            summary: j.summary,
+            link: j.link,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,18 +171,22 @@ impl ApiClient {
         serde_json::from_value(v).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
-    /// Approves or rejects; `Refused { error: "not_pending", .. }` (409)
-    /// when it was decided already or expired.
-    pub async fn decide(
+    /// Resolves an approval: approves or rejects it;
+    /// `Refused { error: "not_pending", .. }` (409) when it was resolved
+    /// already or expired.
+    pub async fn resolve(
         &self,
         id: &str,
-        approve: bool,
+        resolution: Resolution,
         note: &str,
     ) -> Result<ApiApproval, ClientError> {
         let path = format!(
             "/api/approvals/{}/{}",
             url_segment(id),
-            if approve { "approve" } else { "reject" }
+            match resolution {
+                Resolution::Approve => "approve",
+                Resolution::Reject => "reject",
+            }
         );
         let v = self
             .call(

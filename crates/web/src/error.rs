@@ -105,7 +105,8 @@ impl IntoResponse for ApiError {
             "message": self.0.message(),
         });
         if let WebError::Conflict(a) = &self.0 {
-            body["approval"] = serde_json::to_value(a).unwrap_or_default();
+            body["approval"] = serde_json::to_value(crate::approval_json::ApprovalJson::from(&**a))
+                .unwrap_or_default();
         }
         let mut r = (self.0.status(), Json(body)).into_response();
         if matches!(self.0, WebError::Unauthenticated | WebError::BadCredential) {

@@ -17,6 +17,7 @@
 //! a Slack-compatible webhook for every new held request.
 
 mod api;
+mod approval_json;
 mod assets;
 pub mod auth;
 mod bootstrap_file;
@@ -42,10 +43,11 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use http::request::Parts;
 use http::{HeaderValue, header};
-use scopegate_model::Fingerprint;
+use scopegate_model::{ApprovalId, ApprovalState, Fingerprint, Resolution};
 use scopegate_policy::ScopeMap;
 use scopegate_store::{Approval, ApprovalHub, Store};
 
+pub use approval_json::ApprovalJson;
 pub use auth::{Principal, Via, hash_password, token_fingerprint};
 pub use client::{ApiApproval, ApiClient, ClientError};
 pub use config::{ConfigProblem, DashboardConfig, Role, UserConfig, WebhookConfig};
@@ -79,10 +81,22 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 type ScopeMapFn = dyn Fn() -> Arc<ScopeMap> + Send + Sync;
 
-/// Records an approver's step (the approval as decided) in the decision
-/// log, durably; `Err` says why it could not be.
+/// An approver's step on an approval, as the decision log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApproverStep {
+    /// Approved or rejected (recorded before it is applied).
+    Resolved(Resolution),
+    /// Recorded, then overtaken: the approval had stopped waiting (expired,
+    /// or another approver was first).
+    NotApplied,
+}
+
+/// Records an approver's step (with the approval as it reads after the
+/// step) in the decision log, durably; `Err` says why it could not be.
 pub type StepLog = Arc<
-    dyn Fn(&Approval) -> futures_util::future::BoxFuture<'static, Result<(), String>> + Send + Sync,
+    dyn Fn(&Approval, ApproverStep) -> futures_util::future::BoxFuture<'static, Result<(), String>>
+        + Send
+        + Sync,
 >;
 
 pub(crate) struct AppState {
@@ -175,9 +189,9 @@ impl Dashboard {
             .map(|t| bootstrap_link(&self.state.config, &t))
     }
 
-    /// Where an approver decides approval `id`.
-    pub fn approval_link(&self, id: &str) -> String {
-        self.state.config.approval_link(id)
+    /// Where an approver resolves approval `id`.
+    pub fn approval_link(&self, id: &ApprovalId) -> String {
+        self.state.config.approval_link(id.as_str())
     }
 
     /// Every page, the API, the event stream and the static files, with the
@@ -414,13 +428,13 @@ impl FromRequestParts<Shared> for ApiUser {
     }
 }
 
-/// Approves or rejects: the role check, the store's compare-and-set, the
-/// hub signal for waiters and live pages.
-pub(crate) async fn decide(
+/// Resolves an approval (approve or reject): the role check, the store's
+/// compare-and-set, the hub signal for waiters and live pages.
+pub(crate) async fn resolve(
     state: &AppState,
     who: &Principal,
-    id: &str,
-    approve: bool,
+    id: &ApprovalId,
+    resolution: Resolution,
     note: &str,
 ) -> Result<Approval, WebError> {
     if !who.role.can_decide() {
@@ -430,28 +444,28 @@ pub(crate) async fn decide(
     }
     let note: String = note.trim().chars().take(2000).collect();
     let window = Duration::from_secs(state.config.grant_window_secs);
-    // The approver's step is in the log before the decision can release
-    // anything: recorded first, as it will read, then applied. A decision
+    // The approver's step is in the log before the resolution can release
+    // anything: recorded first, as it will read, then applied. A resolution
     // that cannot be recorded is not made.
     let log = state.step_log.get();
     if let Some(log) = log {
         let Some(mut intended) = state.store.approval(id).await? else {
             return Err(WebError::NotFound);
         };
-        if intended.state != "pending" {
+        if intended.state != ApprovalState::Pending {
             return Err(WebError::Conflict(Box::new(intended)));
         }
-        intended.state = if approve { "approved" } else { "rejected" }.to_owned();
+        intended.state = resolution.state();
         intended.decided_by = Some(who.user.clone());
         intended.note = Some(note.clone());
-        if let Err(e) = log(&intended).await {
+        if let Err(e) = log(&intended, ApproverStep::Resolved(resolution)).await {
             tracing::error!(approval = %id, error = %e, "dashboard: decision not recorded, so not made");
             return Err(WebError::Internal);
         }
     }
     match state
         .store
-        .decide(id, approve, &who.user, &note, window)
+        .resolve(id, resolution, &who.user, &note, window)
         .await?
     {
         Some(a) => {
@@ -459,7 +473,7 @@ pub(crate) async fn decide(
             tracing::info!(
                 approval = %id,
                 by = %who.user,
-                decision = if approve { "approved" } else { "rejected" },
+                decision = resolution.state().as_str(),
                 "dashboard: approval decided"
             );
             Ok(a)
@@ -470,9 +484,8 @@ pub(crate) async fn decide(
             // first): the log says so too.
             if let (Some(log), Some(c)) = (log, &current) {
                 let mut void = c.clone();
-                void.state = "not-applied".to_owned();
                 void.decided_by = Some(who.user.clone());
-                if let Err(e) = log(&void).await {
+                if let Err(e) = log(&void, ApproverStep::NotApplied).await {
                     tracing::error!(approval = %id, error = %e, "dashboard: a decision not applied was not recorded");
                 }
             }
@@ -488,5 +501,13 @@ pub(crate) fn now_ms() -> i64 {
     scopegate_store::approvals::now_ms()
 }
 
-/// Accepted values of an approval-state filter.
-pub(crate) const STATES: [&str; 5] = ["pending", "approved", "rejected", "expired", "used"];
+/// An approval-state filter as a query gives it: empty or `all` is none;
+/// `Err` names a state that does not exist.
+pub(crate) fn state_filter(s: Option<&str>) -> Result<Option<ApprovalState>, String> {
+    match s.filter(|s| !s.is_empty() && *s != "all") {
+        None => Ok(None),
+        Some(s) => ApprovalState::parse(s)
+            .map(Some)
+            .ok_or_else(|| s.to_owned()),
+    }
+}

@@ -43,7 +43,7 @@ impl ListFilter {
 
     pub fn matches(&self, a: &Approval) -> bool {
         if let Some(t) = &self.token
-            && a.token.as_deref() != Some(t.as_str())
+            && a.held.token.as_deref() != Some(t.as_str())
         {
             return false;
         }
@@ -103,25 +103,28 @@ mod tests {
     fn approval(token: &str, ops: Value) -> Approval {
         Approval {
             id: "apr_1".into(),
-            grant_key: String::new(),
-            state: "pending".into(),
+            state: scopegate_model::ApprovalState::Pending,
             created_ms: 0,
             expires_ms: 0,
             decided_ms: None,
             decided_by: None,
             note: None,
-            decision_id: "dec_1".into(),
             attempts: 1,
-            token: Some(token.into()),
-            fingerprint_prefix: None,
-            agent: None,
-            provider: "railway".into(),
-            host: "backboard.railway.com".into(),
-            method: "POST".into(),
-            path: "/graphql/v2".into(),
-            rule: "r".into(),
-            reason: "r".into(),
-            detail: json!({ "operations": ops }),
+            held: scopegate_model::HeldRequest {
+                decision_id: "dec_1".into(),
+                grant_key: String::new(),
+                token: Some(token.into()),
+                fingerprint_prefix: None,
+                agent: None,
+                provider: "railway".into(),
+                host: "backboard.railway.com".into(),
+                method: "POST".into(),
+                path: "/graphql/v2".into(),
+                rule: "r".into(),
+                reason: "r".into(),
+                operations: serde_json::from_value(ops).unwrap_or_default(),
+                request: Value::Null,
+            },
         }
     }
 

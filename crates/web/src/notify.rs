@@ -122,7 +122,7 @@ impl Notifier {
         let Some(inner) = &self.inner else {
             return Ok(0);
         };
-        let link = inner.config.approval_link(&approval.id);
+        let link = inner.config.approval_link(approval.id.as_str());
         let body = Bytes::from(slack_payload(approval, &link).to_string());
         let mut wait = inner.first_backoff;
         let mut last = String::new();
@@ -194,7 +194,7 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
     let summary = view::summary(a);
     let ops = view::operations(a);
     let title = if ops.is_empty() {
-        format!("{} {}", a.method, a.path)
+        format!("{} {}", a.held.method, a.held.path)
     } else {
         ops.iter()
             .map(view::OpView::qualified)
@@ -218,8 +218,8 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
                 "text": {"type": "mrkdwn", "text": cap(&format!(
                     "{}\n*Rule:* {}\n*Reason:* {}",
                     slack_escape(&summary),
-                    slack_escape(&a.rule),
-                    slack_escape(&a.reason),
+                    slack_escape(&a.held.rule),
+                    slack_escape(&a.held.reason),
                 ), 2900)}
             },
             {

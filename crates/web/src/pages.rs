@@ -9,6 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
+use scopegate_model::{ApprovalId, ApprovalState, Resolution};
 use scopegate_store::{Approval, Filter};
 use serde::Deserialize;
 
@@ -16,13 +17,13 @@ use crate::auth::Principal;
 use crate::error::{PageError, WebError};
 use crate::html::{self, Nav, class_badge, esc, page, state_badge, url_segment};
 use crate::view::{self, OpView};
-use crate::{PageUser, STATES, Shared, check_csrf, decide, now_ms};
+use crate::{PageUser, Shared, check_csrf, now_ms, resolve, state_filter};
 
 const QUEUE_LIMIT: i64 = 200;
 const PAGE_SIZE: i64 = 50;
 
-fn approval_href(id: &str) -> String {
-    format!("/approvals/{}", url_segment(id))
+fn approval_href(id: &ApprovalId) -> String {
+    format!("/approvals/{}", url_segment(id.as_str()))
 }
 
 /// The pending queue; `/static/app.js` refreshes it on every event.
@@ -32,7 +33,7 @@ pub async fn queue(
 ) -> Result<Html<String>, PageError> {
     let pending = state
         .store
-        .approvals(Some("pending"), QUEUE_LIMIT, 0)
+        .approvals(Some(ApprovalState::Pending), QUEUE_LIMIT, 0)
         .await?;
     let body = format!(
         "<h1>Pending approvals <span class=\"count\" id=\"pending-count\">{n}</span></h1>\
@@ -56,7 +57,7 @@ pub async fn pending_fragment(
 ) -> Result<Html<String>, PageError> {
     let pending = state
         .store
-        .approvals(Some("pending"), QUEUE_LIMIT, 0)
+        .approvals(Some(ApprovalState::Pending), QUEUE_LIMIT, 0)
         .await?;
     Ok(Html(pending_list(&pending, now_ms())))
 }
@@ -68,21 +69,14 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
     let mut out = String::new();
     for a in pending {
         let ops = view::operations(a);
-        let title = if ops.is_empty() {
-            format!("{} {}", a.method, a.path)
-        } else {
-            ops.iter()
-                .map(OpView::qualified)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let title = title(a, &ops);
         let _ = write!(
             out,
             "<article class=\"approval\" data-id=\"{id}\"><div class=\"row\">{class}<a class=\"title\" href=\"{href}\">{title}</a>\
 <span class=\"muted\">asked {created} · expires {expires} · {attempts} attempt{s}</span></div>\
 <p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code></p>\
 <a class=\"button\" href=\"{href}\">Review</a></article>",
-            id = esc(&a.id),
+            id = esc(a.id.as_str()),
             class = class_badge(view::top_class(&ops)),
             href = esc(&approval_href(&a.id)),
             title = esc(&title),
@@ -91,7 +85,7 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
             attempts = a.attempts,
             s = if a.attempts == 1 { "" } else { "s" },
             summary = esc(&view::summary(a)),
-            rule = esc(&a.rule),
+            rule = esc(&a.held.rule),
         );
     }
     out
@@ -106,7 +100,7 @@ pub struct DetailQuery {
 pub async fn detail(
     PageUser(who): PageUser,
     State(state): State<Shared>,
-    Path(id): Path<String>,
+    Path(id): Path<ApprovalId>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
     let a = state.store.approval(&id).await?.ok_or(WebError::NotFound)?;
@@ -138,24 +132,45 @@ fn detail_page(
 ) -> String {
     let now = now_ms();
     let ops = view::operations(a);
-    let title = if ops.is_empty() {
-        format!("{} {}", a.method, a.path)
+    let title = title(a, &ops);
+    let mut b = String::new();
+    detail_header(&mut b, a, &title, banner);
+    // The resolution form, or who resolved it.
+    if a.state == ApprovalState::Pending {
+        resolution_form(&mut b, who, a, grant_window_secs, now);
+    } else {
+        resolution_facts(&mut b, a);
+    }
+    operations_table(&mut b, &ops);
+    who_and_why(&mut b, a, now);
+    request_documents(&mut b, a);
+    page(&format!("{title} ({})", a.state), Nav::Queue, Some(who), &b)
+}
+
+/// What an approval is called: its operations, or its method and path.
+fn title(a: &Approval, ops: &[OpView]) -> String {
+    if ops.is_empty() {
+        format!("{} {}", a.held.method, a.held.path)
     } else {
         ops.iter()
             .map(OpView::qualified)
             .collect::<Vec<_>>()
             .join(", ")
-    };
-    let mut b = String::new();
+    }
+}
+
+/// Crumbs, the title with the state, the summary, a banner if any, and the
+/// (hidden) notice that the approval changed.
+fn detail_header(b: &mut String, a: &Approval, title: &str, banner: Option<(&str, String)>) {
     let _ = write!(
         b,
         "<p class=\"crumbs\"><a href=\"/\">Pending</a> › <a href=\"/approvals\">Approvals</a> › <code>{id}</code></p>\
 <h1 class=\"detail-title\" data-approval=\"{id}\" data-state=\"{state}\">{title} {badge}</h1>\
 <p class=\"lead summary\">{summary}</p>",
-        id = esc(&a.id),
-        state = esc(&a.state),
-        title = esc(&title),
-        badge = state_badge(&a.state),
+        id = esc(a.id.as_str()),
+        state = esc(a.state.as_str()),
+        title = esc(title),
+        badge = state_badge(a.state.as_str()),
         summary = esc(&view::summary(a)),
     );
     if let Some((kind, text)) = banner {
@@ -166,90 +181,110 @@ fn detail_page(
         );
     }
     b.push_str("<p class=\"banner info\" id=\"changed\" hidden>This approval changed while you were looking. <a href=\"\" id=\"reload\">Reload</a></p>");
-    // The decision, or who decided.
-    if a.state == "pending" {
-        if who.role.can_decide() {
-            let _ = write!(
-                b,
-                "<section class=\"card decide\"><h2>Decide</h2>\
+}
+
+/// A pending approval: approve or reject with a note (approvers), or a
+/// word that a viewer cannot.
+fn resolution_form(
+    b: &mut String,
+    who: &Principal,
+    a: &Approval,
+    grant_window_secs: u64,
+    now: i64,
+) {
+    if !who.role.can_decide() {
+        b.push_str("<p class=\"banner info\">You are a viewer: you can follow this request but an approver decides it.</p>");
+        return;
+    }
+    let _ = write!(
+        b,
+        "<section class=\"card decide\"><h2>Decide</h2>\
 <p>Approving lets this exact request (same token, same operations, same arguments) through <strong>once</strong>, within {window} of approval. The request expires {expires} if nobody decides.</p>\
 <form method=\"post\" action=\"{href}/approve\" class=\"stack\">{csrf}\
 <label>Note <span class=\"muted\">(optional, recorded with your decision and shown to the agent on rejection)</span>\
 <textarea name=\"note\" rows=\"2\" maxlength=\"2000\"></textarea></label>\
 <div class=\"buttons\"><button type=\"submit\" class=\"approve\">Approve</button>\
 <button type=\"submit\" class=\"reject\" formaction=\"{href}/reject\">Reject</button></div></form></section>",
-                window = esc(&human_secs(grant_window_secs)),
-                expires = esc(&html::relative(a.expires_ms, now)),
-                href = esc(&approval_href(&a.id)),
-                csrf = html::csrf_field(who.csrf()),
-            );
-        } else {
-            b.push_str("<p class=\"banner info\">You are a viewer: you can follow this request but an approver decides it.</p>");
-        }
-    } else {
-        let by = a.decided_by.as_deref().unwrap_or("nobody");
-        let when = a.decided_ms.map(html::time).unwrap_or_default();
-        let _ = write!(
-            b,
-            "<section class=\"card\"><h2>Decision</h2><dl class=\"facts\"><dt>State</dt><dd>{state}</dd>\
+        window = esc(&human_secs(grant_window_secs)),
+        expires = esc(&html::relative(a.expires_ms, now)),
+        href = esc(&approval_href(&a.id)),
+        csrf = html::csrf_field(who.csrf()),
+    );
+}
+
+/// An approval no longer pending: its state, who resolved it and when,
+/// the note, and an approval's grant.
+fn resolution_facts(b: &mut String, a: &Approval) {
+    let by = a.decided_by.as_deref().unwrap_or("nobody");
+    let when = a.decided_ms.map(html::time).unwrap_or_default();
+    let _ = write!(
+        b,
+        "<section class=\"card\"><h2>Decision</h2><dl class=\"facts\"><dt>State</dt><dd>{state}</dd>\
 <dt>Decided by</dt><dd>{by}</dd><dt>When</dt><dd>{when}</dd>{note}{grant}</dl></section>",
-            state = state_badge(&a.state),
-            by = esc(by),
-            when = esc(&when),
-            note = a
-                .note
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .map(|n| format!("<dt>Note</dt><dd class=\"note\">{}</dd>", esc(n)))
-                .unwrap_or_default(),
-            grant = if a.state == "approved" {
-                format!(
-                    "<dt>Grant</dt><dd>the identical request may pass once until {}</dd>",
-                    esc(&html::time(a.expires_ms))
-                )
-            } else {
-                String::new()
-            },
-        );
-    }
-    // What was asked.
+        state = state_badge(a.state.as_str()),
+        by = esc(by),
+        when = esc(&when),
+        note = a
+            .note
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("<dt>Note</dt><dd class=\"note\">{}</dd>", esc(n)))
+            .unwrap_or_default(),
+        grant = if a.state == ApprovalState::Approved {
+            format!(
+                "<dt>Grant</dt><dd>the identical request may pass once until {}</dd>",
+                esc(&html::time(a.expires_ms))
+            )
+        } else {
+            String::new()
+        },
+    );
+}
+
+/// What was asked: one row per operation, with its class and resources.
+fn operations_table(b: &mut String, ops: &[OpView]) {
     b.push_str("<h2>What the agent asked for</h2>");
     if ops.is_empty() {
         b.push_str("<p class=\"muted\">No operations were recorded.</p>");
-    } else {
-        b.push_str("<div class=\"table-wrap\"><table class=\"ops\"><thead><tr><th>Operation</th><th>Class</th><th>Resources</th></tr></thead><tbody>");
-        for o in &ops {
-            let mut res = String::new();
-            for (k, vs) in &o.resources {
-                let _ = write!(
-                    res,
-                    "<div><span class=\"muted\">{}</span> {}</div>",
-                    esc(k),
-                    vs.iter()
-                        .map(|v| format!("<code>{}</code>", esc(v)))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-            }
-            if res.is_empty() {
-                res.push_str("<span class=\"muted\">none named</span>");
-            }
-            let note = o
-                .note
-                .as_deref()
-                .map(|n| format!("<div class=\"muted\">{}</div>", esc(n)))
-                .unwrap_or_default();
+        return;
+    }
+    b.push_str("<div class=\"table-wrap\"><table class=\"ops\"><thead><tr><th>Operation</th><th>Class</th><th>Resources</th></tr></thead><tbody>");
+    for o in ops {
+        let mut res = String::new();
+        for (k, vs) in &o.resources {
             let _ = write!(
-                b,
-                "<tr><td><code>{}</code>{note}</td><td>{}</td><td>{res}</td></tr>",
-                esc(&o.qualified()),
-                class_badge(&o.class)
+                res,
+                "<div><span class=\"muted\">{}</span> {}</div>",
+                esc(k),
+                vs.iter()
+                    .map(|v| format!("<code>{}</code>", esc(v)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
         }
-        b.push_str("</tbody></table></div>");
+        if res.is_empty() {
+            res.push_str("<span class=\"muted\">none named</span>");
+        }
+        let note = o
+            .note
+            .as_deref()
+            .map(|n| format!("<div class=\"muted\">{}</div>", esc(n)))
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td><code>{}</code>{note}</td><td>{}</td><td>{res}</td></tr>",
+            esc(&o.qualified()),
+            class_badge(&o.class)
+        );
     }
-    // Who and why.
-    let fp = a
+    b.push_str("</tbody></table></div>");
+}
+
+/// Who asked (token, agent, provider, request) and why it was held (rule,
+/// reason, times, ids).
+fn who_and_why(b: &mut String, a: &Approval, now: i64) {
+    let h = &a.held;
+    let fp = h
         .fingerprint_prefix
         .as_deref()
         .map(|f| format!(" <span class=\"muted\">sha256:{}…</span>", esc(f)))
@@ -264,27 +299,31 @@ fn detail_page(
 <dt>Rule</dt><dd><code>{rule}</code></dd><dt>Reason</dt><dd>{reason}</dd>\
 <dt>Asked</dt><dd>{created}</dd><dt>Expires</dt><dd>{expires}</dd>\
 <dt>Decision id</dt><dd><code>{decision}</code></dd><dt>Approval id</dt><dd><code>{id}</code></dd></dl></section></div>",
-        token = esc(a.token.as_deref().unwrap_or("(unknown token)")),
-        agent = a.agent.as_deref().map(esc).unwrap_or_else(|| {
+        token = esc(h.token.as_deref().unwrap_or("(unknown token)")),
+        agent = h.agent.as_deref().map(esc).unwrap_or_else(|| {
             "<span class=\"muted\">not named (no proxy credential)</span>".into()
         }),
-        provider = esc(&a.provider),
-        host = esc(&a.host),
-        method = esc(&a.method),
-        path = esc(&a.path),
+        provider = esc(&h.provider),
+        host = esc(&h.host),
+        method = esc(&h.method),
+        path = esc(&h.path),
         attempts = a.attempts,
-        rule = esc(&a.rule),
-        reason = esc(&a.reason),
+        rule = esc(&h.rule),
+        reason = esc(&h.reason),
         created = esc(&html::time(a.created_ms)),
         expires = esc(&format!(
             "{} ({})",
             html::time(a.expires_ms),
             html::relative(a.expires_ms, now)
         )),
-        decision = esc(&a.decision_id),
-        id = esc(&a.id),
+        decision = esc(h.decision_id.as_str()),
+        id = esc(a.id.as_str()),
     );
-    // The request itself.
+}
+
+/// The request itself, secrets masked: its GraphQL documents with their
+/// variables, then anything else it carried.
+fn request_documents(b: &mut String, a: &Approval) {
     let docs = view::graphql(a);
     let extra = view::request_extra(a);
     if !docs.is_empty() || !extra.is_empty() {
@@ -326,7 +365,6 @@ fn detail_page(
     if !extra.is_empty() {
         let _ = write!(b, "<pre class=\"code\"><code>{}</code></pre>", esc(&extra));
     }
-    page(&format!("{title} ({})", a.state), Nav::Queue, Some(who), &b)
 }
 
 fn human_secs(s: u64) -> String {
@@ -338,7 +376,7 @@ fn human_secs(s: u64) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct DecideForm {
+pub struct ResolveForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -349,36 +387,36 @@ pub async fn approve(
     who: PageUser,
     state: State<Shared>,
     headers: HeaderMap,
-    id: Path<String>,
-    form: Form<DecideForm>,
+    id: Path<ApprovalId>,
+    form: Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    decide_form(who, state, headers, id, form, true).await
+    resolve_posted(who, state, headers, id, form, Resolution::Approve).await
 }
 
 pub async fn reject(
     who: PageUser,
     state: State<Shared>,
     headers: HeaderMap,
-    id: Path<String>,
-    form: Form<DecideForm>,
+    id: Path<ApprovalId>,
+    form: Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    decide_form(who, state, headers, id, form, false).await
+    resolve_posted(who, state, headers, id, form, Resolution::Reject).await
 }
 
-async fn decide_form(
+async fn resolve_posted(
     PageUser(who): PageUser,
     State(state): State<Shared>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(f): Form<DecideForm>,
-    approve: bool,
+    Path(id): Path<ApprovalId>,
+    Form(f): Form<ResolveForm>,
+    resolution: Resolution,
 ) -> Result<Response, PageError> {
     check_csrf(&state, &headers, &who, Some(&f.csrf))?;
-    match decide(&state, &who, &id, approve, &f.note).await {
+    match resolve(&state, &who, &id, resolution, &f.note).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "{}?done={}",
             approval_href(&id),
-            if approve { "approved" } else { "rejected" }
+            resolution.state()
         ))
         .into_response()),
         Err(WebError::Conflict(a)) => {
@@ -412,12 +450,8 @@ pub async fn approvals(
     State(state): State<Shared>,
     Query(q): Query<ApprovalsQuery>,
 ) -> Result<Html<String>, PageError> {
-    let filter = q.state.as_deref().filter(|s| !s.is_empty() && *s != "all");
-    if let Some(s) = filter
-        && !STATES.contains(&s)
-    {
-        return Err(WebError::BadRequest(format!("unknown state {s:?}")).into());
-    }
+    let filter = state_filter(q.state.as_deref())
+        .map_err(|s| WebError::BadRequest(format!("unknown state {s:?}")))?;
     let page_no = q.page.unwrap_or(1).clamp(1, 100_000);
     let rows = state
         .store
@@ -427,8 +461,12 @@ pub async fn approvals(
     let mut b = String::from(
         "<h1>Approvals</h1><p class=\"lead\">Every held request and what became of it, newest first.</p><nav class=\"tabs\">",
     );
-    for s in ["all"].into_iter().chain(STATES) {
-        let cur = filter.unwrap_or("all") == s;
+    let st = filter.map_or("all", ApprovalState::as_str);
+    for s in ["all"]
+        .into_iter()
+        .chain(ApprovalState::ALL.map(ApprovalState::as_str))
+    {
+        let cur = st == s;
         let _ = write!(
             b,
             "<a href=\"/approvals?state={s}\"{}>{s}</a>",
@@ -446,7 +484,7 @@ pub async fn approvals(
                 "<tr><td class=\"nowrap\"><a href=\"{href}\">{created}</a></td><td>{badge}</td><td>{summary}</td><td>{by}</td><td class=\"note\">{note}</td></tr>",
                 href = esc(&approval_href(&a.id)),
                 created = esc(&html::time(a.created_ms)),
-                badge = state_badge(&a.state),
+                badge = state_badge(a.state.as_str()),
                 summary = esc(&view::summary(a)),
                 by = esc(a.decided_by.as_deref().unwrap_or("")),
                 note = esc(a.note.as_deref().unwrap_or("")),
@@ -454,7 +492,6 @@ pub async fn approvals(
         }
         b.push_str("</tbody></table></div>");
     }
-    let st = filter.unwrap_or("all");
     b.push_str("<nav class=\"pager\">");
     if page_no > 1 {
         let _ = write!(
@@ -790,7 +827,10 @@ pub struct HealthReport {
 }
 
 pub async fn health_report(state: &Shared) -> HealthReport {
-    let pending = state.store.approvals(Some("pending"), 10_000, 0).await;
+    let pending = state
+        .store
+        .approvals(Some(ApprovalState::Pending), 10_000, 0)
+        .await;
     let decisions = state.store.count().await;
     if let Err(e) = &pending {
         tracing::warn!(error = %e, "dashboard health: database unreachable");
@@ -846,7 +886,12 @@ pub async fn health(PageUser(who): PageUser, State(state): State<Shared>) -> Res
 
 /// For load balancers: no sign-in, no detail.
 pub async fn healthz(State(state): State<Shared>) -> Response {
-    if state.store.approvals(Some("pending"), 1, 0).await.is_ok() {
+    if state
+        .store
+        .approvals(Some(ApprovalState::Pending), 1, 0)
+        .await
+        .is_ok()
+    {
         (StatusCode::OK, "ok\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()

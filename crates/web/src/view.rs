@@ -5,6 +5,7 @@
 //! masked here by name, because a name a client chose decides nothing.
 //! Everything returned is plain text: the pages escape it.
 
+use scopegate_model::Operation;
 use serde_json::Value;
 
 use scopegate_store::Approval;
@@ -41,46 +42,33 @@ impl OpView {
     }
 }
 
-fn text(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
+impl OpView {
+    /// `o` as shown; an operation without a provider is the request's.
+    fn of(o: &Operation, provider: &str) -> Self {
+        Self {
+            provider: if o.provider.is_empty() {
+                provider.to_owned()
+            } else {
+                o.provider.clone()
+            },
+            name: o.name.clone(),
+            class: o.class.as_str().to_owned(),
+            resources: o
+                .resources
+                .iter()
+                .map(|(k, vs)| (k.clone(), vs.clone()))
+                .collect(),
+            note: o.note.clone(),
+        }
     }
 }
 
-/// The operations in an approval's detail; lenient about shape.
+/// The operations the held request asked for.
 pub fn operations(a: &Approval) -> Vec<OpView> {
-    let Some(ops) = a.detail.get("operations").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    ops.iter()
-        .map(|o| {
-            let resources = match o.get("resources") {
-                Some(Value::Object(m)) => m
-                    .iter()
-                    .map(|(k, v)| {
-                        let vals = match v {
-                            Value::Array(vs) => vs.iter().map(|x| text(Some(x))).collect(),
-                            other => vec![text(Some(other))],
-                        };
-                        (k.clone(), vals)
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let provider = match text(o.get("provider")) {
-                p if p.is_empty() => a.provider.clone(),
-                p => p,
-            };
-            OpView {
-                provider,
-                name: text(o.get("name")),
-                class: text(o.get("class")),
-                resources,
-                note: o.get("note").and_then(Value::as_str).map(str::to_owned),
-            }
-        })
+    a.held
+        .operations
+        .iter()
+        .map(|o| OpView::of(o, &a.held.provider))
         .collect()
 }
 
@@ -88,9 +76,10 @@ pub fn operations(a: &Approval) -> Vec<OpView> {
 /// railway-domains — agent claude"; one clause per operation, then who.
 pub fn summary(a: &Approval) -> String {
     let ops = operations(a);
+    let h = &a.held;
     let mut parts: Vec<String> = Vec::new();
     if ops.is_empty() {
-        parts.push(format!("{} {} {}", a.provider, a.method, a.path));
+        parts.push(format!("{} {} {}", h.provider, h.method, h.path));
     }
     for o in &ops {
         let mut s = o.qualified();
@@ -107,9 +96,9 @@ pub fn summary(a: &Approval) -> String {
     }
     parts.push(format!(
         "token {}",
-        a.token.as_deref().unwrap_or("(unknown token)")
+        h.token.as_deref().unwrap_or("(unknown token)")
     ));
-    if let Some(agent) = &a.agent {
+    if let Some(agent) = &h.agent {
         parts.push(format!("agent {agent}"));
     }
     parts.join(" — ")
@@ -138,12 +127,7 @@ pub struct GraphqlView {
 /// secrets were masked there, by the catalogue, and nothing else may be
 /// (a value under a name like `target_env` decides what runs).
 pub fn graphql(a: &Approval) -> Vec<GraphqlView> {
-    let Some(items) = a
-        .detail
-        .get("request")
-        .and_then(|r| r.get("graphql"))
-        .and_then(Value::as_array)
-    else {
+    let Some(items) = a.held.request.get("graphql").and_then(Value::as_array) else {
         return Vec::new();
     };
     items
@@ -184,8 +168,8 @@ pub fn graphql(a: &Approval) -> Vec<GraphqlView> {
 /// The rest of the held request (content type and encoding, query, a REST
 /// body: anything but the GraphQL documents), pretty JSON.
 pub fn request_extra(a: &Approval) -> String {
-    match a.detail.get("request") {
-        Some(Value::Object(m)) => {
+    match &a.held.request {
+        Value::Object(m) => {
             let rest: serde_json::Map<String, Value> = m
                 .iter()
                 // Method and path are shown with who asked; GraphQL on its own.
@@ -198,8 +182,8 @@ pub fn request_extra(a: &Approval) -> String {
                 serde_json::to_string_pretty(&Value::Object(rest)).unwrap_or_default()
             }
         }
-        Some(Value::Null) | None => String::new(),
-        Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
+        Value::Null => String::new(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
     }
 }
 
@@ -218,17 +202,9 @@ mod tests {
     use super::*;
 
     fn approval(detail: Value) -> Approval {
-        Approval {
-            id: "apr_1".into(),
-            grant_key: String::new(),
-            state: "pending".into(),
-            created_ms: 0,
-            expires_ms: 0,
-            decided_ms: None,
-            decided_by: None,
-            note: None,
+        let mut held = scopegate_model::HeldRequest {
             decision_id: "dec_1".into(),
-            attempts: 1,
+            grant_key: String::new(),
             token: Some("railway-domains".into()),
             fingerprint_prefix: None,
             agent: Some("claude".into()),
@@ -238,7 +214,20 @@ mod tests {
             path: "/graphql/v2".into(),
             rule: "railway-domains/hold-destructive".into(),
             reason: "held".into(),
-            detail,
+            operations: Vec::new(),
+            request: Value::Null,
+        };
+        held.set_detail(scopegate_model::HeldDetail::from_value(detail).unwrap());
+        Approval {
+            id: "apr_1".into(),
+            state: scopegate_model::ApprovalState::Pending,
+            created_ms: 0,
+            expires_ms: 0,
+            decided_ms: None,
+            decided_by: None,
+            note: None,
+            attempts: 1,
+            held,
         }
     }
 

@@ -7,6 +7,7 @@ mod common;
 
 use common::{ADMIN_API_TOKEN, api, app, send, volume_delete_hold};
 use http::StatusCode;
+use scopegate_model::Resolution;
 use scopegate_store::Store;
 use serde_json::{Value, json};
 
@@ -14,14 +15,24 @@ use serde_json::{Value, json};
 async fn hold(store: &Store, id: &str, token: &str, op: &str, kind: &str, value: &str) {
     let mut h = volume_delete_hold(id);
     h.token = Some(token.into());
-    h.detail = json!({
-        "operations": [{
-            "provider": "railway", "name": op, "class": "destructive",
-            "resources": {kind: [value]}
-        }],
-        "request": {"method": "POST", "path": "/graphql/v2"}
-    });
-    let (_, new) = store.hold(&h, id).await.unwrap();
+    h.set_detail(
+        scopegate_model::HeldDetail::from_value(json!({
+            "operations": [{
+                "provider": "railway", "name": op, "class": "destructive",
+                "resources": {kind: [value]}
+            }],
+            "request": {"method": "POST", "path": "/graphql/v2"}
+        }))
+        .unwrap(),
+    );
+    let (_, new) = store
+        .hold(
+            &h,
+            std::time::Duration::from_secs(3600),
+            &scopegate_model::ApprovalId::new(id),
+        )
+        .await
+        .unwrap();
     assert!(new);
     // distinct creation times: the list is newest first
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -133,9 +144,9 @@ async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
     );
     // with the state
     app.store
-        .decide(
-            "apr_v2",
-            true,
+        .resolve(
+            &"apr_v2".into(),
+            Resolution::Approve,
             "alice",
             "ok",
             std::time::Duration::from_secs(60),

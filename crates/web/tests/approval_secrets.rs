@@ -58,7 +58,7 @@ async fn assert_refused(app: &App, id: &str, cookie: &str, csrf: &str, what: &st
         StatusCode::UNAUTHORIZED,
         "{what}: API approve"
     );
-    let a = app.store.approval(id).await.unwrap().unwrap();
+    let a = app.store.approval(&id.into()).await.unwrap().unwrap();
     assert_eq!(
         (a.state.as_str(), a.decided_by.as_deref()),
         ("pending", None),
@@ -90,7 +90,14 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
     for key in [[0u8; 32], [0x41; 32], *b"dashboard-session-key-guess-0001"] {
         for (user, role) in [("root", Role::Admin), ("alice", Role::Approver)] {
             let (cookie, csrf) = forge(users(), &key, user, role);
-            assert_refused(&app, &id, &cookie, &csrf, &format!("wrong key, {user}")).await;
+            assert_refused(
+                &app,
+                id.as_str(),
+                &cookie,
+                &csrf,
+                &format!("wrong key, {user}"),
+            )
+            .await;
         }
     }
     // a real viewer's session, its payload changed to an admin's or
@@ -108,13 +115,27 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
         format!("vic|viewer|{}", exp * 10),
     ] {
         let cookie = format!("sg_session={}.{tag}", B64.encode(&payload));
-        assert_refused(&app, &id, &cookie, "", &format!("tampered: {payload}")).await;
+        assert_refused(
+            &app,
+            id.as_str(),
+            &cookie,
+            "",
+            &format!("tampered: {payload}"),
+        )
+        .await;
     }
     // even with the real key, sessions bound to what is not configured:
     // a bootstrap admin while users exist, a user who does not exist, a
     // user under another password hash
     let (cookie, csrf) = forge(vec![], real_key, BOOTSTRAP_USER, Role::Admin);
-    assert_refused(&app, &id, &cookie, &csrf, "bootstrap while users exist").await;
+    assert_refused(
+        &app,
+        id.as_str(),
+        &cookie,
+        &csrf,
+        "bootstrap while users exist",
+    )
+    .await;
     let mut mallory = users();
     mallory.push(UserConfig {
         name: "mallory".into(),
@@ -123,11 +144,11 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
         api_token_fingerprint: None,
     });
     let (cookie, csrf) = forge(mallory, real_key, "mallory", Role::Admin);
-    assert_refused(&app, &id, &cookie, &csrf, "an unknown user").await;
+    assert_refused(&app, id.as_str(), &cookie, &csrf, "an unknown user").await;
     let mut rehashed = users();
     rehashed[2].password_hash = scopegate_web::hash_password("the agent's own password").unwrap();
     let (cookie, csrf) = forge(rehashed, real_key, "root", Role::Admin);
-    assert_refused(&app, &id, &cookie, &csrf, "another password hash").await;
+    assert_refused(&app, id.as_str(), &cookie, &csrf, "another password hash").await;
 
     // the control: with the real key and the real users, a forged session
     // is accepted. The key file is the whole secret, so it must stay

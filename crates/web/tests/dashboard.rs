@@ -138,7 +138,7 @@ async fn a_missing_wrong_or_cross_site_csrf_token_is_403_and_nothing_changes() {
 
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "pending"
+        scopegate_model::ApprovalState::Pending
     );
 
     // and with it, from this origin, it works
@@ -148,7 +148,7 @@ async fn a_missing_wrong_or_cross_site_csrf_token_is_403_and_nothing_changes() {
     assert_eq!(send(&r, ok).await.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "approved"
+        scopegate_model::ApprovalState::Approved
     );
 }
 
@@ -189,7 +189,7 @@ async fn viewers_read_but_cannot_decide() {
     assert_eq!(res.json()["error"], "forbidden");
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "pending"
+        scopegate_model::ApprovalState::Pending
     );
 }
 
@@ -225,7 +225,7 @@ async fn an_approver_approves_and_a_replay_is_409() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(res.location(), format!("/approvals/{id}?done=approved"));
     let a = app.store.approval(&id).await.unwrap().unwrap();
-    assert_eq!(a.state, "approved");
+    assert_eq!(a.state, scopegate_model::ApprovalState::Approved);
     assert_eq!(a.decided_by.as_deref(), Some("alice"));
     assert_eq!(a.note.as_deref(), Some("restoring from backup first"));
     // the grant window is the configured 900 s
@@ -247,7 +247,7 @@ async fn an_approver_approves_and_a_replay_is_409() {
     assert_eq!(replay.status, StatusCode::CONFLICT);
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "approved"
+        scopegate_model::ApprovalState::Approved
     );
 
     let after = send(
@@ -313,7 +313,7 @@ async fn agent_supplied_text_is_escaped_everywhere_and_every_page_has_the_csp() 
     h.agent = Some(format!("<script>alert('agent')</script>{xss_img}"));
     h.path = "/graphql/v2?<script>alert(2)</script>".to_owned();
     h.reason = format!("reason {xss_img}");
-    h.detail = serde_json::json!({
+    h.set_detail(scopegate_model::HeldDetail::from_value(serde_json::json!({
         "operations": [{
             "provider": "railway",
             "name": "volumeDelete<script>alert(3)</script>",
@@ -327,8 +327,18 @@ async fn agent_supplied_text_is_escaped_everywhere_and_every_page_has_the_csp() 
         }, {
             "query": "mutation { <script>alert(7)</script> ",
         }]}
-    });
-    let id = app.store.hold(&h, "apr_xss").await.unwrap().0.id;
+    })).unwrap());
+    let id = app
+        .store
+        .hold(
+            &h,
+            std::time::Duration::from_secs(3600),
+            &scopegate_model::ApprovalId::new("apr_xss"),
+        )
+        .await
+        .unwrap()
+        .0
+        .id;
     let r = app.dashboard.router();
     let (cookie, _) = session(&r, "alice").await;
     for path in [
@@ -432,7 +442,7 @@ async fn the_json_api_with_an_api_token() {
     )
     .await;
     assert_eq!(one.status, StatusCode::OK);
-    assert_eq!(one.json()["id"], id);
+    assert_eq!(one.json()["id"], id.as_str());
     let bad = send(
         &r,
         api("GET", "/api/approvals?state=bogus", VIEWER_API_TOKEN, None),
@@ -544,7 +554,7 @@ async fn agent_credentials_and_unknown_bearers_are_401_even_beside_a_valid_sessi
     }
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "pending"
+        scopegate_model::ApprovalState::Pending
     );
 }
 
@@ -611,7 +621,7 @@ async fn the_event_stream_announces_a_decision() {
 
     // events from elsewhere (the proxy holding a request) come through too
     let mut more = String::new();
-    app.hub.publish("apr_other");
+    app.hub.publish(&"apr_other".into());
     tokio::time::timeout(Duration::from_secs(10), async {
         while !more.contains("apr_other") {
             let frame = body.frame().await.unwrap().unwrap();

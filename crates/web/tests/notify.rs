@@ -82,7 +82,15 @@ async fn approval(id: &str, agent: &str) -> Approval {
     let store = common::store().await;
     let mut h = common::volume_delete_hold(id);
     h.agent = Some(agent.into());
-    store.hold(&h, id).await.unwrap().0
+    store
+        .hold(
+            &h,
+            std::time::Duration::from_secs(3600),
+            &scopegate_model::ApprovalId::new(id),
+        )
+        .await
+        .unwrap()
+        .0
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 
 mod common;
 
+use scopegate_model::Resolution;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use scopegate_model::{
     Decision, DecisionRecord, Mode, OpClass, Operation, OperationVerdict, RuleRef, Verdict,
 };
 use scopegate_policy::ScopeMap;
-use scopegate_store::{ApprovalHub, NewHold, Store};
+use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig};
 
 fn repo_root() -> PathBuf {
@@ -80,10 +81,10 @@ fn long_document() -> String {
     )
 }
 
-fn hold(n: usize) -> NewHold {
-    NewHold {
+fn hold(n: usize) -> scopegate_model::HeldRequest {
+    with_detail(scopegate_model::HeldRequest {
         grant_key: format!("grant-key-{n}"),
-        decision_id: format!("dec_01JDZ3K7Q9W2X4V6B8N0M1P3R5T7Y9A2C4E6G8J0L2N4Q6S8U0W2-{n}"),
+        decision_id: format!("dec_01JDZ3K7Q9W2X4V6B8N0M1P3R5T7Y9A2C4E6G8J0L2N4Q6S8U0W2-{n}").into(),
         token: Some("railway-production-deployments-from-the-release-pipeline".into()),
         fingerprint_prefix: Some("7a748b32060e".into()),
         agent: Some("claude-code-on-ci-runner-ephemeral-4f2a9c7e1b3d5f7a9c1e3b5d7f9a".into()),
@@ -93,7 +94,9 @@ fn hold(n: usize) -> NewHold {
         path: "/graphql/v2?operationName=DeleteProductionVolumeAndEveryBackupBecauseTheCredentialsDidNotMatch".into(),
         rule: "railway-production-deployments-from-the-release-pipeline/hold-every-destructive-operation-in-production-for-a-human-approver".into(),
         reason: format!("railway:volumeDelete is destructive; {VOLUME} is in environment env-7c1d4e9f2a6b8c0d3e5f7a9b1c3d5e7f (production)"),
-        detail: serde_json::json!({
+        operations: Vec::new(),
+        request: serde_json::Value::Null,
+    }, serde_json::json!({
             "operations": [
                 {"provider": "railway", "name": "volumeDelete", "class": "destructive",
                  "resources": {"volumeId": [VOLUME], "environmentId": ["env-7c1d4e9f2a6b8c0d3e5f7a9b1c3d5e7f9a1b3c5d7e9f"]}},
@@ -106,13 +109,11 @@ fn hold(n: usize) -> NewHold {
                  "operationName": "DeleteProductionVolumeAndEveryBackupBecauseTheCredentialsDidNotMatch"},
                 {"query": "query { me { id email teams { edges { node { id name } } } } }", "variables": {}, "operationName": null}
             ]}
-        }),
-        pending_for: Duration::from_secs(3600),
-    }
+        }))
 }
 
 fn record(i: usize) -> DecisionRecord {
-    let verdict = [Verdict::Allow, Verdict::Deny, Verdict::Approve][i % 3];
+    let verdict = [Verdict::Allow, Verdict::Deny, Verdict::Hold][i % 3];
     let mut ops = Vec::new();
     for name in [
         "volumeDelete",
@@ -147,7 +148,7 @@ fn record(i: usize) -> DecisionRecord {
         operations: ops,
     };
     let mut r = DecisionRecord::from_decision(
-        format!("dec_01JDZ3K7Q9W2X4V6B8N0M1P3R5T7Y9A2C4E6G8J0L2N4Q6S8U0W2-{i}"),
+        format!("dec_01JDZ3K7Q9W2X4V6B8N0M1P3R5T7Y9A2C4E6G8J0L2N4Q6S8U0W2-{i}").into(),
         &d,
     );
     r.provider = "railway".into();
@@ -157,25 +158,40 @@ fn record(i: usize) -> DecisionRecord {
     r.agent = Some("claude-code-on-ci-runner-ephemeral-4f2a9c7e1b3d5f7a9c1e3b5d7f9a".into());
     r.forwarded = verdict == Verdict::Allow;
     r.upstream_status = r.forwarded.then_some(200);
-    r.approval = (verdict == Verdict::Approve).then(|| format!("held {LONG_ID}-{i}"));
+    r.approval = (verdict == Verdict::Hold).then(|| format!("held {LONG_ID}-{i}"));
     r
 }
 
-/// The store, filled: three pending holds (one with a long id), decided
+/// The store, filled: three pending holds (one with a long id), resolved
 /// ones with long notes, and twenty decisions.
 async fn populate(store: &Store) {
-    store.hold(&hold(0), LONG_ID).await.unwrap();
+    store
+        .hold(
+            &hold(0),
+            std::time::Duration::from_secs(3600),
+            &scopegate_model::ApprovalId::new(LONG_ID),
+        )
+        .await
+        .unwrap();
     for n in 1..6 {
         store
-            .hold(&hold(n), &format!("{LONG_ID}-{n}"))
+            .hold(
+                &hold(n),
+                Duration::from_secs(3600),
+                &format!("{LONG_ID}-{n}").into(),
+            )
             .await
             .unwrap();
     }
     for n in 3..6_usize {
         store
-            .decide(
-                &format!("{LONG_ID}-{n}"),
-                n.is_multiple_of(2),
+            .resolve(
+                &format!("{LONG_ID}-{n}").into(),
+                if n.is_multiple_of(2) {
+                    Resolution::Approve
+                } else {
+                    Resolution::Reject
+                },
                 "alice-the-on-call-platform-engineer@example.com",
                 "Checked with the owning team in #incident-4711: this volume is the production primary; https://railway.com/project/5b0f2c1e-8d3a-4f6b-9e7c-1a2b3c4d5e6f/service/9f8e7d6c-5b4a-3c2d-1e0f-abcdefabcdef?environmentId=production",
                 Duration::from_secs(60),
@@ -265,4 +281,13 @@ async fn every_signed_in_page_fits_a_phone_and_a_desktop() {
     }
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// `h` with the operations and request of a `detail` value.
+fn with_detail(
+    mut h: scopegate_model::HeldRequest,
+    detail: serde_json::Value,
+) -> scopegate_model::HeldRequest {
+    h.set_detail(scopegate_model::HeldDetail::from_value(detail).expect("a held detail"));
+    h
 }

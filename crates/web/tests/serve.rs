@@ -4,6 +4,7 @@
 
 mod common;
 
+use scopegate_model::Resolution;
 use std::time::Duration;
 
 use common::*;
@@ -27,12 +28,15 @@ async fn the_cli_client_lists_and_decides_and_shutdown_ends_event_streams() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].approval.id, id);
     assert!(pending[0].summary.contains("volumeId vol-123"));
-    let a = c.decide(&id, true, "from the cli").await.unwrap();
+    let a = c
+        .resolve(id.as_str(), Resolution::Approve, "from the cli")
+        .await
+        .unwrap();
     assert_eq!(
         (a.approval.state.as_str(), a.approval.decided_by.as_deref()),
         ("approved", Some("root"))
     );
-    match c.decide(&id, false, "").await {
+    match c.resolve(id.as_str(), Resolution::Reject, "").await {
         Err(ClientError::Refused {
             status: 409, error, ..
         }) => assert_eq!(error, "not_pending"),
@@ -43,7 +47,7 @@ async fn the_cli_client_lists_and_decides_and_shutdown_ends_event_streams() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        c.get(&id).await.unwrap().approval.note.as_deref(),
+        c.get(id.as_str()).await.unwrap().approval.note.as_deref(),
         Some("from the cli")
     );
 

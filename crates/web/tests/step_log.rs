@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use common::*;
+use scopegate_model::ApprovalState;
 use scopegate_store::Approval;
+use scopegate_web::ApproverStep;
 
 #[tokio::test]
 async fn the_step_is_recorded_before_the_decision_is_applied() {
@@ -17,15 +19,18 @@ async fn the_step_is_recorded_before_the_decision_is_applied() {
     let id = hold(&app.store, "k-log").await;
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let (store, log) = (app.store.clone(), seen.clone());
-    app.dashboard.record_steps(Arc::new(move |a: &Approval| {
-        let (store, log, a) = (store.clone(), log.clone(), a.clone());
-        Box::pin(async move {
-            // what the queue says while the step is being recorded
-            let now = store.approval(&a.id).await.unwrap().unwrap().state;
-            log.lock().unwrap().push((a.state.clone(), now));
-            Ok(())
-        })
-    }));
+    app.dashboard
+        .record_steps(Arc::new(move |a: &Approval, _: ApproverStep| {
+            let (store, log, a) = (store.clone(), log.clone(), a.clone());
+            Box::pin(async move {
+                // what the queue says while the step is being recorded
+                let now = store.approval(&a.id).await.unwrap().unwrap().state;
+                log.lock()
+                    .unwrap()
+                    .push((a.state.as_str().to_owned(), now.as_str().to_owned()));
+                Ok(())
+            })
+        }));
     let r = app.dashboard.router();
     let body = serde_json::json!({ "note": "scratch" });
     let res = send(
@@ -46,7 +51,7 @@ async fn the_step_is_recorded_before_the_decision_is_applied() {
     );
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "approved"
+        ApprovalState::Approved
     );
 }
 
@@ -54,9 +59,10 @@ async fn the_step_is_recorded_before_the_decision_is_applied() {
 async fn a_decision_that_cannot_be_recorded_is_not_made() {
     let app = app().await;
     let id = hold(&app.store, "k-nolog").await;
-    app.dashboard.record_steps(Arc::new(|_: &Approval| {
-        Box::pin(async { Err("the journal cannot be written".to_owned()) })
-    }));
+    app.dashboard
+        .record_steps(Arc::new(|_: &Approval, _: ApproverStep| {
+            Box::pin(async { Err("the journal cannot be written".to_owned()) })
+        }));
     let r = app.dashboard.router();
     let res = send(
         &r,
@@ -71,7 +77,7 @@ async fn a_decision_that_cannot_be_recorded_is_not_made() {
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         app.store.approval(&id).await.unwrap().unwrap().state,
-        "pending",
+        ApprovalState::Pending,
         "nothing can be released by an unrecorded decision"
     );
 }

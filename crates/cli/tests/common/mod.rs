@@ -148,6 +148,6 @@ pub async fn pending(api: &ApiClient) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|a| a.approval.id)
+        .map(|a| a.approval.id.into_string())
         .collect()
 }

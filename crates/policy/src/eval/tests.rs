@@ -75,7 +75,7 @@ fn deny_beats_approve_beats_allow() {
     );
     assert_eq!(
         (d.verdict, d.rule.0.as_str()),
-        (Verdict::Approve, "t/hold-destructive")
+        (Verdict::Hold, "t/hold-destructive")
     );
     let d = evaluate(
         &m,
@@ -113,7 +113,7 @@ except = ["railway:customDomainDelete"]
         (Verdict::Allow, "t/domains")
     );
     let d = evaluate(&m, &cred(), &[op("volumeDelete", OpClass::Destructive)]);
-    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Approve, "t/hold"));
+    assert_eq!((d.verdict, d.rule.0.as_str()), (Verdict::Hold, "t/hold"));
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn a_request_is_allowed_only_if_every_operation_is() {
             op("serviceDelete", OpClass::Destructive),
         ],
     );
-    assert_eq!(d.verdict, Verdict::Approve);
+    assert_eq!(d.verdict, Verdict::Hold);
     assert!(d.reason.contains("serviceDelete"), "{}", d.reason);
 }
 
@@ -173,7 +173,7 @@ fn unknown_needs_a_rule_that_names_it() {
     );
     assert!(d.reason.contains("bad json"), "{}", d.reason);
     let m = map("[[token.rule]]\nid = \"u\"\neffect = \"approve\"\nclass = [\"unknown\"]\n");
-    assert_eq!(evaluate(&m, &cred(), &[u]).verdict, Verdict::Approve);
+    assert_eq!(evaluate(&m, &cred(), &[u]).verdict, Verdict::Hold);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn unknown_missing_and_ambiguous_credentials() {
         "version = 1\n[settings]\nunknown_token = \"approve\"\n",
     )
     .unwrap();
-    assert_eq!(evaluate(&lenient, &other, &ops).verdict, Verdict::Approve);
+    assert_eq!(evaluate(&lenient, &other, &ops).verdict, Verdict::Hold);
     // ambiguity is refused whatever the default
     assert_eq!(evaluate(&lenient, &amb, &ops).verdict, Verdict::Deny);
     assert_eq!(evaluate(&m, &cred(), &[]).verdict, Verdict::Deny);

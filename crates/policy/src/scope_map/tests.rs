@@ -34,7 +34,7 @@ resources = {{ environmentId = ["env-staging"] }}
         z = "0".repeat(64)
     );
     let m = ScopeMap::from_toml("t.toml", &text).unwrap();
-    assert_eq!(m.unknown_token, Verdict::Approve);
+    assert_eq!(m.unknown_token, Verdict::Hold);
     assert_eq!(m.tokens.len(), 2);
     assert_eq!(m.tokens[0].mode, Mode::Observe);
     let (t, surrogate) = m.token_for(&Fingerprint::parse(FP).unwrap()).unwrap();

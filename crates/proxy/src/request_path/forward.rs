@@ -3,7 +3,7 @@
 //! upstream; the response streams back with `x-scopegate-id`, and the
 //! upstream's status follows as the decision's outcome.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::Response;
 use scopegate_model::DecisionOutcome;
@@ -50,7 +50,7 @@ pub async fn forward(
     // cannot be recorded is not acted on.
     journal(&*state.sink, case.facts.record(&id, case.decision, &step))?;
     let sent = Instant::now();
-    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let timeout = state.config.proxy.upstream_timeout;
     let to = Destination {
         host: &conn.host,
         port: conn.port,
@@ -73,7 +73,7 @@ pub async fn forward(
     });
     match result {
         Ok(mut resp) => {
-            if let Ok(v) = http::HeaderValue::from_str(&id) {
+            if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
             Ok(resp)

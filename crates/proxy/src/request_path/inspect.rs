@@ -31,7 +31,7 @@ pub async fn inspect(engine: &Arc<Engine>, conn: &Conn, inbound: &Inbound) -> In
 }
 
 /// Inspection panicked: fail closed with an unknown operation.
-fn failed(engine: &Engine, host: &str) -> Inspection {
+pub(super) fn failed(engine: &Engine, host: &str) -> Inspection {
     let provider = engine
         .inspector
         .provider_for(host)

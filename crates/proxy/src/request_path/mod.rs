@@ -62,8 +62,8 @@ where
     B: hyper::body::Body,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let admitted = admit::admit(conn, state.settings.max_body_bytes, req)?;
-    let inbound = read::read(&read::Limits::of(&state.settings), admitted).await?;
+    let admitted = admit::admit(conn, state.config.proxy.max_body_bytes, req)?;
+    let inbound = read::read(&read::Limits::of(&state.config), admitted).await?;
     let engine = state.engine.borrow().clone();
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();

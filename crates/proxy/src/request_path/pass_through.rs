@@ -2,8 +2,6 @@
 //! as the egress decision permits. Nothing is inspected: the host is not a
 //! provider.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -44,11 +42,11 @@ pub async fn forward(
     req: Request<Incoming>,
 ) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    let body = match read_body(&Limits::of(&state.settings), body).await {
+    let body = match read_body(&Limits::of(&state.config), body).await {
         Ok(b) => b,
         Err(refusal) => return refusal.answer(&state.metrics),
     };
-    let timeout = Duration::from_secs(state.settings.upstream_timeout_secs);
+    let timeout = state.config.proxy.upstream_timeout;
     let to = Destination {
         host: &conn.host,
         port: conn.port,

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
 use scopegate_inspect::RequestView;
 
+use crate::config::ProxyConfig;
 use crate::respond::Refusal;
-use crate::settings::Settings;
 
 use super::admit::Admitted;
 
@@ -52,10 +52,10 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn of(settings: &Settings) -> Self {
+    pub fn of(config: &ProxyConfig) -> Self {
         Self {
-            max_body: settings.max_body_bytes,
-            timeout: Duration::from_secs(settings.body_timeout_secs),
+            max_body: config.proxy.max_body_bytes,
+            timeout: config.proxy.body_timeout,
         }
     }
 }

@@ -4,10 +4,11 @@
 //! recorded is not acted on.
 
 use scopegate_inspect::{EndpointKind, Inspection};
-use scopegate_model::{Decision, DecisionRecord, PresentedCredential, RuleRef, Verdict};
+use scopegate_model::{
+    ApprovalId, Decision, DecisionId, DecisionRecord, DecisionSink, Grant, PresentedCredential,
+    RecordError, RuleRef, Verdict,
+};
 
-use crate::approvals::Grant;
-use crate::record::DecisionSink;
 use crate::respond::{PolicyRefusal, Refusal, Why};
 
 use super::conn::Conn;
@@ -25,7 +26,7 @@ pub struct Case<'a> {
 /// The record a permitted request is forwarded under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
-    pub id: String,
+    pub id: DecisionId,
     pub step: Step,
 }
 
@@ -33,7 +34,7 @@ pub struct Release {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
     /// The decision's id (later steps get their own).
-    pub id: String,
+    pub id: DecisionId,
     pub at_unix_ms: i64,
     pub agent: Option<String>,
     pub fingerprint_prefix: Option<String>,
@@ -55,13 +56,13 @@ pub enum Step {
     /// refused, after `after` (the step that permitted it).
     NoSecret { why: String, after: Box<Step> },
     /// Held for a human as this approval.
-    Held { approval: String },
+    Held { approval: ApprovalId },
     /// Released by an approved grant taken for this exact request.
     Granted(Grant),
     /// The waiting request released by its approval.
-    Used { approval: String, by: String },
+    Used { approval: ApprovalId, by: String },
     /// The waiting request refused: a human rejected it.
-    Rejected { approval: String, by: String },
+    Rejected { approval: ApprovalId, by: String },
     /// Not held: the approval queue could not be reached.
     QueueUnavailable,
 }
@@ -99,7 +100,7 @@ impl Step {
 
 impl Facts {
     /// The facts of a read and inspected request (`id` is its decision's).
-    pub fn new(id: String, conn: &Conn, inbound: &Inbound, inspection: &Inspection) -> Self {
+    pub fn new(id: DecisionId, conn: &Conn, inbound: &Inbound, inspection: &Inspection) -> Self {
         let target = inbound.target();
         let method = inbound.parts.method.as_str();
         Self {
@@ -125,13 +126,13 @@ impl Facts {
     }
 
     /// The record of `step`, under `id`.
-    pub fn record(&self, id: &str, d: &Decision, step: &Step) -> DecisionRecord {
+    pub fn record(&self, id: &DecisionId, d: &Decision, step: &Step) -> DecisionRecord {
         let (rule, reason) = match step {
             Step::NoSecret { why, .. } => (RuleRef::builtin("surrogate").0, why.clone()),
             _ => (d.rule.0.clone(), d.reason.clone()),
         };
         DecisionRecord {
-            id: id.to_owned(),
+            id: id.clone(),
             at_unix_ms: self.at_unix_ms,
             agent: self.agent.clone(),
             token: d.token.clone(),
@@ -156,11 +157,11 @@ impl Facts {
 }
 
 /// The refusal for a decided request, under record `id`.
-pub fn refusal(endpoint: EndpointKind, decision: Decision, id: &str, why: Why) -> Refusal {
+pub fn refusal(endpoint: EndpointKind, decision: Decision, id: &DecisionId, why: Why) -> Refusal {
     Refusal::Policy(Box::new(PolicyRefusal {
         endpoint,
         decision,
-        id: id.to_owned(),
+        id: id.clone(),
         why,
     }))
 }
@@ -177,7 +178,7 @@ pub fn journal(sink: &dyn DecisionSink, record: DecisionRecord) -> Result<(), Re
     sink.record(record).map(|_| ()).map_err(unrecorded)
 }
 
-fn unrecorded(e: crate::record::RecordError) -> Refusal {
+fn unrecorded(e: RecordError) -> Refusal {
     tracing::error!(error = %e, "decision could not be recorded; request not acted on");
     Refusal::Unrecorded
 }

@@ -5,7 +5,7 @@
 use http::header::HeaderValue;
 use http::{Response, StatusCode};
 use scopegate_inspect::EndpointKind;
-use scopegate_model::{Decision, RuleRef, Verdict};
+use scopegate_model::{ApprovalId, Decision, DecisionId, RuleRef, Verdict};
 use serde_json::{Value, json};
 
 use super::json_response;
@@ -22,7 +22,7 @@ pub struct PolicyRefusal {
     pub endpoint: EndpointKind,
     pub decision: Decision,
     /// The decision record this refusal is (`x-scopegate-id`).
-    pub id: String,
+    pub id: DecisionId,
     pub why: Why,
 }
 
@@ -50,7 +50,7 @@ pub enum Why {
 /// The approval a refusal is about.
 #[derive(Debug, Clone)]
 pub struct ApprovalLink {
-    pub id: String,
+    pub id: ApprovalId,
     /// Where an approver decides it.
     pub link: String,
     /// How long a grant stays usable ("15 minutes").
@@ -103,7 +103,7 @@ impl PolicyRefusal {
                     a.id, a.link, a.grant_window_hint
                 ),
             ),
-            Why::Decided | Why::NoSecret(_) if verdict == Verdict::Approve => (
+            Why::Decided | Why::NoSecret(_) if verdict == Verdict::Hold => (
                 format!("scopegate: approval required — {reason}"),
                 WHAT_TO_DO_APPROVE.to_owned(),
             ),
@@ -180,7 +180,7 @@ impl PolicyRefusal {
             "x-scopegate-decision",
             HeaderValue::from_static(verdict.as_str()),
         );
-        if let Ok(v) = HeaderValue::from_str(&self.id) {
+        if let Ok(v) = HeaderValue::from_str(self.id.as_str()) {
             h.insert("x-scopegate-id", v);
         }
         resp

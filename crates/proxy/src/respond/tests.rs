@@ -65,7 +65,7 @@ async fn graphql_refusals_are_errors_arrays() {
 
 #[tokio::test]
 async fn rest_refusals_have_a_message() {
-    let r = policy(EndpointKind::Rest, Verdict::Approve, "dec_2", Why::Decided).into_response();
+    let r = policy(EndpointKind::Rest, Verdict::Hold, "dec_2", Why::Decided).into_response();
     assert_eq!(r.headers()["x-scopegate-decision"], "approve");
     let v = body_json(r).await;
     assert!(v["message"].as_str().unwrap().contains("approval required"));
@@ -77,7 +77,7 @@ async fn rest_refusals_have_a_message() {
 async fn a_pending_hold_names_its_approval_and_link() {
     let r = policy(
         EndpointKind::Rest,
-        Verdict::Approve,
+        Verdict::Hold,
         "dec_4",
         Why::Pending(link()),
     );
@@ -100,7 +100,7 @@ async fn a_rejection_is_a_deny_with_the_approvers_note() {
         by: "bob".into(),
         note: "not in prod".into(),
     };
-    let r = policy(EndpointKind::Rest, Verdict::Approve, "dec_5", why).into_response();
+    let r = policy(EndpointKind::Rest, Verdict::Hold, "dec_5", why).into_response();
     assert_eq!(r.headers()["x-scopegate-decision"], "deny");
     let v = body_json(r).await;
     let m = v["message"].as_str().unwrap();
@@ -120,7 +120,7 @@ async fn a_grant_used_by_an_identical_request_is_not_called_pending() {
         approval: link(),
         by: "alice".into(),
     };
-    let r = policy(EndpointKind::Rest, Verdict::Approve, "dec_3", why).into_response();
+    let r = policy(EndpointKind::Rest, Verdict::Hold, "dec_3", why).into_response();
     let v = body_json(r).await;
     let m = v["message"].as_str().unwrap();
     assert!(m.contains("a human approved apr_1 (alice)"), "{m}");

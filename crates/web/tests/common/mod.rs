@@ -10,8 +10,9 @@ use axum::Router;
 use axum::body::Body;
 use http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
+use scopegate_model::{ApprovalId, HeldDetail, HeldRequest};
 use scopegate_policy::ScopeMap;
-use scopegate_store::{ApprovalHub, NewHold, Store};
+use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Role, UserConfig, token_fingerprint};
 use tower::ServiceExt as _;
 
@@ -123,10 +124,10 @@ pub async fn app() -> App {
 }
 
 /// The incident's request, held: `railway:volumeDelete` on `vol-123`.
-pub fn volume_delete_hold(key: &str) -> NewHold {
-    NewHold {
+pub fn volume_delete_hold(key: &str) -> HeldRequest {
+    let mut h = HeldRequest {
         grant_key: key.into(),
-        decision_id: format!("dec_{key}"),
+        decision_id: format!("dec_{key}").into(),
         token: Some("railway-domains".into()),
         fingerprint_prefix: Some("7a748b32060e".into()),
         agent: Some("claude".into()),
@@ -137,7 +138,11 @@ pub fn volume_delete_hold(key: &str) -> NewHold {
         rule: "railway-domains/hold-destructive".into(),
         reason: "railway:volumeDelete is destructive: rule hold-destructive holds it for approval"
             .into(),
-        detail: serde_json::json!({
+        operations: Vec::new(),
+        request: serde_json::Value::Null,
+    };
+    h.set_detail(
+        HeldDetail::from_value(serde_json::json!({
             "operations": [{
                 "provider": "railway", "name": "volumeDelete", "class": "destructive",
                 "resources": {"volumeId": ["vol-123"]}
@@ -147,13 +152,20 @@ pub fn volume_delete_hold(key: &str) -> NewHold {
                 "variables": {},
                 "operationName": null
             }]}
-        }),
-        pending_for: Duration::from_secs(3600),
-    }
+        }))
+        .unwrap(),
+    );
+    h
 }
 
-pub async fn hold(store: &Store, id: &str) -> String {
-    let (a, new) = store.hold(&volume_delete_hold(id), id).await.unwrap();
+/// How long the test holds may stay pending.
+pub const PENDING_FOR: Duration = Duration::from_secs(3600);
+
+pub async fn hold(store: &Store, id: &str) -> ApprovalId {
+    let (a, new) = store
+        .hold(&volume_delete_hold(id), PENDING_FOR, &ApprovalId::new(id))
+        .await
+        .unwrap();
     assert!(new);
     a.id
 }

@@ -44,7 +44,7 @@ pub fn decide<Q>(
     let next = if decision.forwards() {
         Next::Forward(Permitted::new(inbound))
     } else if let Some(queue) = queue
-        && decision.verdict == Verdict::Approve
+        && decision.verdict == Verdict::Hold
         && decision.mode == Mode::Enforce
     {
         Next::Hold(inbound, queue)

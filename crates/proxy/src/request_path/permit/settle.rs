@@ -3,13 +3,15 @@
 //! human and waits (bounded). Every step is recorded.
 
 use scopegate_inspect::reading_key;
-use scopegate_model::PresentedCredential;
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, DecisionSink, HeldRequest, HoldOutcome, PresentedCredential,
+    QueueError,
+};
 
-use crate::approvals::{Approvals, HoldOutcome, HoldRequest, grant_key, human_duration};
+use crate::approvals::{grant_key, human_duration};
 use crate::engine::Engine;
 use crate::ids::decision_id;
 use crate::metrics::Metrics;
-use crate::record::DecisionSink;
 use crate::request_path::conn::Conn;
 use crate::request_path::read::Inbound;
 use crate::request_path::record::{Case, Release, Step, durably, refusal};
@@ -19,7 +21,7 @@ use super::Permitted;
 
 /// What holding needs: the queue, the log, the counters.
 pub struct Hold<'a> {
-    pub queue: &'a dyn Approvals,
+    pub queue: &'a dyn ApprovalQueue,
     pub sink: &'a dyn DecisionSink,
     pub metrics: &'a Metrics,
 }
@@ -70,14 +72,16 @@ async fn wait(
     hold: &Hold<'_>,
     case: &Case<'_>,
     key: String,
-    approval: String,
+    approval: ApprovalId,
 ) -> Result<Release, Refusal> {
     let link = ApprovalLink {
         link: hold.queue.link(&approval),
         grant_window_hint: human_duration(hold.queue.grant_window()),
         id: approval.clone(),
     };
-    let refuse = |id: &str, why| refusal(case.inspection.endpoint, case.decision.clone(), id, why);
+    let refuse = |id: &scopegate_model::DecisionId, why| {
+        refusal(case.inspection.endpoint, case.decision.clone(), id, why)
+    };
     match hold
         .queue
         .wait(approval.clone(), hold.queue.hold_for())
@@ -136,11 +140,11 @@ fn authority(conn: &Conn) -> String {
 }
 
 /// The request as the approval queue keeps it.
-fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HoldRequest {
+fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HeldRequest {
     let f = case.facts;
-    HoldRequest {
-        grant_key,
+    HeldRequest {
         decision_id: f.id.clone(),
+        grant_key,
         token: case.decision.token.clone(),
         fingerprint_prefix: f.fingerprint_prefix.clone(),
         agent: f.agent.clone(),
@@ -150,16 +154,19 @@ fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HoldRequ
         path: f.path.clone(),
         rule: case.decision.rule.0.clone(),
         reason: case.decision.reason.clone(),
-        detail: serde_json::json!({
-            "operations": case.decision.operations.iter().map(|o| &o.operation).collect::<Vec<_>>(),
-            "request": view,
-        }),
+        operations: case
+            .decision
+            .operations
+            .iter()
+            .map(|o| o.operation.clone())
+            .collect(),
+        request: view,
     }
 }
 
 /// The approval queue cannot be reached (its database is down): refused,
 /// and the refusal recorded through the journal before the client hears it.
-async fn unavailable(hold: &Hold<'_>, case: &Case<'_>, error: String) -> Refusal {
+async fn unavailable(hold: &Hold<'_>, case: &Case<'_>, error: QueueError) -> Refusal {
     tracing::error!(%error, "approval queue unavailable; refusing the held request");
     let id = decision_id();
     let record = case

@@ -45,7 +45,7 @@ fn a_denied_request_is_refused() {
 #[test]
 fn a_request_for_a_human_is_held_only_with_a_queue() {
     let (d, next) = run(VOLUME_DELETE, TOKEN, Some(()));
-    assert_eq!((d.verdict, d.mode), (Verdict::Approve, Mode::Enforce));
+    assert_eq!((d.verdict, d.mode), (Verdict::Hold, Mode::Enforce));
     assert!(matches!(next, Next::Hold(_, ())), "{next:?}");
     let (_, next) = run(VOLUME_DELETE, TOKEN, None);
     assert!(matches!(next, Next::Refuse), "{next:?}");

@@ -11,12 +11,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Request;
 use http_body_util::Full;
-use scopegate_model::{DecisionOutcome, DecisionRecord};
+use scopegate_model::{
+    ApprovalId, ApprovalQueue, BoxFut, DecisionOutcome, DecisionRecord, DecisionSink, Grant,
+    HeldRequest, HoldOutcome, QueueError, RecordError, Ticket,
+};
 
-use crate::approvals::{Approvals, BoxFut, Grant, HoldOutcome, HoldRequest};
 use crate::body::Body;
 use crate::engine::Engine;
-use crate::record::{DecisionSink, RecordError, Ticket};
 use crate::respond::Refusal;
 
 use super::Conn;
@@ -24,6 +25,7 @@ use super::read::Inbound;
 
 mod admit_read;
 mod decide;
+mod inspect;
 mod path;
 mod record;
 mod settle;
@@ -138,7 +140,9 @@ impl MemorySink {
 impl DecisionSink for MemorySink {
     fn record(&self, record: DecisionRecord) -> Result<Ticket, RecordError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(RecordError("failing on purpose".into()));
+            return Err(RecordError::JournalWrite {
+                cause: "failing on purpose".into(),
+            });
         }
         let mut records = self.records.lock().unwrap();
         records.push(record);
@@ -154,10 +158,10 @@ impl DecisionSink for MemorySink {
 #[derive(Default)]
 pub struct ScriptedQueue {
     /// Answers to `take_grant`, in order (`Ok(None)` once exhausted).
-    pub grants: Mutex<VecDeque<Result<Option<Grant>, String>>>,
-    pub hold_error: Mutex<Option<String>>,
-    pub outcome: Mutex<Option<Result<HoldOutcome, String>>>,
-    pub held: Mutex<Vec<HoldRequest>>,
+    pub grants: Mutex<VecDeque<Result<Option<Grant>, QueueError>>>,
+    pub hold_error: Mutex<Option<QueueError>>,
+    pub outcome: Mutex<Option<Result<HoldOutcome, QueueError>>>,
+    pub held: Mutex<Vec<HeldRequest>>,
     pub grant_keys: Mutex<Vec<String>>,
     pub waited: AtomicBool,
 }
@@ -169,29 +173,29 @@ impl ScriptedQueue {
         q
     }
 
-    pub fn then_grant(self, g: Result<Option<Grant>, String>) -> Self {
+    pub fn then_grant(self, g: Result<Option<Grant>, QueueError>) -> Self {
         self.grants.lock().unwrap().push_back(g);
         self
     }
 }
 
-impl Approvals for ScriptedQueue {
-    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, String>> {
+impl ApprovalQueue for ScriptedQueue {
+    fn take_grant(&self, grant_key: String) -> BoxFut<Result<Option<Grant>, QueueError>> {
         self.grant_keys.lock().unwrap().push(grant_key);
         let next = self.grants.lock().unwrap().pop_front().unwrap_or(Ok(None));
         Box::pin(async move { next })
     }
 
-    fn hold(&self, request: HoldRequest) -> BoxFut<Result<String, String>> {
+    fn hold(&self, request: HeldRequest) -> BoxFut<Result<ApprovalId, QueueError>> {
         self.held.lock().unwrap().push(request);
         let result = match self.hold_error.lock().unwrap().clone() {
             Some(e) => Err(e),
-            None => Ok("apr_1".to_owned()),
+            None => Ok(ApprovalId::from("apr_1")),
         };
         Box::pin(async move { result })
     }
 
-    fn wait(&self, _id: String, _timeout: Duration) -> BoxFut<Result<HoldOutcome, String>> {
+    fn wait(&self, _id: ApprovalId, _timeout: Duration) -> BoxFut<Result<HoldOutcome, QueueError>> {
         self.waited.store(true, Ordering::SeqCst);
         let o = self
             .outcome
@@ -202,7 +206,7 @@ impl Approvals for ScriptedQueue {
         Box::pin(async move { o })
     }
 
-    fn link(&self, id: &str) -> String {
+    fn link(&self, id: &ApprovalId) -> String {
         format!("http://dash/approvals/{id}")
     }
 
@@ -214,7 +218,7 @@ impl Approvals for ScriptedQueue {
         Duration::from_secs(60)
     }
 
-    fn pending(&self) -> BoxFut<Result<u64, String>> {
+    fn pending(&self) -> BoxFut<Result<u64, QueueError>> {
         Box::pin(async { Ok(0) })
     }
 }

@@ -6,12 +6,12 @@ use std::sync::atomic::Ordering;
 use scopegate_model::Verdict;
 
 use super::*;
-use crate::approvals::HoldOutcome;
 use crate::request_path::run;
 use crate::test_state;
+use scopegate_model::{ApprovalQueue, HoldOutcome};
 
 fn state(sink: Arc<MemorySink>, queue: Option<Arc<ScriptedQueue>>) -> crate::shared::State {
-    let queue = queue.map(|q| q as Arc<dyn Approvals>);
+    let queue = queue.map(|q| q as Arc<dyn ApprovalQueue>);
     test_state::state(&folder("path"), engine(), sink, queue)
 }
 
@@ -68,9 +68,9 @@ async fn a_held_request_without_a_queue_is_refused_as_needing_approval() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(p.decision.verdict, Verdict::Approve);
+    assert_eq!(p.decision.verdict, Verdict::Hold);
     assert!(matches!(p.why, crate::respond::Why::Decided));
-    assert_eq!(sink.records()[0].verdict, Verdict::Approve);
+    assert_eq!(sink.records()[0].verdict, Verdict::Hold);
     let counts = state.metrics.request_counts();
     assert_eq!(counts.get(&("railway".into(), "approve", false)), Some(&1));
 }

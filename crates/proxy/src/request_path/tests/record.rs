@@ -3,8 +3,8 @@
 use scopegate_model::{Decision, Verdict};
 
 use super::*;
-use crate::approvals::Grant;
 use crate::request_path::record::{Facts, Step, short};
+use scopegate_model::Grant;
 
 fn facts_and_decision(query: &str) -> (Facts, Decision) {
     let engine = engine();
@@ -39,23 +39,23 @@ fn facts_keep_no_query_string_and_name_the_request() {
 #[test]
 fn each_step_is_recorded_as_what_it_is() {
     let (f, d) = facts_and_decision(VOLUME_DELETE);
-    assert_eq!(d.verdict, Verdict::Approve);
+    assert_eq!(d.verdict, Verdict::Hold);
     let grant = Grant {
         approval_id: "apr_1".into(),
         approved_by: Some("alice".into()),
     };
-    let apr = || "apr_1".to_owned();
+    let apr = || scopegate_model::ApprovalId::from("apr_1");
     let cases: Vec<(Step, Verdict, bool, Option<&str>)> = vec![
-        (Step::Decided, Verdict::Approve, false, None),
+        (Step::Decided, Verdict::Hold, false, None),
         (
             Step::Held { approval: apr() },
-            Verdict::Approve,
+            Verdict::Hold,
             false,
             Some("held apr_1"),
         ),
         (
             Step::Granted(grant),
-            Verdict::Approve,
+            Verdict::Hold,
             true,
             Some("granted apr_1 (approved by alice)"),
         ),
@@ -64,7 +64,7 @@ fn each_step_is_recorded_as_what_it_is() {
                 approval: apr(),
                 by: "alice".into(),
             },
-            Verdict::Approve,
+            Verdict::Hold,
             true,
             Some("used apr_1 (approved by alice)"),
         ),
@@ -85,7 +85,7 @@ fn each_step_is_recorded_as_what_it_is() {
         ),
     ];
     for (step, verdict, forwarded, approval) in cases {
-        let r = f.record("dec_9", &d, &step);
+        let r = f.record(&"dec_9".into(), &d, &step);
         assert_eq!(r.id, "dec_9");
         assert_eq!(r.verdict, verdict, "{step:?}");
         assert_eq!(r.forwarded, forwarded, "{step:?}");
@@ -111,7 +111,7 @@ fn a_missing_secret_is_recorded_as_a_builtin_deny_after_its_permit() {
             by: "al".into(),
         }),
     };
-    let r = f.record("dec_1", &d, &step);
+    let r = f.record(&"dec_1".into(), &d, &step);
     assert_eq!((r.verdict, r.forwarded), (Verdict::Deny, false));
     assert_eq!(r.rule, "builtin:surrogate");
     assert_eq!(r.reason, "no secret");

@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use scopegate_model::Verdict;
 
 use super::*;
-use crate::approvals::{Grant, HoldOutcome};
 use crate::metrics::Metrics;
 use crate::request_path::permit::settle::{Hold, settle};
 use crate::request_path::record::{Case, Facts, Release, Step};
 use crate::respond::Why;
+use scopegate_model::{Grant, HoldOutcome, QueueError};
 
 struct Setup {
     facts: Facts,
@@ -102,7 +102,7 @@ async fn an_approved_hold_is_released_under_a_new_record() {
     // The hold carries what the approver sees, and binds one reading.
     let held = queue.held.lock().unwrap();
     assert_eq!(held[0].decision_id, "dec_held");
-    assert_eq!(held[0].detail["operations"][0]["name"], "volumeDelete");
+    assert_eq!(held[0].operations[0].name, "volumeDelete");
     let keys = queue.grant_keys.lock().unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0], keys[1]);
@@ -185,9 +185,19 @@ async fn an_unreachable_queue_is_recorded_then_refused() {
                 .grants
                 .lock()
                 .unwrap()
-                .push_back(Err("db down".into())),
-            "hold" => *queue.hold_error.lock().unwrap() = Some("db down".into()),
-            _ => *queue.outcome.lock().unwrap() = Some(Err("db down".into())),
+                .push_back(Err(QueueError::Unavailable {
+                    cause: "db down".into(),
+                })),
+            "hold" => {
+                *queue.hold_error.lock().unwrap() = Some(QueueError::Unavailable {
+                    cause: "db down".into(),
+                })
+            }
+            _ => {
+                *queue.outcome.lock().unwrap() = Some(Err(QueueError::Unavailable {
+                    cause: "db down".into(),
+                }))
+            }
         }
         let r = run(&s, &queue, inbound).await.unwrap_err();
         assert!(matches!(r, Refusal::QueueUnavailable), "{broken}: {r:?}");

@@ -181,11 +181,15 @@ fn remove_at(v: &mut DeValue<'_>, at: &Range<usize>, path: &mut Vec<String>) -> 
     }
 }
 
-/// serde's message, and a hint: the nearest known key for a misspelt one.
+/// serde's message, and a hint: the nearest known key for a misspelt one,
+/// how to write a value of the wrong type.
 fn explain(message: &str) -> (String, Option<String>) {
     let Some((head, expected)) = message.split_once(", expected ") else {
         return (message.to_owned(), None);
     };
+    if head.starts_with("invalid type") {
+        return (message.to_owned(), written_as(expected).map(str::to_owned));
+    }
     let Some(unknown) = head
         .strip_prefix("unknown field `")
         .or_else(|| head.strip_prefix("unknown variant `"))
@@ -201,6 +205,21 @@ fn explain(message: &str) -> (String, Option<String>) {
         None => format!("known keys: {}", known.join(", ")),
     };
     (head.to_owned(), Some(help))
+}
+
+/// How a value of serde's `expected` type is written in TOML.
+fn written_as(expected: &str) -> Option<&'static str> {
+    let number = [
+        "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
+    ];
+    Some(match expected {
+        e if number.contains(&e) => "a whole number, without quotes",
+        "a string" => "a quoted string",
+        "a boolean" => "true or false, without quotes",
+        "a sequence" => "a list in brackets, e.g. [\"a\", \"b\"]",
+        e if e.starts_with("struct ") || e == "a map" => "a table: a [section] or { key = value }",
+        _ => return None,
+    })
 }
 
 /// The known name closest to `word`, if it is close (a typo, not another word).
