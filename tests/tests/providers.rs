@@ -119,3 +119,33 @@ async fn render_refusals_are_plain_json_and_reads_arrive_as_sent() {
     let last = records.last().unwrap();
     assert_eq!(last.provider, "render");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fly_surrogate_keeps_its_flyv1_scheme_and_deletes_are_held() {
+    const FLY_HOST: &str = "api.fly.io";
+    let h = Harness::start().await;
+    let gql = |body: &str| {
+        http::Request::post("/graphql")
+            .header("host", FLY_HOST)
+            .header("authorization", format!("FlyV1 {SURROGATE}"))
+            .header("content-type", "application/json")
+            .body(Bytes::copy_from_slice(body.as_bytes()))
+            .unwrap()
+    };
+    let delete = r#"{"query":"mutation { deleteApp(appId: \"web\") { organization { id } } }"}"#;
+    let resp = h.https(FLY_HOST, gql(delete)).await;
+    assert_graphql_refusal(&resp, "approve", "flyio:deleteApp");
+    h.fake.assert_nothing_received("a held deleteApp");
+
+    let read = r#"{"query":"{ app(name: \"web\") { id } }"}"#;
+    let resp = h.https(FLY_HOST, gql(read)).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = h.fake.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, read.as_bytes());
+    // The provider reads the token by its scheme: it stays FlyV1.
+    assert_eq!(
+        got[0].header("authorization"),
+        Some(format!("FlyV1 {REAL_SECRET}").as_str())
+    );
+}

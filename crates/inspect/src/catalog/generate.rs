@@ -7,6 +7,7 @@
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
 
+mod graphql_sdl;
 mod openapi;
 mod route_table;
 
@@ -32,6 +33,7 @@ pub fn provider(
         } => graphql_introspection(&source(schema)?, &source(classification)?, overrides),
         Source::RouteTable(t) => route_table::generate(t, &source(&t.routes)?, overrides),
         Source::Openapi(o) => openapi::generate(o, &source(&o.spec)?, overrides),
+        Source::GraphqlSdl(g) => graphql_sdl::generate(g, &source(&g.schema)?, overrides),
     }
 }
 
@@ -153,7 +155,10 @@ pub fn graphql_introspection(
 
 /// An override entry replaces the generated one, except that the generated
 /// resource paths are kept (the override's win where both name a path).
-fn merge_fields(generated: &mut BTreeMap<String, FieldSpec>, over: BTreeMap<String, FieldSpec>) {
+pub(super) fn merge_fields(
+    generated: &mut BTreeMap<String, FieldSpec>,
+    over: BTreeMap<String, FieldSpec>,
+) {
     for (name, mut spec) in over {
         if let Some(g) = generated.remove(&name) {
             for (path, kind) in g.resources {
@@ -203,7 +208,7 @@ fn named_type(t: &Value) -> Option<(&str, &str)> {
     Some((t["kind"].as_str()?, t["name"].as_str()?))
 }
 
-fn is_id_name(n: &str) -> bool {
+pub(super) fn is_id_name(n: &str) -> bool {
     n == "id" || (n.ends_with("Id") && n.len() > 2) || (n.ends_with("Ids") && n.len() > 3)
 }
 
@@ -242,7 +247,7 @@ fn schema_resources(
 /// `input.environmentId` → `environmentId`; `serviceIds` → `serviceId`;
 /// `id` of `customDomainDelete` → `customDomainId` (the field name without
 /// its last word, the verb); `id` of the query `project` → `projectId`.
-fn resource_kind(field: &str, path: &str, kind: &str) -> String {
+pub(super) fn resource_kind(field: &str, path: &str, kind: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
     if last != "id" {
         return last

@@ -48,6 +48,18 @@ pub enum Source {
     RouteTable(RouteTable),
     /// An OpenAPI 3 document in JSON.
     Openapi(Openapi),
+    /// A GraphQL schema in SDL; Mutation fields are classed by name.
+    GraphqlSdl(GraphqlSdl),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlSdl {
+    pub schema: String,
+    /// Words that make a mutation destructive, beyond the common ones
+    /// (`unset`, `kill`, `discharge`).
+    #[serde(default)]
+    pub destructive_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +104,7 @@ impl Source {
             } => vec![schema, classification],
             Self::RouteTable(t) => vec![&t.routes],
             Self::Openapi(o) => vec![&o.spec],
+            Self::GraphqlSdl(g) => vec![&g.schema],
         }
     }
 
@@ -101,6 +114,7 @@ impl Source {
             Self::GraphqlIntrospection { .. } => "graphql-introspection",
             Self::RouteTable(_) => "route-table",
             Self::Openapi(_) => "openapi",
+            Self::GraphqlSdl(_) => "graphql-sdl",
         }
     }
 }

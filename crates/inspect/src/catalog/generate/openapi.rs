@@ -84,7 +84,7 @@ fn class(method: &str, name: &str, scope: Option<&str>) -> &'static str {
 
 /// The lowercase words of an id: split on non-letters and before capitals
 /// (`v1-restore-a-branch`, `resetProjectBranchRolePassword`).
-fn words(id: &str) -> impl Iterator<Item = String> + '_ {
+pub(super) fn words(id: &str) -> impl Iterator<Item = String> + '_ {
     let mut out = Vec::new();
     let mut cur = String::new();
     for c in id.chars() {
