@@ -26,7 +26,19 @@ pub fn provider(
     source: impl Fn(&str) -> Result<String, String>,
     overrides: &str,
 ) -> Result<String, String> {
-    match &p.source {
+    let mut text = one_source(&p.source, &source, overrides)?;
+    for s in &p.also {
+        text = one_source(s, &source, &text)?;
+    }
+    Ok(text)
+}
+
+fn one_source(
+    s: &Source,
+    source: &impl Fn(&str) -> Result<String, String>,
+    overrides: &str,
+) -> Result<String, String> {
+    match s {
         Source::GraphqlIntrospection {
             schema,
             classification,

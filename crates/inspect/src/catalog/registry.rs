@@ -30,6 +30,12 @@ pub struct Provider {
     pub overrides: String,
     /// The provider's published description, and how to read it.
     pub source: Source,
+    /// Further descriptions merged into the same catalogue, in order (Fly:
+    /// the GraphQL schema, then the Machines REST route table). Each sees
+    /// the catalogue made so far as its overrides, so a REST source comes
+    /// last and at most once.
+    #[serde(default)]
+    pub also: Vec<Source>,
 }
 
 /// The format of a provider's published description. Source files are

@@ -126,10 +126,12 @@ pub(super) fn merge(
 }
 
 /// The catalogue's path template for a table path: the base path before
-/// it, RFC 6570 query expansions (`{?per_page}`) dropped, anonymous
+/// it, RFC 6570 query expansions (`{?per_page}`) and queries (`?org_slug=`)
+/// dropped, anonymous
 /// parameters named, and a final rest parameter marked (`{ref*}`).
 fn template(spec: &RouteTable, path: &str) -> String {
     let path = path.split("{?").next().unwrap_or(path);
+    let path = path.split('?').next().unwrap_or(path);
     let mut out = spec.base_path.trim_end_matches('/').to_owned();
     let (mut last_literal, mut run) = ("", 0);
     let mut used: Vec<String> = Vec::new();
@@ -331,6 +333,7 @@ mod tests {
         );
         assert_eq!(template(&s, "/x/{id}/refs/{ref}"), "/v1/x/{id}/refs/{ref*}");
         assert_eq!(template(&spec(""), "/a{?page}"), "/a");
+        assert_eq!(template(&spec(""), "/apps?org_slug="), "/apps");
         assert_eq!(template(&spec(""), "/s/{scan_id}.png"), "/s/{scan_id}");
         assert_eq!(template(&spec(""), "/e/{t}.{n}"), "/e/{t}");
         assert_eq!(kebab("DeleteArtifactSource"), "delete-artifact-source");
