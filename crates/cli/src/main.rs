@@ -296,6 +296,13 @@ enum CatalogCommand {
         #[arg(long, default_value = "config/catalog")]
         out: PathBuf,
     },
+    /// Every operation of the bundled catalogues (or one provider's), with
+    /// the classes it can take and the resources it can name; without a
+    /// provider, first the providers with their hosts.
+    List {
+        /// Only this provider's operations.
+        provider: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -349,12 +356,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             TokenCommand::Fingerprint => commands::token_fingerprint(),
             TokenCommand::Issue => commands::token_issue(),
         },
-        Command::Catalog {
-            command: CatalogCommand::Generate { providers, out },
-        } => {
-            generate(&providers, &out)?;
-            Ok(0)
-        }
+        Command::Catalog { command } => match command {
+            CatalogCommand::Generate { providers, out } => {
+                generate(&providers, &out)?;
+                Ok(0)
+            }
+            CatalogCommand::List { provider } => catalog_list(provider.as_deref()),
+        },
     }
 }
 
@@ -410,6 +418,36 @@ fn audit_cmd(before: Option<&Path>, command: AuditCommand) -> anyhow::Result<i32
             true,
         ),
     }
+}
+
+/// `scopegate catalog list`: the providers, then `provider:name  classes
+/// resources` per operation. An unknown provider is a usage error.
+fn catalog_list(provider: Option<&str>) -> anyhow::Result<i32> {
+    let set = scopegate_inspect::CatalogSet::bundled()?;
+    if let Some(p) = provider
+        && !set.providers().any(|c| c.provider == p)
+    {
+        let known: Vec<&str> = set.providers().map(|c| c.provider.as_str()).collect();
+        anyhow::bail!("no provider `{p}` (known: {})", known.join(", "));
+    }
+    if provider.is_none() {
+        for c in set.providers() {
+            outln!("# {}: {}", c.provider, c.hosts.join(", "))?;
+        }
+    }
+    for w in set.words() {
+        if provider.is_some_and(|p| p != w.provider) {
+            continue;
+        }
+        let classes: Vec<&str> = w.classes.iter().map(|c| c.as_str()).collect();
+        outln!(
+            "{}\t{}\t{}",
+            w.qualified_name(),
+            classes.join(","),
+            w.resources.join(",")
+        )?;
+    }
+    Ok(0)
 }
 
 /// Regenerates every catalogue the registry (`<out>/providers.toml`) lists,

@@ -238,3 +238,31 @@ fn a_typo_under_dashboard_names_file_line_and_column() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn catalog_list_shows_every_registered_provider_and_its_operations() {
+    let out = scopegate(&["catalog", "list"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    let registry = scopegate_inspect::catalog::registry::Registry::bundled().unwrap();
+    for p in &registry.providers {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(&format!("# {}: ", p.name))),
+            "{} is not listed",
+            p.name
+        );
+    }
+    let out = scopegate(&["catalog", "list", "cloudflare"], None);
+    let cf = text(&out.stdout);
+    assert!(
+        cf.lines()
+            .any(|l| l == "cloudflare:dns.records.batch\twrite,destructive\tzone_id"),
+        "{cf}"
+    );
+    assert!(cf.lines().all(|l| l.starts_with("cloudflare:")), "{cf}");
+    let out = scopegate(&["catalog", "list", "nope"], None);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("known: railway, github"));
+}
