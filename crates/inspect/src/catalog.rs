@@ -209,8 +209,21 @@ impl Catalog {
                     Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
                 }
             }
+            let mut resources = Vec::new();
+            for (path, kind) in r.resources {
+                let p = split_path(&path);
+                match p.first().map(String::as_str) {
+                    Some("body") => resources.push((p, kind)),
+                    Some("query") if p.len() == 2 => resources.push((p, kind)),
+                    _ => problems.push(format!(
+                        "rest {} {}: resource path `{path}` must be `body.…` or `query.<name>`",
+                        r.method, r.path
+                    )),
+                }
+            }
             match Template::parse(&r.path, raw.case_insensitive_paths) {
                 Ok(template) => rest.push(RestRoute {
+                    resources,
                     method: r.method.to_ascii_uppercase(),
                     template,
                     secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),

@@ -262,6 +262,15 @@ impl Inspector {
                     for (k, v) in m.params {
                         op.add_resource(&k, v);
                     }
+                    if !m.resources.is_empty() {
+                        escalate::rest_resources(
+                            &mut op,
+                            m.resources,
+                            content_type,
+                            &body,
+                            &query_pairs,
+                        );
+                    }
                     if !catalog.query_resources.is_empty() {
                         query_resources(catalog, &query_pairs, &mut op);
                     }

@@ -225,3 +225,48 @@ fn digitalocean_actions_are_classed_by_their_type() {
         assert_eq!(action(body), want(&[("dropletActions_post", Destructive)]));
     }
 }
+
+#[test]
+fn resources_named_in_a_body_are_all_read_or_none() {
+    let create = |target: &str, ct: &[u8], body: &[u8]| {
+        resources(&inspect(
+            "POST",
+            RENDER,
+            target,
+            &[("content-type", ct)],
+            body,
+        ))
+    };
+    let json = b"application/json";
+    assert_eq!(
+        create("/v1/services", json, br#"{"ownerId":"tea-a","name":"x"}"#),
+        res(&[("ownerId", &["tea-a"])])
+    );
+    // a second workspace in the query string is a second value
+    assert_eq!(
+        create(
+            "/v1/services?ownerId=tea-b",
+            json,
+            br#"{"ownerId":"tea-a"}"#
+        ),
+        res(&[("ownerId", &["tea-a", "tea-b"])])
+    );
+    // a list where one value belongs: every element
+    assert_eq!(
+        create("/v1/services", json, br#"{"ownerId":["tea-a","tea-b"]}"#),
+        res(&[("ownerId", &["tea-a", "tea-b"])])
+    );
+    // duplicate keys or another content type: no workspace is read
+    assert_eq!(
+        create(
+            "/v1/services",
+            json,
+            br#"{"ownerId":"tea-a","ownerId":"tea-b"}"#
+        ),
+        res(&[])
+    );
+    assert_eq!(
+        create("/v1/services", b"text/plain", br#"{"ownerId":"tea-a"}"#),
+        res(&[])
+    );
+}

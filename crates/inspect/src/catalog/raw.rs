@@ -118,6 +118,10 @@ pub struct RestRoute {
     pub class: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalate: Vec<Escalate>,
+    /// Resources named in the request beyond the path: `body.<path>` (the
+    /// JSON body; `*` for any key or element) or `query.<name>` → kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -44,6 +44,7 @@ fn catalog_words(c: &Catalog) -> Vec<OperationWord> {
                 .params()
                 .map(str::to_owned)
                 .chain(c.query_resources.iter().map(|(_, kind)| kind.clone()))
+                .chain(r.resources.iter().map(|(_, kind)| kind.clone()))
                 .collect();
             let mut classes = vec![r.class];
             for e in &r.escalate {

@@ -54,6 +54,7 @@ pub fn generate(spec: &Openapi, json: &str, overrides: &str) -> Result<String, S
                 name,
                 class: class.to_owned(),
                 escalate: Vec::new(),
+                resources: BTreeMap::new(),
             };
             let key = (path, upper);
             match routes.get(&key) {

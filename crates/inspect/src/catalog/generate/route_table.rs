@@ -63,6 +63,7 @@ pub fn generate(spec: &RouteTable, tsv: &str, overrides: &str) -> Result<String,
             name: op_name,
             class: class.to_owned(),
             escalate: Vec::new(),
+            resources: BTreeMap::new(),
         };
         match routes.get(&key) {
             Some(prev) if rank(&prev.class) >= rank(class) => {}
