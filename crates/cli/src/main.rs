@@ -470,7 +470,14 @@ fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", p.name))?;
         // Validate before writing: a catalogue that does not load is never written.
-        scopegate_inspect::Catalog::from_toml(&p.catalog, &text)?;
+        let catalog = scopegate_inspect::Catalog::from_toml(&p.catalog, &text)?;
+        anyhow::ensure!(
+            catalog.provider == p.name,
+            "{}: the overrides say provider `{}`, the registry `{}`",
+            p.overrides,
+            catalog.provider,
+            p.name
+        );
         made.push((&p.catalog, text));
     }
     for (name, text) in made {
