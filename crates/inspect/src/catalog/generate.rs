@@ -369,3 +369,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod also_tests {
+    use super::*;
+    use crate::catalog::registry::Registry;
+
+    #[test]
+    fn a_second_source_is_merged_into_the_first_s_catalogue() {
+        let registry = Registry::from_toml(
+            r#"version = 1
+[[provider]]
+name = "p"
+catalog = "p.toml"
+overrides = "p.overrides.toml"
+source = { format = "graphql-sdl", schema = "s.graphql" }
+also = [{ format = "route-table", routes = "r.tsv", base_path = "/v1", name = "rest/{op}" }]
+"#,
+        )
+        .unwrap();
+        let files = |f: &str| match f {
+            "s.graphql" => Ok(
+                "type Query { app(appId: ID): Int } type Mutation { deleteApp(appId: ID): Int }"
+                    .to_owned(),
+            ),
+            "r.tsv" => Ok(
+                "http_method\tpath\top\tclass\nDELETE\t/apps/{app}\tdelete-app\tdestructive\n"
+                    .to_owned(),
+            ),
+            other => Err(format!("no {other}")),
+        };
+        let over = "version = 1\nprovider = \"p\"\nhosts = [\"p.example\"]\n\
+                    [[endpoints]]\npath = \"/graphql\"\nkind = \"graphql\"\nschema = \"public\"\n";
+        let text = provider(&registry.providers[0], files, over).unwrap();
+        let c = crate::Catalog::from_toml("p.toml", &text).unwrap();
+        let schema = c.graphql[0].schema.as_ref().unwrap();
+        assert_eq!(
+            schema.mutation["deleteApp"].class,
+            scopegate_model::OpClass::Destructive
+        );
+        assert_eq!(c.rest.len(), 1);
+        assert_eq!(c.rest.routes()[0].name, "rest/delete-app");
+    }
+}
