@@ -149,3 +149,36 @@ async fn a_fly_surrogate_keeps_its_flyv1_scheme_and_deletes_are_held() {
         Some(format!("FlyV1 {REAL_SECRET}").as_str())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vercel_refusal_is_an_error_object_its_cli_prints() {
+    const VERCEL_HOST: &str = "api.vercel.com";
+    let h = Harness::start().await;
+    let resp = h
+        .https(
+            VERCEL_HOST,
+            rest(
+                VERCEL_HOST,
+                "DELETE",
+                "/v9/projects/web?teamId=team_1",
+                SURROGATE,
+                "",
+            ),
+        )
+        .await;
+    assert_eq!(resp.status, 403, "{}", resp.text());
+    assert_eq!(header(&resp, "x-scopegate-decision"), "approve");
+    let v = resp.json();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("scopegate"), "{message}");
+    assert_eq!(v["error"]["code"], "forbidden");
+    assert_eq!(
+        v["scopegate"]["operations"][0]["operation"],
+        "vercel:delete-project"
+    );
+    assert_eq!(
+        v["scopegate"]["operations"][0]["resources"]["teamId"][0],
+        "team_1"
+    );
+    h.fake.assert_nothing_received("a held project delete");
+}

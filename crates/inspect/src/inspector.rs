@@ -47,6 +47,8 @@ pub enum EndpointKind {
     /// REST, for a provider whose catalogue asks for refusals in the
     /// `errors` list envelope (`refusal = "errors-list"`).
     RestErrorsList,
+    /// REST, refusals as an `error` object (`refusal = "error-object"`).
+    RestErrorObject,
     /// The host is not a catalogued provider.
     NotProvider,
 }
@@ -153,6 +155,7 @@ impl Inspector {
             _ => match catalog.refusal {
                 crate::catalog::raw::RefusalShape::Message => EndpointKind::Rest,
                 crate::catalog::raw::RefusalShape::ErrorsList => EndpointKind::RestErrorsList,
+                crate::catalog::raw::RefusalShape::ErrorObject => EndpointKind::RestErrorObject,
             },
         };
         let unknown = |label: &str, why: String| Inspection {

@@ -63,6 +63,9 @@ pub enum RefusalShape {
     /// "messages": [], "result": null, "scopegate": {...}}`: the envelope
     /// of APIs whose clients read `errors[].message` (Cloudflare's).
     ErrorsList,
+    /// `{"error": {"code": "forbidden", "message": "..."}, "scopegate":
+    /// {...}}`: APIs whose clients read `error.message` (Vercel's).
+    ErrorObject,
 }
 
 impl RefusalShape {

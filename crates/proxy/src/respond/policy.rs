@@ -172,6 +172,11 @@ impl PolicyRefusal {
                 "result": null,
                 "scopegate": detail,
             }),
+            // The shape Vercel-style clients read `error.message` from.
+            EndpointKind::RestErrorObject => json!({
+                "error": { "code": "forbidden", "message": message },
+                "scopegate": detail,
+            }),
             _ => json!({ "message": message, "scopegate": detail }),
         };
         let mut resp = json_response(status, &body);
