@@ -33,7 +33,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::{GITHUB_HOST, MIRROR_HOST, OTHER_HOST, RAILWAY_APP_HOST, RAILWAY_HOST, TestCa};
+use crate::{TestCa, fake_hosts};
 
 /// Bytes of the streamed response sent before the test releases the rest.
 pub const STREAM_FIRST: usize = 64 * 1024;
@@ -85,13 +85,8 @@ type FakeBody = BoxBody<Bytes, Infallible>;
 
 impl Fake {
     pub async fn start(ca: &TestCa) -> Self {
-        let config = ca.server_config(&[
-            RAILWAY_HOST,
-            RAILWAY_APP_HOST,
-            GITHUB_HOST,
-            OTHER_HOST,
-            MIRROR_HOST,
-        ]);
+        let hosts = fake_hosts();
+        let config = ca.server_config(&hosts.iter().map(String::as_str).collect::<Vec<_>>());
         let acceptor = TlsAcceptor::from(config);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

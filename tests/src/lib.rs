@@ -57,6 +57,19 @@ pub const OTHER_HOST: &str = "internal.example";
 /// names another non-provider host than its CONNECT).
 pub const MIRROR_HOST: &str = "mirror.example";
 
+/// Every host of every bundled provider (the provider registry's), then
+/// the two non-provider hosts: what the fake answers for and the proxy
+/// routes to it.
+pub fn fake_hosts() -> Vec<String> {
+    let catalogs = scopegate_inspect::CatalogSet::bundled().expect("bundled catalogues");
+    let mut hosts: Vec<String> = catalogs
+        .providers()
+        .flat_map(|c| c.hosts.iter().cloned())
+        .collect();
+    hosts.extend([OTHER_HOST.to_owned(), MIRROR_HOST.to_owned()]);
+    hosts
+}
+
 /// The incident token (`config/examples/railway-domains.toml`).
 pub const RAILWAY_TOKEN: &str = "demo-railway-domains-token";
 /// A CI job's GitHub token (`config/examples/github-ci.toml`).
@@ -333,14 +346,12 @@ fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
     let mut routes = String::new();
     // Every host the fake answers for, the non-provider one included
     // (a route override is the explicit way to reach a loopback host).
-    let hosts = [
-        RAILWAY_HOST,
-        RAILWAY_APP_HOST,
-        GITHUB_HOST,
-        OTHER_HOST,
-        MIRROR_HOST,
-    ];
-    for host in hosts.iter().chain(&opts.routed) {
+    let hosts = fake_hosts();
+    for host in hosts
+        .iter()
+        .map(String::as_str)
+        .chain(opts.routed.iter().copied())
+    {
         routes.push_str(&format!("\"{host}:443\" = \"{fake_addr}\"\n"));
     }
     for (target, addr) in &opts.routes {

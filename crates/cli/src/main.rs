@@ -285,14 +285,23 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum CatalogCommand {
-    /// Regenerate config/catalog/{railway,github}.toml from ../shared/providers.
+    /// Regenerate every catalogue config/catalog/providers.toml lists, from
+    /// ../shared/providers and the hand-made overrides.
     Generate {
         /// Folder with the providers' published descriptions.
         #[arg(long, default_value = "../shared/providers")]
         providers: PathBuf,
-        /// The catalogue folder (reads *.overrides.toml, writes *.toml).
+        /// The catalogue folder (reads providers.toml and the overrides files,
+        /// writes the catalogues).
         #[arg(long, default_value = "config/catalog")]
         out: PathBuf,
+    },
+    /// Every operation of the bundled catalogues (or one provider's), with
+    /// the classes it can take and the resources it can name; without a
+    /// provider, first the providers with their hosts.
+    List {
+        /// Only this provider's operations.
+        provider: Option<String>,
     },
 }
 
@@ -347,12 +356,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             TokenCommand::Fingerprint => commands::token_fingerprint(),
             TokenCommand::Issue => commands::token_issue(),
         },
-        Command::Catalog {
-            command: CatalogCommand::Generate { providers, out },
-        } => {
-            generate(&providers, &out)?;
-            Ok(0)
-        }
+        Command::Catalog { command } => match command {
+            CatalogCommand::Generate { providers, out } => {
+                generate(&providers, &out)?;
+                Ok(0)
+            }
+            CatalogCommand::List { provider } => catalog_list(provider.as_deref()),
+        },
     }
 }
 
@@ -410,24 +420,67 @@ fn audit_cmd(before: Option<&Path>, command: AuditCommand) -> anyhow::Result<i32
     }
 }
 
+/// `scopegate catalog list`: the providers, then `provider:name  classes
+/// resources` per operation. An unknown provider is a usage error.
+fn catalog_list(provider: Option<&str>) -> anyhow::Result<i32> {
+    let set = scopegate_inspect::CatalogSet::bundled()?;
+    if let Some(p) = provider
+        && !set.providers().any(|c| c.provider == p)
+    {
+        let known: Vec<&str> = set.providers().map(|c| c.provider.as_str()).collect();
+        anyhow::bail!("no provider `{p}` (known: {})", known.join(", "));
+    }
+    if provider.is_none() {
+        for c in set.providers() {
+            outln!("# {}: {}", c.provider, c.hosts.join(", "))?;
+        }
+    }
+    for w in set.words() {
+        if provider.is_some_and(|p| p != w.provider) {
+            continue;
+        }
+        let classes: Vec<&str> = w.classes.iter().map(|c| c.as_str()).collect();
+        outln!(
+            "{}\t{}\t{}",
+            w.qualified_name(),
+            classes.join(","),
+            w.resources.join(",")
+        )?;
+    }
+    Ok(0)
+}
+
+/// Regenerates every catalogue the registry (`<out>/providers.toml`) lists,
+/// each by its source format.
 fn generate(providers: &Path, out: &Path) -> anyhow::Result<()> {
     let read = |p: PathBuf| {
         std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
     };
-    let railway = scopegate_inspect::catalog::generate::railway(
-        &read(providers.join("railway/schema.json"))?,
-        &read(providers.join("railway/mutation-classification.tsv"))?,
-        &read(out.join("railway.overrides.toml"))?,
-    )
+    let registry = scopegate_inspect::catalog::registry::Registry::from_toml(&read(
+        out.join("providers.toml"),
+    )?)
     .map_err(anyhow::Error::msg)?;
-    let github = scopegate_inspect::catalog::generate::github(
-        &read(providers.join("github/rest-endpoints.tsv"))?,
-        &read(out.join("github.overrides.toml"))?,
-    )
-    .map_err(anyhow::Error::msg)?;
-    for (name, text) in [("railway.toml", railway), ("github.toml", github)] {
+    let mut made = Vec::new();
+    for p in &registry.providers {
+        let source = |f: &str| read(providers.join(f)).map_err(|e| format!("{e:#}"));
+        let text = scopegate_inspect::catalog::generate::provider(
+            p,
+            source,
+            &read(out.join(&p.overrides))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", p.name))?;
         // Validate before writing: a catalogue that does not load is never written.
-        scopegate_inspect::Catalog::from_toml(name, &text)?;
+        let catalog = scopegate_inspect::Catalog::from_toml(&p.catalog, &text)?;
+        anyhow::ensure!(
+            catalog.provider == p.name,
+            "{}: the overrides say provider `{}`, the registry `{}`",
+            p.overrides,
+            catalog.provider,
+            p.name
+        );
+        made.push((&p.catalog, text));
+    }
+    for (name, text) in made {
         std::fs::write(out.join(name), text)?;
         outln!("wrote {}", out.join(name).display())?;
     }

@@ -182,7 +182,9 @@ fn bundled_catalogues_are_what_the_generator_makes() {
     }
     let dir = std::env::temp_dir().join(format!("sg-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for f in ["railway.overrides.toml", "github.overrides.toml"] {
+    let registry = scopegate_inspect::catalog::registry::Registry::bundled().unwrap();
+    let overrides = registry.providers.iter().map(|p| p.overrides.as_str());
+    for f in overrides.chain(["providers.toml"]) {
         std::fs::copy(root().join("config/catalog").join(f), dir.join(f)).unwrap();
     }
     let out = scopegate(
@@ -197,7 +199,7 @@ fn bundled_catalogues_are_what_the_generator_makes() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    for f in ["railway.toml", "github.toml"] {
+    for f in registry.providers.iter().map(|p| p.catalog.as_str()) {
         let fresh = std::fs::read_to_string(dir.join(f)).unwrap();
         let committed = std::fs::read_to_string(root().join("config/catalog").join(f)).unwrap();
         assert!(
@@ -235,4 +237,32 @@ fn a_typo_under_dashboard_names_file_line_and_column() {
         assert!(err.contains(&want), "{args:?}: {err}");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn catalog_list_shows_every_registered_provider_and_its_operations() {
+    let out = scopegate(&["catalog", "list"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    let registry = scopegate_inspect::catalog::registry::Registry::bundled().unwrap();
+    for p in &registry.providers {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(&format!("# {}: ", p.name))),
+            "{} is not listed",
+            p.name
+        );
+    }
+    let out = scopegate(&["catalog", "list", "cloudflare"], None);
+    let cf = text(&out.stdout);
+    assert!(
+        cf.lines()
+            .any(|l| l == "cloudflare:dns.records.batch\twrite,destructive\tzone_id"),
+        "{cf}"
+    );
+    assert!(cf.lines().all(|l| l.starts_with("cloudflare:")), "{cf}");
+    let out = scopegate(&["catalog", "list", "nope"], None);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("known: railway, github"));
 }

@@ -6,6 +6,7 @@
 
 pub mod generate;
 pub mod raw;
+pub mod registry;
 mod review;
 mod words;
 
@@ -16,17 +17,13 @@ use scopegate_model::OpClass;
 
 use crate::rest::{RestRoute, RestTable, Template};
 
-/// The catalogues bundled with scopegate, embedded at build time.
-pub const BUNDLED: &[(&str, &str)] = &[
-    (
-        "railway.toml",
-        include_str!("../../../config/catalog/railway.toml"),
-    ),
-    (
-        "github.toml",
-        include_str!("../../../config/catalog/github.toml"),
-    ),
-];
+/// The catalogues bundled with scopegate, embedded at build time: those the
+/// provider registry (`config/catalog/providers.toml`) lists, in its order
+/// (`BUNDLED: &[(file name, text)]`, written by `build.rs`).
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+pub use bundled::BUNDLED;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -91,10 +88,15 @@ pub struct Catalog {
     pub hosts: Vec<String>,
     pub case_insensitive_paths: bool,
     pub credentials: CredentialSpec,
+    /// How REST refusals are shaped for this provider's clients.
+    pub refusal: raw::RefusalShape,
     pub graphql: Vec<GraphqlEndpoint>,
     pub rest: RestTable,
     /// Resource kinds built from others, e.g. `repository` = `{owner}/{repo}`.
     pub composite_resources: Vec<(String, Template)>,
+    /// Query parameters naming a resource on every REST route
+    /// (parameter, resource kind).
+    pub query_resources: Vec<(String, String)>,
     /// Resource kinds whose values the provider treats case-insensitively.
     pub lowercase_resources: Vec<String>,
     /// Path parameters that may hold an encoded slash (`%2F`).
@@ -207,8 +209,21 @@ impl Catalog {
                     Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
                 }
             }
+            let mut resources = Vec::new();
+            for (path, kind) in r.resources {
+                let p = split_path(&path);
+                match p.first().map(String::as_str) {
+                    Some("body") => resources.push((p, kind)),
+                    Some("query") if p.len() == 2 => resources.push((p, kind)),
+                    _ => problems.push(format!(
+                        "rest {} {}: resource path `{path}` must be `body.…` or `query.<name>`",
+                        r.method, r.path
+                    )),
+                }
+            }
             match Template::parse(&r.path, raw.case_insensitive_paths) {
                 Ok(template) => rest.push(RestRoute {
+                    resources,
                     method: r.method.to_ascii_uppercase(),
                     template,
                     secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),
@@ -244,9 +259,11 @@ impl Catalog {
             hosts,
             case_insensitive_paths: raw.case_insensitive_paths,
             credentials,
+            refusal: raw.refusal,
             graphql,
             rest: RestTable::new(rest),
             composite_resources: composite,
+            query_resources: raw.query_resources.into_iter().collect(),
             lowercase_resources: raw.lowercase_resources,
             params_with_slashes: raw.params_with_slashes,
         })

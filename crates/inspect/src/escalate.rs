@@ -212,6 +212,73 @@ pub fn rest(
     }
 }
 
+/// Adds the resources a REST route names in its request: every string or
+/// number at a body path (a body that is not strict JSON names none, so a
+/// rule that needs the kind does not match), and every value of a query
+/// parameter — for a body path, also of one named like the body field,
+/// since frameworks such as Rails merge the two. Every value found is one,
+/// so a rule on the kind must accept them all.
+pub fn rest_resources(
+    op: &mut Operation,
+    resources: &[(Vec<String>, String)],
+    content_type: Option<&str>,
+    body: &[u8],
+    query: &[(String, String)],
+) {
+    let mut json: Option<Result<Value, String>> = None;
+    for (path, kind) in resources {
+        let (root, rest) = path.split_at(1);
+        let field = if root[0] == "query" {
+            rest
+        } else {
+            &rest[..rest.len().min(1)]
+        };
+        for (k, v) in query {
+            let named = match root[0].as_str() {
+                "query" => field.first().is_some_and(|f| f == k),
+                _ => !field.is_empty() && names_body_field(k, field),
+            };
+            if named {
+                op.add_resource(kind, v.clone());
+            }
+        }
+        if root[0] == "body"
+            && let Ok(v) = json.get_or_insert_with(|| body_json(content_type, body))
+        {
+            let mut found = Vec::new();
+            scalars_at(v, rest, &mut found);
+            for s in found {
+                op.add_resource(kind, s);
+            }
+        }
+    }
+}
+
+/// Every string or number at `path` under `root` (`*` any key or element;
+/// a list where a key is expected, each element).
+fn scalars_at(root: &Value, path: &[String], out: &mut Vec<String>) {
+    let Some((first, rest)) = path.split_first() else {
+        match root {
+            Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Array(a) => a.iter().for_each(|v| scalars_at(v, path, out)),
+            _ => {}
+        }
+        return;
+    };
+    match root {
+        Value::Object(m) if first == ANY => m.values().for_each(|v| scalars_at(v, rest, out)),
+        Value::Object(m) => {
+            if let Some(v) = m.get(first.as_str()) {
+                scalars_at(v, rest, out);
+            }
+        }
+        Value::Array(a) if first == ANY => a.iter().for_each(|v| scalars_at(v, rest, out)),
+        Value::Array(a) => a.iter().for_each(|v| scalars_at(v, path, out)),
+        _ => {}
+    }
+}
+
 /// Whether a query key names the body field at `path` (its first segment;
 /// any key for the whole body or a `*`).
 fn names_body_field(key: &str, path: &[String]) -> bool {

@@ -44,6 +44,11 @@ impl RequestView<'_> {
 pub enum EndpointKind {
     Graphql,
     Rest,
+    /// REST, for a provider whose catalogue asks for refusals in the
+    /// `errors` list envelope (`refusal = "errors-list"`).
+    RestErrorsList,
+    /// REST, refusals as an `error` object (`refusal = "error-object"`).
+    RestErrorObject,
     /// The host is not a catalogued provider.
     NotProvider,
 }
@@ -147,7 +152,11 @@ impl Inspector {
         let segments = rest::normalize_path(path, catalog.case_insensitive_paths);
         let endpoint = match &segments {
             Ok(s) if catalog.graphql_endpoint(s).is_some() => EndpointKind::Graphql,
-            _ => EndpointKind::Rest,
+            _ => match catalog.refusal {
+                crate::catalog::raw::RefusalShape::Message => EndpointKind::Rest,
+                crate::catalog::raw::RefusalShape::ErrorsList => EndpointKind::RestErrorsList,
+                crate::catalog::raw::RefusalShape::ErrorObject => EndpointKind::RestErrorObject,
+            },
         };
         let unknown = |label: &str, why: String| Inspection {
             provider: Some(provider.to_owned()),
@@ -256,6 +265,18 @@ impl Inspector {
                     for (k, v) in m.params {
                         op.add_resource(&k, v);
                     }
+                    if !m.resources.is_empty() {
+                        escalate::rest_resources(
+                            &mut op,
+                            m.resources,
+                            content_type,
+                            &body,
+                            &query_pairs,
+                        );
+                    }
+                    if !catalog.query_resources.is_empty() {
+                        query_resources(catalog, &query_pairs, &mut op);
+                    }
                     operations.push(op);
                     reading = Reading::Rest {
                         query: without_credentials(&catalog.credentials, query_pairs),
@@ -296,6 +317,18 @@ fn without_credentials(
         }
     }
     pairs
+}
+
+/// Resources named by query parameters (`?teamId=`): every value is one,
+/// so a rule on the kind must accept them all.
+fn query_resources(catalog: &Catalog, pairs: &[(String, String)], op: &mut Operation) {
+    for (param, kind) in &catalog.query_resources {
+        for (k, v) in pairs {
+            if k == param {
+                op.add_resource(kind, v.clone());
+            }
+        }
+    }
 }
 
 /// Lowercases case-insensitive resource kinds and adds composite ones.

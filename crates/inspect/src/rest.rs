@@ -307,6 +307,9 @@ pub struct RestRoute {
     pub secret: Vec<Vec<String>>,
     /// Conditions on the body or query that raise the class.
     pub escalate: Vec<Escalation>,
+    /// Resources named in the body (`body`, path…) or query (`query`,
+    /// name) → kind.
+    pub resources: Vec<(Vec<String>, String)>,
 }
 
 /// A provider's REST routes.
@@ -327,6 +330,7 @@ pub struct RestMatch<'a> {
     pub params: Vec<(String, String)>,
     pub secret: &'a [Vec<String>],
     pub escalate: &'a [Escalation],
+    pub resources: &'a [(Vec<String>, String)],
 }
 
 impl RestTable {
@@ -402,6 +406,7 @@ impl RestTable {
                 params,
                 secret: &r.secret,
                 escalate: &r.escalate,
+                resources: &r.resources,
             })
         };
         lookup(method).or_else(|| (method == "HEAD").then(|| lookup("GET")).flatten())
@@ -451,6 +456,7 @@ mod tests {
             class: OpClass::Read,
             secret: Vec::new(),
             escalate: Vec::new(),
+            resources: Vec::new(),
         };
         let t = RestTable::new(vec![
             route("GET", "/repos/{owner}/{repo}", "repos/get"),

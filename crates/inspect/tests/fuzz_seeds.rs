@@ -58,3 +58,22 @@ proptest! {
         checks::graphql_document(&data);
     }
 }
+
+/// A seed is named for the provider its selector byte picks (`other-` for
+/// a non-provider host): adding a provider shifts the further hosts, and
+/// this says which seeds to renumber.
+#[test]
+fn each_inspect_request_seed_picks_the_provider_it_is_named_for() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/inspect_request");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let data = std::fs::read(&path).unwrap();
+        let picked = checks::provider_of(data[0]).unwrap_or_else(|| "other".to_owned());
+        assert!(
+            name.starts_with(&format!("{picked}-")),
+            "seed {name}: its selector byte {} picks {picked}",
+            data[0]
+        );
+    }
+}

@@ -201,13 +201,29 @@ pub fn swap_credential(
             headers.insert(header::AUTHORIZATION, value(format!("{scheme} {secret}"))?);
             Ok(())
         }
+        // Another scheme a catalogue accepts (`FlyV1 …`): kept as presented,
+        // since the provider reads the token by it.
+        Some(("authorization", scheme)) if scheme != "basic" => {
+            let presented = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().split_once(' '))
+                .map(|(s, _)| s.to_owned())
+                .filter(|s| s.eq_ignore_ascii_case(scheme))
+                .ok_or("the surrogate is not in the Authorization header it was read from")?;
+            headers.insert(
+                header::AUTHORIZATION,
+                value(format!("{presented} {secret}"))?,
+            );
+            Ok(())
+        }
         Some(("header", name)) => {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| "bad header name")?;
             headers.insert(name, value(secret.to_owned())?);
             Ok(())
         }
         _ => Err(
-            "a surrogate token must be sent as a Bearer/token Authorization or a provider token header",
+            "a surrogate token must be sent in the Authorization header (not Basic) or a provider token header",
         ),
     }
 }
@@ -241,6 +257,10 @@ mod tests {
         swap_credential(&mut h, "header:project-access-token", "real2").unwrap();
         assert_eq!(h["project-access-token"], "real2");
         assert!(swap_credential(&mut h, "authorization:basic", "x").is_err());
+        // another scheme the provider accepts is kept as presented
+        h.insert("authorization", HeaderValue::from_static("FlyV1 sgs_x"));
+        swap_credential(&mut h, "authorization:flyv1", "fm2_real").unwrap();
+        assert_eq!(h["authorization"], "FlyV1 fm2_real");
         assert!(swap_credential(&mut h, "query:access_token", "x").is_err());
     }
 }

@@ -8,12 +8,26 @@ use std::sync::LazyLock;
 use scopegate_inspect::{CatalogSet, EndpointKind, Inspector, Limits, RequestView, graphql};
 use scopegate_model::OpClass;
 
-const HOSTS: &[(&str, Option<&str>)] = &[
-    ("backboard.railway.com", Some("railway")),
-    ("api.github.com", Some("github")),
-    ("backboard.railway.app:443", Some("railway")),
-    ("example.com", None),
-];
+/// The hosts a selector byte picks, derived from the bundled catalogues
+/// (the provider registry's order): each provider's first host, then every
+/// further host with an explicit `:443`, then `example.com` (no provider).
+static HOSTS: LazyLock<Vec<(String, Option<String>)>> = LazyLock::new(|| {
+    let catalogs = CatalogSet::bundled().expect("bundled catalogues");
+    let providers: Vec<_> = catalogs.providers().collect();
+    let first = providers
+        .iter()
+        .filter_map(|c| Some((c.hosts.first()?.clone(), Some(c.provider.clone()))));
+    let further = providers.iter().flat_map(|c| {
+        c.hosts
+            .iter()
+            .skip(1)
+            .map(|h| (format!("{h}:443"), Some(c.provider.clone())))
+    });
+    first
+        .chain(further)
+        .chain([("example.com".to_owned(), None)])
+        .collect()
+});
 
 static INSPECTOR: LazyLock<Inspector> = LazyLock::new(|| {
     Inspector::new(
@@ -21,6 +35,23 @@ static INSPECTOR: LazyLock<Inspector> = LazyLock::new(|| {
         Limits::default(),
     )
 });
+
+/// The first host and path of the first GraphQL endpoint with a schema.
+static GRAPHQL: LazyLock<(String, String)> = LazyLock::new(|| {
+    INSPECTOR
+        .catalogs()
+        .providers()
+        .find_map(|c| {
+            let ep = c.graphql.iter().find(|ep| ep.schema.is_some())?;
+            Some((c.hosts.first()?.clone(), format!("/{}", ep.path.join("/"))))
+        })
+        .expect("a bundled GraphQL endpoint with a schema")
+});
+
+/// The provider a selector byte picks (`None`: the non-provider host).
+pub fn provider_of(selector: u8) -> Option<String> {
+    HOSTS[usize::from(selector) % HOSTS.len()].1.clone()
+}
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
@@ -35,8 +66,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// <host selector byte><METHOD>\n<target>\n<name>: <value>\n...\n\n<body>
 /// ```
 ///
-/// The selector picks, modulo 4: backboard.railway.com, api.github.com,
-/// backboard.railway.app:443, example.com.
+/// The selector picks one of [`HOSTS`], modulo their number.
 ///
 /// Checked besides "no panic": a provider host always yields at least one
 /// operation, all of that provider, and every `unknown` says why; another
@@ -46,7 +76,8 @@ pub fn inspect_request(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let (host, provider) = HOSTS[usize::from(selector) % HOSTS.len()];
+    let (host, provider) = &HOSTS[usize::from(selector) % HOSTS.len()];
+    let (host, provider) = (host.as_str(), provider.as_deref());
     let (head, body) = match find(rest, b"\n\n") {
         Some(i) => (&rest[..i], &rest[i + 2..]),
         None => (rest, &[][..]),
@@ -105,10 +136,11 @@ pub fn inspect_request(data: &[u8]) {
 
 /// Arbitrary bytes as a GraphQL document, through
 /// `scopegate_inspect::graphql::analyse` (guard, graphql-parser, fragment
-/// expansion), then end to end as a JSON request to Railway.
+/// expansion), then end to end as a JSON request to the first bundled
+/// GraphQL endpoint with a schema (Railway's, today).
 ///
 /// Checked besides "no panic": a successful analysis has at least one
-/// operation and every operation at least one root field; sent to Railway,
+/// operation and every operation at least one root field; sent there,
 /// the document yields exactly one operation per root field, or a single
 /// `unreadable-graphql` when it cannot be read.
 pub fn graphql_document(data: &[u8]) {
@@ -129,10 +161,11 @@ pub fn graphql_document(data: &[u8]) {
     };
 
     let body = serde_json::json!({ "query": doc }).to_string();
+    let (host, target) = &*GRAPHQL;
     let req = RequestView {
         method: "POST",
-        host: "backboard.railway.com",
-        target: "/graphql/v2",
+        host,
+        target,
         headers: &[("content-type", b"application/json")],
         body: body.as_bytes(),
     };

@@ -1,23 +1,60 @@
-//! Builds catalogue files from the providers' own published descriptions:
-//! Railway's GraphQL introspection schema plus this project's reviewed
-//! mutation classification, and GitHub's REST endpoint table. Hand-made
-//! overrides (hosts, credentials, endpoints, corrected fields) come from an
-//! overrides file in the catalogue format and win over generated entries.
+//! Builds catalogue files from the providers' own published descriptions,
+//! by the source's format (see [`super::registry::Source`]): a GraphQL
+//! introspection schema plus a reviewed classification table, or a route
+//! table. Hand-made overrides (hosts, credentials, endpoints, corrected
+//! entries) come from an overrides file in the catalogue format and win
+//! over generated entries. No provider has code of its own here.
 //!
 //! Pure: text in, text out. `scopegate catalog generate` does the IO.
+
+mod graphql_sdl;
+mod openapi;
+mod route_table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::raw::{CatalogFile, FieldSpec, RestRoute, Schema};
+use super::raw::{CatalogFile, FieldSpec, Schema};
+use super::registry::{Provider, Source};
 use super::review::{self, Outcome};
 
-/// Railway: every Query and Subscription field is `read`; every Mutation
-/// field takes its class from the classification table, which must cover
-/// them all. Resource arguments are `id` (named after the field's entity),
-/// arguments ending in `Id`, and `Id` fields of input-object arguments.
-pub fn railway(
+/// Generates one provider's catalogue. `source` reads a source file by its
+/// path relative to the providers folder.
+pub fn provider(
+    p: &Provider,
+    source: impl Fn(&str) -> Result<String, String>,
+    overrides: &str,
+) -> Result<String, String> {
+    let mut text = one_source(&p.source, &source, overrides)?;
+    for s in &p.also {
+        text = one_source(s, &source, &text)?;
+    }
+    Ok(text)
+}
+
+fn one_source(
+    s: &Source,
+    source: &impl Fn(&str) -> Result<String, String>,
+    overrides: &str,
+) -> Result<String, String> {
+    match s {
+        Source::GraphqlIntrospection {
+            schema,
+            classification,
+        } => graphql_introspection(&source(schema)?, &source(classification)?, overrides),
+        Source::RouteTable(t) => route_table::generate(t, &source(&t.routes)?, overrides),
+        Source::Openapi(o) => openapi::generate(o, &source(&o.spec)?, overrides),
+        Source::GraphqlSdl(g) => graphql_sdl::generate(g, &source(&g.schema)?, overrides),
+    }
+}
+
+/// GraphQL introspection: every Query and Subscription field is `read`;
+/// every Mutation field takes its class from the classification table,
+/// which must cover them all. Resource arguments are `id` (named after the
+/// field's entity), arguments ending in `Id`, and `Id` fields of
+/// input-object arguments. The schema is catalogued as `public`.
+pub fn graphql_introspection(
     schema_json: &str,
     classification_tsv: &str,
     overrides: &str,
@@ -130,7 +167,10 @@ pub fn railway(
 
 /// An override entry replaces the generated one, except that the generated
 /// resource paths are kept (the override's win where both name a path).
-fn merge_fields(generated: &mut BTreeMap<String, FieldSpec>, over: BTreeMap<String, FieldSpec>) {
+pub(super) fn merge_fields(
+    generated: &mut BTreeMap<String, FieldSpec>,
+    over: BTreeMap<String, FieldSpec>,
+) {
     for (name, mut spec) in over {
         if let Some(g) = generated.remove(&name) {
             for (path, kind) in g.resources {
@@ -180,7 +220,7 @@ fn named_type(t: &Value) -> Option<(&str, &str)> {
     Some((t["kind"].as_str()?, t["name"].as_str()?))
 }
 
-fn is_id_name(n: &str) -> bool {
+pub(super) fn is_id_name(n: &str) -> bool {
     n == "id" || (n.ends_with("Id") && n.len() > 2) || (n.ends_with("Ids") && n.len() > 3)
 }
 
@@ -219,7 +259,7 @@ fn schema_resources(
 /// `input.environmentId` → `environmentId`; `serviceIds` → `serviceId`;
 /// `id` of `customDomainDelete` → `customDomainId` (the field name without
 /// its last word, the verb); `id` of the query `project` → `projectId`.
-fn resource_kind(field: &str, path: &str, kind: &str) -> String {
+pub(super) fn resource_kind(field: &str, path: &str, kind: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
     if last != "id" {
         return last
@@ -239,102 +279,7 @@ fn resource_kind(field: &str, path: &str, kind: &str) -> String {
     format!("{entity}Id")
 }
 
-/// GitHub REST: one route per (method, path); the strictest class wins where
-/// the table lists a route twice. A final `{ref}` or `{path}` takes the rest
-/// of the path (refs and file paths hold slashes).
-pub fn github(rest_tsv: &str, overrides: &str) -> Result<String, String> {
-    let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
-    let mut routes: BTreeMap<(String, String), RestRoute> = BTreeMap::new();
-    for (i, line) in rest_tsv.lines().enumerate() {
-        if line.starts_with('#') || line.starts_with("scope\t") || line.trim().is_empty() {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [scope, method_name, method, path, class, ..] = cols[..] else {
-            return Err(format!("rest table line {}: too few columns", i + 1));
-        };
-        if !matches!(class, "read" | "write" | "destructive") {
-            return Err(format!("rest table line {}: class `{class}`", i + 1));
-        }
-        // RFC 6570 query expansions (`{?per_page,before}`) are not path.
-        let mut path = path.split("{?").next().unwrap_or(path).to_owned();
-        for greedy in ["{ref}", "{path}"] {
-            if path.ends_with(greedy) {
-                path.insert(path.len() - 1, '*');
-            }
-        }
-        let route = RestRoute {
-            method: method.to_owned(),
-            path: path.clone(),
-            name: format!("{scope}/{}", kebab(method_name)),
-            class: class.to_owned(),
-            escalate: Vec::new(),
-        };
-        let key = (path, method.to_owned());
-        match routes.get(&key) {
-            Some(prev) if rank(&prev.class) >= rank(class) => {}
-            _ => {
-                routes.insert(key, route);
-            }
-        }
-    }
-    let outcomes = out
-        .rest
-        .iter()
-        .map(|r| {
-            let o = Outcome {
-                class: &r.class,
-                escalates: !r.escalate.is_empty(),
-            };
-            (r.name.clone(), o)
-        })
-        .collect();
-    let must_review = out.rest.iter().map(|r| r.name.clone()).collect();
-    let problems = review::check(&out.review, &must_review, &outcomes);
-    if !problems.is_empty() {
-        return Err(problems.join("\n"));
-    }
-    out.review.clear();
-    let overridden: Vec<(String, String)> = out
-        .rest
-        .iter()
-        .map(|r| (r.path.clone(), r.method.clone()))
-        .collect();
-    let mut rest: Vec<RestRoute> = routes
-        .into_iter()
-        .filter(|(k, _)| !overridden.contains(k))
-        .map(|(_, r)| r)
-        .collect();
-    rest.append(&mut out.rest);
-    rest.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
-    out.rest = rest;
-    render(&out)
-}
-
-fn rank(class: &str) -> u8 {
-    match class {
-        "destructive" => 2,
-        "write" => 1,
-        _ => 0,
-    }
-}
-
-fn kebab(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            if !out.is_empty() {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn render(c: &CatalogFile) -> Result<String, String> {
+pub(crate) fn render(c: &CatalogFile) -> Result<String, String> {
     let body = toml::to_string(c).map_err(|e| format!("render: {e}"))?;
     Ok(format!(
         "# GENERATED by `scripts/generate-catalogs` from the provider's published description\n\
@@ -362,7 +307,7 @@ mod tests {
         );
         assert_eq!(resource_kind("project", "id", "query"), "projectId");
         assert_eq!(resource_kind("x", "serviceIds", "query"), "serviceId");
-        assert_eq!(kebab("deleteRef"), "delete-ref");
+        assert_eq!(route_table::kebab("deleteRef"), "delete-ref");
     }
 
     const SCHEMA: &str = r#"{"__schema": {"queryType": {"name": "Query"}, "mutationType": {"name": "Mutation"},
@@ -373,7 +318,7 @@ mod tests {
     const HEAD: &str = "version = 1\nprovider = \"railway\"\nhosts = [\"x.example\"]\n";
 
     fn make(overrides: &str) -> Result<String, String> {
-        railway(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
+        graphql_introspection(SCHEMA, TSV, &format!("{HEAD}{overrides}"))
     }
 
     #[test]
@@ -422,5 +367,48 @@ mod tests {
             err.contains("reviewed `nothing` is not in the catalogue"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod also_tests {
+    use super::*;
+    use crate::catalog::registry::Registry;
+
+    #[test]
+    fn a_second_source_is_merged_into_the_first_s_catalogue() {
+        let registry = Registry::from_toml(
+            r#"version = 1
+[[provider]]
+name = "p"
+catalog = "p.toml"
+overrides = "p.overrides.toml"
+source = { format = "graphql-sdl", schema = "s.graphql" }
+also = [{ format = "route-table", routes = "r.tsv", base_path = "/v1", name = "rest/{op}" }]
+"#,
+        )
+        .unwrap();
+        let files = |f: &str| match f {
+            "s.graphql" => Ok(
+                "type Query { app(appId: ID): Int } type Mutation { deleteApp(appId: ID): Int }"
+                    .to_owned(),
+            ),
+            "r.tsv" => Ok(
+                "http_method\tpath\top\tclass\nDELETE\t/apps/{app}\tdelete-app\tdestructive\n"
+                    .to_owned(),
+            ),
+            other => Err(format!("no {other}")),
+        };
+        let over = "version = 1\nprovider = \"p\"\nhosts = [\"p.example\"]\n\
+                    [[endpoints]]\npath = \"/graphql\"\nkind = \"graphql\"\nschema = \"public\"\n";
+        let text = provider(&registry.providers[0], files, over).unwrap();
+        let c = crate::Catalog::from_toml("p.toml", &text).unwrap();
+        let schema = c.graphql[0].schema.as_ref().unwrap();
+        assert_eq!(
+            schema.mutation["deleteApp"].class,
+            scopegate_model::OpClass::Destructive
+        );
+        assert_eq!(c.rest.len(), 1);
+        assert_eq!(c.rest.routes()[0].name, "rest/delete-app");
     }
 }

@@ -17,10 +17,17 @@ pub struct CatalogFile {
     pub case_insensitive_paths: bool,
     #[serde(default)]
     pub credentials: Credentials,
+    /// The shape of a REST refusal, as the provider's clients read errors.
+    #[serde(default, skip_serializing_if = "RefusalShape::is_default")]
+    pub refusal: RefusalShape,
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub composite_resources: BTreeMap<String, String>,
+    /// Query parameters that name a resource on every REST route
+    /// (`teamId = "teamId"`): parameter → resource kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query_resources: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lowercase_resources: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -41,6 +48,30 @@ pub struct CatalogFile {
     /// (operation name → judgement). Not part of a generated catalogue.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub review: BTreeMap<String, Review>,
+}
+
+/// How a REST refusal is shaped for a provider's clients. GraphQL
+/// endpoints always answer with GraphQL `errors`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalShape {
+    /// `{"message": "...", "scopegate": {...}}`: what most REST clients
+    /// print (GitHub, Render, DigitalOcean, Supabase, Neon).
+    #[default]
+    Message,
+    /// `{"success": false, "errors": [{"code": 9109, "message": "..."}],
+    /// "messages": [], "result": null, "scopegate": {...}}`: the envelope
+    /// of APIs whose clients read `errors[].message` (Cloudflare's).
+    ErrorsList,
+    /// `{"error": {"code": "forbidden", "message": "..."}, "scopegate":
+    /// {...}}`: APIs whose clients read `error.message` (Vercel's).
+    ErrorObject,
+}
+
+impl RefusalShape {
+    fn is_default(&self) -> bool {
+        *self == Self::Message
+    }
 }
 
 /// A reviewer's judgement on one generated operation: `write` (stays a
@@ -90,6 +121,10 @@ pub struct RestRoute {
     pub class: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalate: Vec<Escalate>,
+    /// Resources named in the request beyond the path: `body.<path>` (the
+    /// JSON body; `*` for any key or element) or `query.<name>` → kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

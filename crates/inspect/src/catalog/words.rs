@@ -39,7 +39,13 @@ fn catalog_words(c: &Catalog) -> Vec<OperationWord> {
     }
     for r in c.rest.routes() {
         if seen.insert(r.name.clone()) {
-            let kinds = r.template.params().map(str::to_owned).collect();
+            let kinds = r
+                .template
+                .params()
+                .map(str::to_owned)
+                .chain(c.query_resources.iter().map(|(_, kind)| kind.clone()))
+                .chain(r.resources.iter().map(|(_, kind)| kind.clone()))
+                .collect();
             let mut classes = vec![r.class];
             for e in &r.escalate {
                 if !classes.contains(&e.class) {

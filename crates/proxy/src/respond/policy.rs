@@ -163,6 +163,20 @@ impl PolicyRefusal {
                 }],
                 "data": null,
             }),
+            // The envelope Cloudflare-style clients read `errors[].message`
+            // from; 9109 is "unauthorized to access requested resource".
+            EndpointKind::RestErrorsList => json!({
+                "success": false,
+                "errors": [{ "code": 9109, "message": message }],
+                "messages": [],
+                "result": null,
+                "scopegate": detail,
+            }),
+            // The shape Vercel-style clients read `error.message` from.
+            EndpointKind::RestErrorObject => json!({
+                "error": { "code": "forbidden", "message": message },
+                "scopegate": detail,
+            }),
             _ => json!({ "message": message, "scopegate": detail }),
         };
         let mut resp = json_response(status, &body);
