@@ -4,16 +4,18 @@
 //! on GraphQL endpoints, JSON elsewhere, with the `x-scopegate-*` headers)
 //! and the metric label it is counted under.
 
-use http::header::{CONTENT_TYPE, HeaderValue};
+use http::header::HeaderValue;
 use http::{Response, StatusCode};
-use serde_json::json;
 
-use crate::body::{Body, full};
+use crate::body::Body;
 use crate::egress::EgressRefusal;
 use crate::metrics::Metrics;
 use crate::upstream_error::Cause;
 
+mod json;
 mod policy;
+
+use json::problem;
 
 pub use policy::{ApprovalLink, PolicyRefusal, Why};
 
@@ -203,22 +205,6 @@ fn egress_message(e: &EgressRefusal) -> String {
             format!("{host} resolves to a private, loopback or link-local address; refused")
         }
     }
-}
-
-/// A response for a problem that is not a policy decision.
-fn problem(status: StatusCode, message: &str) -> Response<Body> {
-    json_response(
-        status,
-        &json!({ "message": format!("scopegate: {message}"), "scopegate": { "status": status.as_u16() } }),
-    )
-}
-
-fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
-    let mut resp = Response::new(full(v.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use scopegate_inspect::EndpointKind;
 use scopegate_model::{ApprovalId, Decision, DecisionId, RuleRef, Verdict};
 use serde_json::{Value, json};
 
-use super::json_response;
+use super::json::json_response;
 use crate::body::Body;
 
 const WHAT_TO_DO_DENY: &str = "Do not retry this request or look for another way to perform it (another token, endpoint, tool or host): that would be circumventing a security control. Stop and ask a human; if the operation is needed, they can change the scope map.";

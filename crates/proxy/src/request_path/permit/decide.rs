@@ -8,7 +8,7 @@ use scopegate_policy::evaluate;
 use crate::engine::Engine;
 use crate::request_path::read::Inbound;
 
-use super::Permitted;
+use super::permitted::Permitted;
 
 /// The policy's decision, as made (never edited), and the next phase.
 #[derive(Debug)]

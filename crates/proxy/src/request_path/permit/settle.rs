@@ -17,7 +17,7 @@ use crate::request_path::read::Inbound;
 use crate::request_path::record::{Case, Release, Step, durably, refusal};
 use crate::respond::{ApprovalLink, Refusal, Why};
 
-use super::Permitted;
+use super::permitted::Permitted;
 
 /// What holding needs: the queue, the log, the counters.
 pub struct Hold<'a> {
