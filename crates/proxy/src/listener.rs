@@ -154,8 +154,10 @@ async fn connect(
     let permit = match egress::check(&state.config, &host, port).await {
         Ok(p) => p,
         Err(e) => {
-            tracing::info!(%peer, %host, port, refusal = ?e, "CONNECT refused");
-            return Err(Refusal::Egress(e));
+            let refusal = Refusal::Egress(e);
+            let reason = refusal.metric_label().unwrap_or("-");
+            tracing::info!(%peer, %host, port, reason, "CONNECT refused");
+            return Err(refusal);
         }
     };
     tracing::debug!(%peer, %host, port, agent = agent.as_deref().unwrap_or("-"), "tunnel");
@@ -229,3 +231,6 @@ fn authenticate(config: &ProxyConfig, headers: &http::HeaderMap) -> Result<Optio
     };
     matched.map(|a| Some(a.name.clone())).ok_or(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -81,11 +81,15 @@ pub fn folder(name: &str) -> PathBuf {
     dir
 }
 
+/// The test engine; its folder is gone once it is loaded (tests leave
+/// nothing behind).
 pub fn engine() -> Arc<Engine> {
     let dir = folder("engine");
     let path = dir.join("scope.toml");
     std::fs::write(&path, scope_map()).unwrap();
-    Arc::new(Engine::load(&path).unwrap())
+    let engine = Engine::load(&path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    Arc::new(engine)
 }
 
 pub fn conn() -> Conn {

@@ -12,7 +12,9 @@ use scopegate_model::{ApprovalQueue, HoldOutcome};
 
 fn state(sink: Arc<MemorySink>, queue: Option<Arc<ScriptedQueue>>) -> crate::shared::State {
     let queue = queue.map(|q| q as Arc<dyn ApprovalQueue>);
-    test_state::state(&folder("path"), engine(), sink, queue)
+    // A folder that is never created: the test state reads no file.
+    let dir = std::path::Path::new("/nonexistent/scopegate-phase-tests");
+    test_state::state(dir, engine(), sink, queue)
 }
 
 async fn send(
