@@ -18,7 +18,16 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 async fn store(config: &Path, database: Option<&str>) -> anyhow::Result<Store> {
     let url = match database {
         Some(u) => u.to_owned(),
-        None => Config::load(config)?.store.url,
+        // The whole file is checked: a log read from a half-understood
+        // settings file could be the wrong log. `--database` needs none.
+        None => {
+            let config = Config::load(config).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e:#}\n(to read the log without fixing the settings file, name it with --database URL)"
+                    )
+                })?;
+            config.store.url
+        }
     };
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(dir) = Path::new(path).parent()
