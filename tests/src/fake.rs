@@ -6,7 +6,8 @@
 //! Routes:
 //! - `POST /graphql/v2` → `{"data":{"ok":true}}`
 //! - `POST /graphql` (GitHub) → what `gh` expects for the document's shape:
-//!   one open pull request for `pullRequests`, `acme/site` for
+//!   pull request 2 for `createPullRequest`, one open pull request for
+//!   `pullRequests`, `acme/site` for
 //!   `repository`, `octocat` for `viewer` (see [`github_graphql`])
 //! - `GET /repos/{owner}/{repo}` → the repository as JSON
 //! - `DELETE /repos/{owner}/{repo}` → 204
@@ -224,7 +225,10 @@ pub fn github_graphql(body: &[u8]) -> serde_json::Value {
         "defaultBranchRef": { "name": "main" },
         "viewerPermission": "WRITE",
     });
-    if query.contains("pullRequests") {
+    if query.contains("createPullRequest") {
+        let pr = serde_json::json!({ "id": "PR_2", "url": "https://github.com/acme/site/pull/2" });
+        serde_json::json!({ "data": { "createPullRequest": { "pullRequest": pr } } })
+    } else if query.contains("pullRequests") {
         let pr = serde_json::json!({
             "id": "PR_1",
             "number": 1,

@@ -1,7 +1,8 @@
 //! `gh` from Debian driving GitHub's GraphQL API through scopegate, under a
 //! read-only scope map: reads (`gh api graphql`, `gh repo view`, `gh pr
-//! list`) pass and reach the fake; a ref deletion is refused, never reaches
-//! it, and `gh` prints why. A missing `gh` prints `skipped: <why>`; with
+//! list`) pass and reach the fake; a ref deletion and `gh pr create` are
+//! refused, never reach it, and `gh` prints why; `gh pr create` passes
+//! under a map that grants writes. A missing `gh` prints `skipped: <why>`; with
 //! `CI` set it fails instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -51,8 +52,12 @@ impl Gh {
 }
 
 async fn start() -> Option<Gh> {
+    start_with(&read_only_scope_map()).await
+}
+
+async fn start_with(map: &str) -> Option<Gh> {
     let gh = clients::gh()?;
-    let h = Harness::start_with(&read_only_scope_map(), Options::default()).await;
+    let h = Harness::start_with(map, Options::default()).await;
     Some(Gh {
         gh,
         h,
@@ -140,4 +145,64 @@ async fn gh_repo_view_and_pr_list_read_through_graphql() {
             }
         }
     }
+}
+
+/// `gh pr create` reads the repository (twice), then sends the
+/// `createPullRequest` mutation: a write, refused under the read-only map
+/// (gh prints why), passed under one that grants writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gh_pr_create_is_a_write() {
+    let args = [
+        "pr",
+        "create",
+        "-R",
+        "acme/site",
+        "--head",
+        "feature",
+        "--base",
+        "main",
+        "--title",
+        "Fix",
+        "--body",
+        "b",
+    ];
+    let Some(g) = start().await else { return };
+    let out = g.run(&args).await;
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("scopegate refused"), "{out:?}");
+    assert!(
+        out.stderr.contains("github:createPullRequest (write)"),
+        "{out:?}"
+    );
+    let got = g.h.fake.received();
+    assert!(
+        got.iter()
+            .all(|r| !String::from_utf8_lossy(&r.body).contains("createPullRequest")),
+        "the mutation never arrived: {got:?}"
+    );
+    let recs = g.h.sink.records();
+    let last = recs.last().unwrap();
+    assert_eq!(last.verdict, Verdict::Deny);
+    assert_eq!(last.operations[0].name, "createPullRequest");
+    assert_eq!(last.operations[0].class, scopegate_model::OpClass::Write);
+
+    let writes =
+        read_only_scope_map().replace(r#"class = ["read"]"#, r#"class = ["read", "write"]"#);
+    let Some(g) = start_with(&writes).await else {
+        return;
+    };
+    let out = g.run(&args).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("https://github.com/acme/site/pull/2"),
+        "{out:?}"
+    );
+    let got = g.h.fake.received();
+    let sent = got
+        .iter()
+        .find(|r| String::from_utf8_lossy(&r.body).contains("createPullRequest"))
+        .expect("the mutation arrived");
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(body["variables"]["input"]["title"], "Fix", "{body}");
+    assert_eq!(body["variables"]["input"]["repositoryId"], "R_1", "{body}");
 }
