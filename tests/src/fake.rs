@@ -5,6 +5,10 @@
 //!
 //! Routes:
 //! - `POST /graphql/v2` → `{"data":{"ok":true}}`
+//! - `POST /graphql` (GitHub) → what `gh` expects for the document's shape:
+//!   pull request 2 for `createPullRequest`, one open pull request for
+//!   `pullRequests`, `acme/site` for
+//!   `repository`, `octocat` for `viewer` (see [`github_graphql`])
 //! - `GET /repos/{owner}/{repo}` → the repository as JSON
 //! - `DELETE /repos/{owner}/{repo}` → 204
 //! - `GET /repos/{owner}/{repo}/tarball/{ref}` → [`STREAM_TOTAL`] bytes,
@@ -174,13 +178,14 @@ async fn handle(
         authority,
         version: parts.version,
         headers: parts.headers,
-        body,
+        body: body.clone(),
         sni,
     });
     let path = target.split('?').next().unwrap_or("/");
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&parts.method, segs.as_slice()) {
         (&Method::POST, ["graphql", "v2"]) => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
+        (&Method::POST, ["graphql"]) => json(StatusCode::OK, &github_graphql(&body).to_string()),
         (&Method::GET, ["repos", owner, repo]) => json(
             StatusCode::OK,
             &serde_json::json!({
@@ -200,6 +205,55 @@ async fn handle(
             StatusCode::OK,
             &serde_json::json!({ "ok": true, "path": path }).to_string(),
         ),
+    }
+}
+
+/// GitHub GraphQL answers shaped for `gh`: by the root fields the document
+/// asks for (a fake, not a GraphQL server: it looks for their names).
+pub fn github_graphql(body: &[u8]) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let query = doc["query"].as_str().unwrap_or_default();
+    let owner = serde_json::json!({ "id": "O_1", "login": "acme" });
+    let repository = serde_json::json!({
+        "id": "R_1",
+        "name": "site",
+        "nameWithOwner": "acme/site",
+        "owner": owner,
+        "description": "the site",
+        "url": "https://github.com/acme/site",
+        "visibility": "PUBLIC",
+        "defaultBranchRef": { "name": "main" },
+        "viewerPermission": "WRITE",
+    });
+    if query.contains("createPullRequest") {
+        let pr = serde_json::json!({ "id": "PR_2", "url": "https://github.com/acme/site/pull/2" });
+        serde_json::json!({ "data": { "createPullRequest": { "pullRequest": pr } } })
+    } else if query.contains("pullRequests") {
+        let pr = serde_json::json!({
+            "id": "PR_1",
+            "number": 1,
+            "title": "Fix the site",
+            "state": "OPEN",
+            "url": "https://github.com/acme/site/pull/1",
+            "headRefName": "fix",
+            "baseRefName": "main",
+            "isDraft": false,
+            "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "author": { "login": "octocat" },
+            "labels": { "nodes": [], "totalCount": 0 },
+        });
+        let mut repo = repository;
+        repo["pullRequests"] = serde_json::json!({
+            "totalCount": 1,
+            "nodes": [pr],
+            "pageInfo": { "hasNextPage": false, "endCursor": null },
+        });
+        serde_json::json!({ "data": { "repository": repo } })
+    } else if query.contains("repository") {
+        serde_json::json!({ "data": { "repository": repository } })
+    } else {
+        serde_json::json!({ "data": { "viewer": { "login": "octocat" } } })
     }
 }
 

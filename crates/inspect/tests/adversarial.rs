@@ -1878,11 +1878,46 @@ fn graphql_endpoints_without_a_schema_are_unknown() {
     assert_unknown(&i, "unknown-endpoint");
     let i = inspect("GET", RAILWAY, "/graphql/internal/", &[], b"");
     assert_unknown(&i, "unknown-endpoint");
+}
+
+/// GitHub's `/graphql` is read from its schema (it was listed without one,
+/// so unknown, before issue 15); what the schema does not have stays unknown.
+#[test]
+fn github_graphql_is_read_from_its_schema_and_nothing_else() {
+    let body = json!({ "query": "{ me { id } }" }).to_string();
+    for path in ["/graphql", "/GraphQL"] {
+        let i = inspect("POST", GITHUB, path, &[JSON], body.as_bytes());
+        assert_eq!(i.endpoint, EndpointKind::Graphql);
+        assert_eq!(ops(&i).len(), 1, "{:#?}", i.operations);
+        assert_eq!(ops(&i)[0].1, Unknown, "{:#?}", i.operations);
+    }
+    let body = json!({ "query": "{ viewer { login } }" }).to_string();
     let i = inspect("POST", GITHUB, "/graphql", &[JSON], body.as_bytes());
-    assert_eq!(i.endpoint, EndpointKind::Graphql);
-    assert_unknown(&i, "unknown-endpoint");
-    let i = inspect("POST", GITHUB, "/GraphQL", &[JSON], body.as_bytes());
-    assert_unknown(&i, "unknown-endpoint");
+    assert_eq!(ops(&i), want(&[("viewer", Read)]));
+    let body = json!({
+        "query": "query Q($o: String!) { repository(owner: $o, name: \"Site\") { id } }",
+        "variables": { "o": "ACME" }
+    })
+    .to_string();
+    let i = inspect("POST", GITHUB, "/graphql", &[JSON], body.as_bytes());
+    assert_eq!(ops(&i), want(&[("repository", Read)]));
+    assert!(
+        resources(&i).contains(&("repository".to_owned(), vec!["acme/site".to_owned()])),
+        "{:?}",
+        resources(&i)
+    );
+    // a mutation batched behind a query is read as the mutation it is
+    let body = json!({
+        "query": "query { viewer { login } } mutation M { x: deleteRef(input: {refId: \"R\"}) { clientMutationId } }",
+        "operationName": "M"
+    })
+    .to_string();
+    let i = inspect("POST", GITHUB, "/graphql", &[JSON], body.as_bytes());
+    assert!(
+        ops(&i).contains(&("deleteRef".to_owned(), Destructive)),
+        "{:#?}",
+        i.operations
+    );
 }
 
 #[test]

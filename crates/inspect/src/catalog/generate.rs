@@ -26,9 +26,9 @@ pub fn provider(
     source: impl Fn(&str) -> Result<String, String>,
     overrides: &str,
 ) -> Result<String, String> {
-    let mut text = one_source(&p.source, &source, overrides)?;
-    for s in &p.also {
-        text = one_source(s, &source, &text)?;
+    let mut text = one_source(&p.source, &source, overrides, p.also.is_empty())?;
+    for (i, s) in p.also.iter().enumerate() {
+        text = one_source(s, &source, &text, i + 1 == p.also.len())?;
     }
     Ok(text)
 }
@@ -37,6 +37,7 @@ fn one_source(
     s: &Source,
     source: &impl Fn(&str) -> Result<String, String>,
     overrides: &str,
+    last: bool,
 ) -> Result<String, String> {
     match s {
         Source::GraphqlIntrospection {
@@ -45,7 +46,18 @@ fn one_source(
         } => graphql_introspection(&source(schema)?, &source(classification)?, overrides),
         Source::RouteTable(t) => route_table::generate(t, &source(&t.routes)?, overrides),
         Source::Openapi(o) => openapi::generate(o, &source(&o.spec)?, overrides),
-        Source::GraphqlSdl(g) => graphql_sdl::generate(g, &source(&g.schema)?, overrides),
+        Source::GraphqlSdl(g) => {
+            let classes = match &g.classification {
+                Some(f) => Some(parse_classification(&source(f)?)?),
+                None => None,
+            };
+            let input = graphql_sdl::Input {
+                sdl: &source(&g.schema)?,
+                classes: classes.as_ref(),
+                last,
+            };
+            graphql_sdl::generate(g, input, overrides)
+        }
     }
 }
 

@@ -54,7 +54,8 @@ pub enum Source {
     RouteTable(RouteTable),
     /// An OpenAPI 3 document in JSON.
     Openapi(Openapi),
-    /// A GraphQL schema in SDL; Mutation fields are classed by name.
+    /// A GraphQL schema in SDL; Mutation fields are classed by a
+    /// classification table when one is given, else by name.
     GraphqlSdl(GraphqlSdl),
 }
 
@@ -66,6 +67,12 @@ pub struct GraphqlSdl {
     /// (`unset`, `kill`, `discharge`).
     #[serde(default)]
     pub destructive_words: Vec<String>,
+    /// A table classing every Mutation field (`field<TAB>class`, `#`
+    /// comments, one header row), as GitHub's `graphql-mutations.tsv`.
+    /// When given, it replaces classing by name and must cover the
+    /// schema's mutations exactly.
+    #[serde(default)]
+    pub classification: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,7 +117,10 @@ impl Source {
             } => vec![schema, classification],
             Self::RouteTable(t) => vec![&t.routes],
             Self::Openapi(o) => vec![&o.spec],
-            Self::GraphqlSdl(g) => vec![&g.schema],
+            Self::GraphqlSdl(g) => std::iter::once(&g.schema)
+                .chain(&g.classification)
+                .map(String::as_str)
+                .collect(),
         }
     }
 

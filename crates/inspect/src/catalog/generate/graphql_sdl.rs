@@ -1,11 +1,15 @@
 //! GraphQL SDL: every Query and Subscription field is `read`; a Mutation
-//! field is `destructive` when its name has one of the words of
-//! [`super::openapi::DESTRUCTIVE_WORDS`] or the registry's
-//! `destructive_words` (`deleteApp`, `unsetSecrets`), else `write`.
+//! field takes its class from the registry's `classification` table when
+//! there is one (which must cover the mutations exactly, as for
+//! introspection), else it is `destructive` when its name has one of the
+//! words of [`super::openapi::DESTRUCTIVE_WORDS`] or the registry's
+//! `destructive_words` (`deleteApp`, `unsetSecrets`), and `write` otherwise.
 //! Resource arguments as for introspection: `id` (named after the field's
 //! entity), scalar arguments ending in `Id`/`Ids`, and such fields of
 //! input-object arguments. The schema is catalogued as `public`; override
-//! entries replace generated ones, keeping their resource paths.
+//! entries replace generated ones, keeping their resource paths. A
+//! `[review]` judgement must name a mutation, unless a later source (`also`)
+//! may hold what it names.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,10 +17,21 @@ use graphql_parser::schema::{Definition, Document, Type, TypeDefinition};
 
 use super::super::raw::{CatalogFile, FieldSpec, Schema};
 use super::super::registry::GraphqlSdl;
+use super::super::review::{self, Outcome};
 use super::openapi::{DESTRUCTIVE_WORDS, words};
 use super::{is_id_name, merge_fields, render, resource_kind};
 
-pub fn generate(spec: &GraphqlSdl, sdl: &str, overrides: &str) -> Result<String, String> {
+/// The texts one SDL source is generated from.
+pub struct Input<'a> {
+    pub sdl: &'a str,
+    /// The classification table, parsed: field → (class, id arguments).
+    pub classes: Option<&'a BTreeMap<String, (String, Vec<String>)>>,
+    /// No further source follows: every `[review]` entry must be ours.
+    pub last: bool,
+}
+
+pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<String, String> {
+    let Input { sdl, classes, last } = input;
     let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
     let doc: Document<'_, String> =
         graphql_parser::parse_schema(sdl).map_err(|e| format!("schema: {e}"))?;
@@ -51,6 +66,7 @@ pub fn generate(spec: &GraphqlSdl, sdl: &str, overrides: &str) -> Result<String,
         .chain(spec.destructive_words.iter().cloned())
         .collect();
     let mut generated = Schema::default();
+    let mut problems = Vec::new();
     for (kind, root, target) in [
         ("query", &roots.0, &mut generated.query),
         ("mutation", &roots.1, &mut generated.mutation),
@@ -74,9 +90,21 @@ pub fn generate(spec: &GraphqlSdl, sdl: &str, overrides: &str) -> Result<String,
                     resources.insert(a.name.clone(), resource_kind(&f.name, &a.name, kind));
                 }
             }
-            let class = match kind {
-                "mutation" if words(&f.name).any(|w| destructive.contains(&w)) => "destructive",
-                "mutation" => "write",
+            let class = match (kind, classes) {
+                ("mutation", Some(table)) => match table.get(&f.name) {
+                    Some((class, _)) => class.as_str(),
+                    None => {
+                        problems.push(format!(
+                            "mutation `{}` is not in the classification table",
+                            f.name
+                        ));
+                        continue;
+                    }
+                },
+                ("mutation", None) if words(&f.name).any(|w| destructive.contains(&w)) => {
+                    "destructive"
+                }
+                ("mutation", None) => "write",
                 _ => "read",
             };
             target.insert(
@@ -89,16 +117,47 @@ pub fn generate(spec: &GraphqlSdl, sdl: &str, overrides: &str) -> Result<String,
             );
         }
     }
+    for name in classes.into_iter().flat_map(BTreeMap::keys) {
+        if !generated.mutation.contains_key(name) {
+            problems.push(format!("classified mutation `{name}` is not in the schema"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
     let over = out.graphql.remove("public").unwrap_or_default();
     merge_fields(&mut generated.query, over.query);
     merge_fields(&mut generated.mutation, over.mutation);
     merge_fields(&mut generated.subscription, over.subscription);
-    for name in out.review.keys() {
-        if !generated.mutation.contains_key(name) {
-            return Err(format!("reviewed `{name}` is not in the catalogue"));
-        }
+    if last
+        && let Some(name) = out
+            .review
+            .keys()
+            .find(|n| !generated.mutation.contains_key(*n))
+    {
+        return Err(format!("reviewed `{name}` is not in the catalogue"));
     }
-    out.review.clear();
+    // Judgements on our mutations must agree with the catalogue; the rest
+    // are left to the source that follows (a REST route table).
+    let (ours, rest) = std::mem::take(&mut out.review)
+        .into_iter()
+        .partition(|(name, _)| generated.mutation.contains_key(name));
+    out.review = rest;
+    let outcomes = generated
+        .mutation
+        .iter()
+        .map(|(name, f)| {
+            let o = Outcome {
+                class: &f.class,
+                escalates: !f.escalate.is_empty(),
+            };
+            (name.clone(), o)
+        })
+        .collect();
+    let problems = review::check(&ours, &BTreeSet::new(), &outcomes);
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
     out.graphql.insert("public".to_owned(), generated);
     render(&out)
 }
@@ -129,10 +188,16 @@ mod tests {
         let spec = GraphqlSdl {
             schema: "s.graphql".into(),
             destructive_words: vec!["unset".into()],
+            classification: None,
         };
         let head = "version = 1\nprovider = \"p\"\nhosts = [\"p.example\"]\n\
                     [[endpoints]]\npath = \"/graphql\"\nkind = \"graphql\"\nschema = \"public\"\n";
-        let out = generate(&spec, sdl, head).unwrap();
+        let input = Input {
+            sdl,
+            classes: None,
+            last: true,
+        };
+        let out = generate(&spec, input, head).unwrap();
         crate::Catalog::from_toml("t", &out).unwrap();
         let c: CatalogFile = toml::from_str(&out).unwrap();
         let m = &c.graphql["public"].mutation;
@@ -146,5 +211,59 @@ mod tests {
         assert_eq!(m["deleteApp"].resources["appId"], "appId");
         assert_eq!(c.graphql["public"].query["app"].resources["id"], "appId");
         assert_eq!(c.graphql["public"].query["app"].class, "read");
+    }
+
+    #[test]
+    fn a_classification_table_classes_every_mutation_and_leaves_rest_reviews() {
+        let sdl = "type Query { repository(owner: String!, name: String!): Int }
+            type Mutation { deleteRef(input: DeleteRefInput!): Int createRef(input: CreateRefInput!): Int }
+            input DeleteRefInput { refId: ID! }
+            input CreateRefInput { repositoryId: ID! name: String! }";
+        let spec = GraphqlSdl {
+            schema: "s.graphql".into(),
+            destructive_words: Vec::new(),
+            classification: Some("c.tsv".into()),
+        };
+        let head = "version = 1\nprovider = \"p\"\nhosts = [\"p.example\"]\n\
+                    [review]\n\"repos/delete\" = { judgement = \"destructive\", why = \"r\" }\n";
+        let table = |rows: &[(&str, &str)]| -> BTreeMap<String, (String, Vec<String>)> {
+            rows.iter()
+                .map(|(f, c)| ((*f).to_owned(), ((*c).to_owned(), Vec::new())))
+                .collect()
+        };
+        let classes = table(&[("deleteRef", "write"), ("createRef", "write")]);
+        let input = |classes, last| Input {
+            sdl,
+            classes: Some(classes),
+            last,
+        };
+        // the table wins over the name
+        let out = generate(&spec, input(&classes, false), head).unwrap();
+        let c: CatalogFile = toml::from_str(&out).unwrap();
+        let m = &c.graphql["public"].mutation;
+        assert_eq!(m["deleteRef"].class, "write");
+        assert_eq!(
+            m["createRef"].resources["input.repositoryId"],
+            "repositoryId"
+        );
+        // a REST judgement is left for the route table that follows...
+        assert!(c.review.contains_key("repos/delete"), "{out}");
+        // ...and refused when nothing follows
+        let err = generate(&spec, input(&classes, true), head).unwrap_err();
+        assert!(err.contains("reviewed `repos/delete`"), "{err}");
+        // the table must cover the schema exactly
+        let short = table(&[("deleteRef", "destructive")]);
+        let err = generate(&spec, input(&short, false), head).unwrap_err();
+        assert!(
+            err.contains("`createRef` is not in the classification"),
+            "{err}"
+        );
+        let long = table(&[
+            ("deleteRef", "destructive"),
+            ("createRef", "write"),
+            ("gone", "write"),
+        ]);
+        let err = generate(&spec, input(&long, false), head).unwrap_err();
+        assert!(err.contains("`gone` is not in the schema"), "{err}");
     }
 }
