@@ -304,3 +304,53 @@ pub async fn gh_run(
         .env_remove("GITHUB_TOKEN");
     run(c).await
 }
+
+/// A provider's own CLI from npm (`wrangler`, `vercel`, `neonctl`,
+/// `supabase`), as `scripts/setup-test-clients` installs them: in
+/// `tests/clis/node_modules/.bin`, or under `$SCOPEGATE_E2E_CLIS`.
+pub fn npm_cli(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("SCOPEGATE_E2E_CLIS")
+        .map_or_else(|| repo_root().join("tests/clis"), PathBuf::from);
+    let bin = dir.join("node_modules/.bin").join(name);
+    if is_executable(&bin) && which("node").is_some() {
+        return Some(bin);
+    }
+    missing(&format!(
+        "`{name}` is not installed in {}/node_modules/.bin (npm ci there), or node is missing",
+        dir.display()
+    ));
+    None
+}
+
+/// Runs a provider's CLI as an agent would: `HTTPS_PROXY`, scopegate's CA
+/// for Node (`NODE_EXTRA_CA_CERTS`) and for Go (`SSL_CERT_FILE`: supabase's
+/// binary), a throwaway `HOME`, no colour, and telemetry and update checks
+/// off where the CLI has a switch. `env` adds the credential. Standard
+/// input is closed: the CLIs take their non-interactive defaults.
+pub async fn npm_cli_run(
+    cli: &Path,
+    https_proxy: &str,
+    ca: &Path,
+    home: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Ran {
+    let mut c = command(cli, https_proxy);
+    c.args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("NODE_EXTRA_CA_CERTS", ca)
+        .env("SSL_CERT_FILE", ca)
+        .env("NO_COLOR", "1")
+        .env("FORCE_COLOR", "0")
+        .env("DO_NOT_TRACK", "1")
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("VERCEL_TELEMETRY_DISABLED", "1")
+        .env_remove("CI");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    run(c).await
+}

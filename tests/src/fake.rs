@@ -15,6 +15,7 @@
 //!   streamed: [`STREAM_FIRST`] bytes at once, the rest only after the test
 //!   calls [`Fake::release_stream`] — so a client that sees the first part
 //!   before the release proves the proxy does not buffer responses.
+//! - the routes the providers' CLIs call ([`crate::cli_answers`]), by host
 //! - anything else → `{"ok":true,"path":...}`
 
 use std::convert::Infallible;
@@ -172,6 +173,7 @@ async fn handle(
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned)
     });
+    let host = authority.clone().unwrap_or_default();
     s.received.lock().unwrap().push(Received {
         method: parts.method.clone(),
         target: target.clone(),
@@ -182,6 +184,14 @@ async fn handle(
         sni,
     });
     let path = target.split('?').next().unwrap_or("/");
+    if let Some((status, v)) = crate::cli_answers::answer(&host, &parts.method, path) {
+        let body = if status == StatusCode::NO_CONTENT {
+            String::new()
+        } else {
+            v.to_string()
+        };
+        return json(status, &body);
+    }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&parts.method, segs.as_slice()) {
         (&Method::POST, ["graphql", "v2"]) => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),

@@ -17,6 +17,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cli_answers;
 pub mod clients;
 pub mod fake;
 pub mod wire;

@@ -49,7 +49,7 @@ pub fn to_json(inspection: &Inspection, d: &Decision) -> serde_json::Value {
         "token": d.token,
         "credential": match &inspection.credential {
             PresentedCredential::None => json!(null),
-            PresentedCredential::One { fingerprint, location } => json!({"fingerprint_prefix": fingerprint.short(), "location": location}),
+            PresentedCredential::One { fingerprint, location, also } => json!({"fingerprint_prefix": fingerprint.short(), "location": location, "also": also}),
             PresentedCredential::Ambiguous { why } => json!({"ambiguous": why}),
         },
         "per_operation": d.operations.iter().map(|o| json!({

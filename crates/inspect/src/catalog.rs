@@ -42,12 +42,15 @@ pub enum CatalogError {
 /// Where a provider accepts credentials.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialSpec {
-    /// Accepted `Authorization` schemes, lowercase (`bearer`, `token`, `basic`).
-    pub authorization: Vec<String>,
+    /// Accepted `Authorization` schemes.
+    pub authorization: Vec<scopegate_model::AuthScheme>,
     /// Header names, lowercase, whose whole value is a credential.
     pub headers: Vec<String>,
     /// Query parameters whose value is a credential.
     pub query: Vec<String>,
+    /// Cookies whose value is a credential. Any other cookie is a session
+    /// scopegate cannot scope.
+    pub cookies: Vec<String>,
 }
 
 pub use crate::escalate::{EscalateIf, Escalation};
@@ -250,9 +253,15 @@ impl Catalog {
             return Err(problems);
         }
         let credentials = CredentialSpec {
-            authorization: lower(raw.credentials.authorization),
+            authorization: raw
+                .credentials
+                .authorization
+                .iter()
+                .map(|s| scopegate_model::AuthScheme::parse(s))
+                .collect(),
             headers: lower(raw.credentials.headers),
             query: raw.credentials.query,
+            cookies: raw.credentials.cookies,
         };
         Ok(Self {
             provider: raw.provider,

@@ -2,18 +2,19 @@
 //! one, and keeps only its fingerprint.
 
 use base64::Engine as _;
-use scopegate_model::{Fingerprint, PresentedCredential};
+use scopegate_model::{AuthScheme, CredentialLocation, Fingerprint, PresentedCredential};
 
 use crate::catalog::CredentialSpec;
 
 /// Reads the presented credential. Two different credentials, or one that
-/// cannot be read, is `Ambiguous`: the provider might honour either.
+/// cannot be read, is `Ambiguous`: the provider might honour either. The
+/// same credential in several places is one, presented at each.
 pub fn presented(
     spec: &CredentialSpec,
     headers: &[(&str, &[u8])],
     query: &[(String, String)],
 ) -> PresentedCredential {
-    let mut found: Vec<(Fingerprint, String)> = Vec::new();
+    let mut found: Vec<(Fingerprint, CredentialLocation)> = Vec::new();
     for (name, value) in headers {
         // Compared without allocating: most headers are not credentials.
         let is_auth = name.eq_ignore_ascii_case("authorization");
@@ -36,10 +37,12 @@ pub fn presented(
                 Err(why) => return ambiguous(why),
             }
         } else if is_cookie {
-            // A session cookie is a credential scopegate cannot scope.
-            found.push((Fingerprint::of(value.as_bytes()), "header:cookie".into()));
+            found.extend(cookies(spec, value));
         } else {
-            found.push((Fingerprint::of(value.as_bytes()), format!("header:{lname}")));
+            found.push((
+                Fingerprint::of(value.as_bytes()),
+                CredentialLocation::Header(lname),
+            ));
         }
     }
     for (k, v) in query {
@@ -47,20 +50,65 @@ pub fn presented(
             if v.is_empty() {
                 return ambiguous(format!("the {k} query parameter is empty"));
             }
-            found.push((Fingerprint::of(v.as_bytes()), format!("query:{k}")));
+            found.push((
+                Fingerprint::of(v.as_bytes()),
+                CredentialLocation::Query(k.clone()),
+            ));
         }
     }
-    let Some((first, loc)) = found.first().cloned() else {
+    one(found)
+}
+
+/// The credentials in a `Cookie` header. Cookies the catalogue names carry
+/// the provider's token, each in its own place. Anything else is a session
+/// scopegate cannot scope: the whole header is then one credential of its
+/// own, so that beside a token it makes the request ambiguous.
+fn cookies(spec: &CredentialSpec, header: &str) -> Vec<(Fingerprint, CredentialLocation)> {
+    let session = || {
+        vec![(
+            Fingerprint::of(header.as_bytes()),
+            CredentialLocation::SessionCookie,
+        )]
+    };
+    if spec.cookies.is_empty() {
+        return session();
+    }
+    let mut named = Vec::new();
+    for pair in header.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((name, value)) if spec.cookies.iter().any(|c| c == name) && !value.is_empty() => {
+                named.push((
+                    Fingerprint::of(value.as_bytes()),
+                    CredentialLocation::Cookie(name.to_owned()),
+                ));
+            }
+            _ => return session(),
+        }
+    }
+    named
+}
+
+/// One credential (wherever it was presented), none, or ambiguous.
+fn one(found: Vec<(Fingerprint, CredentialLocation)>) -> PresentedCredential {
+    let mut places = found.into_iter();
+    let Some((first, location)) = places.next() else {
         return PresentedCredential::None;
     };
-    if let Some((_, other)) = found.iter().find(|(fp, _)| *fp != first) {
-        return ambiguous(format!(
-            "two different credentials ({loc} and {other}); send exactly one"
-        ));
+    let mut also = Vec::new();
+    for (fp, place) in places {
+        if fp != first {
+            return ambiguous(format!(
+                "two different credentials ({location} and {place}); send exactly one"
+            ));
+        }
+        if place != location && !also.contains(&place) {
+            also.push(place);
+        }
     }
     PresentedCredential::One {
         fingerprint: first,
-        location: loc,
+        location,
+        also,
     }
 }
 
@@ -71,24 +119,31 @@ fn ambiguous(why: String) -> PresentedCredential {
 /// `Bearer x`, `token x`, `Basic base64(user:pass)`. For Basic the secret is
 /// the password, or the user name when the password is empty or GitHub's
 /// `x-oauth-basic` placeholder.
-fn authorization(spec: &CredentialSpec, value: &str) -> Result<(String, String), String> {
+fn authorization(
+    spec: &CredentialSpec,
+    value: &str,
+) -> Result<(String, CredentialLocation), String> {
     let (scheme, rest) = value
         .split_once(' ')
         .ok_or_else(|| "the authorization header has no scheme".to_owned())?;
-    let scheme = scheme.to_ascii_lowercase();
+    let scheme = AuthScheme::parse(scheme);
     let rest = rest.trim();
     if !spec.authorization.contains(&scheme) {
         // The "scheme" is not quoted: it may be the secret itself
         // (`Authorization: <token> ...`).
         return Err(format!(
             "the authorization scheme is not one this provider accepts ({})",
-            spec.authorization.join(", ")
+            spec.authorization
+                .iter()
+                .map(AuthScheme::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if rest.is_empty() || rest.contains(' ') {
-        return Err(format!("the {scheme} credential is malformed"));
+        return Err(format!("the {} credential is malformed", scheme.as_str()));
     }
-    if scheme == "basic" {
+    if scheme == AuthScheme::Basic {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(rest)
             .ok()
@@ -103,9 +158,9 @@ fn authorization(spec: &CredentialSpec, value: &str) -> Result<(String, String),
         if secret.is_empty() {
             return Err("the basic credential is empty".into());
         }
-        return Ok((secret.to_owned(), "authorization:basic".into()));
+        return Ok((secret.to_owned(), CredentialLocation::Authorization(scheme)));
     }
-    Ok((rest.to_owned(), format!("authorization:{scheme}")))
+    Ok((rest.to_owned(), CredentialLocation::Authorization(scheme)))
 }
 
 #[cfg(test)]
@@ -114,9 +169,10 @@ mod tests {
 
     fn spec() -> CredentialSpec {
         CredentialSpec {
-            authorization: vec!["bearer".into(), "token".into(), "basic".into()],
+            authorization: vec![AuthScheme::Bearer, AuthScheme::Token, AuthScheme::Basic],
             headers: vec!["project-access-token".into()],
             query: vec!["access_token".into()],
+            cookies: vec!["zenith".into(), "keycloak_token".into()],
         }
     }
 
@@ -127,9 +183,10 @@ mod tests {
     #[test]
     fn reads_each_location() {
         let p = |h: &[(&str, &[u8])], q: &[(String, String)]| presented(&spec(), h, q);
-        let one = |s| PresentedCredential::One {
+        let one = |s: &str| PresentedCredential::One {
             fingerprint: fp("sekrit"),
-            location: String::from(s),
+            location: s.parse().unwrap(),
+            also: vec![],
         };
         assert_eq!(
             p(&[("Authorization", b"Bearer sekrit")], &[]),
@@ -160,17 +217,75 @@ mod tests {
             one("query:access_token")
         );
         assert_eq!(p(&[], &[]), PresentedCredential::None);
-        // the same credential twice is one credential
-        assert_eq!(
-            p(
+        // the same credential twice is one credential, presented at both
+        let PresentedCredential::One { location, also, .. } = p(
+            &[
+                ("authorization", b"Bearer sekrit"),
+                ("project-access-token", b"sekrit"),
+            ],
+            &[],
+        ) else {
+            panic!("one credential")
+        };
+        assert_eq!(location.to_string(), "authorization:bearer");
+        assert_eq!(also, ["header:project-access-token".parse().unwrap()]);
+    }
+
+    #[test]
+    fn named_cookies_carry_the_token_and_any_other_cookie_is_a_session() {
+        let p = |h: &[(&str, &[u8])]| presented(&spec(), h, &[]);
+        // neonctl: Bearer and two cookies with the same key
+        let PresentedCredential::One {
+            fingerprint,
+            location,
+            also,
+        } = p(&[
+            ("authorization", b"Bearer sekrit"),
+            ("cookie", b"zenith=sekrit; keycloak_token=sekrit"),
+        ])
+        else {
+            panic!("one credential")
+        };
+        assert_eq!(fingerprint, fp("sekrit"));
+        assert_eq!(location.to_string(), "authorization:bearer");
+        let also: Vec<String> = also.iter().map(ToString::to_string).collect();
+        assert_eq!(also, ["cookie:zenith", "cookie:keycloak_token"]);
+        // a named cookie alone is the credential
+        assert!(matches!(
+            p(&[("cookie", b"zenith=sekrit")]),
+            PresentedCredential::One { fingerprint, .. } if fingerprint == fp("sekrit")
+        ));
+        // another value in a named cookie, or any cookie the catalogue does
+        // not name beside the token: two credentials
+        for cookie in [
+            &b"zenith=other"[..],
+            b"zenith=sekrit; session=abc",
+            b"zenith=sekrit; keycloak_token=",
+            b"zenith",
+        ] {
+            assert!(
+                matches!(
+                    p(&[("authorization", b"Bearer sekrit"), ("cookie", cookie)]),
+                    PresentedCredential::Ambiguous { .. }
+                ),
+                "{}",
+                String::from_utf8_lossy(cookie)
+            );
+        }
+        // a provider that names no cookie: any cookie is a session
+        let mut plain = spec();
+        plain.cookies.clear();
+        assert!(matches!(
+            presented(
+                &plain,
                 &[
                     ("authorization", b"Bearer sekrit"),
-                    ("project-access-token", b"sekrit")
+                    ("cookie", b"zenith=sekrit")
                 ],
                 &[]
             ),
-            one("authorization:bearer")
-        );
+            PresentedCredential::Ambiguous { .. }
+        ));
     }
 
     #[test]

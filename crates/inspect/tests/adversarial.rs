@@ -2024,7 +2024,7 @@ fn two_different_credentials_are_ambiguous() {
         body.as_bytes(),
     );
     assert!(
-        matches!(&i.credential, PresentedCredential::One { location, .. } if location == "authorization:bearer")
+        matches!(&i.credential, PresentedCredential::One { location, .. } if location.to_string() == "authorization:bearer")
     );
     // GitHub: header and query parameter disagree
     let i = inspect(
@@ -2046,7 +2046,7 @@ fn two_different_credentials_are_ambiguous() {
         b"",
     );
     assert!(
-        matches!(&i.credential, PresentedCredential::One { location, .. } if location == "authorization:token")
+        matches!(&i.credential, PresentedCredential::One { location, .. } if location.to_string() == "authorization:token")
     );
 }
 

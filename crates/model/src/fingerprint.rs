@@ -81,8 +81,12 @@ pub enum PresentedCredential {
     None,
     One {
         fingerprint: Fingerprint,
-        /// Where it was found, e.g. `authorization:bearer`, `header:project-access-token`.
-        location: String,
+        /// Where it was found (`authorization:bearer`, `header:project-access-token`).
+        location: crate::CredentialLocation,
+        /// Other places the same credential was presented (neonctl sends its
+        /// key as Bearer and as two cookies). A surrogate is swapped in all.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also: Vec<crate::CredentialLocation>,
     },
     /// Two different credentials, or one that could not be read: refused.
     Ambiguous {

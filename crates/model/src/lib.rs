@@ -11,6 +11,7 @@
 //! an agent.
 
 mod approval_state;
+mod credential;
 mod decision;
 mod fingerprint;
 mod held;
@@ -21,6 +22,7 @@ mod record;
 mod sink;
 
 pub use approval_state::{ApprovalState, Resolution};
+pub use credential::{AuthScheme, CredentialLocation};
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};
 pub use held::{HeldDetail, HeldRequest};

@@ -19,6 +19,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::TokioExecutor;
+use scopegate_model::{AuthScheme, CredentialLocation};
 
 use crate::body::Body;
 
@@ -181,29 +182,29 @@ pub async fn forward(
 }
 
 /// Replaces the presented surrogate with the real secret at the place it
-/// was presented. Only Bearer/token schemes and whole-value headers can be
-/// swapped; the caller refuses anything else before forwarding.
+/// was presented, in the scheme it was presented with. Basic, cookies and
+/// query parameters cannot be swapped; the caller refuses them before
+/// forwarding.
 pub fn swap_credential(
     headers: &mut HeaderMap,
-    location: &str,
+    location: &CredentialLocation,
     secret: &str,
 ) -> Result<(), &'static str> {
     let value = |v: String| {
         HeaderValue::from_str(&v).map_err(|_| "the real secret is not a valid header value")
     };
-    match location.split_once(':') {
-        Some(("authorization", scheme @ ("bearer" | "token"))) => {
-            let scheme = if scheme == "bearer" {
-                "Bearer"
-            } else {
-                "token"
-            };
-            headers.insert(header::AUTHORIZATION, value(format!("{scheme} {secret}"))?);
+    match location {
+        CredentialLocation::Authorization(AuthScheme::Bearer) => {
+            headers.insert(header::AUTHORIZATION, value(format!("Bearer {secret}"))?);
+            Ok(())
+        }
+        CredentialLocation::Authorization(AuthScheme::Token) => {
+            headers.insert(header::AUTHORIZATION, value(format!("token {secret}"))?);
             Ok(())
         }
         // Another scheme a catalogue accepts (`FlyV1 …`): kept as presented,
         // since the provider reads the token by it.
-        Some(("authorization", scheme)) if scheme != "basic" => {
+        CredentialLocation::Authorization(AuthScheme::Other(scheme)) => {
             let presented = headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
@@ -217,15 +218,44 @@ pub fn swap_credential(
             );
             Ok(())
         }
-        Some(("header", name)) => {
+        CredentialLocation::Header(name) => {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| "bad header name")?;
             headers.insert(name, value(secret.to_owned())?);
             Ok(())
         }
-        _ => Err(
+        CredentialLocation::Cookie(name) => {
+            let cookie = swap_cookie(headers, name, secret)?;
+            headers.insert(header::COOKIE, value(cookie)?);
+            Ok(())
+        }
+        CredentialLocation::Authorization(AuthScheme::Basic)
+        | CredentialLocation::SessionCookie
+        | CredentialLocation::Query(_) => Err(
             "a surrogate token must be sent in the Authorization header (not Basic) or a provider token header",
         ),
     }
+}
+
+/// The `Cookie` header with cookie `name`'s value replaced by `secret`,
+/// every other cookie kept (the request's cookie headers joined in one).
+fn swap_cookie(headers: &HeaderMap, name: &str, secret: &str) -> Result<String, &'static str> {
+    let mut pairs = Vec::new();
+    let mut swapped = false;
+    for v in headers.get_all(header::COOKIE) {
+        let v = v.to_str().map_err(|_| "the cookie header is not text")?;
+        for pair in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            if pair.split_once('=').is_some_and(|(n, _)| n == name) {
+                pairs.push(format!("{name}={secret}"));
+                swapped = true;
+            } else {
+                pairs.push(pair.to_owned());
+            }
+        }
+    }
+    if !swapped {
+        return Err("the surrogate is not in the cookie it was read from");
+    }
+    Ok(pairs.join("; "))
 }
 
 #[cfg(test)]
@@ -252,15 +282,31 @@ mod tests {
     fn swaps_where_presented() {
         let mut h = HeaderMap::new();
         h.insert("authorization", HeaderValue::from_static("Bearer sgs_x"));
-        swap_credential(&mut h, "authorization:bearer", "real").unwrap();
+        let at = |s: &str| s.parse::<CredentialLocation>().unwrap();
+        swap_credential(&mut h, &at("authorization:bearer"), "real").unwrap();
         assert_eq!(h["authorization"], "Bearer real");
-        swap_credential(&mut h, "header:project-access-token", "real2").unwrap();
+        swap_credential(&mut h, &at("authorization:token"), "real1").unwrap();
+        assert_eq!(h["authorization"], "token real1");
+        swap_credential(&mut h, &at("header:project-access-token"), "real2").unwrap();
         assert_eq!(h["project-access-token"], "real2");
-        assert!(swap_credential(&mut h, "authorization:basic", "x").is_err());
+        assert!(swap_credential(&mut h, &at("authorization:basic"), "x").is_err());
         // another scheme the provider accepts is kept as presented
         h.insert("authorization", HeaderValue::from_static("FlyV1 sgs_x"));
-        swap_credential(&mut h, "authorization:flyv1", "fm2_real").unwrap();
+        swap_credential(&mut h, &at("authorization:flyv1"), "fm2_real").unwrap();
         assert_eq!(h["authorization"], "FlyV1 fm2_real");
-        assert!(swap_credential(&mut h, "query:access_token", "x").is_err());
+        // ...and only if it is still the scheme presented
+        h.insert("authorization", HeaderValue::from_static("Bearer sgs_x"));
+        assert!(swap_credential(&mut h, &at("authorization:flyv1"), "x").is_err());
+        assert!(swap_credential(&mut h, &at("query:access_token"), "x").is_err());
+        assert!(swap_credential(&mut h, &at("header:cookie"), "x").is_err());
+        // a named cookie, in place, the others kept
+        h.insert(
+            "cookie",
+            HeaderValue::from_static("zenith=sgs_x; keycloak_token=sgs_x"),
+        );
+        swap_credential(&mut h, &at("cookie:zenith"), "real").unwrap();
+        swap_credential(&mut h, &at("cookie:keycloak_token"), "real").unwrap();
+        assert_eq!(h["cookie"], "zenith=real; keycloak_token=real");
+        assert!(swap_credential(&mut h, &at("cookie:session"), "x").is_err());
     }
 }

@@ -93,6 +93,10 @@ pub struct Credentials {
     pub headers: Vec<String>,
     #[serde(default)]
     pub query: Vec<String>,
+    /// Cookies whose value is the provider's token (neonctl sends its API
+    /// key as `zenith=` and `keycloak_token=` cookies besides Bearer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]

@@ -19,7 +19,8 @@ fn map_with(token_extra: &str, rules: &str) -> ScopeMap {
 fn cred() -> PresentedCredential {
     PresentedCredential::One {
         fingerprint: Fingerprint::parse(FP).unwrap(),
-        location: "authorization:bearer".into(),
+        location: "authorization:bearer".parse().unwrap(),
+        also: vec![],
     }
 }
 
@@ -182,7 +183,8 @@ fn unknown_missing_and_ambiguous_credentials() {
     let ops = [op("me", OpClass::Read)];
     let other = PresentedCredential::One {
         fingerprint: Fingerprint::of(b"other"),
-        location: "x".into(),
+        location: "header:x".parse().unwrap(),
+        also: vec![],
     };
     let d = evaluate(&m, &other, &ops);
     assert_eq!(

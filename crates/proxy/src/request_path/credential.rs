@@ -9,8 +9,8 @@ use scopegate_policy::SecretRef;
 use crate::engine::Engine;
 use crate::upstream::swap_credential;
 
-/// Swaps a presented surrogate for the real secret; other credentials pass
-/// unchanged.
+/// Swaps a presented surrogate for the real secret, everywhere it was
+/// presented; other credentials pass unchanged.
 pub fn swap_surrogate(
     engine: &Engine,
     credential: &PresentedCredential,
@@ -19,6 +19,7 @@ pub fn swap_surrogate(
     let PresentedCredential::One {
         fingerprint,
         location,
+        also,
     } = credential
     else {
         return Ok(());
@@ -36,7 +37,10 @@ pub fn swap_surrogate(
             token.name
         ));
     }
-    swap_credential(headers, location, &secret).map_err(str::to_owned)
+    for place in std::iter::once(location).chain(also) {
+        swap_credential(headers, place, &secret).map_err(str::to_owned)?;
+    }
+    Ok(())
 }
 
 fn read_secret(engine: &Engine, token: &str, secret: &SecretRef) -> Result<String, String> {
