@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::upstream_error::Cause;
 
 mod json;
+mod phrases;
 mod policy;
 
 use json::problem;
@@ -94,7 +95,8 @@ impl Refusal {
             | Self::BadHost
             | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::Egress(EgressRefusal::Dns { .. }) => StatusCode::BAD_GATEWAY,
-            Self::Egress(_) | Self::Upgrade | Self::Policy(_) => StatusCode::FORBIDDEN,
+            Self::Policy(p) => p.why.status().unwrap_or(StatusCode::FORBIDDEN),
+            Self::Egress(_) | Self::Upgrade => StatusCode::FORBIDDEN,
             Self::AuthorityMismatch => StatusCode::MISDIRECTED_REQUEST,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -121,6 +123,7 @@ impl Refusal {
             Self::AuthorityMismatch => "authority-mismatch",
             Self::Upgrade => "upgrade",
             Self::BodyTooLarge { .. } => "body-too-large",
+            Self::Policy(p) if matches!(p.why, Why::TooLarge { .. }) => "body-too-large",
             Self::BodyTimeout => "body-timeout",
             Self::BodyUnreadable => "body-read",
             Self::Policy(_) | Self::QueueUnavailable | Self::Unrecorded | Self::Upstream { .. } => {
