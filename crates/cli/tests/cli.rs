@@ -172,6 +172,20 @@ fn policy_test_command_reports_and_exits() {
     assert!(text(&out.stdout).contains(" passed, 0 failed"));
 }
 
+/// Copies the files under `from` into `to`, replacing what is there.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn bundled_catalogues_are_what_the_generator_makes() {
     // A schema update is one command; this keeps the committed files honest.
@@ -182,6 +196,11 @@ fn bundled_catalogues_are_what_the_generator_makes() {
     }
     let dir = std::env::temp_dir().join(format!("sg-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // As scripts/generate-catalogs does: config/catalog/sources overlays
+    // the shared providers' folder.
+    let providers = dir.join("providers");
+    copy_tree(&shared, &providers);
+    copy_tree(&root().join("config/catalog/sources"), &providers);
     let registry = scopegate_inspect::catalog::registry::Registry::bundled().unwrap();
     let overrides = registry.providers.iter().map(|p| p.overrides.as_str());
     for f in overrides.chain(["providers.toml"]) {
@@ -192,7 +211,7 @@ fn bundled_catalogues_are_what_the_generator_makes() {
             "catalog",
             "generate",
             "--providers",
-            shared.to_str().unwrap(),
+            providers.to_str().unwrap(),
             "--out",
             dir.to_str().unwrap(),
         ],
