@@ -267,6 +267,24 @@ async fn each_refusal_has_one_status_label_and_message() {
             None,
             "",
         ),
+        (
+            Refusal::Upstream {
+                cause: proxy_cause(ProxyFailure::Auth),
+                host: host(),
+            },
+            502,
+            None,
+            "upstream proxy scopegate goes through (corp:3128) answered 407",
+        ),
+        (
+            Refusal::Upstream {
+                cause: proxy_cause(ProxyFailure::Timeout),
+                host: host(),
+            },
+            504,
+            None,
+            "(corp:3128) did not answer in time",
+        ),
     ];
     for (refusal, status, label, phrase) in cases {
         let name = format!("{refusal:?}");
@@ -327,4 +345,37 @@ fn closed_connections_are_counted_under_their_label() {
     ] {
         assert_eq!(counts.get(label), Some(&1), "{label}");
     }
+}
+
+fn proxy_cause(failure: ProxyFailure) -> Cause {
+    Cause::Proxy(crate::upstream_proxy::ProxyError {
+        proxy: "corp:3128".into(),
+        failure,
+    })
+}
+
+#[test]
+fn upstream_failures_are_counted_by_cause() {
+    let m = Metrics::default();
+    let upstream = |cause| Refusal::Upstream {
+        cause,
+        host: "example.com".into(),
+    };
+    let _ = upstream(proxy_cause(ProxyFailure::Auth)).answer(&m);
+    let _ = upstream(Cause::Dns).answer(&m);
+    let text = m.render(
+        scopegate_tls::LeafStats::default(),
+        (0, 0, 0),
+        None,
+        &crate::metrics::Status::default(),
+    );
+    assert!(
+        text.contains("scopegate_upstream_failures_total{cause=\"proxy-auth\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("scopegate_upstream_failures_total{cause=\"dns\"} 1"));
+    assert!(
+        m.refused_counts().is_empty(),
+        "not refusals before a decision"
+    );
 }
