@@ -1,7 +1,8 @@
 """One HTTP request through HTTPS_PROXY, for scopegate's end-to-end tests.
 
 argv[1] is a JSON spec: {"lib": "requests" | "httpx", "method", "url",
-"headers", "body"}, or an array of them, sent in order. Proxy and CA come
+"headers", "body"} ("body_file": a file whose bytes are the body), or an
+array of them, sent in order. Proxy and CA come
 from the environment, as an agent's would: HTTPS_PROXY, and
 REQUESTS_CA_BUNDLE / SSL_CERT_FILE. httpx speaks HTTP/2 (h2) when the
 server offers it. Prints one JSON object per spec (an array for an array):
@@ -17,6 +18,9 @@ import sys
 def send(spec: dict) -> dict:
     body = spec.get("body")
     data = body.encode() if body is not None else None
+    if spec.get("body_file"):
+        with open(spec["body_file"], "rb") as f:
+            data = f.read()
     headers = spec.get("headers", {})
     if spec.get("lib", "requests") == "httpx":
         import httpx

@@ -163,15 +163,22 @@ async fn bodies_over_the_limit_get_413_and_nothing_is_forwarded() {
     // An allowed operation, padded past the limit with whitespace: the
     // proxy must not forward what it has not inspected.
     let padded = format!("{CUSTOM_DOMAIN_CREATE}{}", " ".repeat(4 * MAX_BODY));
+    // Railway's endpoint is GraphQL: the refusal is an `errors` array, and
+    // names the decision it was recorded as.
     let check = |resp: &Resp| {
         assert_eq!(resp.status, 413, "{}", resp.text());
         let v = resp.json();
+        let e = &v["errors"][0];
         assert!(
-            v["message"]
+            e["message"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("over {MAX_BODY} bytes")),
+                .contains(&format!("over the {MAX_BODY}-byte limit")),
             "{v}"
+        );
+        assert_eq!(
+            e["extensions"]["scopegate"]["decision_id"],
+            header(resp, "x-scopegate-id")
         );
     };
     // Declared with Content-Length (HTTP/1.1).
@@ -216,6 +223,20 @@ async fn bodies_over_the_limit_get_413_and_nothing_is_forwarded() {
     check(&wire::h1_once(tcp, req).await);
 
     h.fake.assert_nothing_received("bodies over max_body_bytes");
+    // Each is a decision in the log: the token, the built-in rule, an
+    // unknown operation (the body was not read), not forwarded.
+    let recs = h.sink.records();
+    assert_eq!(recs.len(), 4, "{recs:?}");
+    for r in &recs {
+        assert_eq!(r.verdict, scopegate_model::Verdict::Deny, "{r:?}");
+        assert!(!r.forwarded, "{r:?}");
+        assert_eq!(r.token.as_deref(), Some("railway-domains"), "{r:?}");
+        assert_eq!(r.rule, "builtin:body-limit", "{r:?}");
+        assert_eq!(r.operations.len(), 1, "{r:?}");
+        assert_eq!(r.operations[0].name, "body-too-large", "{r:?}");
+        assert_eq!(r.provider, "railway", "{r:?}");
+        assert!(r.reason.contains("over the 1024-byte limit"), "{r:?}");
+    }
     let m = h.metrics().await;
     assert_eq!(
         metric(&m, "scopegate_refused_total{reason=\"body-too-large\"}"),

@@ -104,6 +104,55 @@ async fn curl_volume_delete_is_held_and_custom_domain_create_passes() {
     );
 }
 
+/// An upload far past the limit, sent without waiting for `100 Continue`:
+/// the client reads scopegate's 413, not a broken pipe (what it still
+/// sends is drained; Python requests writes the whole body before it reads
+/// and failed without that), and the refusal is in the decision log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_past_the_body_limit_read_the_413_instead_of_a_cut_connection() {
+    let Some(curl) = clients::curl() else { return };
+    let h = Harness::start_with(
+        &standard_scope_map(),
+        Options {
+            max_body_bytes: Some(64 << 10),
+            ..Options::default()
+        },
+    )
+    .await;
+    let big = h.dir.write("big.json", vec![b' '; 8 << 20]);
+    let big = format!("@{}", big.display());
+    let ca = h.ca_path.display().to_string();
+    let auth = format!("Authorization: Bearer {RAILWAY_TOKEN}");
+    for http in ["--http1.1", "--http2"] {
+        let mut args = vec![http, "-H", "Expect:"];
+        args.extend(gql_curl_args(&big, &auth, &ca));
+        let out = clients::curl_run(&curl, &h.proxy_url(), h.dir.path(), &args).await;
+        assert_eq!(out.status, 413, "{http}: {out:?}");
+        assert_eq!(out.ran.code, Some(0), "{http}: {out:?}");
+        let m = out.json()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(m.contains("over the 65536-byte limit"), "{m}");
+    }
+    // Python requests sends the whole body before it reads the answer.
+    if let Some(python) = clients::python().await {
+        let spec = json!({
+            "lib": "requests",
+            "method": "POST",
+            "url": GRAPHQL_URL,
+            "headers": {"Authorization": format!("Bearer {RAILWAY_TOKEN}"), "Content-Type": "application/json"},
+            "body_file": h.dir.path().join("big.json"),
+        });
+        let out = clients::python_run(&python, &h.proxy_url(), &h.ca_path, &spec).await;
+        assert_eq!(out.json()["status"], 413, "{out:?}");
+    }
+    h.fake.assert_nothing_received("uploads over the limit");
+    let recs = h.sink.records();
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    assert!(recs.iter().all(|r| r.rule == "builtin:body-limit"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_http2_through_the_tunnel() {
     let Some(curl) = clients::curl() else { return };

@@ -358,3 +358,40 @@ async fn routes_name_the_address_asked_for_and_refusals_name_the_corporate_proxy
         "{m}"
     );
 }
+
+/// Inside the corporate proxy's tunnel, the provider's certificate is
+/// verified as without it: a provider whose certificate scopegate does not
+/// trust is not sent the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_inside_the_tunnel_is_verified_as_ever() {
+    let corp = CorpProxy::start(None).await;
+    let h = Harness::start_with(
+        &standard_scope_map(),
+        Options {
+            unrouted: true,
+            distrust_fake: true,
+            upstream: format!("proxy = \"{}\"\n", corp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    corp.resolve_names_to(h.fake.addr);
+    let resp = h
+        .https(
+            RAILWAY_HOST,
+            gql_request(RAILWAY_HOST, RAILWAY_TOKEN, read_query()),
+        )
+        .await;
+    assert_eq!(resp.status, 502, "{}", resp.text());
+    assert!(
+        resp.text()
+            .contains("could not be reached over verified TLS"),
+        "{}",
+        resp.text()
+    );
+    assert_eq!(
+        corp.connects(),
+        [connect(&format!("{RAILWAY_HOST}:443"), None, 200)]
+    );
+    h.fake.assert_nothing_received("an untrusted certificate");
+}

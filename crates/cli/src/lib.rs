@@ -2,6 +2,8 @@
 //! scope map) from files, and the offline `check` and `policy test`
 //! commands, so tests drive exactly what the binary runs.
 
+#[cfg(unix)]
+pub mod agent_run;
 pub mod approval_steps;
 pub mod approvals;
 pub mod check;

@@ -13,6 +13,7 @@ use scopegate_cli::outln;
 mod approvals_cmd;
 mod audit;
 mod commands;
+mod run_cmd;
 mod serve;
 
 #[derive(Parser)]
@@ -36,6 +37,45 @@ enum Command {
     Serve {
         #[command(flatten)]
         settings: SettingsArg,
+    },
+    /// Run a command governed by scopegate: every ecosystem's proxy and CA
+    /// variables set for it; with --isolate (Linux), no network but
+    /// scopegate.
+    ///
+    /// Exit code: the command's (128 + signal when it was killed).
+    Run {
+        #[command(flatten)]
+        settings: SettingsArg,
+        /// scopegate's proxy, host:port [default: [proxy] listen from the
+        /// settings file].
+        #[arg(long, env = "SCOPEGATE_PROXY", value_name = "HOST:PORT")]
+        proxy: Option<String>,
+        /// scopegate's CA certificate [default: ca.pem in [ca] export].
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Present this agent to the proxy ([[proxy.auth.agents]]), with
+        /// its key from SCOPEGATE_AGENT_KEY.
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Run the command in a network namespace whose only way out is
+        /// scopegate (Linux; util-linux unshare and iproute2 ip).
+        #[arg(long)]
+        isolate: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Inside `run --isolate`'s namespace (not for direct use).
+    #[command(name = "__isolated", hide = true)]
+    Isolated {
+        #[arg(long)]
+        relay: PathBuf,
+        #[arg(long)]
+        uid: u32,
+        #[arg(long)]
+        gid: u32,
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
     },
     /// Show the interception CA and how to trust it (generates it if needed).
     Ca {
@@ -327,6 +367,27 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { settings } => serve::run(&settings.path(before)),
         Command::Ca { settings } => serve::ca(&settings.path(before)),
+        Command::Run {
+            settings,
+            proxy,
+            ca,
+            agent,
+            isolate,
+            command,
+        } => run_cmd::run(run_cmd::Args {
+            settings: settings.path(before),
+            proxy,
+            ca,
+            agent,
+            isolate,
+            command,
+        }),
+        Command::Isolated {
+            relay,
+            uid,
+            gid,
+            command,
+        } => scopegate_cli::agent_run::isolated_main(relay, uid, gid, &command),
         Command::Dashboard { command } => match command {
             DashboardCommand::HashPassword => commands::hash_password(),
             DashboardCommand::ApiToken => commands::api_token(),

@@ -496,7 +496,11 @@ Trust it only in the environment of the agents that go through scopegate:
                   java -Djavax.net.ssl.trustStore=agent-truststore.jks -Djavax.net.ssl.trustStorePassword=changeit ...
   Debian/Ubuntu   cp {p} /usr/local/share/ca-certificates/scopegate.crt && update-ca-certificates   (whole machine)
 
-and point the agent at the proxy:  export HTTPS_PROXY=http://{}",
+and point the agent at the proxy:  export HTTPS_PROXY=http://{}
+
+The easy way: `scopegate run -- COMMAND` sets all of these (and the proxy)
+for one command; `scopegate run --isolate -- COMMAND` (Linux) also leaves
+it no way out but scopegate.",
         settings.proxy.listen
     )?;
     Ok(())

@@ -14,6 +14,7 @@ use crate::upstream_error::Cause;
 use crate::upstream_proxy::ProxyFailure;
 
 mod json;
+mod phrases;
 mod policy;
 
 use json::problem;
@@ -95,7 +96,8 @@ impl Refusal {
             | Self::BadHost
             | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::Egress(EgressRefusal::Dns { .. }) => StatusCode::BAD_GATEWAY,
-            Self::Egress(_) | Self::Upgrade | Self::Policy(_) => StatusCode::FORBIDDEN,
+            Self::Policy(p) => p.why.status().unwrap_or(StatusCode::FORBIDDEN),
+            Self::Egress(_) | Self::Upgrade => StatusCode::FORBIDDEN,
             Self::AuthorityMismatch => StatusCode::MISDIRECTED_REQUEST,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -125,6 +127,7 @@ impl Refusal {
             Self::AuthorityMismatch => "authority-mismatch",
             Self::Upgrade => "upgrade",
             Self::BodyTooLarge { .. } => "body-too-large",
+            Self::Policy(p) if matches!(p.why, Why::TooLarge { .. }) => "body-too-large",
             Self::BodyTimeout => "body-timeout",
             Self::BodyUnreadable => "body-read",
             Self::Policy(_) | Self::QueueUnavailable | Self::Unrecorded | Self::Upstream { .. } => {

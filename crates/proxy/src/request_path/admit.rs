@@ -1,7 +1,7 @@
 //! The admit phase: what is refused from the request head alone, before a
 //! byte of the body is read.
 
-use http::header::{CONTENT_LENGTH, HOST, UPGRADE};
+use http::header::{HOST, UPGRADE};
 use http::{Method, Request};
 use scopegate_inspect::canonical_host;
 
@@ -16,10 +16,10 @@ pub struct Admitted<B> {
     pub body: B,
 }
 
-/// The request must be for the tunnel's host, must not upgrade the
-/// protocol (nothing passes a provider host uninspected), and must not
-/// declare a body over the limit.
-pub fn admit<B>(conn: &Conn, max_body: usize, req: Request<B>) -> Result<Admitted<B>, Refusal> {
+/// The request must be for the tunnel's host and must not upgrade the
+/// protocol (nothing passes a provider host uninspected). (A body declared
+/// over the limit is the read phase's: it is refused as a decision.)
+pub fn admit<B>(conn: &Conn, req: Request<B>) -> Result<Admitted<B>, Refusal> {
     let (parts, body) = req.into_parts();
     let authority = parts
         .uri
@@ -33,14 +33,6 @@ pub fn admit<B>(conn: &Conn, max_body: usize, req: Request<B>) -> Result<Admitte
     }
     if parts.headers.contains_key(UPGRADE) || parts.method == Method::CONNECT {
         return Err(Refusal::Upgrade);
-    }
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max_body as u64) {
-        return Err(Refusal::BodyTooLarge { max: max_body });
     }
     Ok(Admitted { parts, body })
 }

@@ -2,7 +2,8 @@
 //! (docs/request-path.md):
 //!
 //! admit → read → inspect → decide → settle (held requests) → forward,
-//! with the decision recorded before anything is answered or forwarded.
+//! with the decision recorded before anything is answered or forwarded. A
+//! body over the limit leaves `read` for `unread`: refused, and recorded.
 //!
 //! Each phase returns its value or a [`Refusal`]; only a [`Permitted`]
 //! request, which only `decide` and `settle` can make, is forwarded.
@@ -27,6 +28,7 @@ pub mod pass_through;
 mod permit;
 mod read;
 mod record;
+mod unread;
 
 pub use conn::Conn;
 use permit::{Decided, Next, decide, settle};
@@ -62,8 +64,11 @@ where
     B: hyper::body::Body,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let admitted = admit::admit(conn, state.config.proxy.max_body_bytes, req)?;
-    let inbound = read::read(&read::Limits::of(&state.config), admitted).await?;
+    let admitted = admit::admit(conn, req)?;
+    let inbound = match read::read(&read::Limits::of(&state.config), admitted).await {
+        Ok(inbound) => inbound,
+        Err(unread) => return Err(unread::refuse(state, conn, unread).await),
+    };
     let engine = state.engine.borrow().clone();
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();

@@ -1,10 +1,11 @@
 //! The read phase: the whole body, within the size limit and the body
-//! timeout. scopegate forwards nothing it has not read in full.
+//! timeout. scopegate forwards nothing it has not read in full; a body over
+//! the limit is refused (and, by `unread`, recorded as a decision).
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Limited};
+use bytes::{Buf, Bytes};
+use http_body_util::BodyExt as _;
 use scopegate_inspect::RequestView;
 
 use crate::config::ProxyConfig;
@@ -60,15 +61,37 @@ impl Limits {
     }
 }
 
-/// Reads the whole body.
-pub async fn read<B>(limits: &Limits, admitted: Admitted<B>) -> Result<Inbound, Refusal>
+/// The head of a request whose body was not read in full, and why.
+#[derive(Debug)]
+pub struct Unread {
+    pub parts: http::request::Parts,
+    pub why: Refusal,
+}
+
+/// Reads the whole body. A body declared or found to be over the limit is
+/// not read on; what the client still sends is drained (bounded), so that
+/// it reads the answer instead of a reset connection.
+pub async fn read<B>(limits: &Limits, admitted: Admitted<B>) -> Result<Inbound, Unread>
 where
     B: hyper::body::Body,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let Admitted { parts, body } = admitted;
-    let body = read_body(limits, body).await?;
-    Ok(Inbound { parts, body })
+    if declared(&parts).is_some_and(|n| n > limits.max_body as u64) {
+        // A client waiting for `100 Continue` sends nothing more: only
+        // read on when it is already sending.
+        if !expects_continue(&parts) {
+            drain(std::pin::pin!(body)).await;
+        }
+        let why = Refusal::BodyTooLarge {
+            max: limits.max_body,
+        };
+        return Err(Unread { parts, why });
+    }
+    match read_body(limits, body).await {
+        Ok(body) => Ok(Inbound { parts, body }),
+        Err(why) => Err(Unread { parts, why }),
+    }
 }
 
 /// Reads a whole body within `limits`.
@@ -77,20 +100,95 @@ where
     B: hyper::body::Body,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let collect = Limited::new(body, limits.max_body).collect();
-    let Ok(collected) = tokio::time::timeout(limits.timeout, collect).await else {
-        return Err(Refusal::BodyTimeout);
-    };
-    match collected {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(Refusal::BodyTooLarge {
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let mut body = std::pin::pin!(body);
+    let mut whole = Whole::default();
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, body.frame()).await else {
+            return Err(Refusal::BodyTimeout);
+        };
+        let Some(frame) = next else {
+            return Ok(whole.into_bytes());
+        };
+        let frame = frame.map_err(|_| Refusal::BodyUnreadable)?;
+        let Ok(mut data) = frame.into_data() else {
+            continue; // trailers: not forwarded
+        };
+        let data = data.copy_to_bytes(data.remaining());
+        if whole.len.saturating_add(data.len()) > limits.max_body {
+            drain(body).await;
+            return Err(Refusal::BodyTooLarge {
                 max: limits.max_body,
-            })
+            });
         }
-        Err(_) => Err(Refusal::BodyUnreadable),
+        whole.push(data);
     }
+}
+
+/// At most this much of an over-limit body is read and dropped...
+const DRAIN_BYTES: usize = 64 << 20;
+/// ...for at most this long, before the refusal is answered.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and drops what the client still sends, within the bounds.
+async fn drain<B: hyper::body::Body>(mut body: std::pin::Pin<&mut B>) {
+    let mut left = DRAIN_BYTES;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let n = frame.data_ref().map_or(0, Buf::remaining);
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// A body as it arrives: one chunk kept as is (no copy), more joined.
+#[derive(Default)]
+struct Whole {
+    first: Option<Bytes>,
+    more: Option<bytes::BytesMut>,
+    len: usize,
+}
+
+impl Whole {
+    fn push(&mut self, data: Bytes) {
+        self.len += data.len();
+        match (&mut self.first, &mut self.more) {
+            (None, _) => self.first = Some(data),
+            (Some(first), None) => {
+                let mut joined = bytes::BytesMut::with_capacity(first.len() + data.len());
+                joined.extend_from_slice(first);
+                joined.extend_from_slice(&data);
+                self.more = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&data),
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match (self.first, self.more) {
+            (_, Some(joined)) => joined.freeze(),
+            (Some(first), None) => first,
+            (None, None) => Bytes::new(),
+        }
+    }
+}
+
+fn declared(parts: &http::request::Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+fn expects_continue(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }

@@ -10,7 +10,7 @@ use crate::body::{Body, full};
 pub fn problem(status: StatusCode, message: &str) -> Response<Body> {
     json_response(
         status,
-        &json!({ "message": format!("scopegate: {message}"), "scopegate": { "status": status.as_u16() } }),
+        &json!({ "message": super::phrases::defused(&format!("scopegate: {message}")), "scopegate": { "status": status.as_u16() } }),
     )
 }
 

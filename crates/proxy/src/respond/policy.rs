@@ -45,6 +45,18 @@ pub enum Why {
     /// A human approved it, and an identical request waiting on the same
     /// approval used its one-time grant.
     GrantUsed { approval: ApprovalLink, by: String },
+    /// The body is over the limit: it was not read, so it is refused (413).
+    TooLarge { max: usize },
+}
+
+impl Why {
+    /// The status code, where it is not the policy's 403.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::TooLarge { .. } => Some(StatusCode::PAYLOAD_TOO_LARGE),
+            _ => None,
+        }
+    }
 }
 
 /// The approval a refusal is about.
@@ -76,15 +88,20 @@ impl PolicyRefusal {
     fn headline_and_advice(&self) -> (String, String) {
         let (verdict, _, reason) = self.effective();
         match &self.why {
-            Why::Rejected { by, note, .. } => (
+            // The approver's note is their text, not scopegate's: it goes
+            // in the details (`scopegate.approval.note`), never in the
+            // message a client may rewrite.
+            Why::Rejected { by, .. } => (
                 format!(
-                    "scopegate: a human rejected this request ({by}){} — {reason}",
-                    Some(note.as_str())
-                        .filter(|n| !n.is_empty())
-                        .map(|n| format!(": \"{n}\""))
-                        .unwrap_or_default(),
+                    "scopegate: a human rejected this request ({by}); their note is in the refusal's details — {reason}"
                 ),
                 WHAT_TO_DO_DENY.to_owned(),
+            ),
+            Why::TooLarge { max } => (
+                format!("scopegate refused this request — {reason}"),
+                format!(
+                    "Send the request with a body of at most {max} bytes (split the work), or ask the scopegate operator; nothing was forwarded."
+                ),
             ),
             Why::GrantUsed { approval, by } => (
                 format!(
@@ -119,7 +136,7 @@ impl PolicyRefusal {
             Why::Pending(a) => (a, "pending", None, None),
             Why::Rejected { approval, by, note } => (approval, "rejected", Some(by), Some(note)),
             Why::GrantUsed { approval, by } => (approval, "used", Some(by), None),
-            Why::Decided | Why::NoSecret(_) => return Value::Null,
+            Why::Decided | Why::NoSecret(_) | Why::TooLarge { .. } => return Value::Null,
         };
         json!({ "id": a.id, "state": state, "link": a.link, "decided_by": by, "note": note })
     }
@@ -154,7 +171,7 @@ impl PolicyRefusal {
             "operations": self.operations_json(),
             "what_to_do": what_to_do,
         });
-        let message = format!("{headline}. {what_to_do}");
+        let message = super::phrases::defused(&format!("{headline}. {what_to_do}"));
         let body = match self.endpoint {
             EndpointKind::Graphql => json!({
                 "errors": [{

@@ -94,7 +94,9 @@ async fn a_pending_hold_names_its_approval_and_link() {
 }
 
 #[tokio::test]
-async fn a_rejection_is_a_deny_with_the_approvers_note() {
+async fn a_rejection_is_a_deny_with_the_approvers_note_in_the_details_only() {
+    // The note is the approver's text: a client may rewrite a message
+    // holding it (Railway's CLI rewrites "not authorized").
     let why = Why::Rejected {
         approval: link(),
         by: "bob".into(),
@@ -104,10 +106,8 @@ async fn a_rejection_is_a_deny_with_the_approvers_note() {
     assert_eq!(r.headers()["x-scopegate-decision"], "deny");
     let v = body_json(r).await;
     let m = v["message"].as_str().unwrap();
-    assert!(
-        m.contains("a human rejected this request (bob): \"not in prod\""),
-        "{m}"
-    );
+    assert!(m.contains("a human rejected this request (bob)"), "{m}");
+    assert!(!m.contains("not in prod"), "{m}");
     assert_eq!(v["scopegate"]["decision"], "deny");
     assert_eq!(v["scopegate"]["rule"], "t/hold");
     assert_eq!(v["scopegate"]["approval"]["state"], "rejected");
@@ -378,4 +378,105 @@ fn upstream_failures_are_counted_by_cause() {
         m.refused_counts().is_empty(),
         "not refusals before a decision"
     );
+}
+
+/// Every refusal's message, in every shape, for every reason, with a
+/// reason and a note that carry phrases known clients rewrite.
+#[tokio::test]
+async fn no_refusal_message_holds_a_phrase_a_client_rewrites() {
+    let rewritten = "Not Authorized to do this (unauthorized; not authenticated)";
+    let whys = || {
+        vec![
+            Why::Decided,
+            Why::NoSecret(rewritten.into()),
+            Why::Pending(link()),
+            Why::Rejected {
+                approval: link(),
+                by: "bob".into(),
+                note: rewritten.into(),
+            },
+            Why::GrantUsed {
+                approval: link(),
+                by: "bob".into(),
+            },
+            Why::TooLarge { max: 10 },
+        ]
+    };
+    let mut messages = Vec::new();
+    for endpoint in [
+        EndpointKind::Graphql,
+        EndpointKind::Rest,
+        EndpointKind::RestErrorsList,
+        EndpointKind::RestErrorObject,
+    ] {
+        for why in whys() {
+            let mut d = decision(Verdict::Deny);
+            d.reason = rewritten.into();
+            let r = Refusal::Policy(Box::new(PolicyRefusal {
+                endpoint,
+                decision: d,
+                id: "dec_1".into(),
+                why,
+            }));
+            let v = body_json(r.into_response()).await;
+            for m in [
+                &v["errors"][0]["message"],
+                &v["message"],
+                &v["error"]["message"],
+            ] {
+                if let Some(m) = m.as_str() {
+                    messages.push(m.to_owned());
+                }
+            }
+        }
+    }
+    for r in [Refusal::ProxyAuth, Refusal::Upgrade, Refusal::Unrecorded] {
+        let v = body_json(r.into_response()).await;
+        messages.push(v["message"].as_str().unwrap().to_owned());
+    }
+    assert!(messages.len() >= 27, "{messages:?}");
+    for m in &messages {
+        assert!(!phrases::rewritable(m), "{m}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_recorded_decision_answered_413() {
+    let r = policy(
+        EndpointKind::Graphql,
+        Verdict::Deny,
+        "dec_9",
+        Why::TooLarge { max: 1024 },
+    );
+    assert_eq!(r.metric_label(), Some("body-too-large"));
+    let r = r.into_response();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["x-scopegate-id"], "dec_9");
+    let v = body_json(r).await;
+    let m = v["errors"][0]["message"].as_str().unwrap();
+    assert!(m.contains("at most 1024 bytes"), "{m}");
+    assert!(v["errors"][0]["extensions"]["scopegate"]["approval"].is_null());
+}
+
+#[tokio::test]
+async fn upstream_proxy_failures_survive_clients_that_rewrite_messages() {
+    for failure in [
+        ProxyFailure::Dns,
+        ProxyFailure::Connect,
+        ProxyFailure::Timeout,
+        ProxyFailure::Credentials,
+        ProxyFailure::Auth,
+        ProxyFailure::Denied(403),
+        ProxyFailure::BadGateway(502),
+        ProxyFailure::Protocol,
+    ] {
+        let r = Refusal::Upstream {
+            cause: proxy_cause(failure),
+            host: "backboard.railway.com".into(),
+        };
+        let v = body_json(r.into_response()).await;
+        let m = v["message"].as_str().unwrap();
+        assert!(m.contains("(corp:3128)"), "{m}");
+        assert!(!phrases::rewritable(m), "{m}");
+    }
 }

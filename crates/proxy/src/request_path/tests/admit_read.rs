@@ -34,12 +34,12 @@ fn the_request_must_name_the_tunnels_host() {
         "backboard.railway.com.",
     ] {
         let req = head(ok).body(()).unwrap();
-        assert!(admit(&c, 100, req).is_ok(), "{ok}");
+        assert!(admit(&c, req).is_ok(), "{ok}");
     }
     for other in ["api.github.com", "railway.com", "evil.com"] {
         let req = head(other).body(()).unwrap();
         assert!(
-            matches!(admit(&c, 100, req), Err(Refusal::AuthorityMismatch)),
+            matches!(admit(&c, req), Err(Refusal::AuthorityMismatch)),
             "{other}"
         );
     }
@@ -47,7 +47,7 @@ fn the_request_must_name_the_tunnels_host() {
         .body(())
         .unwrap();
     assert!(matches!(
-        admit(&c, 100, absolute),
+        admit(&c, absolute),
         Err(Refusal::AuthorityMismatch)
     ));
 }
@@ -59,34 +59,58 @@ fn upgrades_are_refused_before_the_body() {
         .header("upgrade", "websocket")
         .body(())
         .unwrap();
-    assert!(matches!(admit(&c, 100, ws), Err(Refusal::Upgrade)));
+    assert!(matches!(admit(&c, ws), Err(Refusal::Upgrade)));
     let connect = Request::connect("backboard.railway.com:443")
         .body(())
         .unwrap();
-    assert!(matches!(admit(&c, 100, connect), Err(Refusal::Upgrade)));
+    assert!(matches!(admit(&c, connect), Err(Refusal::Upgrade)));
 }
 
-#[test]
-fn a_declared_length_over_the_limit_is_refused_unread() {
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_unread() {
     let c = conn();
-    let at = |n: usize| {
-        head("backboard.railway.com")
-            .header("content-length", n.to_string())
-            .body(())
-            .unwrap()
+    let at = |n: usize, expect: bool| {
+        let mut b = head("backboard.railway.com").header("content-length", n.to_string());
+        if expect {
+            b = b.header("expect", "100-continue");
+        }
+        let (parts, ()) = b.body(()).unwrap().into_parts();
+        admit(
+            &c,
+            Request::from_parts(parts, Full::new(Bytes::from(vec![b'x'; n]))),
+        )
+        .unwrap()
     };
-    assert!(admit(&c, 100, at(100)).is_ok());
-    assert!(matches!(
-        admit(&c, 100, at(101)),
-        Err(Refusal::BodyTooLarge { max: 100 })
-    ));
+    assert!(read(&limits(100), at(100, false)).await.is_ok());
+    let unread = read(&limits(100), at(101, false)).await.unwrap_err();
+    assert!(matches!(unread.why, Refusal::BodyTooLarge { max: 100 }));
+    assert_eq!(unread.parts.uri.path(), "/graphql/v2", "the head is kept");
+    // A client waiting for `100 Continue` is answered at once, unread.
+    let (parts, ()) = head("backboard.railway.com")
+        .header("content-length", "101")
+        .header("expect", "100-continue")
+        .body(())
+        .unwrap()
+        .into_parts();
+    let waiting = Admitted {
+        parts,
+        body: Silent,
+    };
+    let unread = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        read(&limits(100), waiting),
+    )
+    .await
+    .expect("not drained")
+    .unwrap_err();
+    assert!(matches!(unread.why, Refusal::BodyTooLarge { max: 100 }));
 }
 
 #[tokio::test]
 async fn the_body_is_read_whole_and_exact() {
     let req = streaming(graphql(READ, TOKEN));
     let expected = serde_json::json!({ "query": READ }).to_string();
-    let admitted = admit(&conn(), 1 << 20, req).unwrap();
+    let admitted = admit(&conn(), req).unwrap();
     let inbound = read(&limits(1 << 20), admitted).await.unwrap();
     assert_eq!(inbound.body, expected.as_bytes());
     assert_eq!(inbound.target(), "/graphql/v2");
@@ -103,7 +127,7 @@ async fn a_body_streaming_past_the_limit_is_refused() {
             .0,
         body: Full::new(Bytes::from(vec![b'x'; 101])),
     };
-    let r = read(&limits(100), admitted).await.unwrap_err();
+    let r = read(&limits(100), admitted).await.unwrap_err().why;
     assert!(matches!(r, Refusal::BodyTooLarge { max: 100 }), "{r:?}");
 }
 
@@ -150,7 +174,8 @@ async fn a_body_that_does_not_arrive_in_time_is_refused() {
         },
     )
     .await
-    .unwrap_err();
+    .unwrap_err()
+    .why;
     assert!(matches!(r, Refusal::BodyTimeout), "{r:?}");
 }
 
@@ -169,6 +194,7 @@ async fn a_body_that_breaks_off_is_refused() {
         },
     )
     .await
-    .unwrap_err();
+    .unwrap_err()
+    .why;
     assert!(matches!(r, Refusal::BodyUnreadable), "{r:?}");
 }
