@@ -12,6 +12,8 @@
 //!   and settings written to a temp dir, with route overrides pointing the
 //!   provider hosts at the fake, and a [`MemorySink`] for decisions.
 //! - [`wire`]: raw CONNECT, TLS and HTTP/1.1 / HTTP/2 clients in Rust.
+//! - [`CorpProxy`]: a corporate CONNECT proxy for `[upstream] proxy`,
+//!   recording each CONNECT and its credentials.
 //! - [`clients`]: finding and running the real clients (curl, Python,
 //!   Node, gh), skipping — or failing, when `CI` is set — when one is missing.
 
@@ -19,6 +21,7 @@
 
 pub mod cli_answers;
 pub mod clients;
+pub mod corp_proxy;
 pub mod fake;
 pub mod wire;
 
@@ -40,6 +43,7 @@ use scopegate_model::{
 };
 use scopegate_proxy::Running;
 
+pub use corp_proxy::CorpProxy;
 pub use fake::{Fake, Received};
 pub use wire::Resp;
 
@@ -333,6 +337,9 @@ pub struct Options {
     pub upstream: String,
     /// More hosts (or IP literals) routed to the fake.
     pub routed: Vec<&'static str>,
+    /// Do not route the fake's hosts to it (an upstream proxy resolves
+    /// them: [`CorpProxy::resolve_names_to`]).
+    pub unrouted: bool,
     /// `host:port` routed elsewhere (a closed port, say).
     pub routes: Vec<(String, std::net::SocketAddr)>,
     /// Files written into the harness's folder before the proxy starts
@@ -347,7 +354,11 @@ fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
     let mut routes = String::new();
     // Every host the fake answers for, the non-provider one included
     // (a route override is the explicit way to reach a loopback host).
-    let hosts = fake_hosts();
+    let hosts = if opts.unrouted {
+        Vec::new()
+    } else {
+        fake_hosts()
+    };
     for host in hosts
         .iter()
         .map(String::as_str)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use scopegate_web::DashboardConfig;
 
-use crate::config::{Config, Doc, Problem, SettingsError};
+use crate::config::{Config, Doc, Problem, ProxyAuth, SettingsError};
 use crate::engine::Engine;
 
 /// What `config check` found, one line each
@@ -114,6 +114,9 @@ impl Files<'_, '_> {
                 f,
                 "upstream.extra_ca_files:",
             );
+        }
+        if let Some(ProxyAuth::File(f)) = s.upstream.proxy.as_ref().and_then(|p| p.auth.as_ref()) {
+            self.exists(&["upstream", "proxy_auth"], f, "upstream.proxy_auth: file");
         }
         let mut listeners = vec![(&["proxy", "listen"][..], s.proxy.listen)];
         if let Some(a) = s.admin.listen {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use scopegate_cli::approval_steps;
 use scopegate_cli::approvals::{OnNew, StoreApprovals};
-use scopegate_cli::config::{Config, LogFormat};
+use scopegate_cli::config::{Config, LogFormat, ProxyAuth};
 use scopegate_cli::data_lock::{self, DataLock};
 use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
@@ -70,6 +70,16 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
     }
     if let Some(f) = &dash.users_file {
         paths.push(Private::secret(f, "the dashboard users"));
+    }
+    match settings.upstream.proxy.as_ref().and_then(|p| p.auth.as_ref()) {
+        Some(ProxyAuth::File(f)) => {
+            paths.push(Private::secret(f, "the upstream proxy's credentials"));
+        }
+        Some(ProxyAuth::Inline(_)) => paths.push(Private::secret(
+            &settings.file,
+            "the settings, which hold the upstream proxy's password; or move it to [upstream] proxy_auth",
+        )),
+        Some(ProxyAuth::Env(_)) | None => {}
     }
     if !dash.users.is_empty() {
         paths.push(Private::secret(

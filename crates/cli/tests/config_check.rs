@@ -168,3 +168,57 @@ fn a_settings_mistake_and_a_missing_file_are_reported_together() {
     assert!(err.ends_with(&format!("{s}: 3 problem(s)\n")), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `[upstream] proxy`: a scheme scopegate cannot chain to, and a
+/// `proxy_auth` file that is not there, are reported with the fix; the
+/// password written in the URL is shown nowhere in the output.
+#[test]
+fn upstream_proxy_problems_are_reported_without_the_password() {
+    let dir = temp("upstream-proxy");
+    std::fs::write(dir.join("map.toml"), "version = 1\n").unwrap();
+    let settings = dir.join("scopegate.toml");
+    let write = |upstream: &str| {
+        std::fs::write(
+            &settings,
+            format!(
+                "version = 1\nscope_map = \"map.toml\"\ndata_dir = \"data\"\n[upstream]\n{upstream}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("proxy = \"socks5://alice:hunter2@corp:1080\"");
+    let out = config_check(&settings);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let s = settings.display();
+    assert!(
+        stderr.starts_with(&format!(
+            "{s}:5:1: upstream.proxy `socks5://alice:***@corp:1080`: socks5:// proxies are not supported, only http://"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(help: write the proxy as http://host:port"),
+        "{stderr}"
+    );
+    assert!(
+        !format!("{stdout}{stderr}").contains("hunter2"),
+        "{stdout}{stderr}"
+    );
+
+    write("proxy = \"http://corp:3128\"\nproxy_auth = { file = \"corp-proxy-auth\" }");
+    let out = config_check(&settings);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{s}:6:1: upstream.proxy_auth: file {} does not exist",
+            dir.join("corp-proxy-auth").display()
+        )),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("corp-proxy-auth"), "alice:hunter2\n").unwrap();
+    let out = config_check(&settings);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use scopegate_model::Fingerprint;
 
+pub use crate::upstream_proxy::{Credentials, ProxyAuth, UpstreamProxy, UrlProblem};
+
 /// Everything [`crate::start`] needs.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
@@ -70,6 +72,9 @@ pub struct UpstreamSettings {
     pub routes: BTreeMap<String, SocketAddr>,
     /// Offer h2 to providers (ALPN); otherwise HTTP/1.1 only.
     pub http2: bool,
+    /// `proxy` (and `proxy_auth`): every upstream connection goes through
+    /// this HTTP proxy by CONNECT (docs/upstream-proxy.md).
+    pub proxy: Option<UpstreamProxy>,
 }
 
 /// `[ca]`: the interception CA and the leaf certificates it signs.

@@ -11,7 +11,8 @@
 //! `request_path` takes each intercepted request through its phases
 //! (admit → read → inspect → decide → settle → forward); `egress` and
 //! `tunnel` handle every other host; `respond` is every answer scopegate
-//! gives itself; `upstream` is the verified, pooled client.
+//! gives itself; `upstream` is the verified, pooled client;
+//! `upstream_proxy` chains its connections through an HTTP proxy.
 
 mod admin;
 pub mod approvals;
@@ -38,6 +39,7 @@ mod test_state;
 mod tunnel;
 mod upstream;
 mod upstream_error;
+pub mod upstream_proxy;
 
 pub use config::ProxyConfig;
 pub use engine::Engine;

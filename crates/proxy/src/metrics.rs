@@ -64,6 +64,7 @@ pub struct Status {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, &'static str, bool), u64>>,
     refusals: Mutex<BTreeMap<&'static str, u64>>,
+    upstream_failures: Mutex<BTreeMap<&'static str, u64>>,
     approval_steps: Mutex<BTreeMap<&'static str, u64>>,
     /// The decision log's database backend (`sqlite`, `postgres`), once known.
     pub store: std::sync::OnceLock<String>,
@@ -93,6 +94,14 @@ impl Metrics {
     pub fn refused(&self, reason: &'static str) {
         if let Ok(mut m) = self.refusals.lock() {
             *m.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// A provider or tunnel destination that could not be reached, by
+    /// cause (`dns`, `tls`, `proxy-auth`, ...).
+    pub fn upstream_failure(&self, cause: &'static str) {
+        if let Ok(mut m) = self.upstream_failures.lock() {
+            *m.entry(cause).or_default() += 1;
         }
     }
 
@@ -187,6 +196,17 @@ impl Metrics {
         if let Ok(m) = self.refusals.lock() {
             for (r, n) in m.iter() {
                 let _ = writeln!(o, "scopegate_refused_total{{reason=\"{r}\"}} {n}");
+            }
+        }
+        family(
+            o,
+            "scopegate_upstream_failures_total",
+            "counter",
+            "Requests and tunnels whose destination could not be reached, by cause (dns, refused, tls, timeout, upstream, and proxy-* through the upstream proxy).",
+        );
+        if let Ok(m) = self.upstream_failures.lock() {
+            for (c, n) in m.iter() {
+                let _ = writeln!(o, "scopegate_upstream_failures_total{{cause=\"{c}\"}} {n}");
             }
         }
         if let Some(n) = status.pending_approvals {

@@ -11,6 +11,7 @@ use crate::body::Body;
 use crate::egress::EgressRefusal;
 use crate::metrics::Metrics;
 use crate::upstream_error::Cause;
+use crate::upstream_proxy::ProxyFailure;
 
 mod json;
 mod phrases;
@@ -103,6 +104,9 @@ impl Refusal {
             Self::QueueUnavailable | Self::Unrecorded => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { cause, .. } => match cause {
                 Cause::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                Cause::Proxy(p) if p.failure == ProxyFailure::Timeout => {
+                    StatusCode::GATEWAY_TIMEOUT
+                }
                 Cause::Request => StatusCode::BAD_REQUEST,
                 _ => StatusCode::BAD_GATEWAY,
             },
@@ -158,10 +162,14 @@ impl Refusal {
         }
     }
 
-    /// Counts the refusal under its label, then answers it.
+    /// Counts the refusal under its label (an upstream failure under its
+    /// cause), then answers it.
     pub fn answer(self, metrics: &Metrics) -> Response<Body> {
         if let Some(label) = self.metric_label() {
             metrics.refused(label);
+        }
+        if let Self::Upstream { cause, .. } = &self {
+            metrics.upstream_failure(cause.as_str());
         }
         self.into_response()
     }

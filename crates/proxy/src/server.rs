@@ -127,8 +127,7 @@ impl Tls {
             .map(PathBuf::as_path)
             .collect();
         let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-        let up = &config.upstream;
-        let client = crate::upstream::client(tls, up.routes.clone(), up.http2);
+        let client = crate::upstream::client(tls, &config.upstream);
         let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
         Ok(Self {
             leafs: LeafCache::new(Arc::new(ca), provider, cache, days),

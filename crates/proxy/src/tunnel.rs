@@ -1,7 +1,8 @@
 //! CONNECTs to hosts that are not providers, once egress permits them
 //! (`egress`): the tunnel's first bytes are screened before anything goes
 //! upstream (`screen`), since its TLS server name must be the CONNECT host
-//! and never a provider's; then bytes are copied both ways untouched.
+//! and never a provider's; then the destination is connected to (directly,
+//! or through the upstream proxy) and bytes are copied both ways untouched.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
 use crate::client_hello::Hello;
-use crate::egress::EgressPermit;
+use crate::egress::{EgressPermit, Hop};
 use crate::screen::{self, First};
 use crate::shared::State;
+use crate::upstream_proxy::dial;
 
 /// Who asked for a tunnel, and to where (canonical host).
 pub struct Tunnel {
@@ -48,7 +50,31 @@ pub async fn serve(state: Arc<State>, t: Tunnel, upgraded: Upgraded, permit: Egr
         return close_refused(&state, &t, client, Some(&hello), r).await;
     }
     state.metrics.tunnels.fetch_add(1, Ordering::Relaxed);
-    if let Err(e) = run(client, &first, permit.addrs()).await {
+    let upstream = match permit.hop() {
+        Hop::Direct(addrs) => connect(addrs).await.map(|s| (s, Vec::new())),
+        Hop::Proxy { proxy, target } => match dial::open(proxy, target).await {
+            Ok(opened) => Ok((opened.stream, opened.early)),
+            Err(e) => {
+                // The client's CONNECT was answered before its first bytes
+                // were screened: all it can get now is a closed connection.
+                state.metrics.upstream_failure(e.failure.label());
+                tracing::warn!(
+                    peer = %t.peer,
+                    connect = %t.host,
+                    port = t.port,
+                    agent = t.agent.as_deref().unwrap_or("-"),
+                    cause = e.failure.label(),
+                    "tunnel closed, nothing sent upstream: {e}"
+                );
+                return;
+            }
+        },
+    };
+    let result = match upstream {
+        Ok((upstream, early)) => splice(client, &first, upstream, &early).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
         tracing::debug!(peer = %t.peer, host = %t.host, error = %e, "tunnel ended");
     }
 }
@@ -84,21 +110,14 @@ async fn close_refused(
     }
 }
 
-/// Connects upstream, sends `first` (the bytes the screen read), then
-/// copies both ways until either side closes.
-async fn run(
-    mut client: TokioIo<Upgraded>,
-    first: &[u8],
-    addrs: &[SocketAddr],
-) -> std::io::Result<()> {
+/// Connects to the first of `addrs` that answers.
+async fn connect(addrs: &[SocketAddr]) -> std::io::Result<TcpStream> {
     let mut last = None;
     for &addr in addrs {
         match tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(addr)).await {
-            Ok(Ok(mut upstream)) => {
+            Ok(Ok(upstream)) => {
                 let _ = upstream.set_nodelay(true);
-                upstream.write_all(first).await?;
-                tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
-                return Ok(());
+                return Ok(upstream);
             }
             Ok(Err(e)) => last = Some(e),
             Err(_) => {
@@ -110,4 +129,21 @@ async fn run(
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no address")))
+}
+
+/// Sends `first` (the bytes the screen read) upstream and `early` (bytes
+/// the upstream proxy sent past its answer) to the client, then copies
+/// both ways until either side closes.
+async fn splice(
+    mut client: TokioIo<Upgraded>,
+    first: &[u8],
+    mut upstream: TcpStream,
+    early: &[u8],
+) -> std::io::Result<()> {
+    upstream.write_all(first).await?;
+    if !early.is_empty() {
+        client.write_all(early).await?;
+    }
+    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The upstream side: the pooled client over verified TLS, its resolver
-//! (which honours route overrides), and sending a permitted request — only
-//! a request some decision permitted (`Forwardable`) can be sent. The
+//! (which honours route overrides) and connector (direct, or through the
+//! upstream proxy: `dialer`), and sending a permitted request — only a
+//! request some decision permitted (`Forwardable`) can be sent. The
 //! response streams back untouched.
 
 use std::collections::BTreeMap;
@@ -22,9 +23,13 @@ use hyper_util::rt::TokioExecutor;
 use scopegate_model::{AuthScheme, CredentialLocation};
 
 use crate::body::Body;
+use crate::config::UpstreamSettings;
 
-pub type UpstreamClient =
-    Client<hyper_rustls::HttpsConnector<HttpConnector<Resolver>>, Full<Bytes>>;
+mod dialer;
+
+use dialer::{Chained, Dialer};
+
+pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<Dialer>, Full<Bytes>>;
 
 /// DNS with route overrides: an overridden host resolves to its configured
 /// address (port included); others go to the system resolver.
@@ -65,25 +70,30 @@ const POOL_IDLE_PER_HOST: usize = 256;
 /// connection per concurrent request, each served by its own small task,
 /// costs the proxy less per request than h2's shared connection task with
 /// its stream bookkeeping and flow control (docs/upstream-http1.md).
-pub fn client(
-    tls: rustls::ClientConfig,
-    routes: BTreeMap<String, SocketAddr>,
-    http2: bool,
-) -> UpstreamClient {
-    let mut http = HttpConnector::new_with_resolver(Resolver {
-        routes: Arc::new(routes),
-    });
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(Duration::from_secs(10)));
+/// With an upstream proxy, every connection is a tunnel through it.
+pub fn client(tls: rustls::ClientConfig, upstream: &UpstreamSettings) -> UpstreamClient {
+    let routes = Arc::new(upstream.routes.clone());
+    let dialer = match &upstream.proxy {
+        Some(proxy) => Dialer::Chained(Arc::new(Chained {
+            proxy: proxy.clone(),
+            routes,
+        })),
+        None => {
+            let mut http = HttpConnector::new_with_resolver(Resolver { routes });
+            http.enforce_http(false);
+            http.set_nodelay(true);
+            http.set_connect_timeout(Some(Duration::from_secs(10)));
+            Dialer::Direct(http)
+        }
+    };
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1();
-    let https = if http2 {
-        builder.enable_http2().wrap_connector(http)
+    let https = if upstream.http2 {
+        builder.enable_http2().wrap_connector(dialer)
     } else {
-        builder.wrap_connector(http)
+        builder.wrap_connector(dialer)
     };
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))

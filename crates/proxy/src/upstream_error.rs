@@ -1,6 +1,7 @@
 //! Why the provider could not be reached, in the words an operator and an
 //! agent need: the DNS name did not resolve, the connection was refused,
-//! TLS failed (verification included), or it did not answer in time.
+//! TLS failed (verification included), or it did not answer in time; or,
+//! with an upstream proxy, what that proxy did (`ProxyError`).
 //! One place decides the cause from the error chain; the response, the log
 //! line and the decision log's outcome all use it.
 
@@ -8,8 +9,9 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use crate::upstream::ForwardError;
+use crate::upstream_proxy::ProxyError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cause {
     Dns,
     Refused,
@@ -19,6 +21,8 @@ pub enum Cause {
     Other,
     /// The request could not be built (the client's fault).
     Request,
+    /// The upstream proxy could not open the tunnel.
+    Proxy(ProxyError),
 }
 
 impl Cause {
@@ -30,9 +34,19 @@ impl Cause {
         }
     }
 
-    /// A short label for logs and metrics.
-    pub fn as_str(self) -> &'static str {
+    /// The label and the error, for the log line and the decision log's
+    /// outcome: an upstream proxy's own words where it is the cause.
+    pub fn describe(&self, e: &ForwardError) -> String {
         match self {
+            Self::Proxy(p) => format!("{}: {p}", self.as_str()),
+            _ => format!("{}: {e}", self.as_str()),
+        }
+    }
+
+    /// A short label for logs and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Proxy(p) => p.failure.label(),
             Self::Dns => "dns",
             Self::Refused => "refused",
             Self::Tls => "tls",
@@ -43,8 +57,9 @@ impl Cause {
     }
 
     /// What the agent is told.
-    pub fn message(self, host: &str) -> String {
+    pub fn message(&self, host: &str) -> String {
         match self {
+            Self::Proxy(p) => p.message(host),
             Self::Dns => format!(
                 "DNS: {host} does not resolve from scopegate's host; nothing was forwarded (check the name, or scopegate's DNS)"
             ),
@@ -73,6 +88,9 @@ fn chain_cause(e: &(dyn StdError + 'static)) -> Cause {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
     let mut timed_out = false;
     while let Some(err) = cur {
+        if let Some(p) = err.downcast_ref::<ProxyError>() {
+            return Cause::Proxy(p.clone());
+        }
         if err.downcast_ref::<rustls::Error>().is_some() {
             return Cause::Tls;
         }

@@ -5,7 +5,8 @@
 //! [`Config::proxy_config`].
 //!
 //! - `raw`: the file as written (serde, defaults);
-//! - `sections`: one function per section, raw → typed;
+//! - `sections`: one function per section, raw → typed (`upstream_proxy`:
+//!   `[upstream] proxy` and `proxy_auth`);
 //! - `validate`: the checks the sections share;
 //! - `problems`: the document with positions, and reading it key by key.
 
@@ -19,12 +20,13 @@ use scopegate_web::DashboardConfig;
 pub mod problems;
 mod raw;
 mod sections;
+mod upstream_proxy;
 mod validate;
 
 pub use problems::{Doc, Problem, SettingsError};
 pub use scopegate_proxy::config::{
-    AdminSettings, Agent, AuthSettings, CaSettings, Egress, MissingSni, ProxySettings,
-    UpstreamSettings,
+    AdminSettings, Agent, AuthSettings, CaSettings, Egress, MissingSni, ProxyAuth, ProxySettings,
+    UpstreamProxy, UpstreamSettings,
 };
 
 /// The validated settings file, one field per section.

@@ -170,6 +170,15 @@ pub struct RawUpstream {
     /// Offer h2 to providers; default: HTTP/1.1 only (docs/upstream-http1.md).
     #[serde(default)]
     pub http2: bool,
+    /// `http://[user:password@]host:port`: chain to this proxy
+    /// (docs/upstream-proxy.md).
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// `{ env = "VAR" }` or `{ file = "path" }` holding `user:password`.
+    /// Read as any value, so that serde never echoes one (a password
+    /// written here by mistake) in its error; `sections` checks the shape.
+    #[serde(default)]
+    pub proxy_auth: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

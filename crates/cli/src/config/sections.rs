@@ -110,6 +110,7 @@ impl Validate<'_, '_> {
             extra_ca_files: raw.extra_ca_files.iter().map(|p| self.rel(p)).collect(),
             routes: self.routes(raw.routes),
             http2: raw.http2,
+            proxy: self.upstream_proxy(raw.proxy.as_deref(), raw.proxy_auth.as_ref()),
         }
     }
 

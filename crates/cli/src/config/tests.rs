@@ -213,6 +213,7 @@ fn every_section_has_its_documented_defaults() {
     assert!(!p.auth.required && p.auth.agents.is_empty());
     let u = &c.upstream;
     assert!(u.extra_ca_files.is_empty() && u.routes.is_empty() && !u.http2);
+    assert_eq!(u.proxy, None, "no upstream proxy unless named");
     let ca = &c.ca;
     assert!(ca.files.is_none());
     assert_eq!(ca.export, Path::new("/etc/sg/ca-public"));
@@ -272,6 +273,8 @@ leaf_cache = 10
 [upstream]
 extra_ca_files = ["extra.pem"]
 http2 = true
+proxy = "http://Corp-Proxy.example:3128"
+proxy_auth = { file = "corp-proxy-auth" }
 
 [upstream.routes]
 "API.GitHub.com:443" = "127.0.0.1:9443"
@@ -343,6 +346,14 @@ fn a_file_with_every_section_set_reads_into_its_typed_values() {
     );
     assert_eq!(u.routes.len(), 1);
     assert_eq!(
+        u.proxy,
+        Some(UpstreamProxy {
+            host: "corp-proxy.example".into(),
+            port: 3128,
+            auth: Some(ProxyAuth::File("/etc/sg/corp-proxy-auth".into())),
+        })
+    );
+    assert_eq!(
         c.store,
         StoreSettings {
             url: "sqlite:///etc/sg/db/sg.db".into(),
@@ -368,6 +379,68 @@ fn a_file_with_every_section_set_reads_into_its_typed_values() {
     assert_eq!(proxy.admin.listen, c.admin.listen);
     assert_eq!(proxy.ca.export, c.ca.export);
     assert_eq!(proxy.upstream.routes, c.upstream.routes);
+    assert_eq!(proxy.upstream.proxy, c.upstream.proxy);
+}
+
+#[test]
+fn the_upstream_proxy_takes_credentials_from_its_url_a_variable_or_a_file() {
+    let proxy = |text: &str| load(&format!("[upstream]\n{text}")).unwrap().upstream.proxy;
+    let p = proxy("proxy = \"http://alice:hunter2@corp:3128\"").unwrap();
+    assert!(matches!(&p.auth, Some(ProxyAuth::Inline(c)) if c.user() == "alice"));
+    let p =
+        proxy("proxy = \"http://corp:3128\"\nproxy_auth = { env = \"CORP_PROXY_AUTH\" }").unwrap();
+    assert_eq!(p.auth, Some(ProxyAuth::Env("CORP_PROXY_AUTH".into())));
+    assert_eq!(proxy("http2 = true"), None);
+}
+
+#[test]
+fn upstream_proxy_problems_name_the_fix_and_never_the_password() {
+    let text = [
+        "version = 1",                                 // 1
+        "scope_map = \"m.toml\"",                      // 2
+        "[upstream]",                                  // 3
+        "proxy = \"https://alice:hunter2@corp:3128\"", // 4
+        "proxy_auth = \"alice:hunter2\"",              // 5
+        "",
+    ]
+    .join("\n");
+    let got = problems(&text);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got.iter().any(|g| g.starts_with(
+            "s.toml:4:1: upstream.proxy `https://alice:***@corp:3128`: https:// proxies are not supported, only http://"
+        ) && g.contains("(help: write the proxy as http://host:port")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter().any(
+            |g| g.starts_with("s.toml:5:1: upstream.proxy_auth names where")
+                && g.contains("{ env = \"CORP_PROXY_AUTH\" }")
+        ),
+        "{got:#?}"
+    );
+    assert!(!got.join("\n").contains("hunter2"), "{got:#?}");
+
+    // credentials twice; proxy_auth alone; a table of the wrong shape
+    let got = problems(
+        "version = 1\nscope_map = \"m.toml\"\n[upstream]\nproxy = \"http://alice:hunter2@corp:3128\"\nproxy_auth = { file = \"a\" }\n",
+    );
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].contains("given twice"), "{got:#?}");
+    assert!(!got[0].contains("hunter2"), "{got:#?}");
+    let got =
+        problems("version = 1\nscope_map = \"m.toml\"\n[upstream]\nproxy_auth = { env = \"X\" }\n");
+    assert!(got[0].contains("upstream.proxy is not"), "{got:#?}");
+    let got = problems(
+        "version = 1\nscope_map = \"m.toml\"\n[upstream]\nproxy = \"http://corp:3128\"\nproxy_auth = { password = \"hunter2\" }\n",
+    );
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(!got[0].contains("hunter2"), "{got:#?}");
+
+    // the settings, printed for debugging, do not show it either
+    let c = load("[upstream]\nproxy = \"http://alice:hunter2@corp:3128\"").unwrap();
+    let shown = format!("{c:?} {:?}", c.proxy_config());
+    assert!(!shown.contains("hunter2"), "{shown}");
 }
 
 /// One bad value in every section: each is reported, at its line, with a

@@ -66,10 +66,7 @@ pub async fn forward(
         decision_id: id.clone(),
         upstream_status: result.as_ref().ok().map(|r| r.status().as_u16()),
         upstream_millis: upstream_ms,
-        error: result
-            .as_ref()
-            .err()
-            .map(|e| format!("{}: {e}", Cause::of(e))),
+        error: result.as_ref().err().map(|e| Cause::of(e).describe(e)),
     });
     match result {
         Ok(mut resp) => {
@@ -85,7 +82,8 @@ pub async fn forward(
 /// The provider could not be reached: logged, and refused with its cause.
 pub fn upstream_failure(e: &crate::upstream::ForwardError, host: &str) -> Refusal {
     let cause = Cause::of(e);
-    tracing::warn!(%host, cause = cause.as_str(), error = %e, "upstream failure");
+    let error = cause.describe(e);
+    tracing::warn!(%host, cause = cause.as_str(), %error, "upstream failure");
     Refusal::Upstream {
         cause,
         host: host.to_owned(),

@@ -61,6 +61,6 @@ pub async fn forward(
     .await
     {
         Ok(r) => r,
-        Err(e) => upstream_failure(&e, &conn.host).into_response(),
+        Err(e) => upstream_failure(&e, &conn.host).answer(&state.metrics),
     }
 }

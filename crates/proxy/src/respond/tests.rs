@@ -267,6 +267,24 @@ async fn each_refusal_has_one_status_label_and_message() {
             None,
             "",
         ),
+        (
+            Refusal::Upstream {
+                cause: proxy_cause(ProxyFailure::Auth),
+                host: host(),
+            },
+            502,
+            None,
+            "upstream proxy scopegate goes through (corp:3128) answered 407",
+        ),
+        (
+            Refusal::Upstream {
+                cause: proxy_cause(ProxyFailure::Timeout),
+                host: host(),
+            },
+            504,
+            None,
+            "(corp:3128) did not answer in time",
+        ),
     ];
     for (refusal, status, label, phrase) in cases {
         let name = format!("{refusal:?}");
@@ -327,6 +345,39 @@ fn closed_connections_are_counted_under_their_label() {
     ] {
         assert_eq!(counts.get(label), Some(&1), "{label}");
     }
+}
+
+fn proxy_cause(failure: ProxyFailure) -> Cause {
+    Cause::Proxy(crate::upstream_proxy::ProxyError {
+        proxy: "corp:3128".into(),
+        failure,
+    })
+}
+
+#[test]
+fn upstream_failures_are_counted_by_cause() {
+    let m = Metrics::default();
+    let upstream = |cause| Refusal::Upstream {
+        cause,
+        host: "example.com".into(),
+    };
+    let _ = upstream(proxy_cause(ProxyFailure::Auth)).answer(&m);
+    let _ = upstream(Cause::Dns).answer(&m);
+    let text = m.render(
+        scopegate_tls::LeafStats::default(),
+        (0, 0, 0),
+        None,
+        &crate::metrics::Status::default(),
+    );
+    assert!(
+        text.contains("scopegate_upstream_failures_total{cause=\"proxy-auth\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("scopegate_upstream_failures_total{cause=\"dns\"} 1"));
+    assert!(
+        m.refused_counts().is_empty(),
+        "not refusals before a decision"
+    );
 }
 
 /// Every refusal's message, in every shape, for every reason, with a
@@ -405,4 +456,27 @@ async fn a_body_over_the_limit_is_a_recorded_decision_answered_413() {
     let m = v["errors"][0]["message"].as_str().unwrap();
     assert!(m.contains("at most 1024 bytes"), "{m}");
     assert!(v["errors"][0]["extensions"]["scopegate"]["approval"].is_null());
+}
+
+#[tokio::test]
+async fn upstream_proxy_failures_survive_clients_that_rewrite_messages() {
+    for failure in [
+        ProxyFailure::Dns,
+        ProxyFailure::Connect,
+        ProxyFailure::Timeout,
+        ProxyFailure::Credentials,
+        ProxyFailure::Auth,
+        ProxyFailure::Denied(403),
+        ProxyFailure::BadGateway(502),
+        ProxyFailure::Protocol,
+    ] {
+        let r = Refusal::Upstream {
+            cause: proxy_cause(failure),
+            host: "backboard.railway.com".into(),
+        };
+        let v = body_json(r.into_response()).await;
+        let m = v["message"].as_str().unwrap();
+        assert!(m.contains("(corp:3128)"), "{m}");
+        assert!(!phrases::rewritable(m), "{m}");
+    }
 }
