@@ -104,6 +104,8 @@ pub struct Catalog {
     pub lowercase_resources: Vec<String>,
     /// Path parameters that may hold an encoded slash (`%2F`).
     pub params_with_slashes: Vec<String>,
+    /// Whether any REST route is streamed (decided on its head alone).
+    pub streams_bodies: bool,
 }
 
 impl Catalog {
@@ -224,9 +226,17 @@ impl Catalog {
                     )),
                 }
             }
+            if r.streamed && (!escalate.is_empty() || resources.iter().any(|(p, _)| p[0] == "body"))
+            {
+                problems.push(format!(
+                    "rest {} {}: a streamed route is decided without its body: it can have no escalation and no body resource",
+                    r.method, r.path
+                ));
+            }
             match Template::parse(&r.path, raw.case_insensitive_paths) {
                 Ok(template) => rest.push(RestRoute {
                     resources,
+                    streamed: r.streamed,
                     method: r.method.to_ascii_uppercase(),
                     template,
                     secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),
@@ -263,6 +273,7 @@ impl Catalog {
             query: raw.credentials.query,
             cookies: raw.credentials.cookies,
         };
+        let streams_bodies = rest.iter().any(|r| r.streamed);
         Ok(Self {
             provider: raw.provider,
             hosts,
@@ -275,6 +286,7 @@ impl Catalog {
             query_resources: raw.query_resources.into_iter().collect(),
             lowercase_resources: raw.lowercase_resources,
             params_with_slashes: raw.params_with_slashes,
+            streams_bodies,
         })
     }
 

@@ -124,6 +124,30 @@ impl Inspector {
         self.catalogs.for_host(&canonical_host(authority, 443).0)
     }
 
+    /// Whether the request goes to a streamed route: one decided on its
+    /// head alone, its body sent upstream unread (`railway up`). Costs a
+    /// host lookup, and a route lookup only on providers that have such
+    /// routes.
+    pub fn streams_body(&self, method: &str, host: &str, target: &str) -> bool {
+        let Some(catalog) = self.provider_for(host) else {
+            return false;
+        };
+        if !catalog.streams_bodies || target.contains('#') {
+            return false;
+        }
+        let path = target.split('?').next().unwrap_or(target);
+        let Ok(segments) = rest::normalize_path(path, catalog.case_insensitive_paths) else {
+            return false;
+        };
+        if catalog.graphql_endpoint(&segments).is_some() {
+            return false;
+        }
+        catalog
+            .rest
+            .find(method, &segments)
+            .is_some_and(|m| m.streamed)
+    }
+
     /// Reads a request as the operations it asks its provider to perform.
     pub fn inspect(&self, req: &RequestView<'_>) -> Inspection {
         let Some(catalog) = self.provider_for(req.host) else {

@@ -310,6 +310,8 @@ pub struct RestRoute {
     /// Resources named in the body (`body`, path…) or query (`query`,
     /// name) → kind.
     pub resources: Vec<(Vec<String>, String)>,
+    /// Decided on its head; the body is streamed upstream unread.
+    pub streamed: bool,
 }
 
 /// A provider's REST routes.
@@ -331,6 +333,7 @@ pub struct RestMatch<'a> {
     pub secret: &'a [Vec<String>],
     pub escalate: &'a [Escalation],
     pub resources: &'a [(Vec<String>, String)],
+    pub streamed: bool,
 }
 
 impl RestTable {
@@ -407,6 +410,7 @@ impl RestTable {
                 secret: &r.secret,
                 escalate: &r.escalate,
                 resources: &r.resources,
+                streamed: r.streamed,
             })
         };
         lookup(method).or_else(|| (method == "HEAD").then(|| lookup("GET")).flatten())
@@ -457,6 +461,7 @@ mod tests {
             secret: Vec::new(),
             escalate: Vec::new(),
             resources: Vec::new(),
+            streamed: false,
         };
         let t = RestTable::new(vec![
             route("GET", "/repos/{owner}/{repo}", "repos/get"),

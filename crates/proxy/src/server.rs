@@ -74,6 +74,7 @@ pub async fn start_with(
         engine: engine_rx,
         leafs: tls.leafs,
         client: tls.client,
+        streaming: tls.streaming,
         metrics: Metrics::default(),
         sink,
         approvals,
@@ -103,6 +104,7 @@ pub async fn start_with(
 struct Tls {
     leafs: LeafCache,
     client: UpstreamClient,
+    streaming: crate::upstream::StreamingClient,
     ca_pem: String,
     ca_cert_path: Option<PathBuf>,
     ca_generated: bool,
@@ -127,11 +129,13 @@ impl Tls {
             .map(PathBuf::as_path)
             .collect();
         let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-        let client = crate::upstream::client(tls, &config.upstream);
+        let client = crate::upstream::client(tls.clone(), &config.upstream);
+        let streaming = crate::upstream::client(tls, &config.upstream);
         let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
         Ok(Self {
             leafs: LeafCache::new(Arc::new(ca), provider, cache, days),
             client,
+            streaming,
             ca_pem,
             ca_cert_path,
             ca_generated,

@@ -19,6 +19,8 @@ pub struct State {
     pub engine: watch::Receiver<Arc<Engine>>,
     pub leafs: LeafCache,
     pub client: UpstreamClient,
+    /// For bodies streamed unread (routes decided on their head).
+    pub streaming: crate::upstream::StreamingClient,
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.

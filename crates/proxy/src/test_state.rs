@@ -60,12 +60,14 @@ pub fn state(
     let ca_pem = ca.cert_pem().to_owned();
     let tls = scopegate_tls::upstream_client_config(provider.clone(), &[]).unwrap();
     let config = config(dir);
-    let client = crate::upstream::client(tls, &config.upstream);
+    let client = crate::upstream::client(tls.clone(), &config.upstream);
+    let streaming = crate::upstream::client(tls, &config.upstream);
     State {
         leafs: LeafCache::new(Arc::new(ca), provider, 8, 1),
         engine: watch::channel(engine).1,
         config,
         client,
+        streaming,
         metrics: Metrics::default(),
         sink,
         approvals,

@@ -31,6 +31,14 @@ use dialer::{Chained, Dialer};
 
 pub type UpstreamClient = Client<hyper_rustls::HttpsConnector<Dialer>, Full<Bytes>>;
 
+/// A body sent upstream as it arrives: a streamed route's upload, decided
+/// on its head (`railway up`).
+pub type StreamedBody =
+    http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The client for streamed bodies (its own pool: uploads are rare).
+pub type StreamingClient = Client<hyper_rustls::HttpsConnector<Dialer>, StreamedBody>;
+
 /// DNS with route overrides: an overridden host resolves to its configured
 /// address (port included); others go to the system resolver.
 #[derive(Clone)]
@@ -71,7 +79,15 @@ const POOL_IDLE_PER_HOST: usize = 256;
 /// costs the proxy less per request than h2's shared connection task with
 /// its stream bookkeeping and flow control (docs/upstream-http1.md).
 /// With an upstream proxy, every connection is a tunnel through it.
-pub fn client(tls: rustls::ClientConfig, upstream: &UpstreamSettings) -> UpstreamClient {
+pub fn client<B>(
+    tls: rustls::ClientConfig,
+    upstream: &UpstreamSettings,
+) -> Client<hyper_rustls::HttpsConnector<Dialer>, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let routes = Arc::new(upstream.routes.clone());
     let dialer = match &upstream.proxy {
         Some(proxy) => Dialer::Chained(Arc::new(Chained {
@@ -166,7 +182,35 @@ pub async fn forward(
     to: Destination<'_>,
     timeout: Duration,
 ) -> Result<Response<Body>, ForwardError> {
-    let (mut parts, body) = request.into_request();
+    let (parts, body) = request.into_request();
+    send(client, parts, Full::new(body), to, timeout).await
+}
+
+/// Sends a permitted head with its body streamed as it arrives: a route
+/// the catalogue decides on its head alone. Nothing else may take this path.
+pub async fn forward_streamed(
+    client: &StreamingClient,
+    head: impl Forwardable,
+    body: StreamedBody,
+    to: Destination<'_>,
+    timeout: Duration,
+) -> Result<Response<Body>, ForwardError> {
+    let (parts, _empty) = head.into_request();
+    send(client, parts, body, to, timeout).await
+}
+
+async fn send<B>(
+    client: &Client<hyper_rustls::HttpsConnector<Dialer>, B>,
+    mut parts: http::request::Parts,
+    body: B,
+    to: Destination<'_>,
+    timeout: Duration,
+) -> Result<Response<Body>, ForwardError>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let Destination { host, port, scheme } = to;
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let default_port = if scheme == "https" { 443 } else { 80 };
@@ -181,7 +225,7 @@ pub async fn forward(
         .method(parts.method)
         .uri(uri)
         .version(Version::HTTP_11)
-        .body(Full::new(body))?;
+        .body(body)?;
     *req.headers_mut() = parts.headers;
     let resp = tokio::time::timeout(timeout, client.request(req))
         .await

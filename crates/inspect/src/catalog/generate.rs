@@ -151,16 +151,18 @@ pub fn graphql_introspection(
     merge_fields(&mut generated.query, over.query);
     merge_fields(&mut generated.mutation, over.mutation);
     merge_fields(&mut generated.subscription, over.subscription);
+    // Hand-made REST routes beside the schema (`railway up`) are reviewed
+    // like mutations.
     let outcomes = generated
         .mutation
         .iter()
-        .map(|(name, f)| {
-            let o = Outcome {
-                class: &f.class,
-                escalates: !f.escalate.is_empty(),
-            };
-            (name.clone(), o)
-        })
+        .map(|(name, f)| (name, &f.class, !f.escalate.is_empty()))
+        .chain(
+            out.rest
+                .iter()
+                .map(|r| (&r.name, &r.class, !r.escalate.is_empty())),
+        )
+        .map(|(name, class, escalates)| (name.clone(), Outcome { class, escalates }))
         .collect();
     must_review.retain(|n| {
         generated
@@ -168,6 +170,7 @@ pub fn graphql_introspection(
             .get(n)
             .is_some_and(|f| f.class == "write")
     });
+    must_review.extend(out.rest.iter().map(|r| r.name.clone()));
     let problems = review::check(&out.review, &must_review, &outcomes);
     if !problems.is_empty() {
         return Err(problems.join("\n"));

@@ -129,6 +129,11 @@ pub struct RestRoute {
     /// JSON body; `*` for any key or element) or `query.<name>` → kind.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<String, String>,
+    /// Decided on its head alone; the body (an upload larger than the
+    /// body limit, e.g. `railway up`'s tarball) goes upstream as it
+    /// arrives, unread. No escalation or resource may read the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

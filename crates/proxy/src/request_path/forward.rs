@@ -12,7 +12,7 @@ use crate::body::Body;
 use crate::engine::Engine;
 use crate::respond::{Refusal, Why};
 use crate::shared::State;
-use crate::upstream::{Destination, forward as send};
+use crate::upstream::{Destination, StreamedBody, forward as send, forward_streamed};
 use crate::upstream_error::Cause;
 
 use super::conn::Conn;
@@ -29,6 +29,7 @@ pub async fn forward(
     case: Case<'_>,
     mut permitted: Permitted<Inbound>,
     release: Release,
+    streamed: &mut Option<StreamedBody>,
 ) -> Result<Response<Body>, Refusal> {
     let Release { id, step } = release;
     let credential = &case.inspection.credential;
@@ -56,7 +57,10 @@ pub async fn forward(
         port: conn.port,
         scheme: conn.scheme,
     };
-    let result = send(&state.client, permitted, to, timeout).await;
+    let result = match streamed.take() {
+        None => send(&state.client, permitted, to, timeout).await,
+        Some(body) => forward_streamed(&state.streaming, permitted, body, to, timeout).await,
+    };
     let upstream_ms = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
     state
         .metrics

@@ -3,7 +3,9 @@
 //!
 //! admit → read → inspect → decide → settle (held requests) → forward,
 //! with the decision recorded before anything is answered or forwarded. A
-//! body over the limit leaves `read` for `unread`: refused, and recorded.
+//! body over the limit leaves `read` for `unread`: refused, and recorded. A
+//! route the catalogue streams (`railway up`) skips `read`: it is decided
+//! on its head, and its body goes upstream unread (docs/rest-reading.md).
 //!
 //! Each phase returns its value or a [`Refusal`]; only a [`Permitted`]
 //! request, which only `decide` and `settle` can make, is forwarded.
@@ -11,13 +13,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::{Request, Response};
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 
 use crate::body::Body;
 use crate::ids::decision_id;
 use crate::respond::{Refusal, Why};
 use crate::shared::State;
+use crate::upstream::StreamedBody;
 
 mod admit;
 mod conn;
@@ -32,6 +37,7 @@ mod unread;
 
 pub use conn::Conn;
 use permit::{Decided, Next, decide, settle};
+use read::Inbound;
 use record::{Case, Facts, Release, Step};
 
 /// One request to a provider host, in its own span. (A span entered with
@@ -61,23 +67,59 @@ pub async fn handle(state: Arc<State>, conn: Arc<Conn>, req: Request<Incoming>) 
 /// The phases, in order.
 async fn run<B>(state: &State, conn: &Conn, req: Request<B>) -> Result<Response<Body>, Refusal>
 where
-    B: hyper::body::Body,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let admitted = admit::admit(conn, req)?;
+    let engine = state.engine.borrow().clone();
+    let target = admitted
+        .parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str());
+    if engine
+        .inspector
+        .streams_body(admitted.parts.method.as_str(), &conn.host, target)
+    {
+        // Decided on its head; the body goes upstream unread, as it comes.
+        let admit::Admitted { parts, body } = admitted;
+        let head = Inbound {
+            parts,
+            body: Bytes::new(),
+        };
+        let mut body = Some(body.map_err(Into::into).boxed_unsync());
+        let answer = decide_and_forward(state, &engine, conn, head, &mut body).await;
+        // Refused, the body was never sent: drain it (bounded), so that the
+        // client reads the refusal instead of a broken pipe.
+        if let Some(mut unsent) = body {
+            read::drain(std::pin::Pin::new(&mut unsent)).await;
+        }
+        return answer;
+    }
     let inbound = match read::read(&read::Limits::of(&state.config), admitted).await {
         Ok(inbound) => inbound,
         Err(unread) => return Err(unread::refuse(state, conn, unread).await),
     };
-    let engine = state.engine.borrow().clone();
+    decide_and_forward(state, &engine, conn, inbound, &mut None).await
+}
+
+/// inspect → decide → settle → forward, for a request read in full, or
+/// for a streamed route's head with its `streamed` body.
+async fn decide_and_forward(
+    state: &State,
+    engine: &Arc<crate::engine::Engine>,
+    conn: &Conn,
+    inbound: Inbound,
+    streamed: &mut Option<StreamedBody>,
+) -> Result<Response<Body>, Refusal> {
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();
-    let inspection = inspect::inspect(&engine, conn, &inbound).await;
+    let inspection = inspect::inspect(engine, conn, &inbound).await;
     let inspecting = started.elapsed();
     let mut facts = Facts::new(decision_id(), conn, &inbound, &inspection);
     let started = Instant::now();
     let Decided { decision, next } =
-        decide(&engine, &inspection, inbound, state.approvals.as_deref());
+        decide(engine, &inspection, inbound, state.approvals.as_deref());
     let took = inspecting + started.elapsed();
     facts.decide_micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     state.metrics.decide.observe_micros(facts.decide_micros);
@@ -117,12 +159,12 @@ where
                 sink: &*state.sink,
                 metrics: &state.metrics,
             };
-            let settled = settle::settle(hold, &engine, conn, &case, inbound).await;
+            let settled = settle::settle(hold, engine, conn, &case, inbound).await;
             count(state, &facts, "approve", settled.is_ok());
             settled?
         }
     };
-    forward::forward(state, &engine, conn, case, permitted, release).await
+    forward::forward(state, engine, conn, case, permitted, release, streamed).await
 }
 
 /// The request's policy outcome, for the metrics.

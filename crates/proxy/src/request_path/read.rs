@@ -131,7 +131,7 @@ const DRAIN_BYTES: usize = 64 << 20;
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Reads and drops what the client still sends, within the bounds.
-async fn drain<B: hyper::body::Body>(mut body: std::pin::Pin<&mut B>) {
+pub(super) async fn drain<B: hyper::body::Body>(mut body: std::pin::Pin<&mut B>) {
     let mut left = DRAIN_BYTES;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(frame)) = body.frame().await {

@@ -55,6 +55,7 @@ pub fn generate(spec: &Openapi, json: &str, overrides: &str) -> Result<String, S
                 class: class.to_owned(),
                 escalate: Vec::new(),
                 resources: BTreeMap::new(),
+                streamed: false,
             };
             let key = (path, upper);
             match routes.get(&key) {

@@ -64,6 +64,7 @@ pub fn generate(spec: &RouteTable, tsv: &str, overrides: &str) -> Result<String,
             class: class.to_owned(),
             escalate: Vec::new(),
             resources: BTreeMap::new(),
+            streamed: false,
         };
         match routes.get(&key) {
             Some(prev) if rank(&prev.class) >= rank(class) => {}
