@@ -72,35 +72,50 @@ where
 {
     let admitted = admit::admit(conn, req)?;
     let engine = state.engine.borrow().clone();
-    let target = admitted
-        .parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str());
-    if engine
-        .inspector
-        .streams_body(admitted.parts.method.as_str(), &conn.host, target)
-    {
-        // Decided on its head; the body goes upstream unread, as it comes.
-        let admit::Admitted { parts, body } = admitted;
-        let head = Inbound {
-            parts,
-            body: Bytes::new(),
-        };
-        let mut body = Some(body.map_err(Into::into).boxed_unsync());
-        let answer = decide_and_forward(state, &engine, conn, head, &mut body).await;
-        // Refused, the body was never sent: drain it (bounded), so that the
-        // client reads the refusal instead of a broken pipe.
-        if let Some(mut unsent) = body {
-            read::drain(std::pin::Pin::new(&mut unsent)).await;
-        }
-        return answer;
+    if streams(&engine, conn, &admitted) {
+        return streamed(state, &engine, conn, admitted).await;
     }
     let inbound = match read::read(&read::Limits::of(&state.config), admitted).await {
         Ok(inbound) => inbound,
         Err(unread) => return Err(unread::refuse(state, conn, unread).await),
     };
     decide_and_forward(state, &engine, conn, inbound, &mut None).await
+}
+
+/// Whether the request goes to a route decided on its head alone.
+fn streams<B>(engine: &crate::engine::Engine, conn: &Conn, admitted: &admit::Admitted<B>) -> bool {
+    let parts = &admitted.parts;
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    engine
+        .inspector
+        .streams_body(parts.method.as_str(), &conn.host, target)
+}
+
+/// A streamed route: decided on its head; once permitted, its body goes
+/// upstream unread, as it comes. Refused, the body was never sent: it is
+/// drained (bounded), so that the client reads the refusal instead of a
+/// broken pipe.
+async fn streamed<B>(
+    state: &State,
+    engine: &Arc<crate::engine::Engine>,
+    conn: &Conn,
+    admitted: admit::Admitted<B>,
+) -> Result<Response<Body>, Refusal>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let admit::Admitted { parts, body } = admitted;
+    let head = Inbound {
+        parts,
+        body: Bytes::new(),
+    };
+    let mut body = Some(body.map_err(Into::into).boxed_unsync());
+    let answer = decide_and_forward(state, engine, conn, head, &mut body).await;
+    if let Some(mut unsent) = body {
+        read::drain(std::pin::Pin::new(&mut unsent)).await;
+    }
+    answer
 }
 
 /// inspect → decide → settle → forward, for a request read in full, or
