@@ -639,5 +639,46 @@ fn rest(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cached, cold, scaling, rest);
+/// The check every intercepted request now pays before its body is read:
+/// does it go to a route decided on its head alone (`railway up`)?
+fn streamed_check(c: &mut Criterion) {
+    let inspector = inspector();
+    let cases = [
+        // Railway has a streamed route: the path is normalised and matched.
+        (
+            "railway-graphql",
+            "POST",
+            "backboard.railway.com",
+            "/graphql/v2",
+        ),
+        (
+            "railway-up",
+            "POST",
+            "backboard.railway.com",
+            "/project/p/environment/e/up?serviceId=s",
+        ),
+        // GitHub has none: a host lookup and a flag.
+        (
+            "github-rest",
+            "GET",
+            "api.github.com",
+            "/repos/acme/widgets",
+        ),
+    ];
+    let mut g = c.benchmark_group("streams_body");
+    for (name, method, host, target) in cases {
+        let expected = name == "railway-up";
+        assert_eq!(
+            inspector.streams_body(method, host, target),
+            expected,
+            "{name}"
+        );
+        g.bench_function(name, |b| {
+            b.iter(|| inspector.streams_body(black_box(method), black_box(host), black_box(target)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, cached, cold, scaling, rest, streamed_check);
 criterion_main!(benches);
