@@ -20,6 +20,7 @@
 pub mod cli_answers;
 pub mod clients;
 pub mod fake;
+pub mod fake_ws;
 pub mod wire;
 
 use std::net::SocketAddr;
