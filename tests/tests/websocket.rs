@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use scopegate_e2e::{
-    Harness, Options, RAILWAY_HOST, RAILWAY_TOKEN, REAL_SECRET, STRANGER_TOKEN, SURROGATE,
+    Harness, Options, RAILWAY_HOST, RAILWAY_TOKEN, REAL_SECRET, STRANGER_TOKEN, SURROGATE, clients,
     standard_scope_map,
 };
 use scopegate_model::{
@@ -521,4 +521,73 @@ async fn a_held_mutation_waits_without_stopping_the_socket_and_passes_once_appro
             .any(|s| s.as_deref().is_some_and(|s| s.starts_with("used apr_ws"))),
         "{steps:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_graphql_ws_client_through_https_proxy() {
+    let Some((node, dir)) = clients::node().await else {
+        return;
+    };
+    if !dir.join("node_modules/graphql-ws/package.json").exists() {
+        clients::missing("graphql-ws is not installed in tests/node (npm ci there)");
+        return;
+    }
+    let h = Harness::start().await;
+    let spec = json!({
+        "url": format!("wss://{RAILWAY_HOST}/graphql/v2"),
+        "connectionParams": {"Authorization": format!("Bearer {SURROGATE}")},
+        "operations": [
+            {"query": LOGS, "variables": {"id": "dep-1"}},
+            {"query": VOLUME_DELETE},
+            {"query": LOGS, "variables": {"id": "dep-2"}},
+        ],
+    });
+    let ran = clients::node_graphql_ws(&node, &dir, &h.proxy_url(), &h.ca_path, &spec).await;
+    let out = ran.json();
+    let lines = |i: usize| -> Vec<Value> {
+        out[i]["next"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["data"]["deploymentLogs"][0]["message"].clone())
+            .collect()
+    };
+    assert_eq!(
+        lines(0),
+        [
+            json!("log line 1"),
+            json!("log line 2"),
+            json!("log line 3")
+        ],
+        "{out}"
+    );
+    assert_eq!(out[0]["complete"], true);
+    // the refused mutation: the client's error callback got scopegate's error
+    assert_eq!(
+        out[1]["error"][0]["extensions"]["code"], "SCOPEGATE_REFUSED",
+        "{out}"
+    );
+    assert_eq!(
+        out[1]["error"][0]["extensions"]["scopegate"]["decision"],
+        "approve"
+    );
+    assert!(out[1]["next"].as_array().unwrap().is_empty());
+    // and the same socket served the next subscription
+    assert_eq!(lines(2).len(), 3, "{out}");
+
+    let got = h.fake.ws_received();
+    assert_eq!(
+        got[0]["payload"]["Authorization"],
+        format!("Bearer {REAL_SECRET}"),
+        "the provider got the real secret in connection_init"
+    );
+    let vars: Vec<Value> = operations_received(&h)
+        .iter()
+        .map(|m| m["payload"]["variables"]["id"].clone())
+        .collect();
+    assert_eq!(vars, [json!("dep-1"), json!("dep-2")]);
+    assert_eq!(h.fake.received().len(), 1, "one socket");
+    let recs = h.sink.records();
+    assert_eq!(recs.len(), 3);
+    assert!(recs.iter().all(|r| r.token.as_deref() == Some("agent")));
 }
