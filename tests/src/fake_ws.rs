@@ -1,7 +1,7 @@
 //! The fake provider's GraphQL-over-WebSocket side (`/graphql/v2` with an
 //! `Upgrade: websocket`): speaks `graphql-transport-ws` and `graphql-ws`,
 //! records every text message it receives, acknowledges
-//! `connection_init`, answers `ping`, and streams [`LOG_LINES`] log lines
+//! `connection_init` (late under `graphql-ws`), answers `ping`, and streams [`LOG_LINES`] log lines
 //! for each operation before completing it.
 
 use std::convert::Infallible;
@@ -22,6 +22,9 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 /// Log lines streamed for each operation.
 pub const LOG_LINES: usize = 3;
+
+/// How late the `connection_ack` comes under `graphql-ws`.
+pub const LEGACY_ACK_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// What the fake's sockets received, in order: each text message, parsed.
 pub type WsLog = Arc<Mutex<Vec<Value>>>;
@@ -79,7 +82,14 @@ async fn serve(
         log.lock().unwrap().push(v.clone());
         let id = v["id"].clone();
         let replies: Vec<Value> = match v["type"].as_str().unwrap_or("") {
-            "connection_init" => vec![json!({"type": "connection_ack"})],
+            "connection_init" => {
+                // graphql-ws clients do not wait for the ack: a late one
+                // shows that an early `start` is still taken
+                if legacy {
+                    tokio::time::sleep(LEGACY_ACK_DELAY).await;
+                }
+                vec![json!({"type": "connection_ack"})]
+            }
             "ping" => vec![json!({"type": "pong"})],
             "subscribe" | "start" => {
                 let next = if legacy { "data" } else { "next" };

@@ -591,3 +591,22 @@ async fn nodes_graphql_ws_client_through_https_proxy() {
     assert_eq!(recs.len(), 3);
     assert!(recs.iter().all(|r| r.token.as_deref() == Some("agent")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graphql_ws_client_may_start_before_the_ack() {
+    let h = Harness::start().await;
+    let mut ws = open(&h, "graphql-ws", &bearer(RAILWAY_TOKEN)).await;
+    // subscriptions-transport-ws sends its queue right after the init
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    send(
+        &mut ws,
+        json!({"id": "1", "type": "start", "payload": {"query": LOGS, "variables": {"id": "d"}}}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["type"], "connection_ack");
+    streams(&mut ws, "1", "data").await;
+    let got = h.fake.ws_received();
+    assert_eq!(got[0]["type"], "connection_init");
+    assert_eq!(got[1]["type"], "start");
+    assert_eq!(h.sink.records().len(), 1);
+}

@@ -333,7 +333,10 @@ async fn relay<C, R>(
                         break (close::TOO_MANY_INIT, "Too many initialisation requests: the credential is fixed for the socket".into())
                     }
                     Ok(ClientMessage::Operation { id, payload }) => {
-                        if !acked {
+                        // graphql-ws (subscriptions-transport-ws) clients
+                        // send queued operations right after
+                        // connection_init; it went upstream first.
+                        if !acked && socket.protocol == Protocol::TransportWs {
                             break (close::UNAUTHORIZED, "Unauthorized: the provider has not acknowledged connection_init".into());
                         }
                         if pending.insert(id.clone(), None).is_some() {
