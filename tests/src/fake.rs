@@ -105,6 +105,8 @@ impl Fake {
                     continue;
                 };
                 s.connections.fetch_add(1, Ordering::SeqCst);
+                // as providers do: small WebSocket messages go out at once
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let s = s.clone();
                 tokio::spawn(async move {
