@@ -102,6 +102,16 @@ pub mod close {
     pub const TOO_MANY_INIT: u16 = 4429;
 }
 
+/// A close frame's reason: at most 123 bytes (RFC 6455 §5.5), cut at a
+/// character boundary.
+pub fn close_reason(why: &str) -> String {
+    let mut end = why.len().min(123);
+    while !why.is_char_boundary(end) {
+        end -= 1;
+    }
+    why[..end].to_owned()
+}
+
 /// Reads one text message. Duplicate keys anywhere are refused (two
 /// parsers could disagree on which one wins).
 pub fn read(protocol: Protocol, text: &str) -> Result<ClientMessage, Unreadable> {
@@ -200,6 +210,14 @@ mod tests {
             Ok(ClientMessage::Operation { .. })
         ));
         assert!(read(l, r#"{"id":"1","type":"subscribe","payload":{}}"#).is_err());
+    }
+
+    #[test]
+    fn close_reasons_fit_a_control_frame() {
+        assert_eq!(close_reason("short"), "short");
+        let long = "é".repeat(100);
+        let r = close_reason(&long);
+        assert!(r.len() <= 123 && long.starts_with(&r) && r.len() >= 122);
     }
 
     #[test]

@@ -161,7 +161,7 @@ where
     tracing::info!(code, %why, "websocket closed by scopegate");
     let frame = CloseFrame {
         code: code.into(),
-        reason: why.chars().take(120).collect::<String>().into(),
+        reason: message::close_reason(&why).into(),
     };
     let _ = to.send(Message::Close(Some(frame))).await;
     let _ = to.close().await;
