@@ -610,3 +610,17 @@ async fn a_graphql_ws_client_may_start_before_the_ack() {
     assert_eq!(got[1]["type"], "start");
     assert_eq!(h.sink.records().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrades_go_upstream_over_http1_when_h2_is_offered_to_providers() {
+    let opts = Options {
+        upstream: "http2 = true".into(),
+        ..Options::default()
+    };
+    let h = Harness::start_with(&standard_scope_map(), opts).await;
+    let mut ws = open(&h, "graphql-transport-ws", &bearer(RAILWAY_TOKEN)).await;
+    init(&mut ws, json!({})).await;
+    send(&mut ws, subscribe("1", LOGS)).await;
+    streams(&mut ws, "1", "next").await;
+    assert_eq!(h.fake.received()[0].version, http::Version::HTTP_11);
+}

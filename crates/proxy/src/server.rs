@@ -74,6 +74,7 @@ pub async fn start_with(
         engine: engine_rx,
         leafs: tls.leafs,
         client: tls.client,
+        sockets: tls.sockets,
         metrics: Metrics::default(),
         sink,
         approvals,
@@ -103,6 +104,7 @@ pub async fn start_with(
 struct Tls {
     leafs: LeafCache,
     client: UpstreamClient,
+    sockets: UpstreamClient,
     ca_pem: String,
     ca_cert_path: Option<PathBuf>,
     ca_generated: bool,
@@ -128,11 +130,18 @@ impl Tls {
             .collect();
         let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
         let up = &config.upstream;
-        let client = crate::upstream::client(tls, up.routes.clone(), up.http2);
+        // A WebSocket upgrade is HTTP/1.1: with h2 offered, the provider
+        // would pick it and never answer 101 (docs/websocket.md).
+        let sockets = crate::upstream::client(tls.clone(), up.routes.clone(), false);
+        let client = match up.http2 {
+            true => crate::upstream::client(tls, up.routes.clone(), true),
+            false => sockets.clone(),
+        };
         let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
         Ok(Self {
             leafs: LeafCache::new(Arc::new(ca), provider, cache, days),
             client,
+            sockets,
             ca_pem,
             ca_cert_path,
             ca_generated,

@@ -19,6 +19,8 @@ pub struct State {
     pub engine: watch::Receiver<Arc<Engine>>,
     pub leafs: LeafCache,
     pub client: UpstreamClient,
+    /// The same, HTTP/1.1 only: what WebSocket upgrades are sent with.
+    pub sockets: UpstreamClient,
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.

@@ -279,7 +279,7 @@ async fn connect(
         .map_err(|_| failed("bad request target"))?;
     *req.headers_mut() = upstream_headers(headers, socket.protocol, &key);
     let timeout = state.config.proxy.upstream_timeout;
-    let resp = match tokio::time::timeout(timeout, state.client.request(req)).await {
+    let resp = match tokio::time::timeout(timeout, state.sockets.request(req)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {
             let e = crate::upstream::ForwardError::from(e);
