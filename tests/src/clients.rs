@@ -281,6 +281,23 @@ pub async fn node_run(
     run(c).await
 }
 
+/// Runs Node's `graphql-ws` client (`tests/node/graphql-ws.mjs`) with
+/// `spec` through `https_proxy`, trusting `ca`.
+pub async fn node_graphql_ws(
+    node: &Path,
+    dir: &Path,
+    https_proxy: &str,
+    ca: &Path,
+    spec: &serde_json::Value,
+) -> Ran {
+    let mut c = command(node, https_proxy);
+    c.current_dir(dir)
+        .arg(dir.join("graphql-ws.mjs"))
+        .arg(spec.to_string())
+        .env("SCOPEGATE_CA", ca);
+    run(c).await
+}
+
 /// Runs `gh` with `args` as an agent would: `GH_TOKEN`, `HTTPS_PROXY`,
 /// `SSL_CERT_FILE` = scopegate's CA, a throwaway config dir.
 pub async fn gh_run(

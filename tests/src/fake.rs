@@ -16,6 +16,7 @@
 //!   calls [`Fake::release_stream`] — so a client that sees the first part
 //!   before the release proves the proxy does not buffer responses.
 //! - the routes the providers' CLIs call ([`crate::cli_answers`]), by host
+//! - an upgrade to WebSocket → [`crate::fake_ws`] (GraphQL over WebSocket)
 //! - anything else → `{"ok":true,"path":...}`
 
 use std::convert::Infallible;
@@ -71,6 +72,7 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     connections: AtomicUsize,
     release: Notify,
+    ws: crate::fake_ws::WsLog,
 }
 
 /// A running fake provider; stops when dropped.
@@ -103,6 +105,8 @@ impl Fake {
                     continue;
                 };
                 s.connections.fetch_add(1, Ordering::SeqCst);
+                // as providers do: small WebSocket messages go out at once
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let s = s.clone();
                 tokio::spawn(async move {
@@ -116,7 +120,7 @@ impl Fake {
                         async move { Ok::<_, Infallible>(handle(&s, sni, req).await) }
                     });
                     let _ = auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tls), svc)
+                        .serve_connection_with_upgrades(TokioIo::new(tls), svc)
                         .await;
                 });
             }
@@ -132,6 +136,11 @@ impl Fake {
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Every text message the fake's sockets received, parsed, in order.
+    pub fn ws_received(&self) -> Vec<serde_json::Value> {
+        self.shared.ws.lock().unwrap().clone()
     }
 
     /// Lets the streamed response send the rest of its body.
@@ -155,8 +164,24 @@ impl Fake {
 async fn handle(
     s: &Arc<Shared>,
     sni: Option<String>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
 ) -> Response<FakeBody> {
+    if crate::fake_ws::asks(&req) {
+        s.received.lock().unwrap().push(Received {
+            method: req.method().clone(),
+            target: req
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned(),
+            authority: None,
+            version: req.version(),
+            headers: req.headers().clone(),
+            body: Bytes::new(),
+            sni,
+        });
+        return crate::fake_ws::accept(&mut req, s.ws.clone());
+    }
     let (parts, body) = req.into_parts();
     let Ok(body) = body.collect().await.map(|c| c.to_bytes()) else {
         return json(StatusCode::BAD_REQUEST, r#"{"message":"bad body"}"#);

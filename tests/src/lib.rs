@@ -23,6 +23,7 @@ pub mod cli_answers;
 pub mod clients;
 pub mod corp_proxy;
 pub mod fake;
+pub mod fake_ws;
 pub mod wire;
 
 use std::net::SocketAddr;

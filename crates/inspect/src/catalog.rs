@@ -82,6 +82,8 @@ pub struct GraphqlEndpoint {
     /// `None`: an endpoint with no published schema; everything sent to it
     /// is `unknown`.
     pub schema: Option<Arc<GraphqlSchema>>,
+    /// The GraphQL-over-WebSocket subprotocols an upgrade may ask for.
+    pub websocket: Vec<String>,
 }
 
 /// A validated provider catalogue.
@@ -192,7 +194,20 @@ impl Catalog {
                             }
                         },
                     };
-                    graphql.push(GraphqlEndpoint { path, schema });
+                    for p in &ep.websocket {
+                        if !WEBSOCKET_PROTOCOLS.contains(&p.as_str()) {
+                            problems.push(format!(
+                                "endpoint {}: websocket protocol `{p}` is not one scopegate reads ({})",
+                                ep.path,
+                                WEBSOCKET_PROTOCOLS.join(", ")
+                            ));
+                        }
+                    }
+                    graphql.push(GraphqlEndpoint {
+                        path,
+                        schema,
+                        websocket: ep.websocket,
+                    });
                 }
             }
         }
@@ -295,6 +310,9 @@ impl Catalog {
         self.graphql.iter().find(|ep| ep.path == segments)
     }
 }
+
+/// The GraphQL-over-WebSocket subprotocols scopegate reads.
+pub const WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
 
 fn lower(v: Vec<String>) -> Vec<String> {
     v.into_iter().map(|s| s.to_ascii_lowercase()).collect()

@@ -148,6 +148,23 @@ impl Inspector {
             .is_some_and(|m| m.streamed)
     }
 
+    /// The GraphQL-over-WebSocket subprotocols the catalogue lets an
+    /// upgrade to `target` (path, optional query) at `authority` ask for;
+    /// empty for anything else (not a provider, not such an endpoint).
+    pub fn websocket_protocols(&self, authority: &str, target: &str) -> &[String] {
+        let Some(catalog) = self.provider_for(authority) else {
+            return &[];
+        };
+        let path = target.split_once('?').map_or(target, |(p, _)| p);
+        match rest::normalize_path(path, catalog.case_insensitive_paths) {
+            Ok(segments) => catalog
+                .graphql_endpoint(&segments)
+                .filter(|ep| ep.schema.is_some())
+                .map_or(&[], |ep| ep.websocket.as_slice()),
+            Err(_) => &[],
+        }
+    }
+
     /// Reads a request as the operations it asks its provider to perform.
     pub fn inspect(&self, req: &RequestView<'_>) -> Inspection {
         let Some(catalog) = self.provider_for(req.host) else {

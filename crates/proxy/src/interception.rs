@@ -84,7 +84,7 @@ async fn serve_http(state: Arc<State>, conn: Arc<Conn>, tls: TlsStream<TokioIo<U
         .max_header_list_size(64 * 1024);
     let _guard = state.tracker.enter();
     let mut shutdown = state.shutdown.clone();
-    let mut http = std::pin::pin!(builder.serve_connection(TokioIo::new(tls), svc));
+    let mut http = std::pin::pin!(builder.serve_connection_with_upgrades(TokioIo::new(tls), svc));
     let result = tokio::select! {
         r = http.as_mut() => r,
         _ = shutdown.changed() => {

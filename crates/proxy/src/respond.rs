@@ -138,7 +138,7 @@ impl Refusal {
 
     /// The sentence the client reads (after `scopegate: `), for every
     /// refusal but the policy's own (which explains its decision).
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Self::ProxyAuth => {
                 "proxy authentication required: set HTTPS_PROXY=http://AGENT:KEY@host:port".into()
@@ -149,7 +149,7 @@ impl Refusal {
             Self::BadHost => "the host is not a DNS name or an IP address; nothing was forwarded".into(),
             Self::Egress(e) => egress_message(e),
             Self::AuthorityMismatch => "the request names another host than the one this connection was opened to".into(),
-            Self::Upgrade => "protocol upgrades (WebSocket) to provider hosts are refused: scopegate cannot inspect them yet".into(),
+            Self::Upgrade => "protocol upgrades to provider hosts are refused, except GraphQL over WebSocket (graphql-transport-ws, graphql-ws) where the catalogue says the endpoint speaks it: scopegate forwards nothing it cannot inspect".into(),
             Self::BodyTooLarge { max } => format!(
                 "request bodies over {max} bytes are refused: scopegate forwards nothing it has not inspected"
             ),

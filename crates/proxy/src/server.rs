@@ -75,6 +75,7 @@ pub async fn start_with(
         leafs: tls.leafs,
         client: tls.client,
         streaming: tls.streaming,
+        sockets: tls.sockets,
         metrics: Metrics::default(),
         sink,
         approvals,
@@ -105,6 +106,7 @@ struct Tls {
     leafs: LeafCache,
     client: UpstreamClient,
     streaming: crate::upstream::StreamingClient,
+    sockets: UpstreamClient,
     ca_pem: String,
     ca_cert_path: Option<PathBuf>,
     ca_generated: bool,
@@ -129,13 +131,22 @@ impl Tls {
             .map(PathBuf::as_path)
             .collect();
         let tls = scopegate_tls::upstream_client_config(provider.clone(), &extra)?;
-        let client = crate::upstream::client(tls.clone(), &config.upstream);
-        let streaming = crate::upstream::client(tls, &config.upstream);
+        let up = &config.upstream;
+        let client = crate::upstream::client(tls.clone(), up);
+        // A WebSocket upgrade is HTTP/1.1: with h2 offered, the provider
+        // would pick it and never answer 101 (docs/websocket.md).
+        let h1 = crate::config::UpstreamSettings {
+            http2: false,
+            ..up.clone()
+        };
+        let sockets = crate::upstream::client(tls.clone(), &h1);
+        let streaming = crate::upstream::client(tls, &h1);
         let (cache, days) = (config.ca.leaf_cache, config.ca.leaf_valid_days);
         Ok(Self {
             leafs: LeafCache::new(Arc::new(ca), provider, cache, days),
             client,
             streaming,
+            sockets,
             ca_pem,
             ca_cert_path,
             ca_generated,

@@ -21,6 +21,8 @@ pub struct State {
     pub client: UpstreamClient,
     /// For bodies streamed unread (routes decided on their head).
     pub streaming: crate::upstream::StreamingClient,
+    /// The same, HTTP/1.1 only: what WebSocket upgrades are sent with.
+    pub sockets: UpstreamClient,
     pub metrics: Metrics,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.

@@ -112,6 +112,11 @@ pub struct Endpoint {
     pub kind: EndpointKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The GraphQL-over-WebSocket subprotocols the endpoint accepts an
+    /// upgrade for (`graphql-transport-ws`, `graphql-ws`); empty: upgrades
+    /// to it are refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub websocket: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
 }

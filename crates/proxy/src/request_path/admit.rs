@@ -17,22 +17,32 @@ pub struct Admitted<B> {
 }
 
 /// The request must be for the tunnel's host and must not upgrade the
-/// protocol (nothing passes a provider host uninspected). (A body declared
+/// protocol (nothing passes a provider host uninspected; GraphQL over
+/// WebSocket, where the catalogue marks it, is taken before this phase by
+/// `websocket`). (A body declared
 /// over the limit is the read phase's: it is refused as a decision.)
 pub fn admit<B>(conn: &Conn, req: Request<B>) -> Result<Admitted<B>, Refusal> {
     let (parts, body) = req.into_parts();
-    let authority = parts
-        .uri
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| parts.headers.get(HOST).and_then(|h| h.to_str().ok()));
-    if let Some(a) = authority
-        && canonical_host(a, conn.port).0 != conn.host
-    {
-        return Err(Refusal::AuthorityMismatch);
-    }
+    same_authority(conn, &parts.uri, &parts.headers)?;
     if parts.headers.contains_key(UPGRADE) || parts.method == Method::CONNECT {
         return Err(Refusal::Upgrade);
     }
     Ok(Admitted { parts, body })
+}
+
+/// The request names the tunnel's host (or none): a request for another
+/// host is refused.
+pub fn same_authority(
+    conn: &Conn,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> Result<(), Refusal> {
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()));
+    match authority {
+        Some(a) if canonical_host(a, conn.port).0 != conn.host => Err(Refusal::AuthorityMismatch),
+        _ => Ok(()),
+    }
 }

@@ -34,6 +34,7 @@ mod permit;
 mod read;
 mod record;
 mod unread;
+mod websocket;
 
 pub use conn::Conn;
 use permit::{Decided, Next, decide, settle};
@@ -57,6 +58,13 @@ pub async fn handle(state: Arc<State>, conn: Arc<Conn>, req: Request<Incoming>) 
     // connection, idle or not. The request's whole state machine (several
     // KiB: approvals, inspection, forwarding) then lives on the heap only
     // while a request is in flight, and the slot holds a pointer.
+    if websocket::wants(&state, &conn, &req) {
+        let _entered = span.enter();
+        return match websocket::upgrade(state.clone(), conn, req) {
+            Ok(resp) => resp,
+            Err(refusal) => refusal.answer(&state.metrics),
+        };
+    }
     let path = Box::pin(run(&state, &conn, req));
     match tracing::Instrument::instrument(path, span).await {
         Ok(resp) => resp,

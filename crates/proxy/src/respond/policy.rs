@@ -158,7 +158,18 @@ impl PolicyRefusal {
             .collect()
     }
 
-    pub(super) fn into_response(self, status: StatusCode) -> Response<Body> {
+    /// The refusal as one GraphQL error (`message`, and `extensions` with
+    /// `code` and the `scopegate` details): the `errors` element of a
+    /// GraphQL refusal, and what a WebSocket `error` message carries.
+    pub fn graphql_error(&self) -> Value {
+        let (message, detail) = self.message_and_detail();
+        json!({
+            "message": message,
+            "extensions": { "code": "SCOPEGATE_REFUSED", "scopegate": detail },
+        })
+    }
+
+    fn message_and_detail(&self) -> (String, Value) {
         let (headline, what_to_do) = self.headline_and_advice();
         let (verdict, rule, reason) = self.effective();
         let detail = json!({
@@ -172,6 +183,12 @@ impl PolicyRefusal {
             "what_to_do": what_to_do,
         });
         let message = super::phrases::defused(&format!("{headline}. {what_to_do}"));
+        (message, detail)
+    }
+
+    pub(super) fn into_response(self, status: StatusCode) -> Response<Body> {
+        let (verdict, _, _) = self.effective();
+        let (message, detail) = self.message_and_detail();
         let body = match self.endpoint {
             EndpointKind::Graphql => json!({
                 "errors": [{

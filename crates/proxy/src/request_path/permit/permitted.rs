@@ -26,6 +26,14 @@ impl Permitted<Inbound> {
     }
 }
 
+impl Permitted<Inbound> {
+    /// The exact bytes inspected: a permitted WebSocket operation is
+    /// forwarded as these.
+    pub fn body(&self) -> &Bytes {
+        &self.0.body
+    }
+}
+
 impl Forwardable for Permitted<Inbound> {
     fn into_request(self) -> (http::request::Parts, Bytes) {
         (self.0.parts, self.0.body)
