@@ -90,6 +90,10 @@ pub struct Inspector {
     catalogs: CatalogSet,
     limits: Limits,
     cache: DocCache,
+    /// Every streamed route's method and first literal segment (`None`: a
+    /// parameter), so that most requests are told "not streamed" without
+    /// a host lookup or a path normalisation.
+    streamed: Vec<(String, Option<String>)>,
 }
 
 const OVERRIDE_HEADERS: [&str; 3] = [
@@ -100,10 +104,21 @@ const OVERRIDE_HEADERS: [&str; 3] = [
 
 impl Inspector {
     pub fn new(catalogs: CatalogSet, limits: Limits) -> Self {
+        let streamed = catalogs
+            .providers()
+            .flat_map(|c| c.rest.routes().iter().filter(|r| r.streamed))
+            .map(|r| {
+                (
+                    r.method.clone(),
+                    r.template.first_literal().map(str::to_owned),
+                )
+            })
+            .collect();
         Self {
             catalogs,
             limits,
             cache: DocCache::default(),
+            streamed,
         }
     }
 
@@ -125,10 +140,24 @@ impl Inspector {
     }
 
     /// Whether the request goes to a streamed route: one decided on its
-    /// head alone, its body sent upstream unread (`railway up`). Costs a
-    /// host lookup, and a route lookup only on providers that have such
-    /// routes.
+    /// head alone, its body sent upstream unread (`railway up`). Most
+    /// requests are answered by comparing the method and the first path
+    /// segment with the streamed routes'; only a likely one pays the host
+    /// and route lookups.
     pub fn streams_body(&self, method: &str, host: &str, target: &str) -> bool {
+        // A first segment as sent (an escaped one does not match, and the
+        // request is then read in full: stricter, never looser).
+        let first = target
+            .trim_start_matches('/')
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default();
+        let may = self.streamed.iter().any(|(m, lit)| {
+            m == method && lit.as_deref().is_none_or(|l| l.eq_ignore_ascii_case(first))
+        });
+        if !may {
+            return false;
+        }
         let Some(catalog) = self.provider_for(host) else {
             return false;
         };

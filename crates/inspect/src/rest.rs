@@ -153,6 +153,14 @@ pub struct Template {
 }
 
 impl Template {
+    /// The first segment, when it is literal.
+    pub fn first_literal(&self) -> Option<&str> {
+        match self.parts.first() {
+            Some(Part::Literal(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn parse(path: &str, case_insensitive: bool) -> Result<Self, String> {
         if !path.starts_with('/') {
             return Err("path template must start with '/'".into());
