@@ -22,13 +22,17 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with("").await
+}
+
+async fn setup_with(extra: &str) -> Setup {
     init();
     let dir = TempDir::new("run");
     let ca = TestCa::new();
     let fake = Fake::start(&ca).await;
     dir.write("test-ca.pem", &ca.pem);
     dir.write("scope.toml", standard_scope_map());
-    let serve = common::serve_with(&dir, &fake, "data", "");
+    let serve = common::serve_with(&dir, &fake, "data", extra);
     Setup { dir, fake, serve }
 }
 
@@ -36,6 +40,10 @@ impl Setup {
     /// `scopegate run [extra] -- sh -c SCRIPT`, the CA found through the
     /// settings file, the proxy's port given (the settings say port 0).
     fn run(&self, extra: &[&str], script: &str) -> Output {
+        self.run_env(extra, script, &[])
+    }
+
+    fn run_env(&self, extra: &[&str], script: &str, env: &[(&str, &str)]) -> Output {
         let config = self.dir.path().join("scopegate-data.toml");
         Command::new(env!("CARGO_BIN_EXE_scopegate"))
             .arg("run")
@@ -50,6 +58,8 @@ impl Setup {
             .env_remove("https_proxy")
             .env_remove("CURL_CA_BUNDLE")
             .env_remove("SSL_CERT_FILE")
+            .env_remove("SCOPEGATE_AGENT_KEY")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -149,4 +159,31 @@ async fn without_isolation_available_the_command_is_not_run() {
     assert!(stderr.contains("--isolate"), "{stderr}");
     assert!(stderr.contains("was not run"), "{stderr}");
     assert!(!Path::new(&marker).exists(), "the command ran unisolated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_named_with_its_key_from_the_environment_passes_proxy_auth() {
+    const KEY: &str = "ci-bot-proxy-key-7f3a";
+    let auth = format!(
+        "[proxy.auth]\nrequired = true\n[[proxy.auth.agents]]\nname = \"ci-bot\"\nkey_fingerprint = \"{}\"\n",
+        scopegate_e2e::fp(KEY)
+    );
+    let s = setup_with(&auth).await;
+    let out = s.run_env(
+        &["--agent", "ci-bot"],
+        &s.curl_me(),
+        &[("SCOPEGATE_AGENT_KEY", KEY)],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(s.fake.received().len(), 1);
+    // Without the agent, the proxy asks for credentials and nothing passes.
+    let out = s.run(&[], &s.curl_me());
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(s.fake.received().len(), 1);
+    // --agent without its key: run says where the key goes, and runs nothing.
+    let out = s.run(&["--agent", "ci-bot"], "exit 0");
+    assert_eq!(out.status.code(), Some(3), "a usage error: {}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SCOPEGATE_AGENT_KEY"));
+    // The key is in no output.
+    assert!(!text(&out).contains(KEY));
 }
