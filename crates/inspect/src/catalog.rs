@@ -106,8 +106,6 @@ pub struct Catalog {
     pub lowercase_resources: Vec<String>,
     /// Path parameters that may hold an encoded slash (`%2F`).
     pub params_with_slashes: Vec<String>,
-    /// Whether any REST route is streamed (decided on its head alone).
-    pub streams_bodies: bool,
 }
 
 impl Catalog {
@@ -212,54 +210,9 @@ impl Catalog {
             }
         }
         for r in raw.rest {
-            let class = match OpClass::parse(&r.class) {
-                Some(OpClass::Unknown) | None => {
-                    problems.push(format!(
-                        "rest {} {}: class must be read, write or destructive",
-                        r.method, r.path
-                    ));
-                    continue;
-                }
-                Some(c) => c,
-            };
-            let mut escalate = Vec::new();
-            for e in r.escalate {
-                match crate::escalate::from_raw(e, crate::escalate::Root::Rest) {
-                    Ok(e) => escalate.push(e),
-                    Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
-                }
-            }
-            let mut resources = Vec::new();
-            for (path, kind) in r.resources {
-                let p = split_path(&path);
-                match p.first().map(String::as_str) {
-                    Some("body") => resources.push((p, kind)),
-                    Some("query") if p.len() == 2 => resources.push((p, kind)),
-                    _ => problems.push(format!(
-                        "rest {} {}: resource path `{path}` must be `body.…` or `query.<name>`",
-                        r.method, r.path
-                    )),
-                }
-            }
-            if r.streamed && (!escalate.is_empty() || resources.iter().any(|(p, _)| p[0] == "body"))
-            {
-                problems.push(format!(
-                    "rest {} {}: a streamed route is decided without its body: it can have no escalation and no body resource",
-                    r.method, r.path
-                ));
-            }
-            match Template::parse(&r.path, raw.case_insensitive_paths) {
-                Ok(template) => rest.push(RestRoute {
-                    resources,
-                    streamed: r.streamed,
-                    method: r.method.to_ascii_uppercase(),
-                    template,
-                    secret: take_secret(&mut secrets, &format!("rest.{} {}", r.method, r.path)),
-                    name: r.name,
-                    class,
-                    escalate,
-                }),
-                Err(e) => problems.push(format!("rest {} {}: {e}", r.method, r.path)),
+            match rest_route(r, &mut secrets, raw.case_insensitive_paths) {
+                Ok(route) => rest.push(route),
+                Err(mut p) => problems.append(&mut p),
             }
         }
         let mut composite = Vec::new();
@@ -288,7 +241,6 @@ impl Catalog {
             query: raw.credentials.query,
             cookies: raw.credentials.cookies,
         };
-        let streams_bodies = rest.iter().any(|r| r.streamed);
         Ok(Self {
             provider: raw.provider,
             hosts,
@@ -301,7 +253,6 @@ impl Catalog {
             query_resources: raw.query_resources.into_iter().collect(),
             lowercase_resources: raw.lowercase_resources,
             params_with_slashes: raw.params_with_slashes,
-            streams_bodies,
         })
     }
 
@@ -309,6 +260,68 @@ impl Catalog {
     pub fn graphql_endpoint(&self, segments: &[String]) -> Option<&GraphqlEndpoint> {
         self.graphql.iter().find(|ep| ep.path == segments)
     }
+}
+
+/// One REST route of a catalogue file, validated: its class, escalations,
+/// resources and template; a streamed route may read nothing of the body.
+/// Its secrets are taken from `secrets` once its class and template are
+/// valid.
+fn rest_route(
+    r: raw::RestRoute,
+    secrets: &mut BTreeMap<String, Vec<String>>,
+    case_insensitive: bool,
+) -> Result<RestRoute, Vec<String>> {
+    let at = format!("rest {} {}", r.method, r.path);
+    let mut problems = Vec::new();
+    let class = match OpClass::parse(&r.class) {
+        Some(OpClass::Unknown) | None => {
+            return Err(vec![format!(
+                "{at}: class must be read, write or destructive"
+            )]);
+        }
+        Some(c) => c,
+    };
+    let mut escalate = Vec::new();
+    for e in r.escalate {
+        match crate::escalate::from_raw(e, crate::escalate::Root::Rest) {
+            Ok(e) => escalate.push(e),
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    let mut resources = Vec::new();
+    for (path, kind) in r.resources {
+        let p = split_path(&path);
+        match p.first().map(String::as_str) {
+            Some("body") => resources.push((p, kind)),
+            Some("query") if p.len() == 2 => resources.push((p, kind)),
+            _ => problems.push(format!(
+                "{at}: resource path `{path}` must be `body.…` or `query.<name>`"
+            )),
+        }
+    }
+    if r.streamed && (!escalate.is_empty() || resources.iter().any(|(p, _)| p[0] == "body")) {
+        problems.push(format!(
+            "{at}: a streamed route is decided without its body: it can have no escalation and no body resource"
+        ));
+    }
+    let template = Template::parse(&r.path, case_insensitive).map_err(|e| {
+        problems.push(format!("{at}: {e}"));
+        std::mem::take(&mut problems)
+    })?;
+    let secret = take_secret(secrets, &format!("rest.{} {}", r.method, r.path));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(RestRoute {
+        resources,
+        streamed: r.streamed,
+        method: r.method.to_ascii_uppercase(),
+        template,
+        secret,
+        name: r.name,
+        class,
+        escalate,
+    })
 }
 
 /// The GraphQL-over-WebSocket subprotocols scopegate reads.

@@ -158,40 +158,39 @@ impl Inspector {
         if !may {
             return false;
         }
-        let Some(catalog) = self.provider_for(host) else {
-            return false;
-        };
-        if !catalog.streams_bodies || target.contains('#') {
+        if target.contains('#') {
             return false;
         }
-        let path = target.split('?').next().unwrap_or(target);
-        let Ok(segments) = rest::normalize_path(path, catalog.case_insensitive_paths) else {
+        let Some((catalog, segments)) = self.route_path(host, target) else {
             return false;
         };
-        if catalog.graphql_endpoint(&segments).is_some() {
-            return false;
-        }
-        catalog
-            .rest
-            .find(method, &segments)
-            .is_some_and(|m| m.streamed)
+        catalog.graphql_endpoint(&segments).is_none()
+            && catalog
+                .rest
+                .find(method, &segments)
+                .is_some_and(|m| m.streamed)
+    }
+
+    /// The provider's catalogue and the normalised path segments of
+    /// `target` (query dropped), as routes and endpoints are matched.
+    fn route_path(&self, authority: &str, target: &str) -> Option<(&Arc<Catalog>, Vec<String>)> {
+        let catalog = self.provider_for(authority)?;
+        let path = target.split_once('?').map_or(target, |(p, _)| p);
+        let segments = rest::normalize_path(path, catalog.case_insensitive_paths).ok()?;
+        Some((catalog, segments))
     }
 
     /// The GraphQL-over-WebSocket subprotocols the catalogue lets an
     /// upgrade to `target` (path, optional query) at `authority` ask for;
     /// empty for anything else (not a provider, not such an endpoint).
     pub fn websocket_protocols(&self, authority: &str, target: &str) -> &[String] {
-        let Some(catalog) = self.provider_for(authority) else {
-            return &[];
-        };
-        let path = target.split_once('?').map_or(target, |(p, _)| p);
-        match rest::normalize_path(path, catalog.case_insensitive_paths) {
-            Ok(segments) => catalog
-                .graphql_endpoint(&segments)
-                .filter(|ep| ep.schema.is_some())
-                .map_or(&[], |ep| ep.websocket.as_slice()),
-            Err(_) => &[],
-        }
+        self.route_path(authority, target)
+            .and_then(|(catalog, segments)| {
+                catalog
+                    .graphql_endpoint(&segments)
+                    .filter(|ep| ep.schema.is_some())
+            })
+            .map_or(&[], |ep| ep.websocket.as_slice())
     }
 
     /// Reads a request as the operations it asks its provider to perform.
