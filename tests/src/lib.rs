@@ -97,6 +97,24 @@ pub fn fp(token: &str) -> String {
     Fingerprint::of(token.as_bytes()).to_string()
 }
 
+/// A scope map in which `token` (named `name`) may read and nothing else.
+pub fn read_only_scope_map(name: &str, token: &str) -> String {
+    format!(
+        r#"version = 1
+
+[[token]]
+name = "{name}"
+fingerprint = "{}"
+
+[[token.rule]]
+id = "reads"
+effect = "allow"
+class = ["read"]
+"#,
+        fp(token)
+    )
+}
+
 /// The scope map most tests use: the incident token scoped properly, the
 /// GitHub CI token, and a surrogate whose real secret lives in a file.
 pub fn standard_scope_map() -> String {

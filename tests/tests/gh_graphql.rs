@@ -13,21 +13,8 @@ use scopegate_model::OpClass::{Destructive, Read};
 use scopegate_model::Verdict;
 
 /// The CI token, allowed to read and nothing else.
-fn read_only_scope_map() -> String {
-    format!(
-        r#"version = 1
-
-[[token]]
-name = "github-read-only"
-fingerprint = "{}"
-
-[[token.rule]]
-id = "reads"
-effect = "allow"
-class = ["read"]
-"#,
-        fp(GITHUB_TOKEN)
-    )
+fn github_read_only() -> String {
+    read_only_scope_map("github-read-only", GITHUB_TOKEN)
 }
 
 struct Gh {
@@ -52,7 +39,7 @@ impl Gh {
 }
 
 async fn start() -> Option<Gh> {
-    start_with(&read_only_scope_map()).await
+    start_with(&github_read_only()).await
 }
 
 async fn start_with(map: &str) -> Option<Gh> {
@@ -186,8 +173,7 @@ async fn gh_pr_create_is_a_write() {
     assert_eq!(last.operations[0].name, "createPullRequest");
     assert_eq!(last.operations[0].class, scopegate_model::OpClass::Write);
 
-    let writes =
-        read_only_scope_map().replace(r#"class = ["read"]"#, r#"class = ["read", "write"]"#);
+    let writes = github_read_only().replace(r#"class = ["read"]"#, r#"class = ["read", "write"]"#);
     let Some(g) = start_with(&writes).await else {
         return;
     };

@@ -24,24 +24,6 @@ const NEON_TOKEN: &str = "demo-neon-agent-token";
 /// supabase checks the shape: `sbp_` and 40 hex digits.
 const SUPABASE_TOKEN: &str = "sbp_0123456789abcdef0123456789abcdef01234567";
 
-/// A scope map in which `token` may read and nothing else.
-fn read_only(name: &str, token: &str) -> String {
-    format!(
-        r#"version = 1
-
-[[token]]
-name = "{name}"
-fingerprint = "{}"
-
-[[token.rule]]
-id = "reads"
-effect = "allow"
-class = ["read"]
-"#,
-        fp(token)
-    )
-}
-
 /// A CLI, a proxy in front of the fake, and the CLI's environment.
 struct Cli {
     bin: std::path::PathBuf,
@@ -56,7 +38,7 @@ impl Cli {
         token: &str,
         env: Vec<(&'static str, &'static str)>,
     ) -> Option<Self> {
-        Self::start_with(name, &read_only(name, token), env).await
+        Self::start_with(name, &read_only_scope_map(name, token), env).await
     }
 
     async fn start_with(
