@@ -37,7 +37,7 @@ mod unread;
 mod websocket;
 
 pub use conn::Conn;
-use permit::{Decided, Next, decide, settle};
+use permit::{Decided, Next, Permitted, decide, settle};
 use read::Inbound;
 use record::{Case, Facts, Release, Step};
 
@@ -151,30 +151,40 @@ async fn decide_and_forward(
         inspection: &inspection,
         decision: &decision,
     };
-    let (permitted, release) = match next {
+    let (permitted, release) = take(state, engine, conn, &case, next).await?;
+    forward::forward(state, engine, conn, case, permitted, release, streamed).await
+}
+
+/// Takes the decision's next step: a refusal is recorded, then returned; a
+/// permitted request is released as decided; a held one is settled. Shared
+/// by HTTP requests and WebSocket operations.
+async fn take(
+    state: &State,
+    engine: &crate::engine::Engine,
+    conn: &Conn,
+    case: &Case<'_>,
+    next: Next<&dyn scopegate_model::ApprovalQueue>,
+) -> Result<(Permitted<Inbound>, Release), Refusal> {
+    let (facts, decision) = (case.facts, case.decision);
+    match next {
         Next::Refuse => {
-            count(state, &facts, decision.verdict.as_str(), false);
-            let record = facts.record(&facts.id, &decision, &Step::Decided);
+            count(state, facts, decision.verdict.as_str(), false);
+            let record = facts.record(&facts.id, decision, &Step::Decided);
             record::durably(&*state.sink, record).await?;
-            return Err(record::refusal(
-                inspection.endpoint,
-                decision,
+            Err(record::refusal(
+                case.inspection.endpoint,
+                decision.clone(),
                 &facts.id,
                 Why::Decided,
-            ));
+            ))
         }
         Next::Forward(permitted) => {
-            count(
-                state,
-                &facts,
-                decision.verdict.as_str(),
-                decision.forwards(),
-            );
+            count(state, facts, decision.verdict.as_str(), decision.forwards());
             let release = Release {
                 id: facts.id.clone(),
                 step: Step::Decided,
             };
-            (permitted, release)
+            Ok((permitted, release))
         }
         Next::Hold(inbound, queue) => {
             let hold = settle::Hold {
@@ -182,12 +192,11 @@ async fn decide_and_forward(
                 sink: &*state.sink,
                 metrics: &state.metrics,
             };
-            let settled = settle::settle(hold, engine, conn, &case, inbound).await;
-            count(state, &facts, "approve", settled.is_ok());
-            settled?
+            let settled = settle::settle(hold, engine, conn, case, inbound).await;
+            count(state, facts, "approve", settled.is_ok());
+            settled
         }
-    };
-    forward::forward(state, engine, conn, case, permitted, release, streamed).await
+    }
 }
 
 /// The request's policy outcome, for the metrics.

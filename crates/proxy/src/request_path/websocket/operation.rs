@@ -11,11 +11,11 @@ use http::{Method, Request};
 use serde_json::{Value, json};
 
 use crate::ids::decision_id;
-use crate::request_path::permit::{Decided, Next, Permitted, decide, settle};
+use crate::request_path::permit::{Decided, decide};
 use crate::request_path::read::Inbound;
-use crate::request_path::record::{self, Case, Facts, Release, Step};
-use crate::request_path::{Conn, count, inspect};
-use crate::respond::{Refusal, Why};
+use crate::request_path::record::{self, Case, Facts};
+use crate::request_path::{Conn, inspect, take};
+use crate::respond::Refusal;
 use crate::shared::State;
 
 use super::message::{Protocol, operation_message};
@@ -84,40 +84,7 @@ pub async fn decide_one(
         inspection: &inspection,
         decision: &decision,
     };
-    let settled: Result<(Permitted<Inbound>, Release), Refusal> = match next {
-        Next::Refuse => {
-            count(state, &facts, decision.verdict.as_str(), false);
-            let record = facts.record(&facts.id, &decision, &Step::Decided);
-            match record::durably(&*state.sink, record).await {
-                Ok(()) => Err(record::refusal(
-                    inspection.endpoint,
-                    decision.clone(),
-                    &facts.id,
-                    Why::Decided,
-                )),
-                Err(unrecorded) => Err(unrecorded),
-            }
-        }
-        Next::Forward(permitted) => {
-            let forwards = decision.forwards();
-            count(state, &facts, decision.verdict.as_str(), forwards);
-            let release = Release {
-                id: facts.id.clone(),
-                step: Step::Decided,
-            };
-            Ok((permitted, release))
-        }
-        Next::Hold(inbound, queue) => {
-            let hold = settle::Hold {
-                queue,
-                sink: &*state.sink,
-                metrics: &state.metrics,
-            };
-            let settled = settle::settle(hold, &engine, conn, &case, inbound).await;
-            count(state, &facts, "approve", settled.is_ok());
-            settled
-        }
-    };
+    let settled = take(state, &engine, conn, &case, next).await;
     let refused = |r: Refusal| {
         if let Some(label) = r.metric_label() {
             state.metrics.refused(label);
