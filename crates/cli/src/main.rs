@@ -13,6 +13,7 @@ use scopegate_cli::outln;
 mod approvals_cmd;
 mod audit;
 mod commands;
+mod healthcheck;
 mod run_cmd;
 mod serve;
 
@@ -76,6 +77,21 @@ enum Command {
         gid: u32,
         #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
+    },
+    /// Ask a running serve whether it is ready (admin /readyz; --live:
+    /// /healthz), for container healthchecks.
+    ///
+    /// Exit code: 0 healthy, 1 not, 3 for usage and settings errors.
+    Healthcheck {
+        #[command(flatten)]
+        settings: SettingsArg,
+        /// The admin listener, host:port [default: [admin] listen from the
+        /// settings file].
+        #[arg(long, value_name = "HOST:PORT")]
+        admin: Option<std::net::SocketAddr>,
+        /// Liveness only (/healthz): the process answers.
+        #[arg(long)]
+        live: bool,
     },
     /// Show the interception CA and how to trust it (generates it if needed).
     Ca {
@@ -367,6 +383,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { settings } => serve::run(&settings.path(before)),
         Command::Ca { settings } => serve::ca(&settings.path(before)),
+        Command::Healthcheck {
+            settings,
+            admin,
+            live,
+        } => healthcheck::run(&settings.path(before), admin, live),
         Command::Run {
             settings,
             proxy,

@@ -57,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 }
 
 /// A wildcard listener is reached on loopback.
-fn reachable(listen: SocketAddr) -> SocketAddr {
+pub(crate) fn reachable(listen: SocketAddr) -> SocketAddr {
     match listen {
         SocketAddr::V4(a) if a.ip().is_unspecified() => {
             SocketAddr::from(([127, 0, 0, 1], a.port()))

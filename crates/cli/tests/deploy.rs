@@ -59,14 +59,22 @@ fn strs(v: &Value) -> Vec<String> {
     }
 }
 
-/// `(source, target, read_only)` of a compose short-syntax volume.
+/// `(source, target, read_only)` of a compose short-syntax volume; the
+/// source may be a `${VAR:-default}`.
 fn mount(spec: &str) -> (String, String, bool) {
-    let parts: Vec<&str> = spec.split(':').collect();
+    let (source, rest) = match spec.strip_prefix("${") {
+        Some(v) => {
+            let end = v.find('}').expect("a closed ${...}");
+            (&spec[..end + 3], &v[end + 2..])
+        }
+        None => spec.split_once(':').expect("source:target"),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
     (
+        source.to_owned(),
         parts[0].to_owned(),
-        parts[1].to_owned(),
         parts
-            .get(2)
+            .get(1)
             .is_some_and(|o| o.split(',').any(|x| x == "ro")),
     )
 }
@@ -122,6 +130,14 @@ fn compose_gives_the_agent_only_the_certificate_and_no_way_to_the_dashboard() {
             }
         }
     }
+    // A provider secret is passed on from the host as it is: an unset one
+    // stays unset, never the literal `${VAR:-}` (podman-compose 1.0.3).
+    let sg_env = strs(&sg["environment"]);
+    assert!(
+        sg_env.contains(&"RAILWAY_API_TOKEN".to_owned()),
+        "{sg_env:?}"
+    );
+    assert!(!sg_env.iter().any(|e| e.contains('$')), "{sg_env:?}");
     for var in ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"] {
         assert_eq!(agent["environment"][var], format!("{at}/ca.pem"), "{var}");
     }
@@ -309,4 +325,35 @@ fn systemd_and_the_image_keep_the_data_folder_private() {
         docker.contains("-m 0755 /var/lib/scopegate/ca-public"),
         "Dockerfile"
     );
+}
+
+/// The image runs as a fixed uid, checks its own health, starts with
+/// settings of its own, and is built from a context without build output,
+/// history or local data (scripts/container-test builds and runs it).
+#[test]
+fn the_image_has_a_fixed_uid_a_healthcheck_and_a_lean_context() {
+    let docker = std::fs::read_to_string(deploy("Dockerfile")).unwrap();
+    for want in [
+        "--uid 10100",
+        "--gid 10100",
+        "USER 10100:10100",
+        "HEALTHCHECK",
+        r#"CMD ["scopegate", "healthcheck"]"#,
+        "COPY deploy/image.toml /etc/scopegate/scopegate.toml",
+        "RUN cargo build --release --locked --bin scopegate",
+    ] {
+        assert!(docker.contains(want), "Dockerfile lacks {want}");
+    }
+    let image = settings(&std::fs::read_to_string(deploy("image.toml")).unwrap());
+    assert_eq!(image.data_dir, Path::new("/var/lib/scopegate/data"));
+    assert_eq!(image.ca.export, Path::new("/var/lib/scopegate/ca-public"));
+    assert!(
+        image.admin.listen.is_some(),
+        "the healthcheck needs [admin]"
+    );
+    let ignore = std::fs::read_to_string(deploy("../.dockerignore")).unwrap();
+    let ignored: Vec<&str> = ignore.lines().map(str::trim).collect();
+    for want in [".git", "target", "data", "ca-public"] {
+        assert!(ignored.contains(&want), ".dockerignore lacks {want}");
+    }
 }

@@ -25,6 +25,8 @@ pub struct Serve {
     pub child: Child,
     pub proxy: SocketAddr,
     pub dashboard: String,
+    /// The admin listener (health, readiness, metrics).
+    pub admin: SocketAddr,
 }
 
 impl Drop for Serve {
@@ -105,8 +107,8 @@ users_file = "users-{data}.toml"
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut proxy, mut dashboard) = (None, None);
-    while proxy.is_none() || dashboard.is_none() {
+    let (mut proxy, mut dashboard, mut admin) = (None, None, None);
+    while proxy.is_none() || dashboard.is_none() || admin.is_none() {
         let line = lines.next().expect("serve starts").unwrap();
         if let Some(a) = line.strip_prefix("scopegate is listening on ") {
             proxy = Some(a.trim().parse().unwrap());
@@ -114,12 +116,16 @@ users_file = "users-{data}.toml"
         if let Some(u) = line.strip_prefix("dashboard for approvers: ") {
             dashboard = Some(u.trim().to_owned());
         }
+        if let Some(a) = line.trim().strip_prefix("readiness: http://") {
+            admin = a.strip_suffix("/readyz").and_then(|a| a.parse().ok());
+        }
     }
     std::thread::spawn(move || for _ in lines {});
     Serve {
         child,
         proxy: proxy.unwrap(),
         dashboard: dashboard.unwrap(),
+        admin: admin.unwrap(),
     }
 }
 
