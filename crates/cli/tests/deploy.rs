@@ -394,7 +394,8 @@ fn k8s_sidecar_gives_the_agent_only_the_certificates_secret() {
     // the agent's one volume: the certificate's Secret, its ca.pem alone
     let vols = agent["volumes"].as_array().unwrap();
     assert_eq!(vols.len(), 1, "the agent mounts only the certificate");
-    assert_eq!(vols[0]["secret"]["secretName"], "scopegate-ca-cert");
+    let name = &vols[0]["secret"]["secretName"];
+    assert_eq!(name, "scopegate-ca-cert", "the certificate's Secret");
     let items = &vols[0]["secret"]["items"];
     assert_eq!(
         items,
@@ -465,15 +466,27 @@ fn k8s_sidecar_runs_the_agent_as_another_user_without_scopegates_data() {
         "the agent never runs as scopegate's user"
     );
     for p in [sg, agent] {
-        assert_eq!(p["securityContext"]["runAsNonRoot"], true);
-        assert_eq!(p["automountServiceAccountToken"], false);
+        assert_eq!(p["securityContext"]["runAsNonRoot"], true, "runAsNonRoot");
+        let token = &p["automountServiceAccountToken"];
+        assert_eq!(
+            token, false,
+            "no ServiceAccount token: neither pod talks to the API"
+        );
         for c in containers(p) {
-            assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
-            assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+            let sc = &c["securityContext"];
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{sc}"
+            );
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{sc}");
         }
     }
     let c = &sg["containers"][0]["securityContext"];
-    assert_eq!(c["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        c["readOnlyRootFilesystem"], true,
+        "scopegate writes only its volumes"
+    );
 }
 
 /// Whether a podSelector selects pods labelled `labels`.
@@ -548,8 +561,14 @@ fn k8s_sidecar_network_policy_lets_the_agent_reach_only_the_proxy_port_and_dns()
         }
     }
     assert!(to_proxy, "the agent cannot reach scopegate's proxy port");
+}
 
-    // HTTPS_PROXY names the Service in front of that port
+#[test]
+fn k8s_sidecar_points_the_agents_https_proxy_at_scopegates_proxy_port() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let (sg, agent, proxy) = pair(&docs, &s);
     let svc = named(&docs, "Service", "scopegate-proxy");
     assert!(selects(
         &serde_json::json!({"matchLabels": svc["spec"]["selector"]}),
@@ -562,13 +581,18 @@ fn k8s_sidecar_network_policy_lets_the_agent_reach_only_the_proxy_port_and_dns()
         .unwrap()
         .iter()
         .find(|p| p["name"] == port["targetPort"]);
-    assert_eq!(target.unwrap()["containerPort"], proxy);
-    let env = pod(agent)["containers"][0]["env"].as_array().unwrap();
-    let https_proxy = env.iter().find(|e| e["name"] == "HTTPS_PROXY").unwrap();
+    let target = target.unwrap_or_else(|| panic!("no container port {port}"));
     assert_eq!(
-        https_proxy["value"],
-        format!("http://scopegate-proxy:{}", port["port"])
+        target["containerPort"], proxy,
+        "the Service's port is the proxy's"
     );
+    let env = pod(agent)["containers"][0]["env"].as_array().unwrap();
+    let want = format!("http://scopegate-proxy:{}", port["port"]);
+    for var in ["HTTPS_PROXY", "HTTP_PROXY"] {
+        let e = env.iter().find(|e| e["name"] == var);
+        let e = e.unwrap_or_else(|| panic!("the agent has no {var}"));
+        assert_eq!(e["value"], want, "{var} is the proxy's Service");
+    }
 }
 
 #[test]
@@ -579,23 +603,21 @@ fn k8s_sidecar_admits_the_agent_on_the_proxy_port_and_approvers_on_the_dashboard
     let (sg, agent, proxy) = pair(&docs, &s);
     let dash = u64::from(dashboard_listen(&s).port());
     let ingress = rules(&docs, labels(sg), "Ingress").expect("a policy on scopegate's ingress");
+    let approvers =
+        |p: &Value| p["namespaceSelector"]["matchLabels"]["scopegate.dev/approvers"] == "true";
+    // Any peer that can take in the agent: an ipBlock, a selector that
+    // matches its labels, in any namespace but the approvers' (the agent's
+    // is not one).
+    let agent_peer = |p: &Value| !approvers(p) && selects(&p["podSelector"], labels(agent));
     let mut agent_in = false;
     for rule in ingress {
         let peers = rule["from"].as_array().filter(|f| !f.is_empty());
         let peers = peers.unwrap_or_else(|| panic!("a rule from anywhere: {rule}"));
-        // an ipBlock, or a selector that takes in the agent
-        let agent_peer = |p: &Value| {
-            !p["ipBlock"].is_null()
-                || (p["namespaceSelector"].is_null() && selects(&p["podSelector"], labels(agent)))
-        };
         if peers.iter().any(agent_peer) {
             assert_eq!(rule_ports(rule), [proxy], "the agent reaches {rule}");
             agent_in = true;
         }
         if rule_ports(rule).contains(&dash) {
-            let approvers = |p: &Value| {
-                p["namespaceSelector"]["matchLabels"]["scopegate.dev/approvers"] == "true"
-            };
             assert!(peers.iter().all(approvers), "the dashboard admits {rule}");
         }
     }
