@@ -1,8 +1,10 @@
 //! The documented deployments keep to the rule (docs/threat-model.md):
 //! agents get only the CA certificate, never scopegate's data folder or
 //! secrets, and cannot reach the dashboard. Checked on the files as
-//! shipped: compose (sidecar), Kubernetes (shared service), systemd and the
-//! Dockerfile. YAML is read with python3's `yaml.safe_load_all`.
+//! shipped: compose (sidecar), Kubernetes (shared service, and an agent
+//! with its own scopegate in deploy/k8s), systemd and the Dockerfile. YAML
+//! is read with python3's `yaml.safe_load_all`; scripts/k8s-validate checks
+//! the Kubernetes files against the API's schemas.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -356,4 +358,315 @@ fn the_image_has_a_fixed_uid_a_healthcheck_and_a_lean_context() {
     for want in [".git", "target", "data", "ca-public"] {
         assert!(ignored.contains(&want), ".dockerignore lacks {want}");
     }
+}
+
+/// The `kind` document called `name`.
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    kinds(docs, kind)
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// A Deployment's pod spec.
+fn pod(deployment: &Value) -> &Value {
+    &deployment["spec"]["template"]["spec"]
+}
+
+fn containers(pod: &Value) -> Vec<&Value> {
+    ["containers", "initContainers"]
+        .iter()
+        .filter_map(|k| pod[*k].as_array())
+        .flatten()
+        .collect()
+}
+
+/// Every Secret a pod can read: as a volume (also projected) or as
+/// environment variables.
+fn secrets(pod: &Value) -> std::collections::BTreeSet<String> {
+    let mut names = Vec::new();
+    for v in pod["volumes"].as_array().into_iter().flatten() {
+        names.push(&v["secret"]["secretName"]);
+        for src in v["projected"]["sources"].as_array().into_iter().flatten() {
+            names.push(&src["secret"]["name"]);
+        }
+    }
+    for c in containers(pod) {
+        for e in c["env"].as_array().into_iter().flatten() {
+            names.push(&e["valueFrom"]["secretKeyRef"]["name"]);
+        }
+        for e in c["envFrom"].as_array().into_iter().flatten() {
+            names.push(&e["secretRef"]["name"]);
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| n.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The `mountPath` at which `pod`'s only container mounts volume `volume`.
+fn mount_path<'a>(pod: &'a Value, volume: &str) -> &'a str {
+    pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == volume)
+        .and_then(|m| m["mountPath"].as_str())
+        .unwrap_or_else(|| panic!("{volume} is not mounted"))
+}
+
+/// The pod labels of a Deployment.
+fn labels(deployment: &Value) -> &Value {
+    &deployment["spec"]["template"]["metadata"]["labels"]
+}
+
+/// The sidecar example: its two Deployments (scopegate's, the agent's)
+/// and scopegate's settings.
+fn sidecar() -> Option<(Vec<Value>, Config)> {
+    let docs = yaml(&deploy("k8s/sidecar.yaml"))?;
+    let cm = named(&docs, "ConfigMap", "scopegate-config");
+    let s = settings(cm["data"]["scopegate.toml"].as_str().unwrap());
+    Some((docs, s))
+}
+
+#[test]
+fn k8s_sidecar_gives_the_agent_only_the_certificates_secret() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let sg = pod(named(&docs, "Deployment", "scopegate"));
+    let agent = pod(named(&docs, "Deployment", "agent"));
+
+    // the agent's one volume: the certificate's Secret, its ca.pem alone
+    let vols = agent["volumes"].as_array().unwrap();
+    assert_eq!(vols.len(), 1, "the agent mounts only the certificate");
+    let name = &vols[0]["secret"]["secretName"];
+    assert_eq!(name, "scopegate-ca-cert", "the certificate's Secret");
+    let items = &vols[0]["secret"]["items"];
+    assert_eq!(
+        items,
+        &serde_json::json!([{"key": "ca.pem", "path": "ca.pem"}]),
+        "ca.pem alone"
+    );
+    let at = mount_path(agent, vols[0]["name"].as_str().unwrap());
+    let env = agent["containers"][0]["env"].as_array().unwrap();
+    for var in [
+        "SSL_CERT_FILE",
+        "NODE_EXTRA_CA_CERTS",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ] {
+        let e = env.iter().find(|e| e["name"] == var);
+        let e = e.unwrap_or_else(|| panic!("the agent has no {var}"));
+        assert_eq!(e["value"], format!("{at}/ca.pem"), "{var}");
+    }
+
+    // of scopegate's Secrets, the agent can read the certificate's only
+    let (sg_secrets, agent_secrets) = (secrets(sg), secrets(agent));
+    let shared: Vec<_> = sg_secrets.intersection(&agent_secrets).collect();
+    assert_eq!(
+        shared,
+        ["scopegate-ca-cert"],
+        "the agent reads {agent_secrets:?}"
+    );
+
+    // [ca] key is in the folder scopegate builds from scopegate-ca-key
+    let (_, key) = s.ca.files.clone().expect("[ca] cert and key");
+    let ca =
+        sg["volumes"].as_array().unwrap().iter().find(|v| {
+            Path::new(mount_path(sg, v["name"].as_str().unwrap())) == key.parent().unwrap()
+        });
+    let from_key_secret = |src: &Value| {
+        src["secret"]["name"] == "scopegate-ca-key"
+            && src["secret"]["items"][0]["path"] == key.file_name().unwrap().to_str().unwrap()
+    };
+    let sources = &ca.expect("the CA key's folder is a volume")["projected"]["sources"];
+    assert!(
+        sources.as_array().unwrap().iter().any(from_key_secret),
+        "{sources}"
+    );
+}
+
+#[test]
+fn k8s_sidecar_runs_the_agent_as_another_user_without_scopegates_data() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let sg = pod(named(&docs, "Deployment", "scopegate"));
+    let agent = pod(named(&docs, "Deployment", "agent"));
+    // data_dir is on scopegate's own volume, which the agent does not mount
+    let data = mount_path(sg, "data");
+    assert!(s.data_dir.starts_with(data), "{}", s.data_dir.display());
+    // (its volumes hold Secrets or ConfigMaps: no storage of any kind)
+    for v in agent["volumes"].as_array().unwrap() {
+        assert!(
+            v["secret"].is_object() || v["configMap"].is_object(),
+            "the agent mounts {v}"
+        );
+    }
+    let uid = |p: &Value| p["securityContext"]["runAsUser"].as_u64().unwrap();
+    assert_eq!(uid(sg), 10100, "the image's scopegate user");
+    assert_ne!(
+        uid(agent),
+        uid(sg),
+        "the agent never runs as scopegate's user"
+    );
+    for p in [sg, agent] {
+        assert_eq!(p["securityContext"]["runAsNonRoot"], true, "runAsNonRoot");
+        let token = &p["automountServiceAccountToken"];
+        assert_eq!(
+            token, false,
+            "no ServiceAccount token: neither pod talks to the API"
+        );
+        for c in containers(p) {
+            let sc = &c["securityContext"];
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{sc}"
+            );
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{sc}");
+        }
+    }
+    let c = &sg["containers"][0]["securityContext"];
+    assert_eq!(
+        c["readOnlyRootFilesystem"], true,
+        "scopegate writes only its volumes"
+    );
+}
+
+/// Whether a podSelector selects pods labelled `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    assert!(selector["matchExpressions"].is_null(), "{selector}");
+    let want = selector["matchLabels"].as_object();
+    want.into_iter().flatten().all(|(k, v)| &labels[k] == v)
+}
+
+fn rule_ports(rule: &Value) -> Vec<u64> {
+    let ports = rule["ports"].as_array().into_iter().flatten();
+    ports.map(|p| p["port"].as_u64().unwrap()).collect()
+}
+
+/// The rules of every NetworkPolicy that selects pods labelled `labels`
+/// and limits their `dir` ("Ingress" or "Egress"): policies add up.
+fn rules<'a>(docs: &'a [Value], labels: &Value, dir: &str) -> Option<Vec<&'a Value>> {
+    let key = dir.to_lowercase();
+    let limiting: Vec<&Value> = kinds(docs, "NetworkPolicy")
+        .into_iter()
+        .filter(|p| selects(&p["spec"]["podSelector"], labels))
+        .filter(|p| match &p["spec"]["policyTypes"] {
+            Value::Null => dir == "Ingress" || !p["spec"][&key].is_null(),
+            types => strs(types).iter().any(|t| t == dir),
+        })
+        .collect();
+    let all = limiting
+        .iter()
+        .copied()
+        .flat_map(|p: &'a Value| p["spec"][&key].as_array().into_iter().flatten());
+    (!limiting.is_empty()).then(|| all.collect())
+}
+
+/// The sidecar's two Deployments and scopegate's proxy port.
+fn pair<'a>(docs: &'a [Value], s: &Config) -> (&'a Value, &'a Value, u64) {
+    let sg = named(docs, "Deployment", "scopegate");
+    let agent = named(docs, "Deployment", "agent");
+    (sg, agent, u64::from(s.proxy.listen.port()))
+}
+
+#[test]
+fn k8s_sidecar_network_policy_lets_the_agent_reach_only_the_proxy_port_and_dns() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let (sg, agent, proxy) = pair(&docs, &s);
+    let only_sg = |p: &Value| {
+        p["namespaceSelector"].is_null()
+            && p["ipBlock"].is_null()
+            && p["podSelector"].is_object()
+            && selects(&p["podSelector"], labels(sg))
+            && !selects(&p["podSelector"], labels(agent))
+    };
+    let only_dns = |p: &Value| {
+        p["ipBlock"].is_null() && p["podSelector"]["matchLabels"]["k8s-app"] == "kube-dns"
+    };
+    let egress = rules(&docs, labels(agent), "Egress").expect("a policy on the agent's egress");
+    let mut to_proxy = false;
+    for rule in egress {
+        let peers = rule["to"].as_array().filter(|t| !t.is_empty());
+        let peers = peers.unwrap_or_else(|| panic!("a rule to anywhere: {rule}"));
+        let ports = rule_ports(rule);
+        assert!(!ports.is_empty(), "a rule on every port: {rule}");
+        if ports == [proxy] && peers.iter().all(only_sg) {
+            to_proxy = true;
+        } else {
+            assert!(ports.iter().all(|p| *p == 53), "the agent reaches {rule}");
+            assert!(
+                peers.iter().all(only_dns),
+                "DNS beyond the cluster's: {rule}"
+            );
+        }
+    }
+    assert!(to_proxy, "the agent cannot reach scopegate's proxy port");
+}
+
+#[test]
+fn k8s_sidecar_points_the_agents_https_proxy_at_scopegates_proxy_port() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let (sg, agent, proxy) = pair(&docs, &s);
+    let svc = named(&docs, "Service", "scopegate-proxy");
+    assert!(selects(
+        &serde_json::json!({"matchLabels": svc["spec"]["selector"]}),
+        labels(sg)
+    ));
+    let port = &svc["spec"]["ports"][0];
+    let target = &pod(sg)["containers"][0]["ports"];
+    let target = target
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == port["targetPort"]);
+    let target = target.unwrap_or_else(|| panic!("no container port {port}"));
+    assert_eq!(
+        target["containerPort"], proxy,
+        "the Service's port is the proxy's"
+    );
+    let env = pod(agent)["containers"][0]["env"].as_array().unwrap();
+    let want = format!("http://scopegate-proxy:{}", port["port"]);
+    for var in ["HTTPS_PROXY", "HTTP_PROXY"] {
+        let e = env.iter().find(|e| e["name"] == var);
+        let e = e.unwrap_or_else(|| panic!("the agent has no {var}"));
+        assert_eq!(e["value"], want, "{var} is the proxy's Service");
+    }
+}
+
+#[test]
+fn k8s_sidecar_admits_the_agent_on_the_proxy_port_and_approvers_on_the_dashboard() {
+    let Some((docs, s)) = sidecar() else {
+        return;
+    };
+    let (sg, agent, proxy) = pair(&docs, &s);
+    let dash = u64::from(dashboard_listen(&s).port());
+    let ingress = rules(&docs, labels(sg), "Ingress").expect("a policy on scopegate's ingress");
+    let approvers =
+        |p: &Value| p["namespaceSelector"]["matchLabels"]["scopegate.dev/approvers"] == "true";
+    // Any peer that can take in the agent: an ipBlock, a selector that
+    // matches its labels, in any namespace but the approvers' (the agent's
+    // is not one).
+    let agent_peer = |p: &Value| !approvers(p) && selects(&p["podSelector"], labels(agent));
+    let mut agent_in = false;
+    for rule in ingress {
+        let peers = rule["from"].as_array().filter(|f| !f.is_empty());
+        let peers = peers.unwrap_or_else(|| panic!("a rule from anywhere: {rule}"));
+        if peers.iter().any(agent_peer) {
+            assert_eq!(rule_ports(rule), [proxy], "the agent reaches {rule}");
+            agent_in = true;
+        }
+        if rule_ports(rule).contains(&dash) {
+            assert!(peers.iter().all(approvers), "the dashboard admits {rule}");
+        }
+    }
+    assert!(agent_in, "scopegate does not admit the agent");
 }
