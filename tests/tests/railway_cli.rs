@@ -243,13 +243,50 @@ async fn railway_up_uploads_the_source_through_scopegate_with_the_real_token() {
     let rec = r.h.sink.records().pop().unwrap();
     assert!(rec.forwarded);
     assert_eq!(rec.token.as_deref(), Some("railway-agent"));
-    assert_eq!(rec.rule, "deploys-to-staging");
+    assert_eq!(rec.rule, "railway-agent/deploys-to-staging");
     assert!(
         decisions[..decisions.len() - 1]
             .iter()
             .all(|(v, _, class)| *v == Verdict::Allow && *class == Read),
         "{decisions:?}"
     );
+}
+
+/// The upload is decided on its head: to an environment the rule does not
+/// name, the tarball never leaves scopegate. The CLI shows only the status
+/// (it reads an upload error's `message` on a 400 alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn railway_up_to_an_environment_not_permitted_sends_nothing() {
+    let Some(r) = Railway::start().await else {
+        return;
+    };
+    r.app.write("hello.txt", "not for production\n");
+    let args = [
+        "up",
+        "--detach",
+        "-p",
+        RW_PROJECT,
+        "-e",
+        "production",
+        "-s",
+        RW_SERVICE_NAME,
+    ];
+    let out = r.run(&args, &[], false).await.unwrap();
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("403"), "{out:?}");
+    let got = r.received();
+    assert!(
+        got.iter()
+            .all(|q| q.method == "POST" && q.target == "/graphql/v2"),
+        "only the project was read: {got:?}"
+    );
+    let decisions = r.decisions();
+    assert_eq!(
+        decisions.last().unwrap(),
+        &(Verdict::Deny, "up".into(), Write),
+        "{decisions:?}"
+    );
+    assert!(!r.h.sink.records().pop().unwrap().forwarded);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
