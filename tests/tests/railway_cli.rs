@@ -185,6 +185,26 @@ fn untar(gz: &[u8]) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// `railway up` to the service, in `environment`, without waiting on the
+/// deployment.
+fn up_args(environment: &str) -> [&str; 8] {
+    let (p, s) = (RW_PROJECT, RW_SERVICE_NAME);
+    ["up", "--detach", "-p", p, "-e", environment, "-s", s]
+}
+
+const PACKAGE: &str = r#"{"name":"site","version":"1.0.0"}"#;
+
+/// The gzip tarball holds each `(file name, contents)`.
+fn assert_holds(gz: &[u8], expected: &[(&str, &str)]) {
+    let files = untar(gz);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for (name, contents) in expected {
+        let sent = files.iter().find(|(n, _)| n.ends_with(name));
+        let sent = sent.map(|(_, b)| b.as_slice());
+        assert_eq!(sent, Some(contents.as_bytes()), "{name} in {names:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn railway_up_uploads_the_source_through_scopegate_with_the_real_token() {
     let Some(r) = Railway::start().await else {
@@ -192,20 +212,9 @@ async fn railway_up_uploads_the_source_through_scopegate_with_the_real_token() {
     };
     let hello = "hello from the scopegate e2e suite\n";
     r.app.write("hello.txt", hello);
-    r.app
-        .write("package.json", r#"{"name":"site","version":"1.0.0"}"#);
+    r.app.write("package.json", PACKAGE);
 
-    let args = [
-        "up",
-        "--detach",
-        "-p",
-        RW_PROJECT,
-        "-e",
-        "staging",
-        "-s",
-        RW_SERVICE_NAME,
-    ];
-    let out = r.run(&args, &[], false).await.unwrap();
+    let out = r.run(&up_args("staging"), &[], false).await.unwrap();
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(
         out.stdout.contains(&format!("?id={RW_DEPLOYMENT}")),
@@ -220,18 +229,7 @@ async fn railway_up_uploads_the_source_through_scopegate_with_the_real_token() {
         format!("/project/{RW_PROJECT}/environment/{RW_ENV_STAGING}/up?serviceId={RW_SERVICE}")
     );
     assert_eq!(up.header("content-type"), Some("application/gzip"));
-    let files = untar(&up.body);
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    let sent = files.iter().find(|(n, _)| n.ends_with("hello.txt"));
-    assert_eq!(
-        sent.map(|(_, b)| b.as_slice()),
-        Some(hello.as_bytes()),
-        "{names:?}"
-    );
-    assert!(
-        names.iter().any(|n| n.ends_with("package.json")),
-        "{names:?}"
-    );
+    assert_holds(&up.body, &[("hello.txt", hello), ("package.json", PACKAGE)]);
     r.assert_real_token_only();
 
     let decisions = r.decisions();
@@ -261,17 +259,7 @@ async fn railway_up_to_an_environment_not_permitted_sends_nothing() {
         return;
     };
     r.app.write("hello.txt", "not for production\n");
-    let args = [
-        "up",
-        "--detach",
-        "-p",
-        RW_PROJECT,
-        "-e",
-        "production",
-        "-s",
-        RW_SERVICE_NAME,
-    ];
-    let out = r.run(&args, &[], false).await.unwrap();
+    let out = r.run(&up_args("production"), &[], false).await.unwrap();
     assert_ne!(out.code, Some(0), "{out:?}");
     assert!(out.stderr.contains("403"), "{out:?}");
     let got = r.received();
@@ -289,21 +277,34 @@ async fn railway_up_to_an_environment_not_permitted_sends_nothing() {
     assert!(!r.h.sink.records().pop().unwrap().forwarded);
 }
 
+/// The CLI subscribed over the fake's socket, to the deployment's logs.
+fn assert_subscribed(r: &Railway) {
+    let got = r.h.fake.ws_received();
+    let subscribe = got.iter().find(|m| m["type"] == "subscribe");
+    let subscribe = subscribe.expect("the CLI subscribed");
+    let query = subscribe["payload"]["query"].as_str().unwrap();
+    assert!(query.contains("deploymentLogs"), "{subscribe}");
+    let variables = &subscribe["payload"]["variables"];
+    assert_eq!(variables["deploymentId"], RW_DEPLOYMENT, "{subscribe}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn railway_logs_streams_deployment_logs_over_a_decided_subscription() {
     let Some(r) = Railway::start().await else {
         return;
     };
+    // JSON lines; the CLI picks the service's successful deployment
+    let (p, s) = (RW_PROJECT, RW_SERVICE_NAME);
     let args = [
         "logs",
         "--deployment",
         "--json",
         "-p",
-        RW_PROJECT,
+        p,
         "-e",
         "production",
         "-s",
-        RW_SERVICE_NAME,
+        s,
     ];
     let Some(out) = r.run(&args, &[], true).await else {
         return;
@@ -321,19 +322,7 @@ async fn railway_logs_streams_deployment_logs_over_a_decided_subscription() {
         "{out:?}"
     );
 
-    // The subscription went over the socket, with the deployment asked for.
-    let subscribe =
-        r.h.fake
-            .ws_received()
-            .into_iter()
-            .find(|m| m["type"] == "subscribe")
-            .expect("the CLI subscribed");
-    let query = subscribe["payload"]["query"].as_str().unwrap();
-    assert!(query.contains("deploymentLogs"), "{subscribe}");
-    assert_eq!(
-        subscribe["payload"]["variables"]["deploymentId"],
-        RW_DEPLOYMENT
-    );
+    assert_subscribed(&r);
     let upgrade = r
         .received()
         .into_iter()
