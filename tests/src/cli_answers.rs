@@ -28,6 +28,9 @@ pub fn answer(host: &str, method: &Method, path: &str) -> Option<(StatusCode, Va
         "api.vercel.com" => vercel(method, path),
         "console.neon.tech" => neon(method, path),
         "api.supabase.com" => supabase(method, path),
+        "backboard.railway.com" | "backboard.railway.app" => {
+            crate::railway_answers::rest(method, path)
+        }
         _ => None,
     }
 }

@@ -371,3 +371,78 @@ pub async fn npm_cli_run(
     }
     run(c).await
 }
+
+/// The official Railway CLI (crate `railwayapp`, the version in
+/// `config/catalog/sources/railway/cli-version`): `$SCOPEGATE_RAILWAY_CLI`,
+/// else where `scripts/setup-railway-cli` builds it
+/// (`${SCOPEGATE_CLI_CACHE:-$HOME/.cache/scopegate}/railway-cli-<version>/bin/railway`).
+pub fn railway_cli() -> Option<PathBuf> {
+    const SETUP: &str = "run scripts/setup-railway-cli, or set SCOPEGATE_RAILWAY_CLI";
+    if let Some(p) = std::env::var_os("SCOPEGATE_RAILWAY_CLI") {
+        let p = PathBuf::from(p);
+        if is_executable(&p) {
+            return Some(p);
+        }
+        missing_because(
+            &format!("SCOPEGATE_RAILWAY_CLI={} is not an executable", p.display()),
+            SETUP,
+        );
+        return None;
+    }
+    let version_file = repo_root().join("config/catalog/sources/railway/cli-version");
+    let version = std::fs::read_to_string(version_file).expect("the pinned Railway CLI version");
+    let cache = std::env::var_os("SCOPEGATE_CLI_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/scopegate")))?;
+    let bin = cache.join(format!("railway-cli-{}/bin/railway", version.trim()));
+    if is_executable(&bin) {
+        return Some(bin);
+    }
+    missing_because(
+        &format!("the Railway CLI is not built at {}", bin.display()),
+        SETUP,
+    );
+    None
+}
+
+/// [`missing`], naming another way to get the client.
+fn missing_because(why: &str, how: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{why} — CI is set, so e2e clients are required ({how})"
+    );
+    eprintln!("skipped: {why} ({how})");
+}
+
+/// The variables `scopegate run` gives a command (`scopegate_cli::agent_run`):
+/// every ecosystem's proxy variables pointed at `proxy` (`host:port`), its
+/// CA and the system's roots with it (files written into `dir`, which must
+/// exist), and the switches that stop CLIs calling home.
+pub fn scopegate_run_env(proxy: &str, ca_pem: &str, dir: &Path) -> Vec<(&'static str, String)> {
+    use scopegate_cli::agent_run::{env, trust};
+    let files = trust::write(dir, ca_pem).expect("the CA files for the command");
+    let trust = env::Trust {
+        ca: &files.ca,
+        bundle: &files.bundle,
+        bundle_dir: &files.bundle_dir,
+    };
+    env::agent_env(&env::proxy_url(proxy, None), &trust)
+}
+
+/// `program args` under a pseudo-terminal (util-linux `script`), for a
+/// client that behaves otherwise on a terminal; `None` (after [`missing`])
+/// without `script`.
+pub fn in_terminal(program: &Path, args: &[&str]) -> Option<Command> {
+    let Some(script) = which("script") else {
+        missing("`script` (util-linux) is not installed: it gives a client a terminal");
+        return None;
+    };
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let line = std::iter::once(quote(&program.display().to_string()))
+        .chain(args.iter().map(|a| quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut c = Command::new(script);
+    c.args(["-qec", &line, "/dev/null"]);
+    Some(c)
+}

@@ -4,7 +4,8 @@
 //! tests can prove what reached "upstream" and what never did.
 //!
 //! Routes:
-//! - `POST /graphql/v2` → `{"data":{"ok":true}}`
+//! - `POST /graphql/v2` → the Railway CLI's operations by name
+//!   ([`crate::railway_answers`]), else `{"data":{"ok":true}}`
 //! - `POST /graphql` (GitHub) → what `gh` expects for the document's shape:
 //!   pull request 2 for `createPullRequest`, one open pull request for
 //!   `pullRequests`, `acme/site` for
@@ -15,7 +16,8 @@
 //!   streamed: [`STREAM_FIRST`] bytes at once, the rest only after the test
 //!   calls [`Fake::release_stream`] — so a client that sees the first part
 //!   before the release proves the proxy does not buffer responses.
-//! - the routes the providers' CLIs call ([`crate::cli_answers`]), by host
+//! - the routes the providers' CLIs call ([`crate::cli_answers`]), by host,
+//!   and `railway up`'s upload ([`crate::railway_answers::rest`])
 //! - an upgrade to WebSocket → [`crate::fake_ws`] (GraphQL over WebSocket)
 //! - anything else → `{"ok":true,"path":...}`
 
@@ -219,7 +221,10 @@ async fn handle(
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&parts.method, segs.as_slice()) {
-        (&Method::POST, ["graphql", "v2"]) => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
+        (&Method::POST, ["graphql", "v2"]) => match crate::railway_answers::graphql(&body) {
+            Some(v) => json(StatusCode::OK, &v.to_string()),
+            None => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
+        },
         (&Method::POST, ["graphql"]) => json(StatusCode::OK, &github_graphql(&body).to_string()),
         (&Method::GET, ["repos", owner, repo]) => json(
             StatusCode::OK,

@@ -95,9 +95,11 @@ async fn serve(
                 let next = if legacy { "data" } else { "next" };
                 let mut r: Vec<Value> = (1..=LOG_LINES)
                     .map(|n| {
-                        json!({"id": id, "type": next, "payload": {"data": {"deploymentLogs": [
-                            {"message": format!("log line {n}"), "severity": "info"}
-                        ]}}})
+                        // the fields the Railway CLI's `LogFields` asks for
+                        json!({"id": id, "type": next, "payload": {"data": {"deploymentLogs": [{
+                            "message": format!("log line {n}"), "severity": "info",
+                            "timestamp": format!("2026-01-01T00:00:0{n}Z"), "attributes": [],
+                        }]}}})
                     })
                     .collect();
                 r.push(json!({"id": id, "type": "complete"}));

@@ -24,6 +24,7 @@ pub mod clients;
 pub mod corp_proxy;
 pub mod fake;
 pub mod fake_ws;
+pub mod railway_answers;
 pub mod wire;
 
 use std::net::SocketAddr;
