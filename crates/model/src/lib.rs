@@ -11,6 +11,7 @@
 //! an agent.
 
 mod approval_state;
+mod attributes;
 mod credential;
 mod decision;
 mod fingerprint;
@@ -22,6 +23,7 @@ mod record;
 mod sink;
 
 pub use approval_state::{ApprovalState, Resolution};
+pub use attributes::{Attribute, Attributes};
 pub use credential::{AuthScheme, CredentialLocation};
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};

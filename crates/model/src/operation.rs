@@ -3,6 +3,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attributes::{Attribute, Attributes};
+
 /// What an operation does to the provider's state.
 ///
 /// `Unknown` is what scopegate says when it cannot fully read a request; it
@@ -58,6 +60,11 @@ pub struct Operation {
     /// Why an operation is `unknown`, or why its class was raised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// What the resources are, by name (environment, project, ...), when a
+    /// rule or an approval needed it; empty otherwise, and then not
+    /// serialised, so records without it hash as before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: Attributes,
 }
 
 impl Operation {
@@ -68,6 +75,7 @@ impl Operation {
             class,
             resources: Resources::new(),
             note: None,
+            attributes: Attributes::new(),
         }
     }
 
@@ -82,6 +90,17 @@ impl Operation {
     /// `provider:name`, the form scope-map patterns match against.
     pub fn qualified_name(&self) -> String {
         format!("{}:{}", self.provider, self.name)
+    }
+
+    /// Records what is known of `name`; a known value never gives way to
+    /// an unresolved one.
+    pub fn set_attribute(&mut self, name: &str, value: Attribute) {
+        match (self.attributes.get(name), &value) {
+            (Some(Attribute::Known(_)), Attribute::Unresolved(_)) => {}
+            _ => {
+                self.attributes.insert(name.to_owned(), value);
+            }
+        }
     }
 
     pub fn add_resource(&mut self, kind: &str, value: String) {

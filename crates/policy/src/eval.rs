@@ -7,6 +7,8 @@ use scopegate_model::{
 
 use crate::scope_map::{Rule, ScopeMap, Token};
 
+mod conditions;
+
 /// Decides a request: the presented credential picks the token; each
 /// operation is decided by that token's rules; the request gets the
 /// strictest verdict among its operations.
@@ -15,40 +17,11 @@ pub fn evaluate(
     credential: &PresentedCredential,
     operations: &[Operation],
 ) -> Decision {
-    let token = match credential {
-        PresentedCredential::Ambiguous { why } => {
-            return whole(
-                Verdict::Deny,
-                "ambiguous-credential",
-                format!("the request's credentials are ambiguous: {why}"),
-                None,
-                operations,
-            );
+    let token = match chosen_token(map, credential) {
+        Ok(t) => t,
+        Err((verdict, builtin, reason)) => {
+            return whole(verdict, builtin, reason, None, operations);
         }
-        PresentedCredential::None => {
-            return whole(
-                map.unknown_token,
-                "unknown-token",
-                "the request presents no credential".into(),
-                None,
-                operations,
-            );
-        }
-        PresentedCredential::One { fingerprint, .. } => match map.token_for(fingerprint) {
-            Some((t, _)) => t,
-            None => {
-                return whole(
-                    map.unknown_token,
-                    "unknown-token",
-                    format!(
-                        "the request presents a credential no scope map names (sha256:{}…)",
-                        fingerprint.short()
-                    ),
-                    None,
-                    operations,
-                );
-            }
-        },
     };
     if operations.is_empty() {
         return whole(
@@ -81,6 +54,67 @@ pub fn evaluate(
         token: Some(token.name.clone()),
         operations: verdicts,
     }
+}
+
+/// The token the presented credential picks, or the verdict, builtin rule
+/// and reason for a request whose credential picks none.
+fn chosen_token<'m>(
+    map: &'m ScopeMap,
+    credential: &PresentedCredential,
+) -> Result<&'m Token, (Verdict, &'static str, String)> {
+    match credential {
+        PresentedCredential::Ambiguous { why } => Err((
+            Verdict::Deny,
+            "ambiguous-credential",
+            format!("the request's credentials are ambiguous: {why}"),
+        )),
+        PresentedCredential::None => Err((
+            map.unknown_token,
+            "unknown-token",
+            "the request presents no credential".into(),
+        )),
+        PresentedCredential::One { fingerprint, .. } => match map.token_for(fingerprint) {
+            Some((t, _)) => Ok(t),
+            None => Err((
+                map.unknown_token,
+                "unknown-token",
+                format!(
+                    "the request presents a credential no scope map names (sha256:{}…)",
+                    fingerprint.short()
+                ),
+            )),
+        },
+    }
+}
+
+/// The attributes the credential's rules could ask of each operation (by
+/// index into `operations`): the condition keys of every rule whose name and
+/// class match, that the operation does not carry as resource ids. Empty
+/// when no rule conditions on an attribute, and then resolution costs
+/// nothing (docs/resource-context.md).
+pub fn needed_attributes(
+    map: &ScopeMap,
+    credential: &PresentedCredential,
+    operations: &[Operation],
+) -> Vec<(usize, String)> {
+    let Ok(token) = chosen_token(map, credential) else {
+        return Vec::new();
+    };
+    let mut needed = Vec::new();
+    for (i, op) in operations.iter().enumerate() {
+        let qualified = op.qualified_name();
+        for rule in &token.rules {
+            if rule.resources.is_empty() || !rule_matches_name(rule, &qualified, op.class) {
+                continue;
+            }
+            for key in conditions::attribute_keys(rule, op) {
+                if !needed.iter().any(|(j, k)| *j == i && k == key) {
+                    needed.push((i, key.to_owned()));
+                }
+            }
+        }
+    }
+    needed
 }
 
 /// A decision taken before any rule: every operation gets the same verdict.
@@ -128,8 +162,12 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
             verdict: rule.effect,
             rule: RuleRef(format!("{}/{}", token.name, rule.id)),
             reason: format!(
-                "{qualified} ({}) matched rule `{}` of token `{}`: {}",
-                op.class, rule.id, token.name, rule.effect
+                "{qualified} ({}) matched rule `{}` of token `{}`: {}{}",
+                op.class,
+                rule.id,
+                token.name,
+                rule.effect,
+                unresolved_note(&conditions::unresolved(rule, op)),
             ),
         },
         None => OperationVerdict {
@@ -144,8 +182,10 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
                     )
                 }
                 _ => format!(
-                    "no rule of token `{}` matches {qualified} ({})",
-                    token.name, op.class
+                    "no rule of token `{}` matches {qualified} ({}){}",
+                    token.name,
+                    op.class,
+                    unmatched_for_unresolved(token, op, &qualified),
                 ),
             },
         },
@@ -153,12 +193,36 @@ fn decide_operation(token: &Token, op: &Operation) -> OperationVerdict {
 }
 
 fn rule_matches(rule: &Rule, op: &Operation, qualified: &str) -> bool {
-    rule_matches_name(rule, qualified, op.class)
-        && rule.resources.iter().all(|(kind, globs)| {
-            op.resources.get(kind).is_some_and(|vals| {
-                !vals.is_empty() && vals.iter().all(|v| globs.iter().any(|g| g.matches(v)))
+    rule_matches_name(rule, qualified, op.class) && conditions::hold(rule, op)
+}
+
+/// ` (could not resolve environment (lookup timed out))`, or nothing.
+fn unresolved_note(unresolved: &[String]) -> String {
+    if unresolved.is_empty() {
+        String::new()
+    } else {
+        format!(" (could not resolve {})", unresolved.join(", "))
+    }
+}
+
+/// For a refusal with no matching rule: the first allow rule that might
+/// have matched but for an attribute that could not be resolved.
+fn unmatched_for_unresolved(token: &Token, op: &Operation, qualified: &str) -> String {
+    token
+        .rules
+        .iter()
+        .filter(|r| r.effect == Verdict::Allow && rule_matches_name(r, qualified, op.class))
+        .find_map(|r| {
+            let missing = conditions::unresolved(r, op);
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "; rule `{}` needs what could not be resolved: {}",
+                    r.id,
+                    missing.join(", ")
+                )
             })
         })
+        .unwrap_or_default()
 }
 
 /// Whether a rule matches an operation's name and class (its resource
@@ -176,3 +240,6 @@ pub(crate) fn rule_matches_name(rule: &Rule, qualified: &str, class: OpClass) ->
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod attribute_tests;

@@ -14,7 +14,7 @@ mod glob;
 mod scope_map;
 mod vocabulary;
 
-pub use eval::evaluate;
+pub use eval::{evaluate, needed_attributes};
 pub use glob::Glob;
 pub use scope_map::{PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, raw};
 pub use vocabulary::Vocabulary;
