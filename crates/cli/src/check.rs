@@ -4,10 +4,11 @@ use std::fmt::Write as _;
 
 use scopegate_inspect::Inspection;
 use scopegate_inspect::message::Message;
-use scopegate_model::{Decision, Mode, PresentedCredential, Verdict};
+use scopegate_model::{Attribute, Decision, Mode, PresentedCredential, Verdict};
 use serde_json::json;
 
 use crate::engine::Engine;
+use crate::fixtures::{self, Fixtures};
 
 /// Exit codes of `check` (and of `policy test`: 0 pass, 1 fail, 3 error).
 pub fn exit_code(v: Verdict) -> i32 {
@@ -20,8 +21,13 @@ pub fn exit_code(v: Verdict) -> i32 {
 
 pub const EXIT_USAGE: i32 = 3;
 
-/// Inspects and decides one request message.
-pub fn check(engine: &Engine, request: &[u8]) -> anyhow::Result<(Inspection, Decision)> {
+/// Inspects and decides one request message, with resolved attributes
+/// only from `fixtures` (nothing is looked up offline).
+pub fn check(
+    engine: &Engine,
+    request: &[u8],
+    fixtures: &Fixtures,
+) -> anyhow::Result<(Inspection, Decision)> {
     let msg = Message::parse(request)?;
     if engine.inspector.provider_for(&msg.host).is_none() {
         anyhow::bail!(
@@ -36,7 +42,19 @@ pub fn check(engine: &Engine, request: &[u8]) -> anyhow::Result<(Inspection, Dec
                 .join(", ")
         );
     }
-    Ok(msg.with_view(|v| engine.inspect_and_decide(v)))
+    let mut inspection = msg.with_view(|v| engine.inspector.inspect(v));
+    fixtures::apply(
+        fixtures,
+        &engine.scope_map,
+        &inspection.credential,
+        &mut inspection.operations,
+    );
+    let decision = scopegate_policy::evaluate(
+        &engine.scope_map,
+        &inspection.credential,
+        &inspection.operations,
+    );
+    Ok((inspection, decision))
 }
 
 pub fn to_json(inspection: &Inspection, d: &Decision) -> serde_json::Value {
@@ -69,6 +87,14 @@ pub fn to_text(inspection: &Inspection, d: &Decision) -> String {
             let _ = write!(s, "  [{note}]");
         }
         s.push('\n');
+        for (name, a) in &o.operation.attributes {
+            let _ = match a {
+                Attribute::Known(v) => writeln!(s, "           {name} = {}", v.join(", ")),
+                Attribute::Unresolved(why) => {
+                    writeln!(s, "           {name}: not resolved ({why})")
+                }
+            };
+        }
     }
     let token = match (&d.token, &inspection.credential) {
         (Some(t), _) => format!("token `{t}`"),

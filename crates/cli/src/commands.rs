@@ -56,10 +56,23 @@ pub fn api_token() -> anyhow::Result<i32> {
 /// `check`: one request (a file, or `-` for stdin) decided against a
 /// scope map, offline. The scope map is loaded first: its errors come
 /// before the request's.
-pub fn check(scope_map: &Path, json: bool, request: &Path) -> anyhow::Result<i32> {
+pub fn check(
+    scope_map: &Path,
+    json: bool,
+    request: &Path,
+    attributes: Option<&Path>,
+) -> anyhow::Result<i32> {
     let engine = Engine::load(scope_map)?;
     engine.warnings().iter().for_each(|w| eprintln!("{w}"));
-    let (inspection, decision) = check_request(&engine, &read_input(request)?)?;
+    let fixtures = match attributes {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            scopegate_cli::fixtures::parse(&text).with_context(|| format!("{}", file.display()))?
+        }
+        None => Default::default(),
+    };
+    let (inspection, decision) = check_request(&engine, &read_input(request)?, &fixtures)?;
     if json {
         outln!(
             "{}",

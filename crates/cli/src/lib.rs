@@ -12,6 +12,7 @@ pub mod config_check;
 pub mod dashboard_settings;
 pub mod data_lock;
 pub mod engine;
+pub mod fixtures;
 pub mod log_format;
 pub mod log_writer;
 pub mod output;

@@ -137,6 +137,11 @@ enum Command {
         json: bool,
         /// HTTP/1.1 request message file, or `-` for stdin.
         request: PathBuf,
+        /// Resolved attributes to decide with (environment, project, ...),
+        /// as `[attributes."volumeId:vol-1"] environment = "production"`;
+        /// nothing is looked up offline (docs/resource-context.md).
+        #[arg(long, value_name = "FILE")]
+        attributes: Option<PathBuf>,
     },
     /// Settings-file tools.
     Config {
@@ -426,7 +431,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             config,
             json,
             request,
-        } => commands::check(&config, json, &request),
+            attributes,
+        } => commands::check(&config, json, &request, attributes.as_deref()),
         Command::Config {
             command: ConfigCommand::Check { settings },
         } => commands::config_check(&settings.path(before)),

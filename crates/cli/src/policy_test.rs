@@ -15,6 +15,9 @@
 //! ...
 //! '''
 //! # or: request_file = "requests/volume-delete.http"
+//! # optional: what the resources resolve to (nothing is looked up offline)
+//! [case.attributes."volumeId:vol-1"]
+//! environment = "production"
 //! ```
 
 use std::path::Path;
@@ -25,6 +28,7 @@ use serde::Deserialize;
 
 use crate::check::check;
 use crate::engine::Engine;
+use crate::fixtures::Fixtures;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +49,8 @@ struct Case {
     operations: Option<Vec<String>>,
     request: Option<String>,
     request_file: Option<String>,
+    #[serde(default)]
+    attributes: Fixtures,
 }
 
 /// One case's outcome.
@@ -76,7 +82,7 @@ pub fn run(file: &Path) -> anyhow::Result<Vec<CaseResult>> {
         };
         let expect = Verdict::parse(&c.expect)
             .with_context(|| format!("case `{}`: expect must be allow, approve or deny", c.name))?;
-        let failure = match check(&engine, &request) {
+        let failure = match check(&engine, &request, &c.attributes) {
             Err(e) => Some(format!("the request could not be checked: {e:#}")),
             Ok((inspection, d)) => {
                 let mut problems = Vec::new();
