@@ -5,6 +5,7 @@
 READ='{"query":"query { me { id } }"}'
 DELETE='{"query":"mutation { volumeDelete(volumeId: \"vol-container-test\") }"}'
 DASHBOARD=http://127.0.0.1:9091
+PROXY=http://172.30.80.10:8080
 
 # A GraphQL call from the agent, as the agent makes it: through
 # HTTPS_PROXY, trusting only the CA certificate it was given.
@@ -58,14 +59,30 @@ check_no_way_around() {
   agent_cannot "the dashboard on its own network" --noproxy '*' http://172.30.80.10:9091/healthz
   agent_cannot "the metrics" --noproxy '*' http://172.30.80.10:9090/metrics
   agent_cannot "the host's published dashboard" --noproxy '*' http://172.30.80.1:9091/healthz
+  check_host_service_closed
   agent_cannot "an address outside" --noproxy '*' -k https://192.0.2.1/
   local code
-  code=$(agent curl -s -o /dev/null --max-time 5 -w '%{http_code}' http://172.30.91.10:9091/healthz || true)
+  code=$(agent curl -s -o /dev/null --max-time 5 -w '%{http_code}' -x "$PROXY" http://172.30.91.10:9091/healthz || true)
   [ "$code" = 403 ] || fail "the proxy did not refuse the dashboard as a destination (HTTP $code)"
   say "  ok: the proxy refuses the dashboard as a destination (403)"
-  ! agent curl -s -o /dev/null --max-time 5 -k https://172.30.91.20:8443/ ||
+  ! agent curl -s -o /dev/null --max-time 5 -x "$PROXY" -k https://172.30.91.20:8443/ ||
     fail "the proxy tunnelled to the fake's address"
   say "  ok: the proxy refuses a tunnel to the provider's address"
+}
+
+# A host service on all interfaces is one hop away over the internal
+# network's bridge address, until deploy/agent-firewall closes it.
+check_host_service_closed() {
+  python3 -m http.server --bind 0.0.0.0 "$HOST_PORT" >/dev/null 2>&1 &
+  local host_server=$!
+  sleep 1
+  local url="http://172.30.80.1:$HOST_PORT/"
+  if agent curl -s -o /dev/null --max-time 5 --noproxy '*' "$url"; then
+    say "  (without deploy/agent-firewall the agent reaches a host service on all interfaces)"
+  fi
+  deploy/agent-firewall add
+  agent_cannot "a host service on all interfaces, with deploy/agent-firewall" --noproxy '*' "$url"
+  kill "$host_server" 2>/dev/null || true
 }
 
 check_cannot_approve() {
@@ -77,7 +94,7 @@ check_cannot_approve() {
   agent_cannot "the approve endpoint directly" --noproxy '*' -X POST \
     "http://172.30.91.10:9091/api/approvals/$approval/approve"
   local code
-  code=$(agent curl -s -o /dev/null --max-time 5 -w '%{http_code}' -X POST \
+  code=$(agent curl -s -o /dev/null --max-time 5 -w '%{http_code}' -x "$PROXY" -X POST \
     -H "authorization: Bearer sgapi_forged" "http://172.30.91.10:9091/api/approvals/$approval/approve" || true)
   [ "$code" = 403 ] || fail "approving through the proxy answered HTTP $code"
   api "$DASHBOARD/api/approvals/$approval" | grep -q '"pending"' ||
