@@ -1,0 +1,50 @@
+//! A sentence as plain text (terminal), HTML (dashboard) and Slack mrkdwn
+//! (webhook). Every span is escaped for its form.
+
+use super::{Sentence, Span};
+use crate::html::esc;
+
+impl Sentence {
+    /// Plain text; code keeps its backticks.
+    pub fn plain(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Span::Text(t) | Span::Strong(t) => t.clone(),
+                Span::Code(t) => format!("`{t}`"),
+            })
+            .collect()
+    }
+
+    /// HTML: names in `<strong>`, code in `<code>`, all escaped.
+    pub fn html(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Span::Text(t) => esc(t),
+                Span::Strong(t) => format!("<strong>{}</strong>", esc(t)),
+                Span::Code(t) => format!("<code>{}</code>", esc(t)),
+            })
+            .collect()
+    }
+
+    /// Slack mrkdwn: `*name*`, `` `code` ``; `&`, `<`, `>` escaped so that
+    /// a resource name cannot mention `<!channel>` or forge a link, and the
+    /// markers stripped from names so they cannot break the formatting.
+    pub fn mrkdwn(&self) -> String {
+        let slack = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let bare = |t: &str| slack(&t.replace(['*', '`', '_', '~'], ""));
+        self.0
+            .iter()
+            .map(|s| match s {
+                Span::Text(t) => slack(t),
+                Span::Strong(t) => format!("*{}*", bare(t)),
+                Span::Code(t) => format!("`{}`", bare(t)),
+            })
+            .collect()
+    }
+}
