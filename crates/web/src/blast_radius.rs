@@ -9,6 +9,8 @@
 mod details;
 mod render;
 
+pub use render::html_block;
+
 use scopegate_inspect::catalog::hints::{Hint, Hints};
 use scopegate_model::{Attribute, Operation};
 
@@ -20,22 +22,53 @@ pub enum Span {
     Code(String),
 }
 
+/// What a sentence says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// What the operation would do, to what, where.
+    #[default]
+    Effect,
+    /// What could not be resolved, and why.
+    Unresolved,
+    /// The catalogue's safer step.
+    Safer,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Effect => "effect",
+            Self::Unresolved => "unresolved",
+            Self::Safer => "safer",
+        }
+    }
+}
+
 /// One sentence, rendered by [`Sentence::plain`], [`Sentence::html`] or
 /// [`Sentence::mrkdwn`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sentence(pub Vec<Span>);
+pub struct Sentence {
+    pub kind: Kind,
+    pub spans: Vec<Span>,
+}
 
 impl Sentence {
+    fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            spans: Vec::new(),
+        }
+    }
     fn text(&mut self, s: impl Into<String>) -> &mut Self {
-        self.0.push(Span::Text(s.into()));
+        self.spans.push(Span::Text(s.into()));
         self
     }
     fn strong(&mut self, s: impl Into<String>) -> &mut Self {
-        self.0.push(Span::Strong(s.into()));
+        self.spans.push(Span::Strong(s.into()));
         self
     }
     fn code(&mut self, s: impl Into<String>) -> &mut Self {
-        self.0.push(Span::Code(s.into()));
+        self.spans.push(Span::Code(s.into()));
         self
     }
 }
@@ -54,7 +87,7 @@ pub fn describe(ops: &[Operation], hints: &Hints, now_ms: i64) -> Vec<Sentence> 
         out.push(main_sentence(op, &subject, hint, now_ms));
         out.extend(unresolved(op, &subject));
         if let Some(step) = hint.and_then(|h| h.safer_step.as_deref()) {
-            let mut s = Sentence::default();
+            let mut s = Sentence::new(Kind::Safer);
             s.text("Safer: ");
             with_code(&mut s, step);
             s.text(".");

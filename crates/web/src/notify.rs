@@ -14,6 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use scopegate_store::Approval;
 use serde_json::{Value, json};
 
+use crate::blast_radius::Sentence;
 use crate::config::DashboardConfig;
 use crate::{DashboardError, view};
 
@@ -201,19 +202,36 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let blast = view::blast(a, crate::now_ms());
+    let effect = blast
+        .iter()
+        .map(Sentence::mrkdwn)
+        .collect::<Vec<_>>()
+        .join("\n");
     let text = format!(
-        "scopegate: approval needed — {} — <{}|review and decide>",
+        "scopegate: approval needed — {}{} — <{}|review and decide>",
         slack_escape(&cap(&summary, 1500)),
+        blast
+            .first()
+            .map(|s| format!(" — {}", cap(&s.mrkdwn(), 1000)))
+            .unwrap_or_default(),
         link
     );
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
+    })];
+    if !effect.is_empty() {
+        blocks.push(json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cap(&effect, 2900)}
+        }));
+    }
     json!({
         "text": text,
-        "blocks": [
-            {
-                "type": "header",
-                "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
-            },
-            {
+        "blocks": blocks.into_iter().chain([
+
+            json!({
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": cap(&format!(
                     "{}\n*Rule:* {}\n*Reason:* {}",
@@ -221,8 +239,8 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
                     slack_escape(&a.held.rule),
                     slack_escape(&a.held.reason),
                 ), 2900)}
-            },
-            {
+            }),
+            json!({
                 "type": "actions",
                 "elements": [{
                     "type": "button",
@@ -230,7 +248,7 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
                     "url": link,
                     "style": "primary"
                 }]
-            }
-        ]
+            }),
+        ]).collect::<Vec<_>>()
     })
 }

@@ -104,6 +104,19 @@ pub fn summary(a: &Approval) -> String {
     parts.join(" — ")
 }
 
+/// The blast radius of the held request in sentences (see
+/// [`crate::blast_radius`]), from its operations' resolved attributes and
+/// the catalogue's hints.
+pub fn blast(a: &Approval, now_ms: i64) -> Vec<crate::blast_radius::Sentence> {
+    crate::blast_radius::describe_bundled(&a.held.operations, now_ms)
+}
+
+/// [`blast`] as the dashboard's HTML block (escaped); empty when there is
+/// nothing to say.
+pub fn blast_html(a: &Approval, now_ms: i64) -> String {
+    crate::blast_radius::html_block(&blast(a, now_ms))
+}
+
 /// The most severe class among the operations, for a badge.
 pub fn top_class(ops: &[OpView]) -> &str {
     ["destructive", "unknown", "write", "read"]

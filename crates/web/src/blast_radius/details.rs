@@ -89,7 +89,7 @@ pub fn parenthesis(s: &mut Sentence, facts: Vec<Span>) {
             let last_strong = i == n - 1 && matches!(f, Span::Strong(_));
             s.text(if last_strong { "; " } else { ", " });
         }
-        s.0.push(f);
+        s.spans.push(f);
     }
     s.text(")");
 }

@@ -7,7 +7,7 @@ use crate::html::esc;
 impl Sentence {
     /// Plain text; code keeps its backticks.
     pub fn plain(&self) -> String {
-        self.0
+        self.spans
             .iter()
             .map(|s| match s {
                 Span::Text(t) | Span::Strong(t) => t.clone(),
@@ -18,7 +18,7 @@ impl Sentence {
 
     /// HTML: names in `<strong>`, code in `<code>`, all escaped.
     pub fn html(&self) -> String {
-        self.0
+        self.spans
             .iter()
             .map(|s| match s {
                 Span::Text(t) => esc(t),
@@ -38,7 +38,7 @@ impl Sentence {
                 .replace('>', "&gt;")
         };
         let bare = |t: &str| slack(&t.replace(['*', '`', '_', '~'], ""));
-        self.0
+        self.spans
             .iter()
             .map(|s| match s {
                 Span::Text(t) => slack(t),
@@ -47,4 +47,23 @@ impl Sentence {
             })
             .collect()
     }
+}
+
+/// The sentences as the dashboard shows them, one paragraph each, classed
+/// by kind (`blast-effect`, `blast-unresolved`, `blast-safer`); empty when
+/// there are none.
+pub fn html_block(sentences: &[Sentence]) -> String {
+    if sentences.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<div class=\"blast\" data-blast>");
+    for s in sentences {
+        out.push_str(&format!(
+            "<p class=\"blast-{}\">{}</p>",
+            s.kind.as_str(),
+            s.html()
+        ));
+    }
+    out.push_str("</div>");
+    out
 }

@@ -158,6 +158,34 @@ pub fn volume_delete_hold(key: &str) -> HeldRequest {
     h
 }
 
+/// The incident's request with what the proxy resolved of `vol-123`:
+/// the production database's volume, its backups, where it is mounted.
+pub fn resolved_volume_delete_hold(key: &str) -> HeldRequest {
+    use scopegate_model::Attribute;
+    let mut h = volume_delete_hold(key);
+    let latest = std::time::SystemTime::now() - Duration::from_secs(2 * 3600 + 60);
+    let latest = scopegate_web::html::time(
+        latest
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    // `2026-05-01 12:03:07 UTC` → RFC 3339
+    let latest = format!("{}Z", latest.trim_end_matches(" UTC").replacen(' ', "T", 1));
+    for (k, v) in [
+        ("volume", "postgres-data"),
+        ("volume.usedMB", "4200"),
+        ("volume.backups", "3"),
+        ("volume.latestBackup", latest.as_str()),
+        ("service", "Postgres"),
+        ("project", "pocketos"),
+        ("environment", "production"),
+    ] {
+        h.operations[0].set_attribute(k, Attribute::known([v.to_owned()]));
+    }
+    h
+}
+
 /// How long the test holds may stay pending.
 pub const PENDING_FOR: Duration = Duration::from_secs(3600);
 
