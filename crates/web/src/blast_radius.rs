@@ -158,7 +158,7 @@ impl Subject {
 }
 
 fn main_sentence(op: &Operation, subject: &Subject, hint: Option<&Hint>, now: i64) -> Sentence {
-    let mut s = Sentence::default();
+    let mut s = Sentence::new(Kind::Effect);
     s.text(details::action(&op.name));
     let name = subject
         .kind
@@ -230,7 +230,7 @@ fn unresolved(op: &Operation, subject: &Subject) -> Vec<Sentence> {
     by_why
         .into_iter()
         .map(|(why, what)| {
-            let mut s = Sentence::default();
+            let mut s = Sentence::new(Kind::Unresolved);
             s.text(format!(
                 "Could not resolve the {} of ",
                 details::and_list(&what)

@@ -74,6 +74,11 @@ fn a_partly_resolved_volume_says_what_it_knows_and_what_it_could_not() {
             Attribute::Unresolved("lookup timed out after 2 s".into()),
         ),
     ]);
+    let kinds: Vec<Kind> = describe_bundled(std::slice::from_ref(&op), NOW)
+        .iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(kinds, [Kind::Effect, Kind::Unresolved, Kind::Safer]);
     assert_eq!(
         plain(&[op])[..2],
         [
