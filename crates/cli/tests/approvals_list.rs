@@ -20,7 +20,8 @@ fn delete(volume: &str) -> String {
     )
 }
 
-/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines.
+/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines, but
+/// the indented ones.
 async fn list(config: &str, args: &[&str]) -> Vec<String> {
     let mut all = vec!["approvals", "list", "-c", config];
     all.extend_from_slice(args);
@@ -41,8 +42,10 @@ async fn list(config: &str, args: &[&str]) -> Vec<String> {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // one line per approval; its blast radius is indented under it
     String::from_utf8_lossy(&out.stdout)
         .lines()
+        .filter(|l| !l.starts_with(' '))
         .map(str::to_owned)
         .collect()
 }
