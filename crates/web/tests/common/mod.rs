@@ -2,7 +2,7 @@
 //! it as a browser would (cookies, CSRF tokens) through `Router::oneshot`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,6 +15,29 @@ use scopegate_policy::ScopeMap;
 use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Role, UserConfig, token_fingerprint};
 use tower::ServiceExt as _;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether Chromium and playwright-core are installed, or why not.
+pub fn browser_ready() -> Result<(), String> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Err(
+            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
+        );
+    }
+    if !repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Err(
+            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
+        );
+    }
+    Ok(())
+}
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The approver's and the viewer's API tokens.
