@@ -149,7 +149,10 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
         ])
         .args(["--note", "staging volume, fine"])
         // nothing resolved here: the catalogue's warning and safer step
-        .args(["--expect", "its backups are deleted with it|Safer: create a backup first"])
+        .args([
+            "--expect",
+            "its backups are deleted with it|Safer: create a backup first",
+        ])
         .output()
         .unwrap();
     assert!(

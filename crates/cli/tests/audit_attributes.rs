@@ -65,14 +65,34 @@ fn exported(url: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn export_filters_by_project_and_environment_and_the_chain_holds_the_names() {
+/// A fresh, migrated SQLite decision log: its folder, URL and store.
+async fn log() -> (std::path::PathBuf, String, Store) {
     let dir = std::env::temp_dir().join(format!("sg-audit-attrs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("log.db").display());
     assert_eq!(scopegate(&["migrate", "--database", &url]).0, 0);
     let store = Store::connect(&url).await.unwrap();
+    (dir, url, store)
+}
+
+/// Edits record `seq` behind the log's back: `from` → `to`.
+async fn rename_in_record(store: &Store, seq: i64, from: &str, to: &str) {
+    let Store::Sqlite(pool) = store else {
+        panic!("a SQLite log")
+    };
+    sqlx::query("UPDATE decisions SET record = REPLACE(record, ?, ?) WHERE seq = ?")
+        .bind(format!("\"{from}\""))
+        .bind(format!("\"{to}\""))
+        .bind(seq)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn export_filters_by_project_and_environment_and_the_chain_holds_the_names() {
+    let (dir, url, store) = log().await;
     let timed_out = Attribute::Unresolved("lookup timed out after 2 s".into());
     store
         .append(&[
@@ -123,12 +143,7 @@ async fn export_filters_by_project_and_environment_and_the_chain_holds_the_names
     );
 
     // the names are in the chain: moving d1 to staging is caught
-    if let Store::Sqlite(pool) = &store {
-        sqlx::raw_sql("UPDATE decisions SET record = REPLACE(record, '\"production\"', '\"staging\"') WHERE seq = 1")
-            .execute(pool)
-            .await
-            .unwrap();
-    }
+    rename_in_record(&store, 1, "production", "staging").await;
     let (code, out) = scopegate(&["audit", "verify", "--database", &url]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("record 1 was edited"), "{out}");

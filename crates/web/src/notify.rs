@@ -189,6 +189,23 @@ fn cap(s: &str, n: usize) -> String {
     }
 }
 
+/// The blast radius: its first sentence for the plain text (` — …`, or
+/// nothing) and a section block with every sentence, when there are any.
+fn blast_section(a: &Approval) -> (String, Option<Value>) {
+    let blast = view::blast(a, crate::now_ms());
+    let Some(first) = blast.first() else {
+        return (String::new(), None);
+    };
+    let all: Vec<String> = blast.iter().map(Sentence::mrkdwn).collect();
+    (
+        format!(" — {}", cap(&first.mrkdwn(), 1000)),
+        Some(json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cap(&all.join("\n"), 2900)}
+        })),
+    )
+}
+
 /// The message for a new held request: `text` for plain clients and
 /// notifications, `blocks` for Slack, both with the dashboard link.
 pub fn slack_payload(a: &Approval, link: &str) -> Value {
@@ -202,31 +219,17 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let blast = view::blast(a, crate::now_ms());
-    let effect = blast
-        .iter()
-        .map(Sentence::mrkdwn)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let (first, blast) = blast_section(a);
     let text = format!(
-        "scopegate: approval needed — {}{} — <{}|review and decide>",
+        "scopegate: approval needed — {}{first} — <{}|review and decide>",
         slack_escape(&cap(&summary, 1500)),
-        blast
-            .first()
-            .map(|s| format!(" — {}", cap(&s.mrkdwn(), 1000)))
-            .unwrap_or_default(),
         link
     );
     let mut blocks = vec![json!({
         "type": "header",
         "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
     })];
-    if !effect.is_empty() {
-        blocks.push(json!({
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": cap(&effect, 2900)}
-        }));
-    }
+    blocks.extend(blast);
     json!({
         "text": text,
         "blocks": blocks.into_iter().chain([
