@@ -20,9 +20,16 @@ fn delete(volume: &str) -> String {
     )
 }
 
-/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines, but
-/// the indented ones.
+/// `scopegate approvals list -c CONFIG ARGS...`: one line per approval
+/// (without the blast radius indented under each).
 async fn list(config: &str, args: &[&str]) -> Vec<String> {
+    let mut lines = list_all(config, args).await;
+    lines.retain(|l| !l.starts_with(' '));
+    lines
+}
+
+/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines.
+async fn list_all(config: &str, args: &[&str]) -> Vec<String> {
     let mut all = vec!["approvals", "list", "-c", config];
     all.extend_from_slice(args);
     let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
@@ -42,12 +49,33 @@ async fn list(config: &str, args: &[&str]) -> Vec<String> {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // one line per approval; its blast radius is indented under it
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| !l.starts_with(' '))
         .map(str::to_owned)
         .collect()
+}
+
+/// Agents send a `volumeDelete` of each volume; returns once all are held.
+async fn hold_volume_deletes(dir: &TempDir, s: &common::Serve, volumes: &[&str]) {
+    let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
+    for volume in volumes {
+        let (proxy, ca_pem, body) = (s.proxy, ca_pem.clone(), delete(volume));
+        tokio::spawn(async move {
+            common::send(
+                proxy,
+                &ca_pem,
+                gql_request(RAILWAY_HOST, RAILWAY_TOKEN, &body),
+            )
+            .await
+        });
+    }
+    let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
+    for _ in 0..100 {
+        if common::pending(&api).await.len() == volumes.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,26 +89,8 @@ async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
     let s = serve_with(&dir, &fake, "data", "");
     let config = dir.path().join("scopegate-data.toml");
     let config = config.to_str().unwrap();
-    let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
     // two agents wait on two volumeDeletes
-    for volume in ["vol-a", "vol-b"] {
-        let (proxy, ca_pem, body) = (s.proxy, ca_pem.clone(), delete(volume));
-        tokio::spawn(async move {
-            common::send(
-                proxy,
-                &ca_pem,
-                gql_request(RAILWAY_HOST, RAILWAY_TOKEN, &body),
-            )
-            .await
-        });
-    }
-    let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
-    for _ in 0..100 {
-        if common::pending(&api).await.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    hold_volume_deletes(&dir, &s, &["vol-a", "vol-b"]).await;
 
     let both = list(config, &[]).await;
     assert_eq!(both.len(), 2, "{both:?}");
@@ -97,6 +107,17 @@ async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
     assert_eq!(b.len(), 1, "{b:?}");
     assert!(
         b[0].contains("railway:volumeDelete (destructive) volumeId=vol-b"),
+        "{b:?}"
+    );
+    // under it, what the catalogue knows of a volumeDelete (nothing was
+    // resolved here)
+    let b = list_all(config, &["--resource", "volumeId=vol-b"]).await;
+    assert_eq!(
+        b[1..],
+        [
+            "    Delete volume `vol-b` (its backups are deleted with it).",
+            "    Safer: create a backup first: `volumeInstanceBackupCreate`.",
+        ],
         "{b:?}"
     );
     let a = list(
