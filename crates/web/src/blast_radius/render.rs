@@ -29,21 +29,20 @@ impl Sentence {
     }
 
     /// Slack mrkdwn: `*name*`, `` `code` ``; `&`, `<`, `>` escaped so that
-    /// a resource name cannot mention `<!channel>` or forge a link, and the
-    /// markers stripped from names so they cannot break the formatting.
+    /// a resource name cannot mention `<!channel>` or forge a link; a name
+    /// loses only the marker that would end its own formatting.
     pub fn mrkdwn(&self) -> String {
         let slack = |t: &str| {
             t.replace('&', "&amp;")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
         };
-        let bare = |t: &str| slack(&t.replace(['*', '`', '_', '~'], ""));
         self.spans
             .iter()
             .map(|s| match s {
                 Span::Text(t) => slack(t),
-                Span::Strong(t) => format!("*{}*", bare(t)),
-                Span::Code(t) => format!("`{}`", bare(t)),
+                Span::Strong(t) => format!("*{}*", slack(&t.replace('*', ""))),
+                Span::Code(t) => format!("`{}`", slack(&t.replace('`', ""))),
             })
             .collect()
     }

@@ -123,7 +123,10 @@ fn github_repository_facts_an_operation_with_nothing_to_say_and_one_with_only_a_
 
 #[test]
 fn names_cannot_inject_markup_in_any_form() {
-    let op = volume_delete(&[("volume", known("<!channel> *x* <b>"))]);
+    let op = volume_delete(&[
+        ("volume", known("<!channel> *x* <b>")),
+        ("service", known("pg_primary")),
+    ]);
     let s = &describe_bundled(&[op], NOW)[0];
     assert!(
         s.mrkdwn()
@@ -136,6 +139,11 @@ fn names_cannot_inject_markup_in_any_form() {
             .contains("<strong>&lt;!channel&gt; *x* &lt;b&gt;</strong>"),
         "{}",
         s.html()
+    );
+    assert!(
+        s.mrkdwn().contains("mounted by *pg_primary*"),
+        "a name keeps its underscores: {}",
+        s.mrkdwn()
     );
 }
 
