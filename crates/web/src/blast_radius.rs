@@ -214,27 +214,34 @@ fn context(s: &mut Sentence, op: &Operation, subject: Option<&str>) {
     }
 }
 
-/// "Could not resolve the environment and project of volume vol-1 (lookup
-/// timed out after 2 s)." — one sentence per reason.
+/// "Could not resolve the environment and project of volume `vol-1`
+/// (lookup timed out after 2 s)." — one sentence per reason; when the
+/// subject itself could not be resolved, "Could not resolve volume `vol-1`
+/// (why)." says it all.
 fn unresolved(op: &Operation, subject: &Subject) -> Vec<Sentence> {
-    let mut by_why: Vec<(&str, Vec<String>)> = Vec::new();
+    let own = subject.kind.as_deref();
+    let mut by_why: Vec<(&str, Vec<&str>)> = Vec::new();
     for (k, a) in &op.attributes {
         if let Attribute::Unresolved(why) = a {
-            let what = details::label(k, subject.kind.as_deref());
             match by_why.iter_mut().find(|(w, _)| w == why) {
-                Some((_, v)) => v.push(what),
-                None => by_why.push((why, vec![what])),
+                Some((_, keys)) => keys.push(k),
+                None => by_why.push((why, vec![k])),
             }
         }
     }
     by_why
         .into_iter()
-        .map(|(why, what)| {
+        .map(|(why, keys)| {
             let mut s = Sentence::new(Kind::Unresolved);
-            s.text(format!(
-                "Could not resolve the {} of ",
-                details::and_list(&what)
-            ));
+            if own.is_some_and(|o| keys.contains(&o)) {
+                s.text("Could not resolve ");
+            } else {
+                let what: Vec<String> = keys.iter().map(|k| details::label(k, own)).collect();
+                s.text(format!(
+                    "Could not resolve the {} of ",
+                    details::and_list(&what)
+                ));
+            }
             subject.push_named(&mut s);
             s.text(format!(" ({why})."));
             s

@@ -96,7 +96,7 @@ fn an_unresolved_volume_is_said_plainly_never_a_bare_id() {
         plain(&[op])[..2],
         [
             "Delete volume `vol-4f1c` (its backups are deleted with it).",
-            "Could not resolve the environment and name of volume `vol-4f1c` (the token sees no volume vol-4f1c).",
+            "Could not resolve volume `vol-4f1c` (the token sees no volume vol-4f1c).",
         ]
     );
 }
