@@ -13,6 +13,10 @@
 //   --note       NOTE                 default "approved by the browser test"
 //   --wait       WAIT_SECS            how long the request may take to show up (default 30)
 //   --chromium   CHROMIUM             default /usr/bin/chromium
+//   --expect     EXPECT               texts the card's blast radius must show,
+//                                    separated by `|` (names, the backups warning);
+//                                    checked on the queue's card and the detail page,
+//                                    each also shot at a phone's width (*-phone.png)
 //
 // Prints one JSON line ({"approval": "...", "state": "approved", ...}) and
 // exits 0 on success; on failure saves failure.png and exits 1. Any console
@@ -40,6 +44,20 @@ const operation = option('operation', 'OPERATION', 'volumeDelete');
 const note = option('note', 'NOTE', 'approved by the browser test');
 const waitMs = Number(option('wait', 'WAIT_SECS', '30')) * 1000;
 const executablePath = option('chromium', 'CHROMIUM', '/usr/bin/chromium');
+const expected = option('expect', 'EXPECT', '').split('|').filter((t) => t.length > 0);
+
+// The blast radius shown in `scope` holds every expected text; then a shot
+// of the page at a phone's width.
+async function checkBlast(page, scope, name) {
+  if (!expected.length) return;
+  const blast = (await scope.locator('.blast').first().textContent({ timeout: 5000 })) || '';
+  const missing = expected.filter((t) => !blast.includes(t));
+  if (missing.length) throw new Error(`${name}: the blast radius lacks ${JSON.stringify(missing)}: ${blast}`);
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, `${name}-phone.png`);
+  await page.setViewportSize(size);
+}
 
 mkdirSync(out, { recursive: true });
 const shot = (page, name) => page.screenshot({ path: join(out, name), fullPage: true });
@@ -74,6 +92,7 @@ try {
   await card.waitFor({ timeout: waitMs });
   await page.locator('#live:not([hidden])').waitFor({ timeout: 5000 }).catch(() => {});
   await shot(page, '02-pending-queue.png');
+  await checkBlast(page, card, '02-pending-queue');
   const id = await card.getAttribute('data-id');
   const summary = (await card.locator('.summary').textContent()).trim();
 
@@ -82,6 +101,7 @@ try {
   await page.waitForURL(/\/approvals\//);
   await page.locator('h1.detail-title').waitFor();
   await shot(page, '03-request-detail.png');
+  await checkBlast(page, page, '03-request-detail');
 
   // 4. Approve with a note.
   await page.getByLabel(/Note/).fill(note);

@@ -167,6 +167,18 @@ fn line(a: &Value, now: i64) -> String {
     )
 }
 
+/// The blast radius under an approval's line, indented: what it would
+/// delete and where, what could not be resolved, a safer step
+/// (`scopegate_web::blast_radius`, as the dashboard card says it).
+fn blast_lines(a: &Value, now: i64) -> Vec<String> {
+    let ops: Vec<scopegate_model::Operation> =
+        serde_json::from_value(a["detail"]["operations"].clone()).unwrap_or_default();
+    scopegate_web::blast_radius::describe_bundled(&ops, now)
+        .iter()
+        .map(|s| format!("    {}", s.plain()))
+        .collect()
+}
+
 /// `railway:volumeDelete (destructive) volumeId=vol-1`
 fn operation(o: &Value) -> String {
     let mut s = format!(
@@ -226,6 +238,9 @@ pub fn list(base: &Base, state: &str, filters: &[(&str, Option<String>)]) -> any
         let now = now_ms();
         for a in &items {
             outln!("{}", line(a, now))?;
+            for l in blast_lines(a, now) {
+                outln!("{l}")?;
+            }
         }
         Ok(0)
     })
@@ -259,4 +274,34 @@ pub fn resolve(base: &Base, id: &str, resolution: Resolution, note: &str) -> any
             _ => Err(refused(base, status, &v)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_listed_approval_says_its_blast_radius_under_its_line() {
+        let a = json!({"id": "apr_1", "state": "pending", "detail": {"operations": [{
+            "provider": "railway", "name": "volumeDelete", "class": "destructive",
+            "resources": {"volumeId": ["vol-1"]},
+            "attributes": {
+                "volume": {"known": ["postgres-data"]},
+                "volume.backups": {"known": ["3"]},
+                "project": {"known": ["pocketos"]},
+                "environment": {"unresolved": "lookup timed out after 2 s"}
+            }
+        }]}});
+        assert_eq!(
+            blast_lines(&a, 0),
+            [
+                "    Delete volume postgres-data (3 backups; its backups are deleted with it) in project pocketos.",
+                "    Could not resolve the environment of volume `vol-1` (lookup timed out after 2 s).",
+                "    Safer: create a backup first: `volumeInstanceBackupCreate`.",
+            ]
+        );
+        assert!(line(&a, 0).contains("railway:volumeDelete (destructive) volumeId=vol-1"));
+        assert!(blast_lines(&json!({"detail": {}}), 0).is_empty());
+    }
 }

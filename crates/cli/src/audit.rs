@@ -9,6 +9,9 @@ use scopegate_cli::outln;
 use scopegate_cli::output::{Out, closed};
 use scopegate_store::{Filter, Store, verify};
 
+mod narrow;
+pub use narrow::Narrow;
+
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -79,13 +82,14 @@ pub enum Format {
     Csv,
 }
 
-/// `approval`: only the records of this approval's story (`held apr_…`,
-/// `approved apr_… by …`, `granted apr_… …`, …).
+/// `narrow`: only the records of one approval's story (`held apr_…`,
+/// `approved apr_… by …`, `granted apr_… …`, …), of a project or an
+/// environment (see [`Narrow`]).
 pub fn export(
     config: &Path,
     database: Option<&str>,
     filter: &Filter,
-    approval: Option<&str>,
+    narrow: &Narrow,
     format: Format,
     follow: bool,
 ) -> anyhow::Result<i32> {
@@ -100,9 +104,7 @@ pub fn export(
             let rows = s.rows(filter, after, 1000).await?;
             for r in &rows {
                 after = r.seq;
-                if let Some(id) = approval
-                    && !in_story(r.record.approval.as_deref(), id)
-                {
+                if !narrow.keeps(&r.record) {
                     continue;
                 }
                 match format {
@@ -153,11 +155,6 @@ pub fn export(
             }
         }
     })
-}
-
-/// Whether a record's `approval` step names approval `id`.
-fn in_story(step: Option<&str>, id: &str) -> bool {
-    step.is_some_and(|s| s.split_whitespace().any(|w| w == id))
 }
 
 fn csv_field(f: &str) -> String {

@@ -215,6 +215,14 @@ struct FilterArgs {
     /// released, expired.
     #[arg(long)]
     approval: Option<String>,
+    /// Only decisions whose operations were resolved to a project named
+    /// like this (`*` and `?` match any characters).
+    #[arg(long)]
+    project: Option<String>,
+    /// Only decisions whose operations were resolved to an environment
+    /// named like this (`production`, `pr-*`).
+    #[arg(long)]
+    environment: Option<String>,
 }
 
 /// A verdict to filter on.
@@ -245,6 +253,14 @@ impl FilterArgs {
             verdict: self.verdict.map(|v| v.as_str().to_owned()),
             provider: self.provider.clone(),
         }
+    }
+
+    fn narrow(&self) -> audit::Narrow {
+        audit::Narrow::new(
+            self.approval.clone(),
+            self.project.as_deref(),
+            self.environment.as_deref(),
+        )
     }
 }
 
@@ -493,7 +509,7 @@ fn audit_cmd(before: Option<&Path>, command: AuditCommand) -> anyhow::Result<i32
             &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
-            filter.approval.as_deref(),
+            &filter.narrow(),
             format,
             false,
         ),
@@ -501,7 +517,7 @@ fn audit_cmd(before: Option<&Path>, command: AuditCommand) -> anyhow::Result<i32
             &log.settings.path(before),
             log.database.as_deref(),
             &filter.filter(),
-            filter.approval.as_deref(),
+            &filter.narrow(),
             audit::Format::Jsonl,
             true,
         ),

@@ -148,6 +148,11 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
             shots.to_str().unwrap(),
         ])
         .args(["--note", "staging volume, fine"])
+        // nothing resolved here: the catalogue's warning and safer step
+        .args([
+            "--expect",
+            "its backups are deleted with it|Safer: create a backup first",
+        ])
         .output()
         .unwrap();
     assert!(

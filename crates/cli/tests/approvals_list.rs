@@ -20,8 +20,16 @@ fn delete(volume: &str) -> String {
     )
 }
 
-/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines.
+/// `scopegate approvals list -c CONFIG ARGS...`: one line per approval
+/// (without the blast radius indented under each).
 async fn list(config: &str, args: &[&str]) -> Vec<String> {
+    let mut lines = list_all(config, args).await;
+    lines.retain(|l| !l.starts_with(' '));
+    lines
+}
+
+/// `scopegate approvals list -c CONFIG ARGS...`: its stdout lines.
+async fn list_all(config: &str, args: &[&str]) -> Vec<String> {
     let mut all = vec!["approvals", "list", "-c", config];
     all.extend_from_slice(args);
     let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
@@ -47,20 +55,10 @@ async fn list(config: &str, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
-    init();
-    let dir = TempDir::new("approvals-list");
-    let ca = TestCa::new();
-    let fake = Fake::start(&ca).await;
-    dir.write("test-ca.pem", &ca.pem);
-    dir.write("scope.toml", standard_scope_map());
-    let s = serve_with(&dir, &fake, "data", "");
-    let config = dir.path().join("scopegate-data.toml");
-    let config = config.to_str().unwrap();
+/// Agents send a `volumeDelete` of each volume; returns once all are held.
+async fn hold_volume_deletes(dir: &TempDir, s: &common::Serve, volumes: &[&str]) {
     let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
-    // two agents wait on two volumeDeletes
-    for volume in ["vol-a", "vol-b"] {
+    for volume in volumes {
         let (proxy, ca_pem, body) = (s.proxy, ca_pem.clone(), delete(volume));
         tokio::spawn(async move {
             common::send(
@@ -73,11 +71,26 @@ async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
     }
     let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
     for _ in 0..100 {
-        if common::pending(&api).await.len() == 2 {
+        if common::pending(&api).await.len() == volumes.len() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
+    init();
+    let dir = TempDir::new("approvals-list");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    dir.write("scope.toml", standard_scope_map());
+    let s = serve_with(&dir, &fake, "data", "");
+    let config = dir.path().join("scopegate-data.toml");
+    let config = config.to_str().unwrap();
+    // two agents wait on two volumeDeletes
+    hold_volume_deletes(&dir, &s, &["vol-a", "vol-b"]).await;
 
     let both = list(config, &[]).await;
     assert_eq!(both.len(), 2, "{both:?}");
@@ -96,6 +109,18 @@ async fn two_pending_volume_deletes_are_told_apart_and_filtered() {
         b[0].contains("railway:volumeDelete (destructive) volumeId=vol-b"),
         "{b:?}"
     );
+    // under it, what the catalogue knows of a volumeDelete (the fake
+    // resolves nothing: what could not be resolved may come between)
+    let b = list_all(config, &["--resource", "volumeId=vol-b"]).await;
+    assert_eq!(
+        [b[1].as_str(), b[b.len() - 1].as_str()],
+        [
+            "    Delete volume `vol-b` (its backups are deleted with it).",
+            "    Safer: create a backup first: `volumeInstanceBackupCreate`.",
+        ],
+        "{b:?}"
+    );
+    assert!(b[2..].iter().all(|l| l.starts_with("    ")), "{b:?}");
     let a = list(
         config,
         &["--resource", "vol-a", "--operation", "railway:volumeDelete"],

@@ -5,6 +5,7 @@
 //! text; [`raw`] is the serde form and [`Catalog`] the validated model.
 
 pub mod generate;
+pub mod hints;
 pub mod raw;
 pub mod registry;
 mod review;

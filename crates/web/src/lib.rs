@@ -20,6 +20,7 @@ mod api;
 mod approval_json;
 mod assets;
 pub mod auth;
+pub mod blast_radius;
 mod bootstrap_file;
 pub mod client;
 mod config;

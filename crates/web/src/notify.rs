@@ -14,6 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use scopegate_store::Approval;
 use serde_json::{Value, json};
 
+use crate::blast_radius::Sentence;
 use crate::config::DashboardConfig;
 use crate::{DashboardError, view};
 
@@ -188,6 +189,23 @@ fn cap(s: &str, n: usize) -> String {
     }
 }
 
+/// The blast radius: its first sentence for the plain text (` — …`, or
+/// nothing) and a section block with every sentence, when there are any.
+fn blast_section(a: &Approval) -> (String, Option<Value>) {
+    let blast = view::blast(a, crate::now_ms());
+    let Some(first) = blast.first() else {
+        return (String::new(), None);
+    };
+    let all: Vec<String> = blast.iter().map(Sentence::mrkdwn).collect();
+    (
+        format!(" — {}", cap(&first.mrkdwn(), 1000)),
+        Some(json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": cap(&all.join("\n"), 2900)}
+        })),
+    )
+}
+
 /// The message for a new held request: `text` for plain clients and
 /// notifications, `blocks` for Slack, both with the dashboard link.
 pub fn slack_payload(a: &Approval, link: &str) -> Value {
@@ -201,19 +219,22 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let (first, blast) = blast_section(a);
     let text = format!(
-        "scopegate: approval needed — {} — <{}|review and decide>",
+        "scopegate: approval needed — {}{first} — <{}|review and decide>",
         slack_escape(&cap(&summary, 1500)),
         link
     );
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
+    })];
+    blocks.extend(blast);
     json!({
         "text": text,
-        "blocks": [
-            {
-                "type": "header",
-                "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
-            },
-            {
+        "blocks": blocks.into_iter().chain([
+
+            json!({
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": cap(&format!(
                     "{}\n*Rule:* {}\n*Reason:* {}",
@@ -221,8 +242,8 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
                     slack_escape(&a.held.rule),
                     slack_escape(&a.held.reason),
                 ), 2900)}
-            },
-            {
+            }),
+            json!({
                 "type": "actions",
                 "elements": [{
                     "type": "button",
@@ -230,7 +251,7 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
                     "url": link,
                     "style": "primary"
                 }]
-            }
-        ]
+            }),
+        ]).collect::<Vec<_>>()
     })
 }

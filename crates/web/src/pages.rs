@@ -74,7 +74,7 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
             out,
             "<article class=\"approval\" data-id=\"{id}\"><div class=\"row\">{class}<a class=\"title\" href=\"{href}\">{title}</a>\
 <span class=\"muted\">asked {created} · expires {expires} · {attempts} attempt{s}</span></div>\
-<p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code></p>\
+{blast}<p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code></p>\
 <a class=\"button\" href=\"{href}\">Review</a></article>",
             id = esc(a.id.as_str()),
             class = class_badge(view::top_class(&ops)),
@@ -85,6 +85,7 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
             attempts = a.attempts,
             s = if a.attempts == 1 { "" } else { "s" },
             summary = esc(&view::summary(a)),
+            blast = view::blast_html(a, now),
             rule = esc(&a.held.rule),
         );
     }
@@ -166,12 +167,13 @@ fn detail_header(b: &mut String, a: &Approval, title: &str, banner: Option<(&str
         b,
         "<p class=\"crumbs\"><a href=\"/\">Pending</a> › <a href=\"/approvals\">Approvals</a> › <code>{id}</code></p>\
 <h1 class=\"detail-title\" data-approval=\"{id}\" data-state=\"{state}\">{title} {badge}</h1>\
-<p class=\"lead summary\">{summary}</p>",
+{blast}<p class=\"lead summary\">{summary}</p>",
         id = esc(a.id.as_str()),
         state = esc(a.state.as_str()),
         title = esc(title),
         badge = state_badge(a.state.as_str()),
         summary = esc(&view::summary(a)),
+        blast = view::blast_html(a, now_ms()),
     );
     if let Some((kind, text)) = banner {
         let _ = write!(

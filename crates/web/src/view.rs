@@ -104,6 +104,24 @@ pub fn summary(a: &Approval) -> String {
     parts.join(" — ")
 }
 
+/// The blast radius of the held request in sentences (see
+/// [`crate::blast_radius`]), from its operations' resolved attributes and
+/// the catalogue's hints.
+/// An operation without a provider is the request's, as in [`operations`].
+pub fn blast(a: &Approval, now_ms: i64) -> Vec<crate::blast_radius::Sentence> {
+    let mut ops = a.held.operations.clone();
+    for o in ops.iter_mut().filter(|o| o.provider.is_empty()) {
+        o.provider.clone_from(&a.held.provider);
+    }
+    crate::blast_radius::describe_bundled(&ops, now_ms)
+}
+
+/// [`blast`] as the dashboard's HTML block (escaped); empty when there is
+/// nothing to say.
+pub fn blast_html(a: &Approval, now_ms: i64) -> String {
+    crate::blast_radius::html_block(&blast(a, now_ms))
+}
+
 /// The most severe class among the operations, for a badge.
 pub fn top_class(ops: &[OpView]) -> &str {
     ["destructive", "unknown", "write", "read"]
@@ -229,6 +247,18 @@ mod tests {
             attempts: 1,
             held,
         }
+    }
+
+    #[test]
+    fn an_operation_without_a_provider_gets_the_requests_hints() {
+        let a = approval(serde_json::json!({"operations": [
+            {"provider": "", "name": "volumeDelete", "class": "destructive", "resources": {"volumeId": ["vol-1"]}}
+        ]}));
+        let said: Vec<String> = blast(&a, 0).iter().map(|s| s.plain()).collect();
+        assert_eq!(
+            said[0],
+            "Delete volume `vol-1` (its backups are deleted with it)."
+        );
     }
 
     #[test]

@@ -113,9 +113,29 @@ async fn a_new_held_request_is_announced_after_a_failed_attempt() {
     let blocks = v["blocks"].as_array().unwrap();
     assert_eq!(blocks[0]["type"], "header");
     assert_eq!(
-        blocks[2]["elements"][0]["url"],
+        blocks.last().unwrap()["elements"][0]["url"],
         "https://dash.example/approvals/apr_hook"
     );
+}
+
+#[tokio::test]
+async fn the_message_says_the_blast_radius_in_words() {
+    let store = common::store().await;
+    let h = common::resolved_volume_delete_hold("apr_blast");
+    let id = scopegate_model::ApprovalId::new("apr_blast");
+    let (a, _) = store.hold(&h, common::PENDING_FOR, &id).await.unwrap();
+    let v = scopegate_web::slack_payload(&a, "https://dash.example/approvals/apr_blast");
+    let effect = "Delete volume *postgres-data* (4.2 GB used, 3 backups, latest 2 h ago; \
+*its backups are deleted with it*), mounted by *Postgres* in *pocketos / production*.";
+    let blocks = v["blocks"].as_array().unwrap();
+    assert_eq!(blocks[1]["type"], "section", "{v}");
+    assert_eq!(
+        blocks[1]["text"]["text"],
+        format!("{effect}\nSafer: create a backup first: `volumeInstanceBackupCreate`.")
+    );
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains(effect), "{text}");
+    assert_eq!(blocks.last().unwrap()["type"], "actions");
 }
 
 #[tokio::test]

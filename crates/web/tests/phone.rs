@@ -9,7 +9,6 @@
 mod common;
 
 use scopegate_model::Resolution;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,27 +20,6 @@ use scopegate_model::{
 use scopegate_policy::ScopeMap;
 use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn browser_ready() -> Result<(), String> {
-    if !Path::new("/usr/bin/chromium").exists() {
-        return Err(
-            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
-        );
-    }
-    if !repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Err(
-            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
-        );
-    }
-    Ok(())
-}
 
 const LONG_ID: &str =
     "apr_01JDZ3K7Q9W2X4V6B8N0M1P3R5T7Y9A2C4E6G8J0L2N4Q6S8U0W2Y4A6C8E0G2J4L6N8Q0S2U4W6Y8";
@@ -165,9 +143,23 @@ fn record(i: usize) -> DecisionRecord {
 /// The store, filled: three pending holds (one with a long id), resolved
 /// ones with long notes, and twenty decisions.
 async fn populate(store: &Store) {
+    // the first is resolved, with long names: its blast radius must fit too
+    let mut first = hold(0);
+    for (k, v) in [
+        ("volume", VOLUME),
+        (
+            "service",
+            "postgres-primary-with-a-very-long-service-name-for-testing",
+        ),
+        ("project", "pocketos-production-infrastructure"),
+        ("environment", "production-eu-west-with-a-long-name"),
+        ("volume.backups", "12"),
+    ] {
+        first.operations[0].set_attribute(k, scopegate_model::Attribute::known([v.to_owned()]));
+    }
     store
         .hold(
-            &hold(0),
+            &first,
             std::time::Duration::from_secs(3600),
             &scopegate_model::ApprovalId::new(LONG_ID),
         )

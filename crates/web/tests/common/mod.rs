@@ -2,7 +2,7 @@
 //! it as a browser would (cookies, CSRF tokens) through `Router::oneshot`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -15,6 +15,29 @@ use scopegate_policy::ScopeMap;
 use scopegate_store::{ApprovalHub, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Role, UserConfig, token_fingerprint};
 use tower::ServiceExt as _;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether Chromium and playwright-core are installed, or why not.
+pub fn browser_ready() -> Result<(), String> {
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Err(
+            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
+        );
+    }
+    if !repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Err(
+            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
+        );
+    }
+    Ok(())
+}
 
 pub const PASSWORD: &str = "correct horse battery staple";
 /// The approver's and the viewer's API tokens.
@@ -155,6 +178,34 @@ pub fn volume_delete_hold(key: &str) -> HeldRequest {
         }))
         .unwrap(),
     );
+    h
+}
+
+/// The incident's request with what the proxy resolved of `vol-123`:
+/// the production database's volume, its backups, where it is mounted.
+pub fn resolved_volume_delete_hold(key: &str) -> HeldRequest {
+    use scopegate_model::Attribute;
+    let mut h = volume_delete_hold(key);
+    let latest = std::time::SystemTime::now() - Duration::from_secs(2 * 3600 + 60);
+    let latest = scopegate_web::html::time(
+        latest
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    );
+    // `2026-05-01 12:03:07 UTC` → RFC 3339
+    let latest = format!("{}Z", latest.trim_end_matches(" UTC").replacen(' ', "T", 1));
+    for (k, v) in [
+        ("volume", "postgres-data"),
+        ("volume.usedMB", "4200"),
+        ("volume.backups", "3"),
+        ("volume.latestBackup", latest.as_str()),
+        ("service", "Postgres"),
+        ("project", "pocketos"),
+        ("environment", "production"),
+    ] {
+        h.operations[0].set_attribute(k, Attribute::known([v.to_owned()]));
+    }
     h
 }
 
