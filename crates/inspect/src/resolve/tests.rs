@@ -1,0 +1,105 @@
+use serde_json::json;
+
+use super::*;
+
+fn railway() -> &'static Resolver {
+    for_provider("railway").expect("the Railway resolver is bundled")
+}
+
+#[test]
+fn bundled_resolvers_parse() {
+    for (file, text) in RESOLVERS {
+        Resolver::from_toml(file, text).unwrap();
+    }
+    assert_eq!(bundled().len(), RESOLVERS.len());
+}
+
+/// What the lookup query (`projects { ... }`) answers: two projects, a
+/// volume with an instance in production mounted by Postgres.
+fn projects() -> serde_json::Value {
+    let env = |id: &str, name: &str| json!({ "node": { "id": id, "name": name } });
+    json!({ "data": { "projects": { "edges": [
+        { "node": {
+            "id": "prj-1", "name": "pocketos",
+            "environments": { "edges": [env("env-prod", "production"), env("env-stg", "staging")] },
+            "services": { "edges": [{ "node": { "id": "svc-pg", "name": "Postgres",
+                "serviceInstances": { "edges": [
+                    { "node": { "id": "si-1", "environmentId": "env-prod", "serviceId": "svc-pg" } },
+                    { "node": { "id": "si-2", "environmentId": "env-stg", "serviceId": "svc-pg" } }
+                ]}}}]},
+            "volumes": { "edges": [{ "node": { "id": "vol-prod", "name": "postgres-data",
+                "volumeInstances": { "edges": [{ "node": {
+                    "id": "vi-1", "mountPath": "/var/lib/postgresql/data",
+                    "currentSizeMB": 4200.5, "sizeMB": 50000,
+                    "environmentId": "env-prod", "serviceId": "svc-pg"
+                }}]}}}]}
+        }},
+        { "node": { "id": "prj-2", "name": "blog",
+            "environments": { "edges": [env("env-b", "pr-12")] } } }
+    ]}}})
+}
+
+fn values(d: &Derived, key: &str) -> Vec<String> {
+    d.get(key).map(|v| v.iter().cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn a_volume_resolves_to_its_project_environment_service_and_details() {
+    let g = walk(railway(), &projects());
+    let d = attributes(railway(), &g, "volumeId", "vol-prod").unwrap();
+    assert_eq!(values(&d, "volume"), ["postgres-data"]);
+    assert_eq!(values(&d, "project"), ["pocketos"]);
+    assert_eq!(values(&d, "environment"), ["production"]);
+    assert_eq!(values(&d, "service"), ["Postgres"]);
+    assert_eq!(values(&d, "volume.mountPath"), ["/var/lib/postgresql/data"]);
+    assert_eq!(values(&d, "volume.usedMB"), ["4200.5"]);
+    assert_eq!(values(&d, "volume.sizeMB"), ["50000"]);
+    for key in d.keys() {
+        assert!(railway().yields("volumeId").contains(key), "{key} not in yields");
+    }
+}
+
+#[test]
+fn services_environments_and_projects_resolve() {
+    let g = walk(railway(), &projects());
+    let s = attributes(railway(), &g, "serviceId", "svc-pg").unwrap();
+    assert_eq!(values(&s, "service"), ["Postgres"]);
+    assert_eq!(values(&s, "environment"), ["production", "staging"]);
+    assert_eq!(values(&s, "project"), ["pocketos"]);
+    let e = attributes(railway(), &g, "environmentId", "env-b").unwrap();
+    assert_eq!(values(&e, "environment"), ["pr-12"]);
+    assert_eq!(values(&e, "project"), ["blog"]);
+    let p = attributes(railway(), &g, "projectId", "prj-2").unwrap();
+    assert_eq!(values(&p, "project"), ["blog"]);
+}
+
+#[test]
+fn an_id_the_response_lacks_is_none() {
+    let g = walk(railway(), &projects());
+    assert!(attributes(railway(), &g, "volumeId", "vol-other").is_none());
+    assert!(attributes(railway(), &g, "deploymentId", "dep-1").is_none());
+}
+
+/// The Railway CLI's `Project` query (its shape, as `railway status` and
+/// `railway up` send it): environments and services under `project`.
+#[test]
+fn the_cli_project_query_fills_environments_and_services() {
+    let answer = json!({ "data": { "project": {
+        "id": "prj-1", "name": "site", "workspaceId": "ws-1", "deletedAt": null,
+        "workspace": { "name": "Acme" },
+        "environments": { "edges": [
+            { "node": { "id": "env-prod-1", "name": "production", "canAccess": true } },
+            { "node": { "id": "env-staging-1", "name": "staging", "canAccess": true } }
+        ]},
+        "services": { "edges": [{ "node": { "id": "svc-web", "name": "web" } }] }
+    }}});
+    let g = walk(railway(), &answer);
+    let all = everything(railway(), &g);
+    let env = all
+        .iter()
+        .find(|(k, id, _)| k == "environmentId" && id == "env-staging-1")
+        .unwrap();
+    assert_eq!(values(&env.2, "environment"), ["staging"]);
+    assert_eq!(values(&env.2, "project"), ["site"]);
+    assert_eq!(all.len(), 4, "{all:?}");
+}
