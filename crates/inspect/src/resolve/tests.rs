@@ -103,3 +103,28 @@ fn the_cli_project_query_fills_environments_and_services() {
     assert_eq!(values(&env.2, "project"), ["site"]);
     assert_eq!(all.len(), 4, "{all:?}");
 }
+
+fn load(text: &str) -> Result<scopegate_policy::ScopeMap, String> {
+    let words = crate::CatalogSet::bundled().unwrap().words();
+    let vocabulary = scopegate_policy::Vocabulary::new(words);
+    scopegate_policy::ScopeMap::from_toml_checked("t.toml", text, &vocabulary)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn rules_may_name_resolved_attributes_and_typos_still_fail() {
+    let example = include_str!("../../../../config/examples/railway-staging-agent.toml");
+    load(example).unwrap();
+    let rule = |key: &str| {
+        format!(
+            "version = 1\n[[token]]\nname = \"t\"\nfingerprint = \"sha256:{}\"\n\
+             [[token.rule]]\nid = \"r\"\neffect = \"allow\"\n\
+             operations = [\"railway:volumeDelete\"]\nresources = {{ \"{key}\" = [\"x\"] }}\n",
+            "0".repeat(64)
+        )
+    };
+    load(&rule("environment")).unwrap();
+    load(&rule("volume.mountPath")).unwrap();
+    let typo = load(&rule("enviroment")).unwrap_err();
+    assert!(typo.contains("enviroment"), "{typo}");
+}
