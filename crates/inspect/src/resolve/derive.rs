@@ -95,7 +95,12 @@ fn details(g: &Graph, spec: &Kind, key: &Key, out: &mut Derived) {
             continue;
         };
         let values: Vec<String> = if *kind == key.0 {
-            g.entities.get(key).and_then(|e| e.fields.get(field)).into_iter().cloned().collect()
+            g.entities
+                .get(key)
+                .and_then(|e| e.fields.get(field))
+                .into_iter()
+                .cloned()
+                .collect()
         } else {
             g.children(key, kind)
                 .filter_map(|(_, e)| e.fields.get(field).cloned())

@@ -40,7 +40,9 @@ fn projects() -> serde_json::Value {
 }
 
 fn values(d: &Derived, key: &str) -> Vec<String> {
-    d.get(key).map(|v| v.iter().cloned().collect()).unwrap_or_default()
+    d.get(key)
+        .map(|v| v.iter().cloned().collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -55,7 +57,10 @@ fn a_volume_resolves_to_its_project_environment_service_and_details() {
     assert_eq!(values(&d, "volume.usedMB"), ["4200.5"]);
     assert_eq!(values(&d, "volume.sizeMB"), ["50000"]);
     for key in d.keys() {
-        assert!(railway().yields("volumeId").contains(key), "{key} not in yields");
+        assert!(
+            railway().yields("volumeId").contains(key),
+            "{key} not in yields"
+        );
     }
 }
 

@@ -34,7 +34,11 @@ impl Graph {
 
     /// The name of (type, id), when known.
     pub fn name(&self, key: &Key) -> Option<&str> {
-        self.entities.get(key)?.fields.get("name").map(String::as_str)
+        self.entities
+            .get(key)?
+            .fields
+            .get("name")
+            .map(String::as_str)
     }
 
     /// The entities nested directly in `parent`, of type `kind`.
