@@ -75,6 +75,7 @@ struct Shared {
     connections: AtomicUsize,
     release: Notify,
     ws: crate::fake_ws::WsLog,
+    lookup: Mutex<crate::railway_lookup::Lookup>,
 }
 
 /// A running fake provider; stops when dropped.
@@ -150,6 +151,19 @@ impl Fake {
         self.shared.release.notify_one();
     }
 
+    /// How the fake answers scopegate's resolution lookups from now on.
+    pub fn answer_lookups(&self, how: crate::railway_lookup::Lookup) {
+        *self.shared.lookup.lock().unwrap() = how;
+    }
+
+    /// The resolution lookups received so far.
+    pub fn lookups(&self) -> usize {
+        self.received()
+            .iter()
+            .filter(|r| crate::railway_lookup::is_lookup(&r.body))
+            .count()
+    }
+
     /// Asserts the fake received nothing at all.
     pub fn assert_nothing_received(&self, what: &str) {
         let got = self.received();
@@ -221,6 +235,10 @@ async fn handle(
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&parts.method, segs.as_slice()) {
+        (&Method::POST, ["graphql", "v2"]) if crate::railway_lookup::is_lookup(&body) => {
+            let how = *s.lookup.lock().unwrap();
+            crate::railway_lookup::answer(how).await
+        }
         (&Method::POST, ["graphql", "v2"]) => match crate::railway_answers::graphql(&body) {
             Some(v) => json(StatusCode::OK, &v.to_string()),
             None => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
@@ -246,6 +264,11 @@ async fn handle(
             &serde_json::json!({ "ok": true, "path": path }).to_string(),
         ),
     }
+}
+
+/// A JSON answer (for the answer modules).
+pub fn json_answer(status: StatusCode, body: &str) -> Response<FakeBody> {
+    json(status, body)
 }
 
 /// GitHub GraphQL answers shaped for `gh`: by the root fields the document

@@ -60,6 +60,10 @@ impl HttpBody for Tee {
                         copy.extend_from_slice(data);
                     }
                 }
+                // hyper stops polling a body that says it ended.
+                if self.inner.is_end_stream() {
+                    self.finish();
+                }
             }
             Poll::Ready(None) => self.finish(),
             Poll::Ready(Some(Err(_))) => self.copy = None,

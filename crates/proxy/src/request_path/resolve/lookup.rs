@@ -15,7 +15,7 @@ use scopegate_model::{CredentialLocation, PresentedCredential};
 use crate::engine::Engine;
 use crate::resolve::passive::CAP;
 use crate::shared::State;
-use crate::upstream::{Destination, Forwardable, forward};
+use crate::upstream::{Destination, ForwardError, Forwardable, forward};
 
 use super::super::conn::Conn;
 use super::super::credential::swap_surrogate;
@@ -89,7 +89,13 @@ async fn ask(
     let timeout = state.resolution.settings.lookup_timeout;
     let resp = forward(&state.client, request, to, timeout)
         .await
-        .map_err(|e| ("failed", format!("lookup failed: {e}")))?;
+        .map_err(|e| match e {
+            ForwardError::Timeout(t) => (
+                "timeout",
+                format!("lookup timed out after {} ms", t.as_millis()),
+            ),
+            e => ("failed", format!("lookup failed: {e}")),
+        })?;
     let status = resp.status();
     if !status.is_success() {
         return Err(("failed", format!("lookup failed: HTTP {}", status.as_u16())));
