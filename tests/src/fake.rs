@@ -76,6 +76,9 @@ struct Shared {
     release: Notify,
     ws: crate::fake_ws::WsLog,
     lookup: Mutex<crate::railway_lookup::Lookup>,
+    /// scopegate's own resolution lookups: not in `received` (what agents
+    /// sent), so tests that count what reached the provider are unchanged.
+    lookups: Mutex<Vec<Received>>,
 }
 
 /// A running fake provider; stops when dropped.
@@ -156,12 +159,9 @@ impl Fake {
         *self.shared.lookup.lock().unwrap() = how;
     }
 
-    /// The resolution lookups received so far.
-    pub fn lookups(&self) -> usize {
-        self.received()
-            .iter()
-            .filter(|r| crate::railway_lookup::is_lookup(&r.body))
-            .count()
+    /// scopegate's resolution lookups received so far.
+    pub fn lookups(&self) -> Vec<Received> {
+        self.shared.lookups.lock().unwrap().clone()
     }
 
     /// Asserts the fake received nothing at all.
@@ -215,7 +215,12 @@ async fn handle(
             .map(str::to_owned)
     });
     let host = authority.clone().unwrap_or_default();
-    s.received.lock().unwrap().push(Received {
+    let log = if crate::railway_lookup::is_lookup(&body) {
+        &s.lookups
+    } else {
+        &s.received
+    };
+    log.lock().unwrap().push(Received {
         method: parts.method.clone(),
         target: target.clone(),
         authority,

@@ -74,12 +74,7 @@ async fn a_staging_volume_delete_is_allowed_and_a_production_one_is_held() {
         1,
         "the fake receives the staging delete"
     );
-    let lookups: Vec<_> = h
-        .fake
-        .received()
-        .into_iter()
-        .filter(|r| scopegate_e2e::railway_lookup::is_lookup(&r.body))
-        .collect();
+    let lookups = h.fake.lookups();
     assert_eq!(lookups.len(), 1);
     let bearer = format!("Bearer {REAL_SECRET}");
     assert_eq!(
@@ -105,7 +100,11 @@ async fn a_staging_volume_delete_is_allowed_and_a_production_one_is_held() {
         0,
         "the production delete is held, not sent"
     );
-    assert_eq!(h.fake.lookups(), 1, "the second id came from the cache");
+    assert_eq!(
+        h.fake.lookups().len(),
+        1,
+        "the second id came from the cache"
+    );
     let held = record(&h, &id);
     assert_eq!(held.rule, "staging-agent/production-destructive-held");
     assert_eq!(
@@ -146,7 +145,7 @@ async fn a_cli_read_fills_the_cache_and_the_rule_needs_no_lookup() {
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(
-        h.fake.lookups(),
+        h.fake.lookups().len(),
         0,
         "no active lookup: the CLI's read answered it"
     );
@@ -231,5 +230,28 @@ async fn an_id_the_token_cannot_see_is_unresolved() {
             .contains("volumeId vol-elsewhere is not among what the token can see"),
         "{}",
         r.reason
+    );
+}
+
+/// With aliases the agent chooses the answer's keys (`environments:
+/// volumes { ... }`), so an aliased read never fills the cache.
+#[tokio::test]
+async fn an_aliased_read_fills_nothing() {
+    let h = start("").await;
+    let aliased = PROJECT_QUERY.replace("{ id name environments", "{ id name: id environments");
+    let resp = h
+        .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &aliased))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let delete =
+        format!(r#"{{"query":"mutation {{ environmentDelete(id: \"{RW_ENV_STAGING}\") }}"}}"#);
+    let resp = h
+        .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &delete))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        h.fake.lookups().len(),
+        1,
+        "resolved by a lookup, not by the aliased read"
     );
 }

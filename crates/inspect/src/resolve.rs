@@ -9,9 +9,11 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 pub mod derive;
+mod plain;
 pub mod walk;
 
 pub use derive::{Derived, attributes, everything};
+pub use plain::plain_query;
 pub use walk::{Entity, Graph, walk};
 
 /// The embedded resolver descriptions (`RESOLVERS: &[(file, text)]`).

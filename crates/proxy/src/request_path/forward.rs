@@ -16,6 +16,7 @@ use crate::respond::{Refusal, Why};
 use crate::shared::State;
 use crate::upstream::{Destination, StreamedBody, forward as send, forward_streamed};
 use crate::upstream_error::Cause;
+use scopegate_inspect::resolve::plain_query;
 use scopegate_model::OpClass;
 
 use super::conn::Conn;
@@ -53,7 +54,7 @@ pub async fn forward(
     // Recorded (crash-safe) before anything is forwarded: a decision that
     // cannot be recorded is not acted on.
     journal(&*state.sink, case.facts.record(&id, case.decision, &step))?;
-    let passive = passive_sink(state, &case);
+    let passive = passive_sink(state, &case, permitted.body());
     let sent = Instant::now();
     let timeout = state.config.proxy.upstream_timeout;
     let to = Destination {
@@ -91,8 +92,9 @@ pub async fn forward(
 }
 
 /// Where an allowed read's answer fills the resolution cache: a read-only
-/// request to a resolver's endpoint, with one credential (docs/resource-context.md).
-fn passive_sink(state: &State, case: &Case<'_>) -> Option<Sink> {
+/// request to a resolver's endpoint, with one credential, whose document has
+/// no aliases (docs/resource-context.md).
+fn passive_sink(state: &State, case: &Case<'_>, body: &bytes::Bytes) -> Option<Sink> {
     let provider = case.inspection.provider.as_deref()?;
     let resolver = scopegate_inspect::resolve::for_provider(provider)?;
     let reads = !case.inspection.operations.is_empty()
@@ -101,7 +103,8 @@ fn passive_sink(state: &State, case: &Case<'_>) -> Option<Sink> {
             .operations
             .iter()
             .all(|op| op.class == OpClass::Read);
-    if !reads || case.facts.path != resolver.endpoint {
+    // Without aliases only: with them the agent chooses the answer's keys.
+    if !reads || case.facts.path != resolver.endpoint || !plain_query(body) {
         return None;
     }
     Some(Sink {
