@@ -40,6 +40,12 @@ fn volume_delete(id: &str) -> String {
     format!(r#"{{"query":"mutation {{ volumeDelete(volumeId: \"{id}\") }}"}}"#)
 }
 
+async fn send_delete(h: &Harness, id: &str) -> scopegate_e2e::wire::Resp {
+    let body = volume_delete(id);
+    h.https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &body))
+        .await
+}
+
 fn deletes(h: &Harness, id: &str) -> usize {
     let needle = format!("volumeDelete(volumeId: \\\"{id}\\\")");
     h.fake
@@ -62,12 +68,7 @@ fn attribute(r: &DecisionRecord, key: &str) -> Option<Attribute> {
 #[tokio::test]
 async fn a_staging_volume_delete_is_allowed_and_a_production_one_is_held() {
     let h = start("").await;
-    let resp = h
-        .https(
-            RAILWAY_HOST,
-            gql_request(RAILWAY_HOST, SURROGATE, &volume_delete(RW_VOLUME_STAGING)),
-        )
-        .await;
+    let resp = send_delete(&h, RW_VOLUME_STAGING).await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(
         deletes(&h, RW_VOLUME_STAGING),
@@ -88,12 +89,7 @@ async fn a_staging_volume_delete_is_allowed_and_a_production_one_is_held() {
         Some(Attribute::known(["staging".to_owned()]))
     );
 
-    let resp = h
-        .https(
-            RAILWAY_HOST,
-            gql_request(RAILWAY_HOST, SURROGATE, &volume_delete(RW_VOLUME_PROD)),
-        )
-        .await;
+    let resp = send_delete(&h, RW_VOLUME_PROD).await;
     let id = assert_graphql_refusal(&resp, "approve", "railway:volumeDelete");
     assert_eq!(
         deletes(&h, RW_VOLUME_PROD),
@@ -161,12 +157,7 @@ async fn a_cli_read_fills_the_cache_and_the_rule_needs_no_lookup() {
 
 async fn refused_with(h: &Harness, why: &str) {
     let started = Instant::now();
-    let resp = h
-        .https(
-            RAILWAY_HOST,
-            gql_request(RAILWAY_HOST, SURROGATE, &volume_delete(RW_VOLUME_STAGING)),
-        )
-        .await;
+    let resp = send_delete(&h, RW_VOLUME_STAGING).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "the lookup's timeout bounds the wait"

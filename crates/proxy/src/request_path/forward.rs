@@ -79,9 +79,7 @@ pub async fn forward(
     });
     match result {
         Ok(mut resp) => {
-            if let Some(sink) = passive {
-                resp = tee_readable(resp, sink);
-            }
+            resp = tee_readable(resp, passive);
             if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
@@ -116,7 +114,10 @@ fn passive_sink(state: &State, case: &Case<'_>, body: &bytes::Bytes) -> Option<S
 }
 
 /// Tees a successful, unencoded answer into the cache as it streams.
-fn tee_readable(resp: Response<Body>, sink: Sink) -> Response<Body> {
+fn tee_readable(resp: Response<Body>, sink: Option<Sink>) -> Response<Body> {
+    let Some(sink) = sink else {
+        return resp;
+    };
     let encoded = resp
         .headers()
         .get(http::header::CONTENT_ENCODING)
