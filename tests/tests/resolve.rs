@@ -157,7 +157,7 @@ async fn a_cli_read_fills_the_cache_and_the_rule_needs_no_lookup() {
 
 async fn refused_with(h: &Harness, why: &str) {
     let started = Instant::now();
-    let resp = send_delete(&h, RW_VOLUME_STAGING).await;
+    let resp = send_delete(h, RW_VOLUME_STAGING).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "the lookup's timeout bounds the wait"
