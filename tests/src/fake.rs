@@ -242,7 +242,7 @@ async fn handle(
     match (&parts.method, segs.as_slice()) {
         (&Method::POST, ["graphql", "v2"]) if crate::railway_lookup::is_lookup(&body) => {
             let how = *s.lookup.lock().unwrap();
-            crate::railway_lookup::answer(how).await
+            crate::railway_lookup::answer(how, &body).await
         }
         (&Method::POST, ["graphql", "v2"]) => match crate::railway_answers::graphql(&body) {
             Some(v) => json(StatusCode::OK, &v.to_string()),

@@ -30,11 +30,17 @@ pub enum Lookup {
 
 /// Whether a GraphQL body is scopegate's lookup.
 pub fn is_lookup(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body).is_ok_and(|v| v["operationName"] == "scopegateResolve")
+    serde_json::from_slice::<Value>(body).is_ok_and(|v| {
+        v["operationName"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("scopegateResolve"))
+    })
 }
 
+/// The answer to a lookup (`body`), as `how` says.
 pub async fn answer(
     how: Lookup,
+    body: &[u8],
 ) -> http::Response<http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>> {
     match how {
         Lookup::Answer => {}
@@ -47,7 +53,30 @@ pub async fn answer(
         }
         Lookup::Stall(wait) => tokio::time::sleep(wait).await,
     }
+    let doc: Value = serde_json::from_slice(body).unwrap_or_default();
+    if doc["operationName"] == "scopegateResolveEach" {
+        let id = doc["variables"]["id"].as_str().unwrap_or_default();
+        return crate::fake::json_answer(StatusCode::OK, &backups(id).to_string());
+    }
     crate::fake::json_answer(StatusCode::OK, &projects().to_string())
+}
+
+/// The production volume's instance has three backups; others none.
+fn backups(instance: &str) -> Value {
+    let list: Vec<Value> = if instance == format!("vi-{RW_VOLUME_PROD}") {
+        [
+            "2026-11-29T02:00:00Z",
+            "2026-12-01T02:00:00Z",
+            "2026-11-30T02:00:00Z",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, at)| json!({ "id": format!("bk-{i}"), "createdAt": at }))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    json!({ "data": { "volumeInstanceBackupList": list } })
 }
 
 fn projects() -> Value {

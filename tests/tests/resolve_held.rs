@@ -81,5 +81,14 @@ async fn a_held_volume_delete_carries_its_names_and_details_to_the_queue() {
     assert_eq!(attributes.get("project").cloned(), known("site"));
     assert_eq!(attributes.get("service").cloned(), known("web"));
     assert_eq!(attributes.get("volume.usedMB").cloned(), known("4200"));
-    assert_eq!(h.fake.lookups().len(), 1);
+    assert_eq!(attributes.get("volume.backups").cloned(), known("3"));
+    assert_eq!(
+        attributes.get("volume.latestBackup").cloned(),
+        known("2026-12-01T02:00:00Z")
+    );
+    assert_eq!(
+        h.fake.lookups().len(),
+        2,
+        "the projects, then the instance's backups"
+    );
 }

@@ -12,7 +12,7 @@ pub mod derive;
 mod plain;
 pub mod walk;
 
-pub use derive::{Derived, attributes, everything};
+pub use derive::{Derived, attributes, each_ids, everything, tally};
 pub use plain::plain_query;
 pub use walk::{Entity, Graph, walk};
 
@@ -68,6 +68,29 @@ pub struct Kind {
     pub details: BTreeMap<String, String>,
     /// Every attribute it can give.
     pub yields: Vec<String>,
+    /// A further query per related entity (a volume's backups, per instance).
+    #[serde(default)]
+    pub each: Option<Each>,
+}
+
+/// A further query per related entity: `$id` is that entity's id; the
+/// entities of type `entity` in its answers are counted (`count`) and the
+/// latest `latest.field` kept (`latest.attribute`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Each {
+    pub related: String,
+    pub query: String,
+    pub entity: String,
+    pub count: String,
+    pub latest: Latest,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latest {
+    pub attribute: String,
+    pub field: String,
 }
 
 impl Resolver {

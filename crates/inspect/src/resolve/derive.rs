@@ -44,6 +44,37 @@ pub fn everything(r: &Resolver, g: &Graph) -> Vec<(String, String, Derived)> {
     out
 }
 
+/// What the answers of an `each` query say: the count of its entities and
+/// the latest of their `latest.field` (RFC 3339 times sort as text).
+pub fn tally(each: &super::Each, answers: &[Graph], out: &mut Derived) {
+    let found: Vec<&String> = answers
+        .iter()
+        .flat_map(|g| g.entities.iter())
+        .filter(|(k, _)| k.0 == each.entity)
+        .filter_map(|(_, e)| e.fields.get(&each.latest.field))
+        .collect();
+    let count = answers
+        .iter()
+        .flat_map(|g| g.entities.keys())
+        .filter(|k| k.0 == each.entity)
+        .count();
+    add(out, &each.count, &count.to_string());
+    if let Some(latest) = found.into_iter().max() {
+        add(out, &each.latest.attribute, latest);
+    }
+}
+
+/// The ids of the entities an `each` query runs for.
+pub fn each_ids(g: &Graph, kind: &super::Kind, id: &str) -> Vec<String> {
+    let Some(each) = &kind.each else {
+        return Vec::new();
+    };
+    let key = (kind.entity.clone(), id.to_owned());
+    g.children(&key, &each.related)
+        .map(|(k, _)| k.1.clone())
+        .collect()
+}
+
 /// Names of the `within` types: ancestors by nesting, and references.
 fn within(g: &Graph, spec: &Kind, key: &Key, out: &mut Derived) {
     let mut at = g.entities.get(key).and_then(|e| e.parent.clone());

@@ -133,3 +133,20 @@ fn rules_may_name_resolved_attributes_and_typos_still_fail() {
     let typo = load(&rule("enviroment")).unwrap_err();
     assert!(typo.contains("enviroment"), "{typo}");
 }
+
+#[test]
+fn backups_are_counted_with_the_latest_time() {
+    let r = railway();
+    let g = walk(r, &projects());
+    let kind = &r.kinds["volumeId"];
+    assert_eq!(each_ids(&g, kind, "vol-prod"), ["vi-1"]);
+    let answer = json!({ "data": { "volumeInstanceBackupList": [
+        { "id": "b1", "createdAt": "2026-11-30T02:00:00Z" },
+        { "id": "b2", "createdAt": "2026-12-01T02:00:00Z" },
+        { "id": "b3", "createdAt": "2026-11-29T02:00:00Z" }
+    ]}});
+    let mut d = attributes(r, &g, "volumeId", "vol-prod").unwrap();
+    tally(kind.each.as_ref().unwrap(), &[walk(r, &answer)], &mut d);
+    assert_eq!(values(&d, "volume.backups"), ["3"]);
+    assert_eq!(values(&d, "volume.latestBackup"), ["2026-12-01T02:00:00Z"]);
+}

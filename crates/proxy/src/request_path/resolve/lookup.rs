@@ -31,6 +31,13 @@ impl Forwardable for Lookup {
     }
 }
 
+/// A query scopegate sends: its operation name, text and variables.
+pub struct Query<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+    pub variables: serde_json::Value,
+}
+
 /// Sends the lookup and walks its answer; `Err` says why it gave nothing.
 pub async fn send(
     state: &State,
@@ -39,12 +46,13 @@ pub async fn send(
     inbound: &Inbound,
     inspection: &Inspection,
     resolver: &'static Resolver,
+    query: &Query<'_>,
 ) -> Result<Graph, String> {
     let started = Instant::now();
     let timeout = state.resolution.settings.lookup_timeout;
     let answer = match tokio::time::timeout(
         timeout,
-        ask(state, engine, conn, inbound, inspection, resolver),
+        ask(state, engine, conn, inbound, inspection, resolver, query),
     )
     .await
     {
@@ -78,9 +86,17 @@ async fn ask(
     inbound: &Inbound,
     inspection: &Inspection,
     resolver: &'static Resolver,
+    query: &Query<'_>,
 ) -> Result<Graph, Failed> {
-    let request = request(engine, conn, inbound, &inspection.credential, resolver)
-        .map_err(|why| ("failed", format!("lookup not sent: {why}")))?;
+    let request = request(
+        engine,
+        conn,
+        inbound,
+        &inspection.credential,
+        resolver,
+        query,
+    )
+    .map_err(|why| ("failed", format!("lookup not sent: {why}")))?;
     let to = Destination {
         host: &conn.host,
         port: conn.port,
@@ -129,9 +145,9 @@ fn request(
     inbound: &Inbound,
     credential: &PresentedCredential,
     resolver: &Resolver,
+    query: &Query<'_>,
 ) -> Result<Lookup, String> {
-    let body =
-        serde_json::json!({ "query": resolver.lookup.query, "operationName": "scopegateResolve" });
+    let body = serde_json::json!({ "query": query.text, "operationName": query.name, "variables": query.variables });
     let mut headers = credential_headers(&inbound.parts.headers, credential);
     swap_surrogate(engine, credential, &mut headers)?;
     headers.insert(
