@@ -7,18 +7,20 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use scopegate_inspect::Inspection;
-use scopegate_inspect::resolve::{Derived, Each, Graph, Resolver, each_ids, for_provider, tally};
+use scopegate_inspect::resolve::{Graph, for_provider};
 use scopegate_model::{Attribute, Operation};
 use scopegate_policy::needed_attributes;
 
 use crate::engine::Engine;
-use crate::resolve::{CacheKey, credential_key};
 use crate::shared::State;
 
 use super::conn::Conn;
 use super::read::Inbound;
 
+mod ids;
 mod lookup;
+
+use ids::{merge, of_id};
 
 /// What one request's resolution works with.
 struct Ctx<'a> {
@@ -166,137 +168,4 @@ async fn resolve_op(
             Err(why) => Some((k, Attribute::Unresolved(why))),
         })
         .collect()
-}
-
-/// An id's attributes, and the attributes that could not be had (why).
-type Found = Result<(Derived, Vec<(String, String)>), String>;
-
-fn merge(acc: &mut Result<BTreeSet<String>, String>, derived: &Found, key: &str) {
-    let Ok(set) = acc else { return };
-    match derived {
-        Ok((_, missing)) if missing.iter().any(|(k, _)| k == key) => {
-            let why = missing
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, w)| w.clone());
-            *acc = Err(why.unwrap_or_default());
-        }
-        Ok((d, _)) => set.extend(d.get(key).into_iter().flatten().cloned()),
-        Err(why) => *acc = Err(why.clone()),
-    }
-}
-
-/// The attributes of one id: cached, else from the request's lookup (and
-/// its `each` queries when their attributes are wanted).
-async fn of_id(
-    ctx: &mut Ctx<'_>,
-    resolver: &'static Resolver,
-    kind: &str,
-    id: &str,
-    keys: &BTreeSet<String>,
-) -> Found {
-    let Some(credential) = credential_key(&ctx.inspection.credential) else {
-        return Err("no single credential was presented to look it up with".into());
-    };
-    let each = resolver.kinds.get(kind).and_then(|k| k.each.as_ref());
-    let each = each.filter(|e| keys.contains(&e.count) || keys.contains(&e.latest.attribute));
-    let key = CacheKey {
-        provider: resolver.provider.clone(),
-        credential,
-        kind: kind.to_owned(),
-        id: id.to_owned(),
-    };
-    if let Some(hit) = ctx.state.resolution.cached(&key)
-        && each.is_none_or(|e| hit.contains_key(&e.count))
-    {
-        ctx.state.metrics.lookup(&resolver.provider, "cached");
-        return Ok((hit, Vec::new()));
-    }
-    let graph = looked_up(ctx, resolver, &key.credential).await?;
-    let mut derived = scopegate_inspect::resolve::attributes(resolver, &graph, kind, id)
-        .ok_or_else(|| format!("{kind} {id} is not among what the token can see"))?;
-    let mut missing = Vec::new();
-    if let Some(each) = each {
-        let spec = &resolver.kinds[kind];
-        match each_answers(ctx, resolver, each, &each_ids(&graph, spec, id)).await {
-            Ok(answers) => {
-                tally(each, &answers, &mut derived);
-                ctx.state
-                    .resolution
-                    .cache
-                    .insert(key, derived.clone(), std::time::Instant::now());
-            }
-            Err(why) => {
-                missing = vec![
-                    (each.count.clone(), why.clone()),
-                    (each.latest.attribute.clone(), why),
-                ]
-            }
-        }
-    }
-    Ok((derived, missing))
-}
-
-/// The request's lookup answer: sent once, then reused.
-async fn looked_up(
-    ctx: &mut Ctx<'_>,
-    resolver: &'static Resolver,
-    credential: &str,
-) -> Result<Arc<Graph>, String> {
-    if ctx.looked_up.is_none() {
-        let query = lookup::Query {
-            name: "scopegateResolve",
-            text: &resolver.lookup.query,
-            variables: serde_json::json!({}),
-        };
-        let graph = lookup::send(
-            ctx.state,
-            ctx.engine,
-            ctx.conn,
-            ctx.inbound,
-            ctx.inspection,
-            resolver,
-            &query,
-        )
-        .await;
-        if let Ok(g) = &graph {
-            ctx.state.resolution.fill(resolver, credential, g);
-        }
-        ctx.looked_up = Some(graph.map(Arc::new));
-    }
-    match &ctx.looked_up {
-        Some(Ok(graph)) => Ok(Arc::clone(graph)),
-        Some(Err(why)) => Err(why.clone()),
-        None => Err("no lookup was made".into()),
-    }
-}
-
-/// The `each` query's answers, one per related id.
-async fn each_answers(
-    ctx: &Ctx<'_>,
-    resolver: &'static Resolver,
-    each: &Each,
-    ids: &[String],
-) -> Result<Vec<Graph>, String> {
-    let mut answers = Vec::new();
-    for id in ids {
-        let query = lookup::Query {
-            name: "scopegateResolveEach",
-            text: &each.query,
-            variables: serde_json::json!({ "id": id }),
-        };
-        answers.push(
-            lookup::send(
-                ctx.state,
-                ctx.engine,
-                ctx.conn,
-                ctx.inbound,
-                ctx.inspection,
-                resolver,
-                &query,
-            )
-            .await?,
-        );
-    }
-    Ok(answers)
 }
