@@ -246,3 +246,30 @@ async fn an_aliased_read_fills_nothing() {
         "resolved by a lookup, not by the aliased read"
     );
 }
+
+/// A project token (`Project-Access-Token`) is looked up with the
+/// `projectToken` query, presenting the same header.
+#[tokio::test]
+async fn a_project_token_is_looked_up_through_project_token() {
+    let token = "railway-project-token-e2e-7d1";
+    let map = scope_map()
+        .replace(
+            &format!("surrogate = \"{}\"", fp(SURROGATE)),
+            &format!("fingerprint = \"{}\"", fp(token)),
+        )
+        .replace("secret = { file = \"railway-secret.txt\" }\n", "");
+    let h = Harness::start_with(&map, Options::default()).await;
+    let req = http::Request::post("/graphql/v2")
+        .header("host", RAILWAY_HOST)
+        .header("project-access-token", token)
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(volume_delete(RW_VOLUME_STAGING)))
+        .expect("a request");
+    let resp = h.https(RAILWAY_HOST, req).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let lookups = h.fake.lookups();
+    assert_eq!(lookups.len(), 1);
+    assert!(String::from_utf8_lossy(&lookups[0].body).contains("projectToken"));
+    assert_eq!(lookups[0].header("project-access-token"), Some(token));
+    assert_eq!(lookups[0].header("authorization"), None);
+}

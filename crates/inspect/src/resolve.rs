@@ -27,7 +27,10 @@ pub struct Resolver {
     pub provider: String,
     /// The path lookups go to, and whose allowed reads fill the cache.
     pub endpoint: String,
-    pub lookup: Lookup,
+    /// The lookup queries: the first whose `credentials` name where the
+    /// request's credential was presented, else the first without any.
+    #[serde(rename = "lookup")]
+    pub lookups: Vec<Lookup>,
     /// Entity type → how it is recognised.
     pub entities: BTreeMap<String, EntityType>,
     /// Resource kind (`volumeId`) → what it names.
@@ -40,6 +43,10 @@ pub struct Resolver {
 #[serde(deny_unknown_fields)]
 pub struct Lookup {
     pub query: String,
+    /// Where the credential must have been presented for this query
+    /// (`header:project-access-token`); empty: any.
+    #[serde(default)]
+    pub credentials: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +117,14 @@ impl Resolver {
             .iter()
             .find(|(_, t)| t.keys.iter().any(|k| k == key))
             .map(|(name, _)| name.as_str())
+    }
+
+    /// The lookup for a credential presented at `location`.
+    pub fn lookup_for(&self, location: &str) -> Option<&Lookup> {
+        self.lookups
+            .iter()
+            .find(|l| l.credentials.iter().any(|c| c == location))
+            .or_else(|| self.lookups.iter().find(|l| l.credentials.is_empty()))
     }
 
     /// The attributes a resource kind can give (empty for other kinds).

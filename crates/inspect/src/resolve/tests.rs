@@ -150,3 +150,21 @@ fn backups_are_counted_with_the_latest_time() {
     assert_eq!(values(&d, "volume.backups"), ["3"]);
     assert_eq!(values(&d, "volume.latestBackup"), ["2026-12-01T02:00:00Z"]);
 }
+
+#[test]
+fn a_project_token_gets_the_project_token_lookup() {
+    let r = railway();
+    let project = r.lookup_for("header:project-access-token").unwrap();
+    assert!(project.query.contains("projectToken"));
+    let account = r.lookup_for("authorization:bearer").unwrap();
+    assert!(account.query.contains("projects"));
+    assert!(!account.query.contains("projectToken"));
+    let answer = json!({ "data": { "projectToken": { "projectId": "prj-1", "project": {
+        "id": "prj-1", "name": "site",
+        "environments": { "edges": [{ "node": { "id": "env-1", "name": "staging" } }] }
+    }}}});
+    let g = walk(r, &answer);
+    let e = attributes(r, &g, "environmentId", "env-1").unwrap();
+    assert_eq!(values(&e, "environment"), ["staging"]);
+    assert_eq!(values(&e, "project"), ["site"]);
+}

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use scopegate_inspect::resolve::{Derived, Each, Graph, Resolver, each_ids, tally};
 
+use scopegate_model::PresentedCredential;
+
 use crate::resolve::{CacheKey, credential_key};
 
 use super::{Ctx, lookup};
@@ -86,9 +88,16 @@ async fn looked_up(
     credential: &str,
 ) -> Result<Arc<Graph>, String> {
     if ctx.looked_up.is_none() {
+        let location = match &ctx.inspection.credential {
+            PresentedCredential::One { location, .. } => location.to_string(),
+            _ => String::new(),
+        };
+        let Some(chosen) = resolver.lookup_for(&location) else {
+            return Err(format!("no lookup for a credential in {location}"));
+        };
         let query = lookup::Query {
             name: "scopegateResolve",
-            text: &resolver.lookup.query,
+            text: &chosen.query,
             variables: serde_json::json!({}),
         };
         let graph = lookup::send(
