@@ -13,11 +13,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(toml::Value::as_array)
         .ok_or("providers.toml: no [[provider]] entries")?;
     let mut out = String::from("pub const BUNDLED: &[(&str, &str)] = &[\n");
+    let mut resolvers = String::from("pub const RESOLVERS: &[(&str, &str)] = &[\n");
     for p in providers {
         let file = p
             .get("catalog")
             .and_then(toml::Value::as_str)
             .ok_or("providers.toml: a provider without `catalog`")?;
+        if let Some(resolve) = p.get("resolve").and_then(toml::Value::as_str) {
+            let path = dir.join(resolve);
+            println!("cargo::rerun-if-changed={}", path.display());
+            resolvers.push_str(&format!(
+                "    ({resolve:?}, include_str!({:?})),\n",
+                path.display().to_string()
+            ));
+        }
         let path = dir.join(file);
         println!("cargo::rerun-if-changed={}", path.display());
         if !path.exists() {
@@ -33,6 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ));
     }
     out.push_str("];\n");
+    resolvers.push_str("];\n");
+    out.push_str(&resolvers);
     let dest = Path::new(&std::env::var("OUT_DIR")?).join("bundled.rs");
     std::fs::write(dest, out)?;
     Ok(())

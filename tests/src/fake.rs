@@ -75,6 +75,10 @@ struct Shared {
     connections: AtomicUsize,
     release: Notify,
     ws: crate::fake_ws::WsLog,
+    lookup: Mutex<crate::railway_lookup::Lookup>,
+    /// scopegate's own resolution lookups: not in `received` (what agents
+    /// sent), so tests that count what reached the provider are unchanged.
+    lookups: Mutex<Vec<Received>>,
 }
 
 /// A running fake provider; stops when dropped.
@@ -150,6 +154,16 @@ impl Fake {
         self.shared.release.notify_one();
     }
 
+    /// How the fake answers scopegate's resolution lookups from now on.
+    pub fn answer_lookups(&self, how: crate::railway_lookup::Lookup) {
+        *self.shared.lookup.lock().unwrap() = how;
+    }
+
+    /// scopegate's resolution lookups received so far.
+    pub fn lookups(&self) -> Vec<Received> {
+        self.shared.lookups.lock().unwrap().clone()
+    }
+
     /// Asserts the fake received nothing at all.
     pub fn assert_nothing_received(&self, what: &str) {
         let got = self.received();
@@ -201,7 +215,12 @@ async fn handle(
             .map(str::to_owned)
     });
     let host = authority.clone().unwrap_or_default();
-    s.received.lock().unwrap().push(Received {
+    let log = if crate::railway_lookup::is_lookup(&body) {
+        &s.lookups
+    } else {
+        &s.received
+    };
+    log.lock().unwrap().push(Received {
         method: parts.method.clone(),
         target: target.clone(),
         authority,
@@ -221,6 +240,10 @@ async fn handle(
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&parts.method, segs.as_slice()) {
+        (&Method::POST, ["graphql", "v2"]) if crate::railway_lookup::is_lookup(&body) => {
+            let how = *s.lookup.lock().unwrap();
+            crate::railway_lookup::answer(how, &body).await
+        }
         (&Method::POST, ["graphql", "v2"]) => match crate::railway_answers::graphql(&body) {
             Some(v) => json(StatusCode::OK, &v.to_string()),
             None => json(StatusCode::OK, r#"{"data":{"ok":true}}"#),
@@ -246,6 +269,11 @@ async fn handle(
             &serde_json::json!({ "ok": true, "path": path }).to_string(),
         ),
     }
+}
+
+/// A JSON answer (for the answer modules).
+pub fn json_answer(status: StatusCode, body: &str) -> Response<FakeBody> {
+    json(status, body)
 }
 
 /// GitHub GraphQL answers shaped for `gh`: by the root fields the document

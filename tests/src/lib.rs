@@ -25,6 +25,7 @@ pub mod corp_proxy;
 pub mod fake;
 pub mod fake_ws;
 pub mod railway_answers;
+pub mod railway_lookup;
 pub mod wire;
 
 use std::net::SocketAddr;

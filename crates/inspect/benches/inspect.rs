@@ -35,7 +35,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use graphql_parser::query::{Definition, OperationDefinition, Type};
 use scopegate_inspect::{CatalogSet, Inspection, Inspector, Limits, RequestView};
 use scopegate_model::{Decision, OpClass};
-use scopegate_policy::{ScopeMap, evaluate};
+use scopegate_policy::{ScopeMap, evaluate, needed_attributes};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -680,5 +680,60 @@ fn streamed_check(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cached, cold, scaling, rest, streamed_check);
+/// The decision path as the proxy runs it since resource context: inspect,
+/// `needed_attributes` (empty: no rule of this map names an attribute),
+/// decide; beside the path without the check, and the check alone
+/// (docs/resource-context.md).
+fn no_attributes(c: &mut Criterion) {
+    let docs = corpus();
+    let Some(d) = docs.iter().find(|d| d.name == "mutations/VolumeDelete") else {
+        return;
+    };
+    let (map, inspector) = (scope_map(), inspector());
+    let auth = format!("Bearer {RAILWAY_TOKEN}");
+    let headers = railway_headers(&auth);
+    let body = d.body(0);
+    let inspection = inspector.inspect(&railway_request(&headers, &body));
+    assert!(needed_attributes(&map, &inspection.credential, &inspection.operations).is_empty());
+    let mut g = c.benchmark_group("no_attributes");
+    g.bench_function("decide", |b| {
+        b.iter(|| {
+            engine(
+                &inspector,
+                &map,
+                &railway_request(&headers, black_box(&body)),
+            )
+            .1
+            .verdict
+        });
+    });
+    g.bench_function("needed_then_decide", |b| {
+        b.iter(|| {
+            let i = inspector.inspect(&railway_request(&headers, black_box(&body)));
+            black_box(needed_attributes(&map, &i.credential, &i.operations));
+            evaluate(&map, &i.credential, &i.operations).verdict
+        });
+    });
+    g.bench_function("needed_alone", |b| {
+        b.iter(|| {
+            needed_attributes(
+                &map,
+                &inspection.credential,
+                black_box(&inspection.operations),
+            )
+            .len()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    cached,
+    cold,
+    scaling,
+    rest,
+    streamed_check,
+    no_attributes
+);
 criterion_main!(benches);

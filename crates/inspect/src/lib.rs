@@ -21,6 +21,7 @@ pub mod limits;
 pub mod message;
 pub mod reading;
 pub mod redact;
+pub mod resolve;
 pub mod rest;
 mod strict_json;
 mod view;

@@ -102,12 +102,19 @@ pub fn needed_attributes(
     };
     let mut needed = Vec::new();
     for (i, op) in operations.iter().enumerate() {
-        let qualified = op.qualified_name();
+        let mut qualified: Option<String> = None;
         for rule in &token.rules {
-            if rule.resources.is_empty() || !rule_matches_name(rule, &qualified, op.class) {
+            // Cheapest first: most rules name no attribute (keys the op
+            // carries as ids), and then the name is never matched.
+            let mut keys = conditions::attribute_keys(rule, op).peekable();
+            if keys.peek().is_none() {
                 continue;
             }
-            for key in conditions::attribute_keys(rule, op) {
+            let name = qualified.get_or_insert_with(|| op.qualified_name());
+            if !rule_matches_name(rule, name, op.class) {
+                continue;
+            }
+            for key in keys {
                 if !needed.iter().any(|(j, k)| *j == i && k == key) {
                     needed.push((i, key.to_owned()));
                 }

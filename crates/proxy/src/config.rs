@@ -24,6 +24,29 @@ pub struct ProxyConfig {
     pub upstream: UpstreamSettings,
     pub ca: CaSettings,
     pub admin: AdminSettings,
+    pub resolve: ResolveSettings,
+}
+
+/// `[resolve]`: the resolution cache and active lookups
+/// (docs/resource-context.md).
+#[derive(Debug, Clone)]
+pub struct ResolveSettings {
+    /// `ttl_secs`: how long a resolved id's attributes are trusted.
+    pub ttl: Duration,
+    /// `max_entries`: the cache's bound (oldest out first).
+    pub max_entries: usize,
+    /// `lookup_timeout_ms`: time allowed for an active lookup.
+    pub lookup_timeout: Duration,
+}
+
+impl Default for ResolveSettings {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(300),
+            max_entries: 10_000,
+            lookup_timeout: Duration::from_millis(2000),
+        }
+    }
 }
 
 /// `[proxy]`: the agents' listener and what it accepts.

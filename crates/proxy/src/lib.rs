@@ -30,6 +30,7 @@ pub mod metrics;
 mod record;
 mod reload;
 mod request_path;
+mod resolve;
 mod respond;
 mod screen;
 mod server;

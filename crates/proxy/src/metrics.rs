@@ -66,6 +66,8 @@ pub struct Metrics {
     refusals: Mutex<BTreeMap<&'static str, u64>>,
     upstream_failures: Mutex<BTreeMap<&'static str, u64>>,
     approval_steps: Mutex<BTreeMap<&'static str, u64>>,
+    /// Resolution lookups by provider and outcome (docs/resource-context.md).
+    lookups: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// The decision log's database backend (`sqlite`, `postgres`), once known.
     pub store: std::sync::OnceLock<String>,
     pub connections: AtomicU64,
@@ -87,6 +89,14 @@ impl Metrics {
     pub fn approval_step(&self, step: &'static str) {
         if let Ok(mut m) = self.approval_steps.lock() {
             *m.entry(step).or_default() += 1;
+        }
+    }
+
+    /// A resolution lookup: `cached`, `passive`, `ok`, `unknown-id`,
+    /// `failed`, `timeout`.
+    pub fn lookup(&self, provider: &str, outcome: &'static str) {
+        if let Ok(mut m) = self.lookups.lock() {
+            *m.entry((provider.to_owned(), outcome)).or_default() += 1;
         }
     }
 
@@ -128,6 +138,7 @@ impl Metrics {
         self.render_info(&mut out, status);
         self.render_decisions(&mut out, status);
         self.render_traffic(&mut out);
+        self.render_lookups(&mut out);
         render_caches(&mut out, leaf, doc_cache);
         if let Some(log) = log {
             render_log(&mut out, log);
@@ -169,6 +180,24 @@ impl Metrics {
             "Rules in the scope map loaded now, over all tokens.",
             status.rules as u64,
         );
+    }
+
+    /// Resolution lookups.
+    fn render_lookups(&self, o: &mut String) {
+        family(
+            o,
+            "scopegate_resolve_lookups_total",
+            "counter",
+            "Resource resolutions by provider and outcome (cached, passive fills, active lookups: ok, unknown-id, failed, timeout).",
+        );
+        if let Ok(m) = self.lookups.lock() {
+            for ((p, outcome), n) in m.iter() {
+                let _ = writeln!(
+                    o,
+                    "scopegate_resolve_lookups_total{{provider=\"{p}\",outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
     }
 
     /// Decided requests, refusals and approvals.

@@ -69,6 +69,7 @@ pub async fn start_with(
     let (engine_tx, engine_rx) = watch::channel(engine);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let scope_map = config.scope_map.clone();
+    let resolution = Arc::new(crate::resolve::Resolution::new(config.resolve.clone()));
     let state = Arc::new(State {
         config,
         engine: engine_rx,
@@ -76,7 +77,8 @@ pub async fn start_with(
         client: tls.client,
         streaming: tls.streaming,
         sockets: tls.sockets,
-        metrics: Metrics::default(),
+        metrics: Arc::new(Metrics::default()),
+        resolution,
         sink,
         approvals,
         ca_pem: tls.ca_pem,

@@ -23,7 +23,9 @@ pub struct State {
     pub streaming: crate::upstream::StreamingClient,
     /// The same, HTTP/1.1 only: what WebSocket upgrades are sent with.
     pub sockets: UpstreamClient,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
+    /// Resolved resource context (docs/resource-context.md).
+    pub resolution: Arc<crate::resolve::Resolution>,
     pub sink: Arc<dyn DecisionSink>,
     /// The approval queue; without one, `approve` verdicts are refused.
     pub approvals: Option<Arc<dyn ApprovalQueue>>,

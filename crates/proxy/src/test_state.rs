@@ -46,6 +46,7 @@ pub fn config(dir: &Path) -> ProxyConfig {
             leaf_cache: 8,
         },
         admin: AdminSettings { listen: None },
+        resolve: crate::config::ResolveSettings::default(),
     }
 }
 
@@ -62,6 +63,7 @@ pub fn state(
     let config = config(dir);
     let client = crate::upstream::client(tls.clone(), &config.upstream);
     let streaming = crate::upstream::client(tls, &config.upstream);
+    let resolution = Arc::new(crate::resolve::Resolution::new(config.resolve.clone()));
     State {
         leafs: LeafCache::new(Arc::new(ca), provider, 8, 1),
         engine: watch::channel(engine).1,
@@ -69,7 +71,8 @@ pub fn state(
         client: client.clone(),
         sockets: client,
         streaming,
-        metrics: Metrics::default(),
+        metrics: Arc::new(Metrics::default()),
+        resolution,
         sink,
         approvals,
         ca_pem,

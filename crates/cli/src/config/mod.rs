@@ -42,6 +42,7 @@ pub struct Config {
     pub upstream: UpstreamSettings,
     pub ca: CaSettings,
     pub admin: AdminSettings,
+    pub resolve: scopegate_proxy::config::ResolveSettings,
     pub log: LogSettings,
     pub store: StoreSettings,
     pub approvals: ApprovalSettings,
@@ -136,6 +137,7 @@ impl Config {
             upstream: self.upstream.clone(),
             ca: self.ca.clone(),
             admin: self.admin.clone(),
+            resolve: self.resolve.clone(),
         }
     }
 }
@@ -153,6 +155,7 @@ impl validate::Validate<'_, '_> {
             upstream: self.upstream(raw.upstream),
             ca: self.ca(raw.ca, &data_dir),
             admin: self.admin(raw.admin),
+            resolve: self.resolve(&raw.resolve),
             log: self.log(&raw.log),
             store: self.store(raw.store, &data_dir),
             approvals: self.approvals(&raw.approvals),

@@ -31,10 +31,31 @@ pub struct Raw {
     pub store: RawStore,
     #[serde(default)]
     pub approvals: RawApprovals,
+    #[serde(default)]
+    pub resolve: RawResolve,
     /// Kept as a table here (for the one-key-per-knob checks); typed by
     /// `dashboard_settings::read` from the same document, in the same pass.
     #[serde(default)]
     pub dashboard: Option<toml::Table>,
+}
+
+/// `[resolve]` (docs/resource-context.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawResolve {
+    pub ttl_secs: u64,
+    pub max_entries: usize,
+    pub lookup_timeout_ms: u64,
+}
+
+impl Default for RawResolve {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 300,
+            max_entries: 10_000,
+            lookup_timeout_ms: 2000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,7 +13,9 @@ use scopegate_proxy::config::{
 };
 
 use super::raw::RawUpstream;
-use super::raw::{RawAdmin, RawAgent, RawApprovals, RawAuth, RawCa, RawLog, RawProxy, RawStore};
+use super::raw::{
+    RawAdmin, RawAgent, RawApprovals, RawAuth, RawCa, RawLog, RawProxy, RawResolve, RawStore,
+};
 use super::validate::{Validate, overlaps};
 use super::{ApprovalSettings, LogFormat, LogSettings, StoreSettings};
 
@@ -216,6 +218,21 @@ impl Validate<'_, '_> {
                 .listen
                 .as_deref()
                 .map(|s| self.addr(&["admin", "listen"], s)),
+        }
+    }
+
+    /// `[resolve]`.
+    pub fn resolve(&mut self, raw: &RawResolve) -> scopegate_proxy::config::ResolveSettings {
+        let path = ["resolve", "lookup_timeout_ms"];
+        let ms = self.within(
+            &path,
+            i64::try_from(raw.lookup_timeout_ms).unwrap_or(i64::MAX),
+            1..=30_000,
+        );
+        scopegate_proxy::config::ResolveSettings {
+            ttl: self.secs(&["resolve", "ttl_secs"], raw.ttl_secs),
+            max_entries: raw.max_entries,
+            lookup_timeout: Duration::from_millis(u64::try_from(ms).unwrap_or(2000)),
         }
     }
 

@@ -45,6 +45,7 @@ fn the_bundled_settings_show_every_section() {
         "upstream",
         "store",
         "approvals",
+        "resolve",
         "dashboard",
         "log",
     ] {
@@ -487,4 +488,21 @@ fn a_bad_value_in_each_section_is_reported_at_its_line_with_a_hint() {
     for w in want {
         assert!(got.iter().any(|g| g.starts_with(w)), "{w}\n{got:#?}");
     }
+}
+
+#[test]
+fn resolve_has_defaults_and_a_bounded_lookup_timeout() {
+    let s = load("").unwrap();
+    assert_eq!(s.resolve.ttl, Duration::from_secs(300));
+    assert_eq!(s.resolve.max_entries, 10_000);
+    assert_eq!(s.resolve.lookup_timeout, Duration::from_millis(2000));
+    let s = load("[resolve]\nttl_secs = 60\nmax_entries = 5\nlookup_timeout_ms = 300\n").unwrap();
+    assert_eq!(s.resolve.ttl, Duration::from_secs(60));
+    assert_eq!(s.resolve.max_entries, 5);
+    assert_eq!(s.resolve.lookup_timeout, Duration::from_millis(300));
+    let got = problems("version = 1\nscope_map = \"m.toml\"\n[resolve]\nlookup_timeout_ms = 0\n");
+    assert!(
+        got.iter().any(|p| p.contains("resolve.lookup_timeout_ms")),
+        "{got:#?}"
+    );
 }

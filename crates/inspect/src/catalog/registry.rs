@@ -36,6 +36,10 @@ pub struct Provider {
     /// last and at most once.
     #[serde(default)]
     pub also: Vec<Source>,
+    /// How the provider's resource ids become names (`railway.resolve.toml`,
+    /// docs/resource-context.md), embedded like the catalogue.
+    #[serde(default)]
+    pub resolve: Option<String>,
 }
 
 /// The format of a provider's published description. Source files are

@@ -16,11 +16,12 @@ impl CatalogSet {
 
 fn catalog_words(c: &Catalog) -> Vec<OperationWord> {
     let mut out = Vec::new();
+    let resolver = crate::resolve::for_provider(&c.provider);
     let word = |name: &str, classes: Vec<OpClass>, resources: BTreeSet<String>| OperationWord {
         provider: c.provider.clone(),
         name: name.to_owned(),
         classes,
-        resources: resources.into_iter().collect(),
+        resources: with_attributes(resolver, resources).into_iter().collect(),
     };
     let mut seen = BTreeSet::new();
     for schema in c.graphql.iter().filter_map(|ep| ep.schema.as_ref()) {
@@ -80,6 +81,19 @@ fn with_composites(c: &Catalog, mut kinds: BTreeSet<String>) -> BTreeSet<String>
         if tmpl.params().all(|p| kinds.contains(p)) {
             kinds.insert(kind.clone());
         }
+    }
+    kinds
+}
+
+/// The attributes the provider's resolver gives for the kinds an operation
+/// names (`volumeId` → `environment`, `project`...): rules may name them.
+fn with_attributes(
+    resolver: Option<&crate::resolve::Resolver>,
+    mut kinds: BTreeSet<String>,
+) -> BTreeSet<String> {
+    if let Some(r) = resolver {
+        let attributes: Vec<String> = kinds.iter().flat_map(|k| r.yields(k)).cloned().collect();
+        kinds.extend(attributes);
     }
     kinds
 }

@@ -10,10 +10,14 @@ use scopegate_model::DecisionOutcome;
 
 use crate::body::Body;
 use crate::engine::Engine;
+use crate::resolve::credential_key;
+use crate::resolve::passive::{Sink, tee};
 use crate::respond::{Refusal, Why};
 use crate::shared::State;
 use crate::upstream::{Destination, StreamedBody, forward as send, forward_streamed};
 use crate::upstream_error::Cause;
+use scopegate_inspect::resolve::plain_query;
+use scopegate_model::OpClass;
 
 use super::conn::Conn;
 use super::credential::swap_surrogate;
@@ -50,6 +54,7 @@ pub async fn forward(
     // Recorded (crash-safe) before anything is forwarded: a decision that
     // cannot be recorded is not acted on.
     journal(&*state.sink, case.facts.record(&id, case.decision, &step))?;
+    let passive = passive_sink(state, &case, permitted.body());
     let sent = Instant::now();
     let timeout = state.config.proxy.upstream_timeout;
     let to = Destination {
@@ -74,6 +79,7 @@ pub async fn forward(
     });
     match result {
         Ok(mut resp) => {
+            resp = tee_readable(resp, passive);
             if let Ok(v) = http::HeaderValue::from_str(id.as_str()) {
                 resp.headers_mut().insert("x-scopegate-id", v);
             }
@@ -81,6 +87,46 @@ pub async fn forward(
         }
         Err(e) => Err(upstream_failure(&e, &conn.host)),
     }
+}
+
+/// Where an allowed read's answer fills the resolution cache: a read-only
+/// request to a resolver's endpoint, with one credential, whose document has
+/// no aliases (docs/resource-context.md).
+fn passive_sink(state: &State, case: &Case<'_>, body: &bytes::Bytes) -> Option<Sink> {
+    let provider = case.inspection.provider.as_deref()?;
+    let resolver = scopegate_inspect::resolve::for_provider(provider)?;
+    let reads = !case.inspection.operations.is_empty()
+        && case
+            .inspection
+            .operations
+            .iter()
+            .all(|op| op.class == OpClass::Read);
+    // Without aliases only: with them the agent chooses the answer's keys.
+    if !reads || case.facts.path != resolver.endpoint || !plain_query(body) {
+        return None;
+    }
+    Some(Sink {
+        resolution: state.resolution.clone(),
+        metrics: state.metrics.clone(),
+        resolver,
+        credential: credential_key(&case.inspection.credential)?,
+    })
+}
+
+/// Tees a successful, unencoded answer into the cache as it streams.
+fn tee_readable(resp: Response<Body>, sink: Option<Sink>) -> Response<Body> {
+    let Some(sink) = sink else {
+        return resp;
+    };
+    let encoded = resp
+        .headers()
+        .get(http::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes() != b"identity");
+    if !resp.status().is_success() || encoded {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(parts, tee(body, sink))
 }
 
 /// The provider could not be reached: logged, and refused with its cause.

@@ -33,6 +33,7 @@ pub mod pass_through;
 mod permit;
 mod read;
 mod record;
+mod resolve;
 mod unread;
 mod websocket;
 
@@ -137,12 +138,18 @@ async fn decide_and_forward(
 ) -> Result<Response<Body>, Refusal> {
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();
-    let inspection = inspect::inspect(engine, conn, &inbound).await;
+    let mut inspection = inspect::inspect(engine, conn, &inbound).await;
     let inspecting = started.elapsed();
+    // Not timed as deciding: a lookup is the provider's time.
+    resolve::needed(state, engine, conn, &inbound, &mut inspection).await;
     let mut facts = Facts::new(decision_id(), conn, &inbound, &inspection);
     let started = Instant::now();
-    let Decided { decision, next } =
+    let Decided { mut decision, next } =
         decide(engine, &inspection, inbound, state.approvals.as_deref());
+    if let Next::Hold(held, _) = &next {
+        resolve::all(state, engine, conn, held, &mut inspection).await;
+        resolve::onto(&inspection, &mut decision);
+    }
     let took = inspecting + started.elapsed();
     facts.decide_micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     state.metrics.decide.observe_micros(facts.decide_micros);
