@@ -73,8 +73,21 @@ pub fn apply(
         }
     }
     for (i, key) in needed_attributes(map, credential, ops) {
-        ops[i].set_attribute(&key, Attribute::Unresolved(OFFLINE.into()));
+        if !ops[i].attributes.contains_key(&key) && resolvable(&ops[i], &key) {
+            ops[i].set_attribute(&key, Attribute::Unresolved(OFFLINE.into()));
+        }
     }
+}
+
+/// Whether one of the ids `op` names gives `key` when resolved: as in the
+/// proxy, a key no id can give stays absent (the rule does not match) and
+/// is never "unresolved".
+fn resolvable(op: &Operation, key: &str) -> bool {
+    scopegate_inspect::resolve::for_provider(&op.provider).is_some_and(|r| {
+        op.resources
+            .keys()
+            .any(|kind| r.yields(kind).iter().any(|y| y == key))
+    })
 }
 
 fn merge(into: &mut Attribute, value: &FixtureValue) {
