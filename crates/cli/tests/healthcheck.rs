@@ -59,10 +59,17 @@ fn the_admin_address_comes_from_the_settings() {
     );
     let answer = std::thread::spawn(move || {
         let (mut conn, _) = admin.accept().unwrap();
-        let mut head = [0u8; 1024];
-        let n = std::io::Read::read(&mut conn, &mut head).unwrap();
+        // The whole head before answering: closing with unread bytes
+        // would reset the connection under the client.
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.ends_with(b"\r\n\r\n") {
+            let n = std::io::Read::read(&mut conn, &mut buf).unwrap();
+            assert!(n > 0, "the client closed mid-head");
+            head.extend_from_slice(&buf[..n]);
+        }
         std::io::Write::write_all(&mut conn, b"HTTP/1.0 200 OK\r\n\r\nready\n").unwrap();
-        String::from_utf8_lossy(&head[..n]).into_owned()
+        String::from_utf8_lossy(&head).into_owned()
     });
     let out = healthcheck(&["--config", config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
