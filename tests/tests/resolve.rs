@@ -46,6 +46,17 @@ async fn send_delete(h: &Harness, id: &str) -> scopegate_e2e::wire::Resp {
         .await
 }
 
+/// `environmentDelete` of the staging environment, which the rules allow
+/// once its name is known.
+async fn delete_staging_environment(h: &Harness) {
+    let delete =
+        format!(r#"{{"query":"mutation {{ environmentDelete(id: \"{RW_ENV_STAGING}\") }}"}}"#);
+    let resp = h
+        .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &delete))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+}
+
 fn deletes(h: &Harness, id: &str) -> usize {
     let needle = format!("volumeDelete(volumeId: \\\"{id}\\\")");
     h.fake
@@ -134,12 +145,7 @@ async fn a_cli_read_fills_the_cache_and_the_rule_needs_no_lookup() {
         ) == Some(1.0)
     })
     .await;
-    let delete =
-        format!(r#"{{"query":"mutation {{ environmentDelete(id: \"{RW_ENV_STAGING}\") }}"}}"#);
-    let resp = h
-        .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &delete))
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.text());
+    delete_staging_environment(&h).await;
     assert_eq!(
         h.fake.lookups().len(),
         0,
@@ -234,12 +240,7 @@ async fn an_aliased_read_fills_nothing() {
         .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &aliased))
         .await;
     assert_eq!(resp.status, 200, "{}", resp.text());
-    let delete =
-        format!(r#"{{"query":"mutation {{ environmentDelete(id: \"{RW_ENV_STAGING}\") }}"}}"#);
-    let resp = h
-        .https(RAILWAY_HOST, gql_request(RAILWAY_HOST, SURROGATE, &delete))
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.text());
+    delete_staging_environment(&h).await;
     assert_eq!(
         h.fake.lookups().len(),
         1,
