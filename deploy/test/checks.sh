@@ -1,10 +1,11 @@
 # The checks scripts/container-test runs against the compose project, from
 # the agent's container and from the host. Sourced: uses its agent,
-# received, say, fail, real_token, surrogate and api_token.
+# received, say, fail, real_token, surrogate, api_token, HOST_PORT and
+# DASHBOARD_PORT.
 
 READ='{"query":"query { me { id } }"}'
 DELETE='{"query":"mutation { volumeDelete(volumeId: \"vol-container-test\") }"}'
-DASHBOARD=http://127.0.0.1:9091
+DASHBOARD=http://127.0.0.1:$DASHBOARD_PORT
 PROXY=http://172.30.80.10:8080
 
 # A GraphQL call from the agent, as the agent makes it: through
@@ -58,7 +59,7 @@ check_no_way_around() {
   agent_cannot "the dashboard on the approvers' network" --noproxy '*' http://172.30.91.10:9091/healthz
   agent_cannot "the dashboard on its own network" --noproxy '*' http://172.30.80.10:9091/healthz
   agent_cannot "the metrics" --noproxy '*' http://172.30.80.10:9090/metrics
-  agent_cannot "the host's published dashboard" --noproxy '*' http://172.30.80.1:9091/healthz
+  agent_cannot "the host's published dashboard" --noproxy '*' "http://172.30.80.1:$DASHBOARD_PORT/healthz"
   check_host_service_closed
   agent_cannot "an address outside" --noproxy '*' -k https://192.0.2.1/
   local code
