@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "crates/inspect/tests/fixtures/railway-cli"
 RAILWAY_TOKEN = "bench-railway-token"
 GITHUB_TOKEN = "bench-github-token"
+RESOLVE_TOKEN = "bench-resolve-token"
 RAILWAY_FP = "sha256:a17a45c2a045068c54255aa2f71478989a2f94b36918e4f7aaea88a2395ad870"
 TUNNEL_HOST = "tunnel.bench.test"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -120,8 +121,14 @@ def write_requests(work):
     # A large download scopegate allows (GitHub's repository tarball route);
     # the upstream answers ?bytes=N with N bytes, streamed.
     stream = [{"method": "GET", "path": f"/repos/acme/site/tarball/main?bytes={STREAM_BYTES}"}]
+    # Branch deletes: one branch again and again (resolved from the cache
+    # after the first), and a new branch every time (an active lookup each:
+    # two GETs of the upstream, which answers `protected: false`).
+    same = [{"method": "DELETE", "path": "/repos/acme/site/git/refs/heads/feature"}]
+    new = [{"method": "DELETE", "path": "/repos/acme/site/git/refs/heads/feature-{n}"}]
     files = {}
-    for name, rows in (("railway", railway), ("github", github), ("stream", stream)):
+    for name, rows in (("railway", railway), ("github", github), ("stream", stream),
+                       ("ref-delete", same), ("ref-delete-new", new)):
         path = work / f"{name}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         files[name] = path
@@ -274,11 +281,13 @@ def run_load(args, scenario, url, files, via_port, cacert, connect_to=None):
         str(args.bin_dir / "scopegate-loadgen"),
         "--url", url,
         "--cacert", str(cacert),
-        "--requests", str(files[scenario["workload"]]),
+        "--requests", str(files[scenario["workload"].removesuffix("+resolved")]),
         "-c", str(scenario["conns"]),
         "-d", str(scenario.get("duration", args.duration)),
     ]
     token = RAILWAY_TOKEN if scenario["workload"] == "railway" else GITHUB_TOKEN
+    if scenario["workload"].endswith("+resolved"):
+        token = RESOLVE_TOKEN
     argv += ["-H", f"authorization: Bearer {token}", "-H", "content-type: application/json"]
     if via_port:
         argv += ["--proxy", f"127.0.0.1:{via_port}"]
@@ -313,6 +322,10 @@ def scenarios(args):
     for via in ("direct", "scopegate"):
         for c in (1, 8):
             out.append({"via": via, "workload": "github", "conns": c, "new_conn": False})
+    # Resolution: the same deletes allowed by a rule that needs no attribute
+    # (bench-github) and by one that needs `ref.protected` (+resolved).
+    for workload in ("ref-delete", "ref-delete+resolved", "ref-delete-new", "ref-delete-new+resolved"):
+        out.append({"via": "scopegate", "workload": workload, "conns": 1, "new_conn": False})
     for via in ("direct", "scopegate", "tunnel", "mitmproxy"):
         out.append({"via": via, "workload": "stream", "conns": 1, "new_conn": False, "duration": max(args.duration, 2) if not args.smoke else args.duration})
     return out
@@ -320,7 +333,7 @@ def scenarios(args):
 
 def measure(args, scenario, files, up, sg, mitm):
     via = scenario["via"]
-    host = {"railway": "backboard.railway.com", "github": "api.github.com", "stream": "api.github.com"}[scenario["workload"]]
+    host = "backboard.railway.com" if scenario["workload"] == "railway" else "api.github.com"
     if via == "tunnel":
         host = TUNNEL_HOST
     path = "/graphql/v2" if scenario["workload"] == "railway" else "/"
@@ -446,6 +459,13 @@ def targets(rows):
     if dn and sn:
         added = sn["p50_us"] - dn["p50_us"]
         add("added p50 for a new intercepted connection", f"{added / 1000:.2f} ms", "≤ 2 ms", added <= 2000)
+    for name, workload in (("a cache-hit resolution", "ref-delete"), ("an active lookup (two GETs upstream)", "ref-delete-new")):
+        plain, resolved = find(rows, workload=workload), find(rows, workload=f"{workload}+resolved")
+        if plain and resolved:
+            added = resolved["p50_us"] - plain["p50_us"]
+            goal = 50 if workload == "ref-delete" else 2000
+            add(f"added p50 of {name}, 1 connection", f"{added} µs", f"≤ {goal} µs", added <= goal)
+
     def rss(name, picked):
         if picked:
             worst = max(r["proxy_peak_rss_mb"] for r in picked)

@@ -215,7 +215,8 @@ async fn handle(
             .map(str::to_owned)
     });
     let host = authority.clone().unwrap_or_default();
-    let log = if crate::railway_lookup::is_lookup(&body) {
+    let github_lookup = crate::github_lookup::is_lookup(&parts.headers);
+    let log = if crate::railway_lookup::is_lookup(&body) || github_lookup {
         &s.lookups
     } else {
         &s.received
@@ -230,6 +231,12 @@ async fn handle(
         sni,
     });
     let path = target.split('?').next().unwrap_or("/");
+    if github_lookup && parts.method == Method::GET {
+        let how = *s.lookup.lock().unwrap();
+        if let Some(answer) = crate::github_lookup::answer(how, path).await {
+            return answer;
+        }
+    }
     if let Some((status, v)) = crate::cli_answers::answer(&host, &parts.method, path) {
         let body = if status == StatusCode::NO_CONTENT {
             String::new()

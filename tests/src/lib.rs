@@ -24,6 +24,7 @@ pub mod clients;
 pub mod corp_proxy;
 pub mod fake;
 pub mod fake_ws;
+pub mod github_lookup;
 pub mod railway_answers;
 pub mod railway_lookup;
 pub mod wire;

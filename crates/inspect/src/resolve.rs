@@ -1,7 +1,9 @@
 //! Resolvers: how a provider's resource ids become names and details
 //! (docs/resource-context.md). Each is data (`config/catalog/*.resolve.toml`,
-//! embedded); [`walk`] reads any GraphQL response into entities and
-//! [`derive`] gives the attributes of one (resource kind, id). No IO.
+//! embedded). GraphQL: [`walk`] reads any response into entities and
+//! [`derive`] gives the attributes of one (resource kind, id). REST:
+//! [`rest`] gives the paths an id is read at and the attributes their
+//! answers say. No IO.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -10,6 +12,7 @@ use serde::Deserialize;
 
 pub mod derive;
 mod plain;
+pub mod rest;
 pub mod walk;
 
 pub use derive::{Derived, attributes, each_ids, everything, tally};
@@ -25,13 +28,16 @@ pub use crate::catalog::RESOLVERS;
 pub struct Resolver {
     pub version: u32,
     pub provider: String,
-    /// The path lookups go to, and whose allowed reads fill the cache.
-    pub endpoint: String,
+    /// The GraphQL path lookups go to, and whose allowed reads fill the
+    /// cache; none for a resolver of REST kinds only.
+    #[serde(default)]
+    pub endpoint: Option<String>,
     /// The lookup queries: the first whose `credentials` name where the
     /// request's credential was presented, else the first without any.
-    #[serde(rename = "lookup")]
+    #[serde(rename = "lookup", default)]
     pub lookups: Vec<Lookup>,
     /// Entity type → how it is recognised.
+    #[serde(default)]
     pub entities: BTreeMap<String, EntityType>,
     /// Resource kind (`volumeId`) → what it names.
     pub kinds: BTreeMap<String, Kind>,
@@ -62,7 +68,9 @@ pub struct EntityType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Kind {
-    /// The entity type an id of this kind names.
+    /// The entity type an id of this kind names (GraphQL kinds; empty for
+    /// REST kinds, which have `get`).
+    #[serde(default)]
     pub entity: String,
     /// Entity types it sits in (by nesting or reference): their names.
     #[serde(default)]
@@ -78,6 +86,30 @@ pub struct Kind {
     /// A further query per related entity (a volume's backups, per instance).
     #[serde(default)]
     pub each: Option<Each>,
+    /// REST kinds: the reads that describe an id, each a GET whose JSON
+    /// answer's fields become attributes ([`rest`]).
+    #[serde(default)]
+    pub get: Vec<Get>,
+    /// REST kinds: ids must start with this, which is taken off before the
+    /// id goes into a path (`heads/` of a git ref names a branch); other ids
+    /// stay unresolved.
+    #[serde(default)]
+    pub strip_prefix: Option<String>,
+}
+
+/// One read of a REST kind: `path` with `{id}` (the id, less
+/// `strip_prefix`) and `{kind}` (the operation's one id of that resource
+/// kind) put in, percent-encoded; the answer's `fields` (attribute → field,
+/// dotted for nested objects) copied as text, and `equals` (attribute →
+/// field) giving `true` or `false` as the field equals the id or not.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Get {
+    pub path: String,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    #[serde(default)]
+    pub equals: BTreeMap<String, String>,
 }
 
 /// A further query per related entity: `$id` is that entity's id; the
@@ -104,9 +136,11 @@ impl Resolver {
     pub fn from_toml(file: &str, text: &str) -> Result<Self, String> {
         let r: Self = toml::from_str(text).map_err(|e| format!("{file}: {e}"))?;
         for (name, kind) in &r.kinds {
-            if !r.entities.contains_key(&kind.entity) {
-                return Err(format!("{file}: kind {name}: no entity `{}`", kind.entity));
-            }
+            kind.check(&r.entities)
+                .map_err(|why| format!("{file}: kind {name}: {why}"))?;
+        }
+        if r.kinds.values().any(|k| k.get.is_empty()) && r.endpoint.is_none() {
+            return Err(format!("{file}: GraphQL kinds need an `endpoint`"));
         }
         Ok(r)
     }
@@ -130,6 +164,36 @@ impl Resolver {
     /// The attributes a resource kind can give (empty for other kinds).
     pub fn yields(&self, kind: &str) -> &[String] {
         self.kinds.get(kind).map_or(&[], |k| &k.yields)
+    }
+}
+
+impl Kind {
+    /// GraphQL kinds name an entity type; REST kinds have reads that give
+    /// every attribute they yield.
+    fn check(&self, entities: &BTreeMap<String, EntityType>) -> Result<(), String> {
+        if self.get.is_empty() {
+            return match entities.contains_key(&self.entity) {
+                true => Ok(()),
+                false => Err(format!("no entity `{}`", self.entity)),
+            };
+        }
+        if !self.entity.is_empty() || self.each.is_some() {
+            return Err("a REST kind (`get`) has no `entity` or `each`".into());
+        }
+        let given: Vec<&String> = self
+            .get
+            .iter()
+            .flat_map(|g| g.fields.keys().chain(g.equals.keys()))
+            .collect();
+        match self.yields.iter().find(|y| !given.contains(y)) {
+            Some(y) => Err(format!("it yields `{y}`, which no `get` gives")),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether its ids are read over REST.
+    pub fn is_rest(&self) -> bool {
+        !self.get.is_empty()
     }
 }
 

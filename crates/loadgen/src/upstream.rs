@@ -1,6 +1,9 @@
 //! `scopegate-loadgen upstream`: a local HTTPS server standing in for a
 //! provider in benchmarks. It answers every POST with a small GraphQL
-//! result, every other request with a small JSON body, and
+//! result, every GET with a small JSON body that also says what
+//! scopegate's GitHub reads look for (an unprotected branch of a
+//! repository whose default branch is `main`), every other request with a
+//! smaller one, and
 //! `/stream/{bytes}` or `?bytes=N` with that many bytes (for MB/s). Its certificate names
 //! the provider hosts and is signed by a CA written to `--ca-out`, which
 //! the proxy (or a direct client) is told to trust.
@@ -70,7 +73,7 @@ async fn answer(req: http::Request<Incoming>) -> Result<http::Response<Body>, In
         .find_map(|kv| kv.strip_prefix("bytes="))
         .or_else(|| path.strip_prefix("/stream/"))
         .and_then(|n| n.parse::<usize>().ok());
-    let is_post = req.method() == http::Method::POST;
+    let method = req.method().clone();
     let _ = req.into_body().collect().await;
     if let Some(n) = asked {
         const CHUNK: usize = 64 << 10;
@@ -81,10 +84,10 @@ async fn answer(req: http::Request<Incoming>) -> Result<http::Response<Body>, In
         let body = StreamBody::new(futures_util::stream::iter(chunks));
         return Ok(http::Response::new(body.boxed()));
     }
-    let text: &'static str = if is_post {
-        r#"{"data":{"ok":true}}"#
-    } else {
-        r#"{"ok":true}"#
+    let text: &'static str = match method {
+        http::Method::POST => r#"{"data":{"ok":true}}"#,
+        http::Method::GET => r#"{"ok":true,"protected":false,"default_branch":"main"}"#,
+        _ => r#"{"ok":true}"#,
     };
     let mut resp = http::Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
     resp.headers_mut().insert(

@@ -168,3 +168,30 @@ fn a_project_token_gets_the_project_token_lookup() {
     assert_eq!(values(&e, "environment"), ["staging"]);
     assert_eq!(values(&e, "project"), ["site"]);
 }
+
+#[test]
+fn a_resolver_that_promises_what_it_cannot_give_is_refused() {
+    let rest = |kind: &str| format!("version = 1\nprovider = \"x\"\n{kind}");
+    let unknown_yield = rest(
+        "[kinds.repo]\nyields = [\"repo.private\", \"repo.typo\"]\n[[kinds.repo.get]]\npath = \"/r/{id}\"\nfields = { \"repo.private\" = \"private\" }\n",
+    );
+    let err = Resolver::from_toml("x.toml", &unknown_yield).unwrap_err();
+    assert!(
+        err.contains("yields `repo.typo`, which no `get` gives"),
+        "{err}"
+    );
+    let both = rest(
+        "[entities.repo]\nkeys = [\"repo\"]\n[kinds.repo]\nentity = \"repo\"\nyields = []\n[[kinds.repo.get]]\npath = \"/r/{id}\"\n",
+    );
+    let err = Resolver::from_toml("x.toml", &both).unwrap_err();
+    assert!(err.contains("has no `entity` or `each`"), "{err}");
+    let graphql_without_endpoint = rest(
+        "[entities.repo]\nkeys = [\"repo\"]\n[kinds.repo]\nentity = \"repo\"\nyields = [\"repo\"]\n",
+    );
+    let err = Resolver::from_toml("x.toml", &graphql_without_endpoint).unwrap_err();
+    assert!(err.contains("need an `endpoint`"), "{err}");
+    let fine = rest(
+        "[kinds.repo]\nyields = [\"repo.private\"]\n[[kinds.repo.get]]\npath = \"/r/{id}\"\nfields = { \"repo.private\" = \"private\" }\n",
+    );
+    assert!(Resolver::from_toml("x.toml", &fine).unwrap().kinds["repo"].is_rest());
+}

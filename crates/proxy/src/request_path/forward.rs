@@ -102,7 +102,8 @@ fn passive_sink(state: &State, case: &Case<'_>, body: &bytes::Bytes) -> Option<S
             .iter()
             .all(|op| op.class == OpClass::Read);
     // Without aliases only: with them the agent chooses the answer's keys.
-    if !reads || case.facts.path != resolver.endpoint || !plain_query(body) {
+    let endpoint = resolver.endpoint.as_deref()?;
+    if !reads || case.facts.path != endpoint || !plain_query(body) {
         return None;
     }
     Some(Sink {

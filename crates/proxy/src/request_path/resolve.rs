@@ -3,7 +3,7 @@
 //! the cache or one active lookup; each becomes `Known` or `Unresolved`
 //! with why. Nothing happens when no rule needs an attribute.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use scopegate_inspect::Inspection;
@@ -19,6 +19,7 @@ use super::read::Inbound;
 
 mod ids;
 mod lookup;
+mod rest;
 
 use ids::{merge, of_id};
 
@@ -31,6 +32,8 @@ struct Ctx<'a> {
     inspection: &'a Inspection,
     /// The lookup's answer, once sent (at most one per request).
     looked_up: Option<Result<Arc<Graph>, String>>,
+    /// REST reads' answers by path (each sent at most once per request).
+    reads: HashMap<String, Result<serde_json::Value, String>>,
 }
 
 /// Sets the attributes the rules need. Free when none is needed.
@@ -118,6 +121,7 @@ async fn set(
             inbound,
             inspection,
             looked_up: None,
+            reads: HashMap::new(),
         };
         for (i, keys) in wanted {
             let op = &ctx.inspection.operations[i];
@@ -153,8 +157,12 @@ async fn resolve_op(
         if gives.is_empty() {
             continue;
         }
+        let rest = resolver.kinds.get(kind).is_some_and(|k| k.is_rest());
         for id in ids {
-            let derived = of_id(ctx, resolver, kind, id, keys).await;
+            let derived = match rest {
+                true => rest::of_id(ctx, resolver, kind, id, &op.resources).await,
+                false => of_id(ctx, resolver, kind, id, keys).await,
+            };
             for (key, acc) in values.iter_mut().filter(|(k, _)| gives.contains(&k)) {
                 merge(acc, &derived, key);
             }

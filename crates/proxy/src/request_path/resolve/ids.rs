@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use scopegate_inspect::resolve::{Derived, Each, Graph, Resolver, each_ids, tally};
+use scopegate_inspect::resolve::{Derived, Each, Graph, Resolver, each_ids, tally, walk};
 
 use scopegate_model::PresentedCredential;
 
@@ -95,12 +95,12 @@ async fn looked_up(
         let Some(chosen) = resolver.lookup_for(&location) else {
             return Err(format!("no lookup for a credential in {location}"));
         };
-        let query = lookup::Query {
+        let query = lookup::Ask::Graphql {
             name: "scopegateResolve",
             text: &chosen.query,
             variables: serde_json::json!({}),
         };
-        let graph = lookup::send(
+        let answer = lookup::send(
             ctx.state,
             ctx.engine,
             ctx.conn,
@@ -110,6 +110,7 @@ async fn looked_up(
             &query,
         )
         .await;
+        let graph = answer.map(|value| walk(resolver, &value));
         if let Ok(g) = &graph {
             ctx.state.resolution.fill(resolver, credential, g);
         }
@@ -131,23 +132,22 @@ async fn each_answers(
 ) -> Result<Vec<Graph>, String> {
     let mut answers = Vec::new();
     for id in ids {
-        let query = lookup::Query {
+        let query = lookup::Ask::Graphql {
             name: "scopegateResolveEach",
             text: &each.query,
             variables: serde_json::json!({ "id": id }),
         };
-        answers.push(
-            lookup::send(
-                ctx.state,
-                ctx.engine,
-                ctx.conn,
-                ctx.inbound,
-                ctx.inspection,
-                resolver,
-                &query,
-            )
-            .await?,
-        );
+        let answer = lookup::send(
+            ctx.state,
+            ctx.engine,
+            ctx.conn,
+            ctx.inbound,
+            ctx.inspection,
+            resolver,
+            &query,
+        )
+        .await?;
+        answers.push(walk(resolver, &answer));
     }
     Ok(answers)
 }

@@ -1,7 +1,8 @@
-//! An active lookup: scopegate's own read query (the resolver's), sent to
-//! the provider with the request's credential (the real secret in place of
-//! a surrogate) through the verified upstream client, with a short
-//! timeout. Logged and counted as a lookup, never as an agent decision.
+//! An active lookup: scopegate's own read (the resolver's GraphQL query,
+//! or a REST kind's GET), sent to the provider with the request's
+//! credential (the real secret in place of a surrogate) through the
+//! verified upstream client, with a short timeout. Logged and counted as a
+//! lookup, never as an agent decision.
 
 use std::time::Instant;
 
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, header};
 use http_body_util::{BodyExt as _, Limited};
 use scopegate_inspect::Inspection;
-use scopegate_inspect::resolve::{Graph, Resolver, walk};
+use scopegate_inspect::resolve::Resolver;
 use scopegate_model::{CredentialLocation, PresentedCredential};
 
 use crate::engine::Engine;
@@ -31,14 +32,21 @@ impl Forwardable for Lookup {
     }
 }
 
-/// A query scopegate sends: its operation name, text and variables.
-pub struct Query<'a> {
-    pub name: &'a str,
-    pub text: &'a str,
-    pub variables: serde_json::Value,
+/// What scopegate asks.
+pub enum Ask<'a> {
+    /// A GraphQL query to the resolver's endpoint: its operation name,
+    /// text and variables.
+    Graphql {
+        name: &'a str,
+        text: &'a str,
+        variables: serde_json::Value,
+    },
+    /// A REST read of this path.
+    Get { path: &'a str },
 }
 
-/// Sends the lookup and walks its answer; `Err` says why it gave nothing.
+/// Sends the lookup; its JSON answer (GraphQL: with `data`), or why it
+/// gave nothing.
 pub async fn send(
     state: &State,
     engine: &Engine,
@@ -46,8 +54,8 @@ pub async fn send(
     inbound: &Inbound,
     inspection: &Inspection,
     resolver: &'static Resolver,
-    query: &Query<'_>,
-) -> Result<Graph, String> {
+    query: &Ask<'_>,
+) -> Result<serde_json::Value, String> {
     let started = Instant::now();
     let timeout = state.resolution.settings.lookup_timeout;
     let answer = match tokio::time::timeout(
@@ -86,8 +94,8 @@ async fn ask(
     inbound: &Inbound,
     inspection: &Inspection,
     resolver: &'static Resolver,
-    query: &Query<'_>,
-) -> Result<Graph, Failed> {
+    query: &Ask<'_>,
+) -> Result<serde_json::Value, Failed> {
     let request = request(
         engine,
         conn,
@@ -128,32 +136,49 @@ async fn ask(
         .to_bytes();
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| ("failed", "lookup failed: the answer is not JSON".to_owned()))?;
-    if value.get("data").is_none_or(serde_json::Value::is_null) {
+    let answered = match query {
+        Ask::Graphql { .. } => value.get("data").is_some_and(|d| !d.is_null()),
+        Ask::Get { .. } => value.is_object(),
+    };
+    if !answered {
         return Err((
             "failed",
             "lookup failed: the provider answered with errors".to_owned(),
         ));
     }
-    Ok(walk(resolver, &value))
+    Ok(value)
 }
 
-/// The lookup's head and body: the resolver's query, with the credential
-/// the request presented (the real secret for a surrogate).
+/// The lookup's head and body: the query or read, with the credential the
+/// request presented (the real secret for a surrogate).
 fn request(
     engine: &Engine,
     conn: &Conn,
     inbound: &Inbound,
     credential: &PresentedCredential,
     resolver: &Resolver,
-    query: &Query<'_>,
+    query: &Ask<'_>,
 ) -> Result<Lookup, String> {
-    let body = serde_json::json!({ "query": query.text, "operationName": query.name, "variables": query.variables });
     let mut headers = credential_headers(&inbound.parts.headers, credential);
     swap_surrogate(engine, credential, &mut headers)?;
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let (method, uri, body) = match query {
+        Ask::Graphql {
+            name,
+            text,
+            variables,
+        } => {
+            let endpoint = resolver.endpoint.as_deref().ok_or("no GraphQL endpoint")?;
+            let body =
+                serde_json::json!({ "query": text, "operationName": name, "variables": variables });
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            (Method::POST, endpoint, Bytes::from(body.to_string()))
+        }
+        Ask::Get { path } => (Method::GET, *path, Bytes::new()),
+    };
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     headers.insert(
         header::USER_AGENT,
         HeaderValue::from_static("scopegate-resolve"),
@@ -161,13 +186,13 @@ fn request(
     let host = HeaderValue::from_str(&conn.host).map_err(|_| "bad host".to_owned())?;
     headers.insert(header::HOST, host);
     let (mut parts, ()) = http::Request::builder()
-        .method(Method::POST)
-        .uri(resolver.endpoint.as_str())
+        .method(method)
+        .uri(uri)
         .body(())
         .map_err(|e| e.to_string())?
         .into_parts();
     parts.headers = headers;
-    Ok(Lookup(parts, Bytes::from(body.to_string())))
+    Ok(Lookup(parts, body))
 }
 
 /// Only the headers that carry the presented credential.
