@@ -178,10 +178,14 @@ fn compose_gives_the_agent_only_the_certificate_and_no_way_to_the_dashboard() {
             "the {what} is on the agent's network {net}"
         );
     }
-    // published: the dashboard, on the host's loopback only
+    // published: the dashboard, on the host's loopback only (the host
+    // port may be chosen with SCOPEGATE_DASHBOARD_PORT, 9091 by default)
     assert_eq!(
         strs(&sg["ports"]),
-        [format!("127.0.0.1:{0}:{0}", dash.port())]
+        [format!(
+            "127.0.0.1:${{SCOPEGATE_DASHBOARD_PORT:-{0}}}:{0}",
+            dash.port()
+        )]
     );
     assert!(agent["ports"].is_null());
 }
