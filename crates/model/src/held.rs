@@ -30,6 +30,11 @@ pub struct HeldRequest {
     /// (`scopegate_inspect::Inspector::approver_view`): the catalogued
     /// secrets already masked.
     pub request: Value,
+    /// The deciding rule's `note` from the scope map.
+    pub rule_note: Option<String>,
+    /// Why the agent says it sends the request (its `x-scopegate-reason`
+    /// header): the agent's words, not verified.
+    pub agent_reason: Option<String>,
 }
 
 /// How the operations and the request travel together as one JSON value,
@@ -41,6 +46,10 @@ pub struct HeldDetail {
     pub operations: Vec<Operation>,
     #[serde(default)]
     pub request: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_reason: Option<String>,
 }
 
 impl HeldRequest {
@@ -61,21 +70,33 @@ impl HeldRequest {
             reason: record.reason.clone(),
             operations: record.operations.clone(),
             request,
+            rule_note: None,
+            agent_reason: None,
         }
     }
 
-    /// Operations and request as one JSON value (see [`HeldDetail`]).
+    /// Operations, request, rule note and agent reason as one JSON value
+    /// (see [`HeldDetail`]).
     pub fn detail(&self) -> Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "operations": self.operations,
             "request": self.request,
-        })
+        });
+        if let Some(note) = &self.rule_note {
+            v["rule_note"] = Value::from(note.as_str());
+        }
+        if let Some(reason) = &self.agent_reason {
+            v["agent_reason"] = Value::from(reason.as_str());
+        }
+        v
     }
 
-    /// Takes operations and request from a detail value.
+    /// Takes operations, request, note and reason from a detail value.
     pub fn set_detail(&mut self, detail: HeldDetail) {
         self.operations = detail.operations;
         self.request = detail.request;
+        self.rule_note = detail.rule_note;
+        self.agent_reason = detail.agent_reason;
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Rule {
     /// Resource kind → value patterns. An operation matches when it names
     /// at least one value of the kind and every value it names matches.
     pub resources: Vec<(String, Vec<Glob>)>,
+    /// The scope map's own words for why the rule exists (shown to
+    /// approvers); empty when it has none.
+    pub note: String,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +151,19 @@ impl ScopeMap {
             .iter()
             .map(|p| p.render(file, "warning: "))
             .collect()
+    }
+
+    /// The note of a rule by its reference (`token/rule-id`), when it has one.
+    pub fn rule_note(&self, rule: &str) -> Option<&str> {
+        let (token, id) = rule.split_once('/')?;
+        self.tokens
+            .iter()
+            .find(|t| t.name == token)?
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.note.trim())
+            .filter(|n| !n.is_empty())
     }
 
     /// The token a fingerprint names, and whether it was its surrogate.
@@ -457,6 +473,7 @@ impl<'a> Validator<'a> {
             except,
             classes,
             resources,
+            note: rr.note,
         };
         let matched = self.vocab.map(|v| v.matched(&rule)).unwrap_or_default();
         if let Some(v) = self.vocab

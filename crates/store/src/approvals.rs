@@ -112,6 +112,8 @@ macro_rules! row_to_approval {
             reason: r.try_get("reason")?,
             operations: Vec::new(),
             request: serde_json::Value::Null,
+            rule_note: None,
+            agent_reason: None,
         };
         held.set_detail(read_detail(&detail));
         Approval {

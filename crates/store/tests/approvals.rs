@@ -33,6 +33,8 @@ fn hold(key: &str) -> HeldRequest {
             OpClass::Destructive,
         )],
         request: serde_json::Value::Null,
+        rule_note: None,
+        agent_reason: None,
     }
 }
 

@@ -108,6 +108,8 @@ async fn main() {
                     .into(),
             operations: Vec::new(),
             request: serde_json::Value::Null,
+            rule_note: None,
+            agent_reason: None,
         },
         serde_json::json!({
             "operations": [{"provider": "railway", "name": "volumeDelete", "class": "destructive",

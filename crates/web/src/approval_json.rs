@@ -79,6 +79,8 @@ impl ApprovalJson {
             reason: self.reason,
             operations: Vec::new(),
             request: Value::Null,
+            rule_note: None,
+            agent_reason: None,
         };
         held.set_detail(HeldDetail::from_value(self.detail)?);
         Ok(Approval {
@@ -127,6 +129,8 @@ mod tests {
                 reason: "held".into(),
                 operations: vec![op],
                 request: serde_json::json!({"method": "POST"}),
+                rule_note: None,
+                agent_reason: None,
             },
         }
     }

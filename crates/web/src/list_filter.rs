@@ -124,6 +124,8 @@ mod tests {
                 reason: "r".into(),
                 operations: serde_json::from_value(ops).unwrap_or_default(),
                 request: Value::Null,
+                rule_note: None,
+                agent_reason: None,
             },
         }
     }

@@ -237,10 +237,14 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
             json!({
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": cap(&format!(
-                    "{}\n*Rule:* {}\n*Reason:* {}",
+                    "{}\n*Rule:* {}{}\n*Reason:* {}{}",
                     slack_escape(&summary),
                     slack_escape(&a.held.rule),
+                    a.held.rule_note.as_deref().map(|n| format!(" — {}", slack_escape(n))).unwrap_or_default(),
                     slack_escape(&a.held.reason),
+                    a.held.agent_reason.as_deref().map(|r| format!(
+                        "\n*The agent says* (not verified): {}", slack_escape(&cap(r, 500))
+                    )).unwrap_or_default(),
                 ), 2900)}
             }),
             json!({

@@ -74,7 +74,7 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
             out,
             "<article class=\"approval\" data-id=\"{id}\"><div class=\"row\">{class}<a class=\"title\" href=\"{href}\">{title}</a>\
 <span class=\"muted\">asked {created} · expires {expires} · {attempts} attempt{s}</span></div>\
-{blast}<p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code></p>\
+{blast}<p class=\"summary\">{summary}</p><p class=\"meta\">held by rule <code>{rule}</code>{note}</p>{said}\
 <a class=\"button\" href=\"{href}\">Review</a></article>",
             id = esc(a.id.as_str()),
             class = class_badge(view::top_class(&ops)),
@@ -87,9 +87,30 @@ fn pending_list(pending: &[Approval], now: i64) -> String {
             summary = esc(&view::summary(a)),
             blast = view::blast_html(a, now),
             rule = esc(&a.held.rule),
+            note = a
+                .held
+                .rule_note
+                .as_deref()
+                .map(|n| format!(": {}", esc(n)))
+                .unwrap_or_default(),
+            said = agent_said(a),
         );
     }
     out
+}
+
+/// The agent's own reason, marked as its words: `<p>` or nothing.
+fn agent_said(a: &Approval) -> String {
+    a.held
+        .agent_reason
+        .as_deref()
+        .map(|r| {
+            format!(
+                "<p class=\"meta agent-reason\">the agent says: “{}” <span class=\"muted\">(not verified)</span></p>",
+                esc(r)
+            )
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,9 +317,9 @@ fn who_and_why(b: &mut String, a: &Approval, now: i64) {
         "<div class=\"grid\"><section class=\"card\"><h2>Who asked</h2><dl class=\"facts\">\
 <dt>Token</dt><dd><code>{token}</code>{fp}</dd><dt>Agent</dt><dd>{agent}</dd>\
 <dt>Provider</dt><dd>{provider} <span class=\"muted\">{host}</span></dd>\
-<dt>Request</dt><dd><code>{method} {path}</code></dd><dt>Attempts</dt><dd>{attempts}</dd></dl></section>\
+<dt>Request</dt><dd><code>{method} {path}</code></dd><dt>Attempts</dt><dd>{attempts}</dd>{said}</dl></section>\
 <section class=\"card\"><h2>Why it was held</h2><dl class=\"facts\">\
-<dt>Rule</dt><dd><code>{rule}</code></dd><dt>Reason</dt><dd>{reason}</dd>\
+<dt>Rule</dt><dd><code>{rule}</code></dd>{note}<dt>Reason</dt><dd>{reason}</dd>\
 <dt>Asked</dt><dd>{created}</dd><dt>Expires</dt><dd>{expires}</dd>\
 <dt>Decision id</dt><dd><code>{decision}</code></dd><dt>Approval id</dt><dd><code>{id}</code></dd></dl></section></div>",
         token = esc(h.token.as_deref().unwrap_or("(unknown token)")),
@@ -311,6 +332,19 @@ fn who_and_why(b: &mut String, a: &Approval, now: i64) {
         path = esc(&h.path),
         attempts = a.attempts,
         rule = esc(&h.rule),
+        note = h
+            .rule_note
+            .as_deref()
+            .map(|n| format!("<dt>Rule note</dt><dd class=\"rule-note\">{}</dd>", esc(n)))
+            .unwrap_or_default(),
+        said = h
+            .agent_reason
+            .as_deref()
+            .map(|r| format!(
+                "<dt>The agent says</dt><dd class=\"agent-reason\">“{}” <span class=\"muted\">(its own words, not verified)</span></dd>",
+                esc(r)
+            ))
+            .unwrap_or_default(),
         reason = esc(&h.reason),
         created = esc(&html::time(a.created_ms)),
         expires = esc(&format!(

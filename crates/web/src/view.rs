@@ -234,6 +234,8 @@ mod tests {
             reason: "held".into(),
             operations: Vec::new(),
             request: Value::Null,
+            rule_note: None,
+            agent_reason: None,
         };
         held.set_detail(scopegate_model::HeldDetail::from_value(detail).unwrap());
         Approval {

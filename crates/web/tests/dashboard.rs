@@ -326,7 +326,9 @@ async fn agent_supplied_text_is_escaped_everywhere_and_every_page_has_the_csp() 
             "operationName": "<svg onload=alert(6)>"
         }, {
             "query": "mutation { <script>alert(7)</script> ",
-        }]}
+        }]},
+        "agent_reason": "<script>alert(8)</script> cleaning up",
+        "rule_note": "<script>alert(9)</script>"
     })).unwrap());
     let id = app
         .store
@@ -394,6 +396,61 @@ async fn agent_supplied_text_is_escaped_everywhere_and_every_page_has_the_csp() 
             .to_str()
             .unwrap()
             .starts_with("text/javascript")
+    );
+}
+
+#[tokio::test]
+async fn the_card_shows_the_rules_note_and_the_agents_reason_as_its_words() {
+    let app = app().await;
+    let mut h = volume_delete_hold("apr_said");
+    h.rule_note = Some("volumes take their backups with them".into());
+    h.agent_reason = Some("the staging database is rebuilt nightly".into());
+    let id = app
+        .store
+        .hold(
+            &h,
+            std::time::Duration::from_secs(3600),
+            &scopegate_model::ApprovalId::new("apr_said"),
+        )
+        .await
+        .unwrap()
+        .0
+        .id;
+    let r = app.dashboard.router();
+    let (cookie, _) = session(&r, "alice").await;
+    let detail = send(&r, get(&format!("/approvals/{id}"), Some(&cookie))).await;
+    assert!(
+        detail.body.contains(
+            "<dt>Rule note</dt><dd class=\"rule-note\">volumes take their backups with them</dd>"
+        ),
+        "{}",
+        detail.body
+    );
+    assert!(detail.body.contains(
+        "<dt>The agent says</dt><dd class=\"agent-reason\">“the staging database is rebuilt nightly” <span class=\"muted\">(its own words, not verified)</span>"
+    ));
+    let queue = send(&r, get("/", Some(&cookie))).await;
+    assert!(
+        queue
+            .body
+            .contains(": volumes take their backups with them</p>")
+    );
+    assert!(
+        queue
+            .body
+            .contains("the agent says: “the staging database is rebuilt nightly”")
+    );
+    // and the API carries both
+    let api = send(&r, get(&format!("/api/approvals/{id}"), Some(&cookie))).await;
+    assert!(
+        api.body
+            .contains("\"rule_note\":\"volumes take their backups with them\""),
+        "{}",
+        api.body
+    );
+    assert!(
+        api.body
+            .contains("\"agent_reason\":\"the staging database is rebuilt nightly\"")
     );
 }
 

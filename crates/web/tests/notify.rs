@@ -191,4 +191,19 @@ async fn agent_text_cannot_ping_the_channel_or_forge_links() {
         all.contains("&lt;!channel&gt;") && all.contains("&amp; co"),
         "{all}"
     );
+    // nor can its reason
+    let mut a = a;
+    a.held.agent_reason = Some("<!here> urgent <https://evil.example|fix>".into());
+    a.held.rule_note = Some("backups go too".into());
+    let v = scopegate_web::slack_payload(&a, "https://dash.example/approvals/apr_ping");
+    let all = v.to_string();
+    assert!(
+        !all.contains("<!here>") && !all.contains("<https://evil"),
+        "{all}"
+    );
+    assert!(
+        all.contains("*The agent says* (not verified): &lt;!here&gt; urgent"),
+        "{all}"
+    );
+    assert!(all.contains("— backups go too"), "{all}");
 }

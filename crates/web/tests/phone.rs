@@ -74,6 +74,8 @@ fn hold(n: usize) -> scopegate_model::HeldRequest {
         reason: format!("railway:volumeDelete is destructive; {VOLUME} is in environment env-7c1d4e9f2a6b8c0d3e5f7a9b1c3d5e7f (production)"),
         operations: Vec::new(),
         request: serde_json::Value::Null,
+        rule_note: None,
+        agent_reason: None,
     }, serde_json::json!({
             "operations": [
                 {"provider": "railway", "name": "volumeDelete", "class": "destructive",

@@ -36,6 +36,10 @@ pub async fn forward(
     streamed: &mut Option<StreamedBody>,
 ) -> Result<Response<Body>, Refusal> {
     let Release { id, step } = release;
+    // The agent's reason is for approvers, not for the provider.
+    permitted
+        .headers_mut()
+        .remove(super::permit::settle::REASON_HEADER);
     let credential = &case.inspection.credential;
     if let Err(why) = swap_surrogate(engine, credential, permitted.headers_mut()) {
         let step = Step::NoSecret {

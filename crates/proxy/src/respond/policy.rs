@@ -116,7 +116,7 @@ impl PolicyRefusal {
                     a.id
                 ),
                 format!(
-                    "Do not retry it another way. Ask a human to approve {} at {}; once approved, send the identical request again within {}: it will pass once. Any other request (other arguments, another token) needs its own approval.",
+                    "Do not retry it another way. Ask a human to approve {} at {}; once approved, send the identical request again within {}: it will pass once. Any other request (other arguments, another token) needs its own approval. To tell the approver why it is needed, send the request with the header `x-scopegate-reason: <one line>`.",
                     a.id, a.link, a.grant_window_hint
                 ),
             ),

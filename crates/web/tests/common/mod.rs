@@ -163,6 +163,8 @@ pub fn volume_delete_hold(key: &str) -> HeldRequest {
             .into(),
         operations: Vec::new(),
         request: serde_json::Value::Null,
+        rule_note: None,
+        agent_reason: None,
     };
     h.set_detail(
         HeldDetail::from_value(serde_json::json!({

@@ -50,7 +50,13 @@ pub async fn settle(
     let view = inbound.with_view(&authority(conn), |view| {
         engine.inspector.approver_view(view, case.inspection)
     });
-    let approval = match hold.queue.hold(held(case, key.clone(), view)).await {
+    let mut request = held(case, key.clone(), view);
+    request.rule_note = engine
+        .scope_map
+        .rule_note(&case.decision.rule.0)
+        .map(str::to_owned);
+    request.agent_reason = agent_reason(&inbound.parts.headers);
+    let approval = match hold.queue.hold(request).await {
         Ok(a) => a,
         Err(e) => return Err(unavailable(&hold, case, e).await),
     };
@@ -139,6 +145,23 @@ fn authority(conn: &Conn) -> String {
     format!("{}:{}", conn.host, conn.port)
 }
 
+/// The header an agent explains a request with (docs/approvals.md).
+pub const REASON_HEADER: &str = "x-scopegate-reason";
+
+/// The agent's reason, as approvers will read it: one line, printable, at
+/// most 500 characters; `None` when absent or blank.
+pub fn agent_reason(headers: &http::HeaderMap) -> Option<String> {
+    let raw = headers.get(REASON_HEADER)?;
+    let text = String::from_utf8_lossy(raw.as_bytes());
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(500)
+        .collect();
+    let clean = clean.trim();
+    (!clean.is_empty()).then(|| clean.to_owned())
+}
+
 /// The request as the approval queue keeps it.
 fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HeldRequest {
     let f = case.facts;
@@ -161,6 +184,8 @@ fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HeldRequ
             .map(|o| o.operation.clone())
             .collect(),
         request: view,
+        rule_note: None,
+        agent_reason: None,
     }
 }
 

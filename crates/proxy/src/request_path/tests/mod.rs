@@ -56,6 +56,7 @@ class = ["read"]
 id = "hold-volume-deletes"
 effect = "approve"
 operations = ["railway:volumeDelete"]
+note = "a volume's backups go with it"
 
 [[token]]
 name = "s"

@@ -221,3 +221,50 @@ async fn a_hold_that_cannot_be_recorded_does_not_wait() {
     assert!(matches!(r, Refusal::Unrecorded), "{r:?}");
     assert!(!queue.waited.load(Ordering::SeqCst));
 }
+
+#[tokio::test]
+async fn the_hold_carries_the_rules_note_and_the_agents_reason_which_bind_nothing() {
+    let mut keys = Vec::new();
+    for reason in ["  clean up\tthe old staging volume ", "another reason"] {
+        let (s, mut inbound) = setup(VOLUME_DELETE);
+        inbound
+            .parts
+            .headers
+            .insert("x-scopegate-reason", reason.parse().unwrap());
+        let queue = ScriptedQueue::answering(HoldOutcome::Pending).then_grant(Ok(None));
+        assert!(run(&s, &queue, inbound).await.is_err(), "still pending");
+        let held = queue.held.lock().unwrap();
+        assert_eq!(
+            held[0].rule_note.as_deref(),
+            Some("a volume's backups go with it")
+        );
+        keys.push(held[0].grant_key.clone());
+        if reason.starts_with(' ') {
+            assert_eq!(
+                held[0].agent_reason.as_deref(),
+                Some("clean up the old staging volume"),
+                "one printable line, trimmed"
+            );
+        }
+    }
+    assert_eq!(
+        keys[0], keys[1],
+        "the reason is not part of what is approved"
+    );
+}
+
+#[test]
+fn an_agents_reason_is_one_bounded_printable_line_or_none() {
+    use crate::request_path::permit::settle::agent_reason;
+    let mut h = http::HeaderMap::new();
+    assert_eq!(agent_reason(&h), None);
+    h.insert("x-scopegate-reason", "   ".parse().unwrap());
+    assert_eq!(agent_reason(&h), None, "blank is none");
+    h.insert("x-scopegate-reason", "x".repeat(900).parse().unwrap());
+    assert_eq!(agent_reason(&h).map(|r| r.len()), Some(500));
+    h.insert(
+        "x-scopegate-reason",
+        http::HeaderValue::from_bytes(b"caf\xc3\xa9\tok").unwrap(),
+    );
+    assert_eq!(agent_reason(&h).as_deref(), Some("café ok"));
+}
