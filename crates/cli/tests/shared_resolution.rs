@@ -144,14 +144,28 @@ impl Replicas {
         }
         panic!("{id} with {text} never reached the shared table");
     }
+}
 
-    async fn stop(mut self) {
+impl Drop for Replicas {
+    /// Stops both replicas, then drops the database (also after a failed
+    /// assertion).
+    fn drop(&mut self) {
         drop((self.a.take(), self.b.take()));
-        admin(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
-        )
-        .await;
+        let (url, sql) = (
+            self.admin_url.clone(),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
+        );
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(admin(&url, &sql));
+        })
+        .join();
+        if dropped.is_err() && !std::thread::panicking() {
+            panic!("the test database could not be dropped");
+        }
     }
 }
 
@@ -241,7 +255,6 @@ async fn what_one_replica_resolved_another_uses_without_a_lookup() {
     assert_eq!(deletes(fake_b, RW_VOLUME_PROD), 0, "held, not sent");
     assert_eq!(fake_b.lookups().len(), 0, "B made no lookup");
     assert_eq!(shared_hits(r.b()).await, 2.0);
-    r.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,5 +274,4 @@ async fn after_the_ttl_a_replica_looks_up_again() {
     assert_eq!(fake_b.lookups().len(), 1, "the shared entry had expired");
     assert_eq!(deletes(fake_b, RW_VOLUME_STAGING), 1);
     assert_eq!(shared_hits(r.b()).await, 0.0);
-    r.stop().await;
 }

@@ -22,6 +22,7 @@ pub struct Resolution {
     pub settings: ResolveSettings,
     pub cache: Cache,
     pub shared: Option<Arc<dyn SharedResolutions>>,
+    writer: Option<shared::Writer>,
 }
 
 impl std::fmt::Debug for Resolution {
@@ -59,15 +60,20 @@ impl Resolution {
         Self::with_shared(settings, None)
     }
 
-    /// A cache in front of the replicas' shared cache, if any.
+    /// A cache in front of the replicas' shared cache, if any; writes to
+    /// it need a Tokio runtime (outside one, none are made).
     pub fn with_shared(
         settings: ResolveSettings,
         shared: Option<Arc<dyn SharedResolutions>>,
     ) -> Self {
+        let writer = shared
+            .clone()
+            .and_then(|s| shared::Writer::start(s, &settings));
         Self {
             cache: Cache::new(settings.ttl, settings.max_entries),
             settings,
             shared,
+            writer,
         }
     }
 
@@ -124,12 +130,12 @@ impl Resolution {
         n
     }
 
-    /// Puts entries to the shared cache in a task of their own.
+    /// Queues entries for the shared cache (in order, without waiting).
     fn share(&self, entries: Vec<(CacheKey, Derived)>) {
-        if let Some(shared) = &self.shared
+        if let Some(writer) = &self.writer
             && !entries.is_empty()
         {
-            shared::spawn_put(shared.clone(), entries, &self.settings);
+            writer.put(entries);
         }
     }
 }
