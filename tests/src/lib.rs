@@ -476,10 +476,15 @@ impl Harness {
             .expect("e2e settings")
             .proxy_config();
         let sink = Arc::new(MemorySink::default());
-        let proxy =
-            scopegate_proxy::start_with(settings, sink.clone(), approvals, Duration::from_secs(2))
-                .await
-                .expect("proxy starts");
+        let proxy = scopegate_proxy::start_with(
+            settings,
+            sink.clone(),
+            approvals,
+            None,
+            Duration::from_secs(2),
+        )
+        .await
+        .expect("proxy starts");
         let ca_path = proxy
             .ca_cert_path
             .clone()

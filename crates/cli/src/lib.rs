@@ -18,4 +18,5 @@ pub mod log_writer;
 pub mod output;
 pub mod policy_test;
 pub mod private;
+pub mod shared_resolutions;
 pub mod sink;

@@ -11,7 +11,9 @@ use scopegate_cli::config::{Config, LogFormat, ProxyAuth};
 use scopegate_cli::data_lock::{self, DataLock};
 use scopegate_cli::log_format;
 use scopegate_cli::private::{self, Private};
+use scopegate_cli::shared_resolutions::StoreResolutions;
 use scopegate_cli::sink::LogSink;
+use scopegate_model::SharedResolutions;
 use scopegate_store::{ApprovalHub, DecisionLog, Schema, Store};
 use scopegate_web::{Dashboard, DashboardConfig, Notifier};
 
@@ -170,6 +172,18 @@ fn approvals(
     })
 }
 
+/// The resolution cache replicas share: on Postgres only (SQLite is one
+/// process's).
+fn shared_resolutions(kept: &Kept) -> Option<Arc<dyn SharedResolutions>> {
+    match kept.store {
+        Store::Pg(_) => Some(Arc::new(StoreResolutions::new(
+            kept.store.clone(),
+            kept.schema.clone(),
+        ))),
+        Store::Sqlite(_) => None,
+    }
+}
+
 async fn serve(settings: Config, dash_config: DashboardConfig) -> anyhow::Result<()> {
     let kept = open_store(&settings).await?;
     let backend = kept.store.backend();
@@ -179,6 +193,7 @@ async fn serve(settings: Config, dash_config: DashboardConfig) -> anyhow::Result
         settings.proxy_config(),
         Arc::new(LogSink(kept.log.clone())),
         Some(Arc::new(approvals)),
+        shared_resolutions(&kept),
         Duration::from_secs(10),
     )
     .await?;

@@ -2,8 +2,8 @@
 //! resources, presented-credential fingerprints, verdicts and decisions.
 //!
 //! It also holds the seams between the proxy and what it talks to: the
-//! decision sink, the approval queue, the held request, typed ids and
-//! approval states.
+//! decision sink, the approval queue, the shared resolution cache, the held
+//! request, typed ids and approval states.
 //!
 //! This crate performs no IO and depends on nothing heavier than serde,
 //! serde_json and sha2. Decisions are values: they carry the rule that
@@ -20,6 +20,7 @@ mod ids;
 mod operation;
 mod queue;
 mod record;
+mod resolved;
 mod sink;
 
 pub use approval_state::{ApprovalState, Resolution};
@@ -32,4 +33,5 @@ pub use ids::{ApprovalId, DecisionId};
 pub use operation::{OpClass, Operation, OperationWord, Resources};
 pub use queue::{ApprovalQueue, BoxFut, Grant, HoldOutcome, QueueError};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};
+pub use resolved::{ResolvedAttributes, ResolvedKey, SharedResolutions};
 pub use sink::{DecisionSink, Durable, LogProgress, RecordError, Ticket};

@@ -92,7 +92,7 @@ impl Metrics {
         }
     }
 
-    /// A resolution lookup: `cached`, `passive`, `ok`, `unknown-id`,
+    /// A resolution lookup: `cached`, `shared`, `passive`, `ok`, `unknown-id`,
     /// `failed`, `timeout`.
     pub fn lookup(&self, provider: &str, outcome: &'static str) {
         if let Ok(mut m) = self.lookups.lock() {
@@ -188,7 +188,7 @@ impl Metrics {
             o,
             "scopegate_resolve_lookups_total",
             "counter",
-            "Resource resolutions by provider and outcome (cached, passive fills, active lookups: ok, unknown-id, failed, timeout).",
+            "Resource resolutions by provider and outcome (cached, shared by another replica, passive fills, active lookups: ok, unknown-id, failed, timeout).",
         );
         if let Ok(m) = self.lookups.lock() {
             for ((p, outcome), n) in m.iter() {

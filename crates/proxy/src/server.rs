@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::shared::State;
 use crate::upstream::UpstreamClient;
-use scopegate_model::{ApprovalQueue, DecisionSink};
+use scopegate_model::{ApprovalQueue, DecisionSink, SharedResolutions};
 
 /// A started proxy.
 pub struct Running {
@@ -46,14 +46,16 @@ pub async fn start(
     sink: Arc<dyn DecisionSink>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
-    start_with(config, sink, None, drain).await
+    start_with(config, sink, None, None, drain).await
 }
 
-/// Builds everything from settings and starts serving.
+/// Builds everything from settings and starts serving; resolved ids are
+/// shared with other replicas through `shared_resolutions` when given.
 pub async fn start_with(
     config: ProxyConfig,
     sink: Arc<dyn DecisionSink>,
     approvals: Option<Arc<dyn ApprovalQueue>>,
+    shared_resolutions: Option<Arc<dyn SharedResolutions>>,
     drain: Duration,
 ) -> anyhow::Result<Running> {
     let engine = Arc::new(Engine::load(&config.scope_map)?);
@@ -69,7 +71,10 @@ pub async fn start_with(
     let (engine_tx, engine_rx) = watch::channel(engine);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let scope_map = config.scope_map.clone();
-    let resolution = Arc::new(crate::resolve::Resolution::new(config.resolve.clone()));
+    let resolution = Arc::new(crate::resolve::Resolution::with_shared(
+        config.resolve.clone(),
+        shared_resolutions,
+    ));
     let state = Arc::new(State {
         config,
         engine: engine_rx,

@@ -193,6 +193,11 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "outcomes",
         include_str!("../../../migrations/postgres/0004_outcomes.sql"),
     ),
+    (
+        5,
+        "resolved",
+        include_str!("../../../migrations/postgres/0005_resolved.sql"),
+    ),
 ];
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (

@@ -13,6 +13,7 @@ pub mod db;
 mod intake;
 pub mod journal;
 pub mod log;
+pub mod resolved;
 
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub};
 pub use chain::{Tamper, verify};

@@ -8,14 +8,9 @@ use std::time::{Duration, Instant};
 
 use scopegate_inspect::resolve::Derived;
 
-/// provider, credential fingerprint, resource kind, id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey {
-    pub provider: String,
-    pub credential: String,
-    pub kind: String,
-    pub id: String,
-}
+/// provider, credential fingerprint, resource kind, id: the same key as
+/// the shared cache's.
+pub type CacheKey = scopegate_model::ResolvedKey;
 
 #[derive(Debug)]
 pub struct Cache {

@@ -50,10 +50,10 @@ pub(super) async fn of_id(
         kind: kind.to_owned(),
         id: id.to_owned(),
     };
-    if let Some(hit) = ctx.state.resolution.cached(&key)
+    if let Some((hit, from)) = ctx.state.resolution.get(&key).await
         && each.is_none_or(|e| hit.contains_key(&e.count))
     {
-        ctx.state.metrics.lookup(&resolver.provider, "cached");
+        ctx.state.metrics.lookup(&resolver.provider, from.outcome());
         return Ok((hit, Vec::new()));
     }
     let graph = looked_up(ctx, resolver, &key.credential).await?;
@@ -65,10 +65,7 @@ pub(super) async fn of_id(
         match each_answers(ctx, resolver, each, &each_ids(&graph, spec, id)).await {
             Ok(answers) => {
                 tally(each, &answers, &mut derived);
-                ctx.state
-                    .resolution
-                    .cache
-                    .insert(key, derived.clone(), std::time::Instant::now());
+                ctx.state.resolution.insert(key, derived.clone());
             }
             Err(why) => {
                 missing = vec![

@@ -31,8 +31,8 @@ pub(super) async fn of_id(
         kind: kind.to_owned(),
         id: paths.join(" "),
     };
-    if let Some(hit) = ctx.state.resolution.cached(&key) {
-        ctx.state.metrics.lookup(&resolver.provider, "cached");
+    if let Some((hit, from)) = ctx.state.resolution.get(&key).await {
+        ctx.state.metrics.lookup(&resolver.provider, from.outcome());
         return Ok((hit, Vec::new()));
     }
     let mut answers = Vec::with_capacity(paths.len());
@@ -41,10 +41,7 @@ pub(super) async fn of_id(
     }
     let (derived, missing) = rest::attributes(spec, id, &answers);
     if missing.is_empty() {
-        ctx.state
-            .resolution
-            .cache
-            .insert(key, derived.clone(), std::time::Instant::now());
+        ctx.state.resolution.insert(key, derived.clone());
     }
     Ok((derived, missing))
 }
