@@ -452,6 +452,55 @@ mod tests {
         assert!(a.issue_session(BOOTSTRAP_USER, Role::Admin, 0).is_none());
     }
 
+    fn sso_cfg(users: Vec<UserConfig>, approvers: &str) -> DashboardConfig {
+        let oidc = format!(
+            "issuer = \"https://id.example\"\nclient_id = \"c\"\nclient_secret_env = \"X\"\nroles_claim = \"groups\"\nroles = {{ approver = [\"{approvers}\"] }}"
+        );
+        DashboardConfig {
+            oidc: Some(toml::from_str(&oidc).unwrap()),
+            ..cfg(users)
+        }
+    }
+
+    #[test]
+    fn sso_sessions_end_with_an_email_mapping_or_user_entry_change() {
+        let mut ann = user("ann", H, Role::Approver);
+        ann.password_hash = None;
+        ann.email = Some("ann@example.com".into());
+        let a = Auth::new(&sso_cfg(vec![ann.clone()], "g"), &[7; 32]).unwrap();
+        let c = a.issue_session("ann", Role::Approver, 0).unwrap();
+        assert!(a.verify_session(&c, 1).is_some());
+        let mut moved = ann.clone();
+        moved.email = Some("ann@elsewhere.example".into());
+        let b = Auth::new(&sso_cfg(vec![moved], "g"), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "email changed");
+        // a password user gaining an email: old sessions end too
+        let mut pw = user("pat", H, Role::Approver);
+        let a2 = Auth::new(&cfg(vec![pw.clone()]), &[7; 32]).unwrap();
+        let c2 = a2.issue_session("pat", Role::Approver, 0).unwrap();
+        pw.email = Some("pat@example.com".into());
+        let b = Auth::new(&cfg(vec![pw]), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c2, 1).is_none(), "email added");
+
+        // let in by the claim: bound to the mapping
+        let c = a
+            .issue_session("sso:bo@example.com", Role::Approver, 0)
+            .unwrap();
+        assert!(a.verify_session(&c, 1).is_some());
+        let b = Auth::new(&sso_cfg(vec![ann.clone()], "other"), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "mapping changed");
+        let mut bo = ann.clone();
+        bo.name = "bo".into();
+        bo.email = Some("Bo@Example.com".into());
+        let b = Auth::new(&sso_cfg(vec![ann.clone(), bo], "g"), &[7; 32]).unwrap();
+        assert!(
+            b.verify_session(&c, 1).is_none(),
+            "a user entry now has the email"
+        );
+        let b = Auth::new(&cfg(vec![ann]), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "single sign-on removed");
+    }
+
     #[test]
     fn csrf_and_login_tokens_are_bound() {
         let a = Auth::new(&cfg(vec![]), &[7; 32]).unwrap();
