@@ -251,6 +251,27 @@ async fn a_bad_signature_and_alg_none_are_refused() {
 }
 
 #[tokio::test]
+async fn an_unknown_kid_refetches_the_keys_at_most_once_a_minute() {
+    let s = sso().await;
+    let a = attempt(&s, Plan::default(), None).await;
+    assert_eq!(a.res.status, StatusCode::SEE_OTHER, "{}", a.res.body);
+    assert_eq!(s.idp.jwks_fetches(), 1);
+    let rotated = Plan {
+        kid: Some("rotated"),
+        ..Plan::default()
+    };
+    let a = attempt(&s, rotated.clone(), None).await;
+    assert_refused(
+        &a,
+        "signed with a key the identity provider does not publish",
+    );
+    // fetched within the minute: the cached set is used, the fake not asked
+    let a = attempt(&s, rotated, None).await;
+    assert_refused(&a, "does not publish");
+    assert_eq!(s.idp.jwks_fetches(), 1);
+}
+
+#[tokio::test]
 async fn a_state_mismatch_is_refused_before_the_code_is_used() {
     let s = sso().await;
     let a = attempt(&s, Plan::default(), Some("forged-state")).await;

@@ -33,6 +33,8 @@ pub struct Plan {
     pub claims: Value,
     /// Remember a challenge the verifier will not match.
     pub spoil_challenge: bool,
+    /// A `kid` other than the published one for `alg`.
+    pub kid: Option<&'static str>,
 }
 
 impl Default for Plan {
@@ -42,6 +44,7 @@ impl Default for Plan {
             foreign_key: false,
             claims: json!({}),
             spoil_challenge: false,
+            kid: None,
         }
     }
 }
@@ -269,10 +272,10 @@ fn sign(g: &Inner, grant: &Grant) -> String {
     for (k, v) in grant.plan.claims.as_object().unwrap() {
         claims[k] = v.clone();
     }
-    let kid = if grant.plan.alg == "RS256" {
-        "rs1"
-    } else {
-        "es1"
+    let kid = match (grant.plan.kid, grant.plan.alg) {
+        (Some(kid), _) => kid,
+        (None, "RS256") => "rs1",
+        (None, _) => "es1",
     };
     let header = json!({"alg": grant.plan.alg, "kid": kid, "typ": "JWT"});
     let input = format!(
