@@ -131,7 +131,8 @@ async fn main() {
         session_key_file: Some(dir.join("dashboard.key")),
         users: vec![UserConfig {
             name: user.clone(),
-            password_hash: scopegate_web::hash_password(&password).unwrap(),
+            password_hash: Some(scopegate_web::hash_password(&password).unwrap()),
+            email: None,
             role: Role::Approver,
             api_token_fingerprint: None,
         }],

@@ -23,6 +23,9 @@ pub const SESSION_COOKIE: &str = "sg_session";
 pub const LOGIN_COOKIE: &str = "sg_login";
 /// The user name a bootstrap sign-in gets.
 pub const BOOTSTRAP_USER: &str = "bootstrap";
+/// Before the email of someone single sign-on let in by a claim (no user
+/// entry); `:` is not allowed in configured user names.
+pub const SSO_PREFIX: &str = "sso:";
 
 /// A signed-in user, from a session cookie or an API token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +95,8 @@ pub fn token_fingerprint(token: &str) -> String {
     format!("sha256:{}", scopegate_model::hex(d.as_ref()))
 }
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality in time independent of where the inputs differ.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -165,6 +169,9 @@ pub struct Auth {
     key: hmac::Key,
     users: Vec<UserConfig>,
     ttl_ms: i64,
+    /// Single sign-on's claim-to-role mapping, when there is one: sessions
+    /// of people it let in are bound to it.
+    sso_mapping: Option<String>,
     /// The bootstrap token while it is unused (only when no users exist).
     bootstrap: Mutex<Option<String>>,
 }
@@ -180,6 +187,7 @@ impl Auth {
             key: hmac::Key::new(hmac::HMAC_SHA256, key),
             users: cfg.users.clone(),
             ttl_ms: i64::try_from(cfg.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            sso_mapping: cfg.oidc.as_ref().and_then(|o| o.mapping_text()),
             bootstrap: Mutex::new(bootstrap),
         })
     }
@@ -202,18 +210,59 @@ impl Auth {
         self.users.iter().find(|u| u.name == name)
     }
 
+    /// The user whose `email` is `email` (ignoring ASCII case).
+    pub fn user_by_email(&self, email: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
+    /// `payload` with a MAC under `domain`, for a cookie.
+    pub(crate) fn seal(&self, domain: &str, payload: &str) -> String {
+        let tag = self.mac(domain, &[payload.as_bytes()]);
+        format!("{}.{}", B64.encode(payload), B64.encode(tag.as_ref()))
+    }
+
+    /// The payload of a [`Self::seal`]ed value, if its MAC is right.
+    pub(crate) fn open(&self, domain: &str, sealed: &str) -> Option<String> {
+        let (p, t) = sealed.split_once('.')?;
+        let payload = String::from_utf8(B64.decode(p).ok()?).ok()?;
+        let tag = B64.decode(t).ok()?;
+        self.mac_ok(domain, &[payload.as_bytes()], &tag)
+            .then_some(payload)
+    }
+
     pub fn has_users(&self) -> bool {
         !self.users.is_empty()
     }
 
-    /// The secret a session is bound to: the user's password hash (so a
-    /// password change ends it), or a constant for bootstrap sessions.
+    /// The secret a session is bound to: the user's password hash and
+    /// email (so changing either ends it); for someone single sign-on let
+    /// in by a claim, their email, role and the claim mapping (so changing
+    /// the mapping, or adding a user entry with that email, ends it); a
+    /// constant for bootstrap sessions.
     fn binding(&self, user: &str, role: Role) -> Option<String> {
         if user == BOOTSTRAP_USER && self.users.is_empty() {
             return (role == Role::Admin).then(|| "bootstrap".to_owned());
         }
+        if let Some(email) = user.strip_prefix(SSO_PREFIX) {
+            let mapping = self.sso_mapping.as_ref()?;
+            if self.user_by_email(email).is_some() {
+                return None;
+            }
+            return Some(format!("oidc:{email}\n{}\n{mapping}", role.as_str()));
+        }
         let u = self.user(user)?;
-        (u.role == role).then(|| u.password_hash.clone())
+        (u.role == role).then(|| match (&u.password_hash, &u.email) {
+            (Some(hash), None) => hash.clone(),
+            (hash, email) => format!(
+                "user\n{}\n{}",
+                hash.as_deref().unwrap_or(""),
+                email.as_deref().unwrap_or("")
+            ),
+        })
     }
 
     /// A session cookie value for `user`, valid for the configured time.
@@ -366,7 +415,8 @@ mod tests {
     fn user(name: &str, hash: &str, role: Role) -> UserConfig {
         UserConfig {
             name: name.into(),
-            password_hash: hash.into(),
+            password_hash: Some(hash.into()),
+            email: None,
             role,
             api_token_fingerprint: Some(token_fingerprint("api-secret")),
         }
@@ -400,6 +450,55 @@ mod tests {
         assert!(b.verify_session(&c, 2000).is_none());
         // bootstrap sessions only while no users exist
         assert!(a.issue_session(BOOTSTRAP_USER, Role::Admin, 0).is_none());
+    }
+
+    fn sso_cfg(users: Vec<UserConfig>, approvers: &str) -> DashboardConfig {
+        let oidc = format!(
+            "issuer = \"https://id.example\"\nclient_id = \"c\"\nclient_secret_env = \"X\"\nroles_claim = \"groups\"\nroles = {{ approver = [\"{approvers}\"] }}"
+        );
+        DashboardConfig {
+            oidc: Some(toml::from_str(&oidc).unwrap()),
+            ..cfg(users)
+        }
+    }
+
+    #[test]
+    fn sso_sessions_end_with_an_email_mapping_or_user_entry_change() {
+        let mut ann = user("ann", H, Role::Approver);
+        ann.password_hash = None;
+        ann.email = Some("ann@example.com".into());
+        let a = Auth::new(&sso_cfg(vec![ann.clone()], "g"), &[7; 32]).unwrap();
+        let c = a.issue_session("ann", Role::Approver, 0).unwrap();
+        assert!(a.verify_session(&c, 1).is_some());
+        let mut moved = ann.clone();
+        moved.email = Some("ann@elsewhere.example".into());
+        let b = Auth::new(&sso_cfg(vec![moved], "g"), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "email changed");
+        // a password user gaining an email: old sessions end too
+        let mut pw = user("pat", H, Role::Approver);
+        let a2 = Auth::new(&cfg(vec![pw.clone()]), &[7; 32]).unwrap();
+        let c2 = a2.issue_session("pat", Role::Approver, 0).unwrap();
+        pw.email = Some("pat@example.com".into());
+        let b = Auth::new(&cfg(vec![pw]), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c2, 1).is_none(), "email added");
+
+        // let in by the claim: bound to the mapping
+        let c = a
+            .issue_session("sso:bo@example.com", Role::Approver, 0)
+            .unwrap();
+        assert!(a.verify_session(&c, 1).is_some());
+        let b = Auth::new(&sso_cfg(vec![ann.clone()], "other"), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "mapping changed");
+        let mut bo = ann.clone();
+        bo.name = "bo".into();
+        bo.email = Some("Bo@Example.com".into());
+        let b = Auth::new(&sso_cfg(vec![ann.clone(), bo], "g"), &[7; 32]).unwrap();
+        assert!(
+            b.verify_session(&c, 1).is_none(),
+            "a user entry now has the email"
+        );
+        let b = Auth::new(&cfg(vec![ann]), &[7; 32]).unwrap();
+        assert!(b.verify_session(&c, 1).is_none(), "single sign-on removed");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::DashboardError;
+pub use crate::oidc::OidcConfig;
 
 /// The dashboard's settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -48,6 +49,9 @@ pub struct DashboardConfig {
     pub bootstrap_file: Option<PathBuf>,
     #[serde(default)]
     pub webhook: Option<WebhookConfig>,
+    /// Single sign-on with OpenID Connect.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -76,6 +80,7 @@ impl Default for DashboardConfig {
             users_file: None,
             bootstrap_file: None,
             webhook: None,
+            oidc: None,
         }
     }
 }
@@ -85,8 +90,14 @@ impl Default for DashboardConfig {
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub name: String,
-    /// An argon2 PHC string (`scopegate dashboard hash-password`).
-    pub password_hash: String,
+    /// An argon2 PHC string (`scopegate dashboard hash-password`); without
+    /// one the user cannot sign in with a password.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// The address single sign-on finds this user by (verified by the
+    /// provider).
+    #[serde(default)]
+    pub email: Option<String>,
     pub role: Role,
     /// `sha256:<hex>` of an API token for the CLI and scripts.
     #[serde(default)]
@@ -97,7 +108,11 @@ impl fmt::Debug for UserConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserConfig")
             .field("name", &self.name)
-            .field("password_hash", &"<redacted>")
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("email", &self.email)
             .field("role", &self.role)
             .field(
                 "api_token_fingerprint",
@@ -108,7 +123,8 @@ impl fmt::Debug for UserConfig {
 }
 
 /// What a user may do: viewers read; approvers and admins also decide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Ordered by power: viewer < approver < admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -209,6 +225,7 @@ impl DashboardConfig {
             );
         }
         let mut seen = std::collections::BTreeSet::new();
+        let mut emails = std::collections::BTreeSet::new();
         for (i, u) in self.users.iter().enumerate() {
             let at = |k: &str| format!("users.{i}.{k}");
             if u.name.is_empty()
@@ -229,7 +246,31 @@ impl DashboardConfig {
             if !seen.insert(u.name.as_str()) {
                 bad(at("name"), format!("user {:?} is listed twice", u.name));
             }
-            if argon2::PasswordHash::new(&u.password_hash).is_err() {
+            if u.password_hash.is_none() && u.email.is_none() {
+                bad(
+                    at("password_hash"),
+                    format!(
+                        "user {:?} has neither a password_hash nor an email, so cannot sign in",
+                        u.name
+                    ),
+                );
+            }
+            if let Some(e) = &u.email
+                && !crate::oidc::email_allowed(e)
+            {
+                bad(
+                    at("email"),
+                    format!("user {:?}: email {e:?} is not an address", u.name),
+                );
+            }
+            if let Some(e) = &u.email
+                && !emails.insert(e.to_ascii_lowercase())
+            {
+                bad(at("email"), format!("email {e:?} is listed twice"));
+            }
+            if let Some(h) = &u.password_hash
+                && argon2::PasswordHash::new(h).is_err()
+            {
                 bad(
                     at("password_hash"),
                     format!(
@@ -262,6 +303,11 @@ impl DashboardConfig {
                     "webhook.timeout_secs".into(),
                     "webhook.timeout_secs must be at least 1".into(),
                 );
+            }
+        }
+        if let Some(o) = &self.oidc {
+            for (key, message) in o.problems(&self.users) {
+                bad(key, message);
             }
         }
         if self.session_ttl_secs == 0 {

@@ -30,6 +30,7 @@ pub mod html;
 pub mod list_filter;
 mod login;
 mod notify;
+pub mod oidc;
 mod pages;
 pub mod view;
 
@@ -51,7 +52,7 @@ use scopegate_store::{Approval, ApprovalHub, Store};
 pub use approval_json::ApprovalJson;
 pub use auth::{Principal, Via, hash_password, token_fingerprint};
 pub use client::{ApiApproval, ApiClient, ClientError};
-pub use config::{ConfigProblem, DashboardConfig, Role, UserConfig, WebhookConfig};
+pub use config::{ConfigProblem, DashboardConfig, OidcConfig, Role, UserConfig, WebhookConfig};
 pub use error::WebError;
 pub use notify::{Notifier, slack_payload};
 
@@ -103,6 +104,8 @@ pub type StepLog = Arc<
 pub(crate) struct AppState {
     config: DashboardConfig,
     auth: Auth,
+    /// Single sign-on, when configured.
+    oidc: Option<oidc::Oidc>,
     store: Store,
     hub: ApprovalHub,
     scope_map: Box<ScopeMapFn>,
@@ -150,6 +153,7 @@ impl Dashboard {
         config.validate()?;
         let key = auth::load_key(&config)?;
         let auth = Auth::new(&config, &key)?;
+        let oidc = oidc::Oidc::new(&config)?;
         if let Some(path) = &config.bootstrap_file {
             match auth.bootstrap_token() {
                 Some(t) => bootstrap_file::write(path, &bootstrap_link(&config, &t))?,
@@ -160,6 +164,7 @@ impl Dashboard {
             state: Arc::new(AppState {
                 config,
                 auth,
+                oidc,
                 store,
                 hub,
                 scope_map: Box::new(scope_map),
@@ -212,6 +217,8 @@ impl Dashboard {
             .route("/healthz", get(pages::healthz))
             // sign-in
             .route("/login", get(login::form).post(login::submit))
+            .route("/login/oidc", get(oidc::start))
+            .route("/login/oidc/callback", get(oidc::callback))
             .route("/logout", post(login::logout))
             .route(
                 "/bootstrap/{token}",

@@ -29,7 +29,7 @@ pub struct NextQuery {
 }
 
 /// Only local paths: never an open redirect.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -70,9 +70,10 @@ fn login_page(
 <input type=\"hidden\" name=\"csrf\" value=\"{token}\"><input type=\"hidden\" name=\"next\" value=\"{next}\">\
 <label>Name <input name=\"name\" autocomplete=\"username\" required autofocus></label>\
 <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-<button type=\"submit\" class=\"primary\">Sign in</button></form></section>",
+<button type=\"submit\" class=\"primary\">Sign in</button></form>{sso}</section>",
         token = esc(&state.auth.login_token(nonce)),
         next = esc(next),
+        sso = crate::oidc::login_button(state, next),
     );
     let mut r = (status, Html(html::page("Sign in", Nav::None, None, &body))).into_response();
     if let Ok(v) = auth::login_set_cookie(nonce, 3600).parse() {
@@ -128,9 +129,11 @@ pub async fn submit(
         ));
     }
     let user = state.auth.user(&f.name).cloned();
-    let hash = user
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
+    // A user without a password hash cannot sign in with a password; the
+    // dummy hash keeps the time the same.
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let has_password = hash.is_some();
+    let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
     let password = f.password;
     let ok = {
         let _permit = state
@@ -142,7 +145,7 @@ pub async fn submit(
             .await
             .unwrap_or(false)
     };
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.filter(|_| ok && has_password) else {
         tracing::warn!(name = %f.name.chars().take(64).collect::<String>(), "dashboard: failed sign-in");
         return Ok(login_page(
             &state,
@@ -156,7 +159,12 @@ pub async fn submit(
     signed_in(&state, &user.name, user.role, &next)
 }
 
-fn signed_in(state: &Shared, user: &str, role: Role, next: &str) -> Result<Response, PageError> {
+pub(crate) fn signed_in(
+    state: &Shared,
+    user: &str,
+    role: Role,
+    next: &str,
+) -> Result<Response, PageError> {
     let cookie = state
         .auth
         .issue_session(user, role, now_ms())

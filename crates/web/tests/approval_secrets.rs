@@ -139,14 +139,16 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
     let mut mallory = users();
     mallory.push(UserConfig {
         name: "mallory".into(),
-        password_hash: password_hash(),
+        password_hash: Some(password_hash()),
+        email: None,
         role: Role::Admin,
         api_token_fingerprint: None,
     });
     let (cookie, csrf) = forge(mallory, real_key, "mallory", Role::Admin);
     assert_refused(&app, id.as_str(), &cookie, &csrf, "an unknown user").await;
     let mut rehashed = users();
-    rehashed[2].password_hash = scopegate_web::hash_password("the agent's own password").unwrap();
+    rehashed[2].password_hash =
+        Some(scopegate_web::hash_password("the agent's own password").unwrap());
     let (cookie, csrf) = forge(rehashed, real_key, "root", Role::Admin);
     assert_refused(&app, id.as_str(), &cookie, &csrf, "another password hash").await;
 

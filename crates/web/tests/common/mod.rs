@@ -74,19 +74,22 @@ pub fn users() -> Vec<UserConfig> {
     vec![
         UserConfig {
             name: "alice".into(),
-            password_hash: h.clone(),
+            password_hash: Some(h.clone()),
+            email: None,
             role: Role::Approver,
             api_token_fingerprint: None,
         },
         UserConfig {
             name: "vic".into(),
-            password_hash: h.clone(),
+            password_hash: Some(h.clone()),
+            email: None,
             role: Role::Viewer,
             api_token_fingerprint: Some(token_fingerprint(VIEWER_API_TOKEN)),
         },
         UserConfig {
             name: "root".into(),
-            password_hash: h,
+            password_hash: Some(h),
+            email: None,
             role: Role::Admin,
             api_token_fingerprint: Some(token_fingerprint(ADMIN_API_TOKEN)),
         },
