@@ -219,6 +219,26 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
     api.resolve(&id, Resolution::Approve, "ok").await.unwrap();
     assert_eq!(waiting.await.unwrap().status, 200);
     assert_eq!(volume_deletes(&fake).len(), 1);
+    // the approval says what became of the request: released, and what
+    // the provider answered (once the log has it)
+    let mut happened = String::new();
+    for _ in 0..100 {
+        happened = api
+            .get(&id)
+            .await
+            .unwrap()
+            .what_happened
+            .unwrap_or_default();
+        if happened.contains("HTTP") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        happened.starts_with("Released at ")
+            && happened.ends_with("the provider answered HTTP 200."),
+        "{happened}"
+    );
 
     // replaying the same request: the grant was used; it is held again
     // (a new approval), and nothing reaches the provider

@@ -13,6 +13,7 @@ pub mod db;
 mod intake;
 pub mod journal;
 pub mod log;
+pub mod release;
 pub mod resolved;
 
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub};
@@ -20,3 +21,4 @@ pub use chain::{Tamper, verify};
 pub use db::{DbUrl, Filter, Store, Stored, StoredRow};
 pub use journal::{Journal, Position};
 pub use log::{DecisionLog, LogError, Schema};
+pub use release::Release;

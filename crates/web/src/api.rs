@@ -118,7 +118,24 @@ pub async fn get(
     Path(id): Path<ApprovalId>,
 ) -> Result<Json<Value>, ApiError> {
     let a = state.store.approval(&id).await?.ok_or(WebError::NotFound)?;
-    Ok(Json(approval_json(&state, &a)))
+    let release = match a.state {
+        scopegate_model::ApprovalState::Used => {
+            let since = a.created_ms - scopegate_store::release::EARLIEST_MS;
+            state.store.release_of(&a.id, since).await?
+        }
+        _ => None,
+    };
+    let mut v = approval_json(&state, &a);
+    v["what_happened"] = Value::from(crate::pages::what_happened(&a, release.as_ref()));
+    if let Some(r) = release {
+        v["release"] = serde_json::json!({
+            "decision_id": r.decision_id,
+            "at_ms": r.at_ms,
+            "upstream_status": r.upstream_status,
+            "error": r.error,
+        });
+    }
+    Ok(Json(v))
 }
 
 #[derive(Debug, Default, Deserialize)]

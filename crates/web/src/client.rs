@@ -24,6 +24,9 @@ pub struct ApiApproval {
     pub summary: String,
     /// The dashboard page for it.
     pub link: String,
+    /// After a decision, what became of the request in words (one
+    /// approval's answer only, not lists).
+    pub what_happened: Option<String>,
 }
 
 /// [`ApiApproval`] as the JSON reads.
@@ -33,6 +36,8 @@ struct ApiApprovalJson {
     approval: ApprovalJson,
     summary: String,
     link: String,
+    #[serde(default)]
+    what_happened: Option<String>,
 }
 
 impl TryFrom<ApiApprovalJson> for ApiApproval {
@@ -43,6 +48,7 @@ impl TryFrom<ApiApprovalJson> for ApiApproval {
             approval: j.approval.into_approval()?,
             summary: j.summary,
             link: j.link,
+            what_happened: j.what_happened,
         })
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 use scopegate_model::{ApprovalId, ApprovalState, Resolution};
-use scopegate_store::{Approval, Filter};
+use scopegate_store::{Approval, Filter, Release};
 use serde::Deserialize;
 
 use crate::auth::Principal;
@@ -126,7 +126,18 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
     let a = state.store.approval(&id).await?.ok_or(WebError::NotFound)?;
+    let release = match a.state {
+        ApprovalState::Used => {
+            let since = a.created_ms - scopegate_store::release::EARLIEST_MS;
+            state.store.release_of(&a.id, since).await?
+        }
+        _ => None,
+    };
     let banner = match q.done.as_deref() {
+        Some("approved") if a.state == ApprovalState::Used => Some((
+            "ok",
+            "Approved, and the agent's request was released.".to_owned(),
+        )),
         Some("approved") => Some((
             "ok",
             "Approved. The agent's identical request will go through once.".to_owned(),
@@ -141,6 +152,7 @@ pub async fn detail(
         &who,
         &a,
         banner,
+        release.as_ref(),
         state.config.grant_window_secs,
     ))
     .into_response())
@@ -150,6 +162,7 @@ fn detail_page(
     who: &Principal,
     a: &Approval,
     banner: Option<(&str, String)>,
+    release: Option<&Release>,
     grant_window_secs: u64,
 ) -> String {
     let now = now_ms();
@@ -161,7 +174,7 @@ fn detail_page(
     if a.state == ApprovalState::Pending {
         resolution_form(&mut b, who, a, grant_window_secs, now);
     } else {
-        resolution_facts(&mut b, a);
+        resolution_facts(&mut b, a, release);
     }
     operations_table(&mut b, &ops);
     who_and_why(&mut b, a, now);
@@ -237,14 +250,52 @@ fn resolution_form(
 
 /// An approval no longer pending: its state, who resolved it and when,
 /// the note, and an approval's grant.
-fn resolution_facts(b: &mut String, a: &Approval) {
+/// What became of the request, in words: released and what the provider
+/// answered, waiting for the resend, or nothing released.
+pub(crate) fn what_happened(a: &Approval, release: Option<&Release>) -> String {
+    match (a.state, release) {
+        (ApprovalState::Used, Some(r)) => match (r.upstream_status, &r.error) {
+            (Some(status), _) => format!(
+                "Released at {} (decision {}): the provider answered HTTP {status}.",
+                html::time(r.at_ms),
+                r.decision_id
+            ),
+            (None, Some(e)) => format!(
+                "Released at {} (decision {}), but the provider gave no answer: {e}.",
+                html::time(r.at_ms),
+                r.decision_id
+            ),
+            (None, None) => format!(
+                "Released at {} (decision {}); the provider's answer is not recorded yet.",
+                html::time(r.at_ms),
+                r.decision_id
+            ),
+        },
+        (ApprovalState::Used, None) => {
+            "Released; its record has not reached the database yet.".to_owned()
+        }
+        (ApprovalState::Approved, _) => format!(
+            "Waiting for the agent to send the identical request again (until {}); nothing has been released yet.",
+            html::time(a.expires_ms)
+        ),
+        (ApprovalState::Expired, _) => "Expired: nothing was released.".to_owned(),
+        (ApprovalState::Rejected, _) => {
+            "Rejected: nothing was released, and the agent was told to stop.".to_owned()
+        }
+        (ApprovalState::Pending, _) => "Waiting for a decision.".to_owned(),
+    }
+}
+
+fn resolution_facts(b: &mut String, a: &Approval, release: Option<&Release>) {
     let by = a.decided_by.as_deref().unwrap_or("nobody");
     let when = a.decided_ms.map(html::time).unwrap_or_default();
     let _ = write!(
         b,
         "<section class=\"card\"><h2>Decision</h2><dl class=\"facts\"><dt>State</dt><dd>{state}</dd>\
-<dt>Decided by</dt><dd>{by}</dd><dt>When</dt><dd>{when}</dd>{note}{grant}</dl></section>",
+<dt>Decided by</dt><dd>{by}</dd><dt>When</dt><dd>{when}</dd>{note}{grant}\
+<dt>What happened</dt><dd class=\"what-happened\">{happened}</dd></dl></section>",
         state = state_badge(a.state.as_str()),
+        happened = esc(&what_happened(a, release)),
         by = esc(by),
         when = esc(&when),
         note = a
@@ -463,6 +514,7 @@ async fn resolve_posted(
                     &who,
                     &a,
                     Some(("warn", msg)),
+                    None,
                     state.config.grant_window_secs,
                 )),
             )
