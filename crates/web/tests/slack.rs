@@ -338,7 +338,8 @@ async fn the_slack_step_is_in_the_decision_log() {
     let mut fake = fake_slack().await;
     let app = app_with(slack_config(&fake)).await;
     let id = hold(&app.store, "apr_logged").await;
-    let seen: Arc<Mutex<Vec<(String, Option<String>, ApproverStep)>>> = Arc::default();
+    type Steps = Vec<(String, Option<String>, ApproverStep)>;
+    let seen: Arc<Mutex<Steps>> = Arc::default();
     let log = seen.clone();
     app.dashboard
         .record_steps(Arc::new(move |a: &Approval, step: ApproverStep| {
