@@ -40,6 +40,7 @@ pub(crate) struct Slack {
     key: hmac::Key,
     seen: Mutex<replay::Seen>,
     client: HttpClient,
+    response_url_prefix: String,
 }
 
 impl Slack {
@@ -49,6 +50,7 @@ impl Slack {
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
             seen: Mutex::new(replay::Seen::default()),
             client: crate::notify::http_client()?,
+            response_url_prefix: config.response_url_prefix.clone(),
         })
     }
 }
@@ -128,8 +130,12 @@ pub(crate) async fn interactions(
     };
     let id = ApprovalId::new(action.value.as_str());
     let reply = decide(&state, &payload.user.id, &id, resolution).await;
-    if let Some(url) = payload.response_url {
-        respond(&state, url, reply);
+    match payload.response_url {
+        Some(url) if url.starts_with(slack.response_url_prefix.as_str()) => {
+            respond(&state, url, reply);
+        }
+        Some(_) => tracing::warn!("slack: response_url outside response_url_prefix; not posted"),
+        None => {}
     }
     StatusCode::OK.into_response()
 }
@@ -162,11 +168,10 @@ async fn decide(state: &AppState, slack_id: &str, id: &ApprovalId, r: Resolution
     };
     let outcome = match crate::resolve(state, &who, id, r, "via Slack").await {
         Ok(a) => format!("{} by {}", state_word(a.state.as_str()), who.user),
-        Err(WebError::Conflict(a)) => format!(
-            "Already {} by {}",
-            a.state.as_str(),
-            a.decided_by.as_deref().unwrap_or("nobody (it expired)")
-        ),
+        Err(WebError::Conflict(a)) => match &a.decided_by {
+            Some(by) => format!("Already {} by {by}", a.state.as_str()),
+            None => format!("Already {}", a.state.as_str()),
+        },
         Err(WebError::Forbidden(why)) => return ephemeral(format!("{why} (<{link}|open>)")),
         Err(WebError::NotFound) => return ephemeral("No such approval.".into()),
         Err(_) => {

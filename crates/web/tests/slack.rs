@@ -73,6 +73,7 @@ fn slack_config(fake: &FakeSlack) -> DashboardConfig {
         slack: Some(SlackConfig {
             signing_secret_env: None,
             signing_secret_file: Some(secret),
+            response_url_prefix: format!("{}/actions/", fake.base),
         }),
         ..DashboardConfig::default()
     }
@@ -87,11 +88,20 @@ fn now_secs() -> i64 {
 
 /// The form body Slack posts for a button press.
 fn press(fake: &FakeSlack, user: &str, action_id: &str, id: &ApprovalId) -> String {
+    press_to(
+        &format!("{}/actions/T000/1/xyz", fake.base),
+        user,
+        action_id,
+        id,
+    )
+}
+
+fn press_to(response_url: &str, user: &str, action_id: &str, id: &ApprovalId) -> String {
     let payload = json!({
         "type": "block_actions",
         "user": {"id": user, "username": "someone", "team_id": "T000"},
         "actions": [{"type": "button", "action_id": action_id, "value": id.as_str(), "block_id": "b"}],
-        "response_url": format!("{}/actions/T000/1/xyz", fake.base),
+        "response_url": response_url,
     });
     form_encode(&[("payload", &payload.to_string())])
 }
@@ -364,4 +374,21 @@ async fn the_slack_step_is_in_the_decision_log() {
             ApproverStep::Resolved(scopegate_model::Resolution::Approve)
         )]
     );
+}
+
+#[tokio::test]
+async fn replies_go_only_under_the_response_url_prefix() {
+    let mut fake = fake_slack().await;
+    let app = app_with(slack_config(&fake)).await;
+    let id = hold(&app.store, "apr_elsewhere").await;
+    let r = app.dashboard.router();
+    let body = press_to(
+        &format!("{}/hooks/elsewhere", fake.base),
+        "UALICE",
+        "scopegate_approve",
+        &id,
+    );
+    assert_eq!(send(&r, signed(&body)).await.status, StatusCode::OK);
+    assert_eq!(state_of(&app, &id).await.state, ApprovalState::Approved);
+    fake.nothing().await;
 }

@@ -20,6 +20,14 @@ pub struct SlackConfig {
     /// File holding the signing secret (surrounding whitespace ignored).
     #[serde(default)]
     pub signing_secret_file: Option<PathBuf>,
+    /// Replies go only to a callback's `response_url` starting with this.
+    #[serde(default = "default_response_url_prefix")]
+    pub response_url_prefix: String,
+}
+
+/// Where Slack's `response_url`s live.
+pub fn default_response_url_prefix() -> String {
+    "https://hooks.slack.com/".into()
 }
 
 impl SlackConfig {
@@ -30,6 +38,13 @@ impl SlackConfig {
             out.push((
                 "slack.signing_secret_env".into(),
                 "slack needs signing_secret_env or signing_secret_file".into(),
+            ));
+        }
+        let p = &self.response_url_prefix;
+        if !(p.starts_with("https://") || p.starts_with("http://")) || !p.ends_with('/') {
+            out.push((
+                "slack.response_url_prefix".into(),
+                "slack.response_url_prefix must be an http(s) URL ending in '/'".into(),
             ));
         }
         out
