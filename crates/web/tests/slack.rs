@@ -392,3 +392,28 @@ async fn replies_go_only_under_the_response_url_prefix() {
     assert_eq!(state_of(&app, &id).await.state, ApprovalState::Approved);
     fake.nothing().await;
 }
+
+#[test]
+fn settings_need_a_secret_source_and_unique_slack_ids() {
+    let mut users = users();
+    users[0].slack_id = Some("USAME".into());
+    users[2].slack_id = Some("USAME".into());
+    let cfg = DashboardConfig {
+        users,
+        slack: Some(SlackConfig {
+            signing_secret_env: None,
+            signing_secret_file: None,
+            response_url_prefix: "https://hooks.slack.com/".into(),
+        }),
+        ..DashboardConfig::default()
+    };
+    let keys: Vec<String> = cfg.problems().into_iter().map(|p| p.key).collect();
+    assert!(
+        keys.contains(&"slack.signing_secret_env".to_owned()),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"users.2.slack_id".to_owned()), "{keys:?}");
+    // inline secrets are not a setting
+    let inline: Result<DashboardConfig, _> = toml::from_str("[slack]\nsigning_secret = \"abc\"\n");
+    assert!(inline.is_err());
+}
