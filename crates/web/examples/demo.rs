@@ -135,6 +135,7 @@ async fn main() {
             email: None,
             role: Role::Approver,
             api_token_fingerprint: None,
+            slack_id: None,
         }],
         ..DashboardConfig::default()
     };

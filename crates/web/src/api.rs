@@ -217,7 +217,7 @@ pub async fn whoami(ApiUser(who): ApiUser) -> Json<Value> {
     Json(json!({
         "user": who.user,
         "role": who.role,
-        "via": match who.via { Via::Session { .. } => "session", Via::ApiToken => "api_token" },
+        "via": match who.via { Via::Session { .. } => "session", Via::ApiToken => "api_token", Via::Slack => "slack" },
         "can_decide": who.role.can_decide(),
     }))
 }

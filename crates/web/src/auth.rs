@@ -42,13 +42,15 @@ pub enum Via {
     /// `Authorization: Bearer` with a configured API token: not
     /// cookie-borne, so not exposed to CSRF.
     ApiToken,
+    /// A Slack button, its callback signed with the Slack app's secret.
+    Slack,
 }
 
 impl Principal {
     pub fn csrf(&self) -> &str {
         match &self.via {
             Via::Session { csrf } => csrf,
-            Via::ApiToken => "",
+            Via::ApiToken | Via::Slack => "",
         }
     }
 }
@@ -419,6 +421,7 @@ mod tests {
             email: None,
             role,
             api_token_fingerprint: Some(token_fingerprint("api-secret")),
+            slack_id: None,
         }
     }
 

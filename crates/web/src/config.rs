@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DashboardError;
 pub use crate::oidc::OidcConfig;
+pub use crate::slack::SlackConfig;
 
 /// The dashboard's settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +53,9 @@ pub struct DashboardConfig {
     /// Single sign-on with OpenID Connect.
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// Approve and Reject buttons on the webhook's Slack card.
+    #[serde(default)]
+    pub slack: Option<SlackConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -81,6 +85,7 @@ impl Default for DashboardConfig {
             bootstrap_file: None,
             webhook: None,
             oidc: None,
+            slack: None,
         }
     }
 }
@@ -102,6 +107,9 @@ pub struct UserConfig {
     /// `sha256:<hex>` of an API token for the CLI and scripts.
     #[serde(default)]
     pub api_token_fingerprint: Option<String>,
+    /// The Slack user id (`U...`) whose Slack buttons act as this user.
+    #[serde(default)]
+    pub slack_id: Option<String>,
 }
 
 impl fmt::Debug for UserConfig {
@@ -118,6 +126,7 @@ impl fmt::Debug for UserConfig {
                 "api_token_fingerprint",
                 &self.api_token_fingerprint.as_ref().map(|_| "<set>"),
             )
+            .field("slack_id", &self.slack_id)
             .finish()
     }
 }
@@ -226,6 +235,7 @@ impl DashboardConfig {
         }
         let mut seen = std::collections::BTreeSet::new();
         let mut emails = std::collections::BTreeSet::new();
+        let mut slack_ids = std::collections::BTreeSet::new();
         for (i, u) in self.users.iter().enumerate() {
             let at = |k: &str| format!("users.{i}.{k}");
             if u.name.is_empty()
@@ -268,6 +278,17 @@ impl DashboardConfig {
             {
                 bad(at("email"), format!("email {e:?} is listed twice"));
             }
+            if let Some(id) = &u.slack_id {
+                if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    bad(
+                        at("slack_id"),
+                        format!("user {:?}: slack_id must be letters and digits", u.name),
+                    );
+                }
+                if !slack_ids.insert(id.as_str()) {
+                    bad(at("slack_id"), format!("slack_id {id:?} is listed twice"));
+                }
+            }
             if let Some(h) = &u.password_hash
                 && argon2::PasswordHash::new(h).is_err()
             {
@@ -303,6 +324,11 @@ impl DashboardConfig {
                     "webhook.timeout_secs".into(),
                     "webhook.timeout_secs must be at least 1".into(),
                 );
+            }
+        }
+        if let Some(s) = &self.slack {
+            for (key, message) in s.problems() {
+                bad(key, message);
             }
         }
         if let Some(o) = &self.oidc {

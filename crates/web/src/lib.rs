@@ -32,6 +32,7 @@ mod login;
 mod notify;
 pub mod oidc;
 mod pages;
+pub mod slack;
 pub mod view;
 
 use std::future::Future;
@@ -52,7 +53,9 @@ use scopegate_store::{Approval, ApprovalHub, Store};
 pub use approval_json::ApprovalJson;
 pub use auth::{Principal, Via, hash_password, token_fingerprint};
 pub use client::{ApiApproval, ApiClient, ClientError};
-pub use config::{ConfigProblem, DashboardConfig, OidcConfig, Role, UserConfig, WebhookConfig};
+pub use config::{
+    ConfigProblem, DashboardConfig, OidcConfig, Role, SlackConfig, UserConfig, WebhookConfig,
+};
 pub use error::WebError;
 pub use notify::{Notifier, slack_payload};
 
@@ -106,6 +109,8 @@ pub(crate) struct AppState {
     auth: Auth,
     /// Single sign-on, when configured.
     oidc: Option<oidc::Oidc>,
+    /// Slack's buttons, when configured.
+    slack: Option<slack::Slack>,
     store: Store,
     hub: ApprovalHub,
     scope_map: Box<ScopeMapFn>,
@@ -154,6 +159,7 @@ impl Dashboard {
         let key = auth::load_key(&config)?;
         let auth = Auth::new(&config, &key)?;
         let oidc = oidc::Oidc::new(&config)?;
+        let slack = config.slack.as_ref().map(slack::Slack::new).transpose()?;
         if let Some(path) = &config.bootstrap_file {
             match auth.bootstrap_token() {
                 Some(t) => bootstrap_file::write(path, &bootstrap_link(&config, &t))?,
@@ -165,6 +171,7 @@ impl Dashboard {
                 config,
                 auth,
                 oidc,
+                slack,
                 store,
                 hub,
                 scope_map: Box::new(scope_map),
@@ -234,6 +241,8 @@ impl Dashboard {
             .route("/api/history", get(api::history))
             .route("/api/health", get(api::health))
             .route("/api/whoami", get(api::whoami))
+            // Slack's buttons (authenticated by signature)
+            .route("/slack/interactions", post(slack::interactions))
             // static files
             .route("/static/app.css", get(assets::css))
             .route("/static/app.js", get(assets::js))

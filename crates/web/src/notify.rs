@@ -124,7 +124,12 @@ impl Notifier {
             return Ok(0);
         };
         let link = inner.config.approval_link(approval.id.as_str());
-        let body = Bytes::from(slack_payload(approval, &link).to_string());
+        let actions = if inner.config.slack.is_some() {
+            CardActions::Decide
+        } else {
+            CardActions::Link
+        };
+        let body = Bytes::from(card(approval, &link, actions).to_string());
         let mut wait = inner.first_backoff;
         let mut last = String::new();
         for attempt in 1..=inner.attempts {
@@ -206,9 +211,25 @@ fn blast_section(a: &Approval) -> (String, Option<Value>) {
     )
 }
 
+/// What a card's actions offer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CardActions<'a> {
+    /// The dashboard link only.
+    Link,
+    /// Approve and Reject buttons (Slack interactivity), and the link.
+    Decide,
+    /// The outcome in place of the buttons, and the link.
+    Outcome(&'a str),
+}
+
 /// The message for a new held request: `text` for plain clients and
 /// notifications, `blocks` for Slack, both with the dashboard link.
 pub fn slack_payload(a: &Approval, link: &str) -> Value {
+    card(a, link, CardActions::Link)
+}
+
+/// The Slack card for `a`, with `actions`.
+pub(crate) fn card(a: &Approval, link: &str, actions: CardActions<'_>) -> Value {
     let summary = view::summary(a);
     let ops = view::operations(a);
     let title = if ops.is_empty() {
@@ -220,42 +241,124 @@ pub fn slack_payload(a: &Approval, link: &str) -> Value {
             .join(", ")
     };
     let (first, blast) = blast_section(a);
-    let text = format!(
-        "scopegate: approval needed — {}{first} — <{}|review and decide>",
-        slack_escape(&cap(&summary, 1500)),
-        link
-    );
+    let text = match actions {
+        CardActions::Outcome(o) => format!(
+            "scopegate: {} — {} — <{}|details>",
+            slack_escape(o),
+            slack_escape(&cap(&summary, 1500)),
+            link
+        ),
+        _ => format!(
+            "scopegate: approval needed — {}{first} — <{}|review and decide>",
+            slack_escape(&cap(&summary, 1500)),
+            link
+        ),
+    };
+    let header = match actions {
+        CardActions::Outcome(_) => format!("Decided: {title}"),
+        _ => format!("Approval needed: {title}"),
+    };
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": cap(&format!("Approval needed: {title}"), 150)}
+        "text": {"type": "plain_text", "text": cap(&header, 150)}
     })];
     blocks.extend(blast);
-    json!({
-        "text": text,
-        "blocks": blocks.into_iter().chain([
+    blocks.push(json!({
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": cap(&format!(
+            "{}\n*Rule:* {}{}\n*Reason:* {}{}",
+            slack_escape(&summary),
+            slack_escape(&a.held.rule),
+            a.held.rule_note.as_deref().map(|n| format!(" — {}", slack_escape(n))).unwrap_or_default(),
+            slack_escape(&a.held.reason),
+            a.held.agent_reason.as_deref().map(|r| format!(
+                "\n*The agent says* (not verified): {}", slack_escape(&cap(r, 500))
+            )).unwrap_or_default(),
+        ), 2900)}
+    }));
+    blocks.extend(action_blocks(a, &ops, link, actions));
+    json!({"text": text, "blocks": blocks})
+}
 
-            json!({
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": cap(&format!(
-                    "{}\n*Rule:* {}{}\n*Reason:* {}{}",
-                    slack_escape(&summary),
-                    slack_escape(&a.held.rule),
-                    a.held.rule_note.as_deref().map(|n| format!(" — {}", slack_escape(n))).unwrap_or_default(),
-                    slack_escape(&a.held.reason),
-                    a.held.agent_reason.as_deref().map(|r| format!(
-                        "\n*The agent says* (not verified): {}", slack_escape(&cap(r, 500))
-                    )).unwrap_or_default(),
-                ), 2900)}
-            }),
-            json!({
-                "type": "actions",
-                "elements": [{
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Review and decide"},
-                    "url": link,
-                    "style": "primary"
-                }]
-            }),
-        ]).collect::<Vec<_>>()
-    })
+fn action_blocks(
+    a: &Approval,
+    ops: &[view::OpView],
+    link: &str,
+    actions: CardActions<'_>,
+) -> Vec<Value> {
+    let review = |style: Option<&str>| {
+        let mut b = json!({
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Review and decide"},
+            "url": link,
+        });
+        if let Some(s) = style {
+            b["style"] = json!(s);
+        }
+        b
+    };
+    match actions {
+        CardActions::Link => {
+            vec![json!({"type": "actions", "elements": [review(Some("primary"))]})]
+        }
+        CardActions::Outcome(o) => vec![
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", slack_escape(&cap(o, 500)))}}),
+            json!({"type": "actions", "elements": [review(None)]}),
+        ],
+        CardActions::Decide => {
+            let id = a.id.as_str();
+            let mut approve = json!({
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Approve"},
+                "action_id": crate::slack::APPROVE,
+                "value": id,
+                "style": "primary",
+            });
+            if let Some(c) = destructive_confirm(ops) {
+                approve["confirm"] = c;
+            }
+            let reject = json!({
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Reject"},
+                "action_id": crate::slack::REJECT,
+                "value": id,
+                "style": "danger",
+            });
+            vec![json!({"type": "actions", "elements": [approve, reject, review(None)]})]
+        }
+    }
+}
+
+/// A confirm dialog naming what a destructive operation deletes, or none
+/// when nothing held is destructive.
+fn destructive_confirm(ops: &[view::OpView]) -> Option<Value> {
+    let named: Vec<String> = ops
+        .iter()
+        .filter(|o| o.class == "destructive")
+        .map(|o| {
+            let what: Vec<String> = o
+                .resources
+                .iter()
+                .map(|(k, v)| format!("{k} {}", v.join(", ")))
+                .collect();
+            if what.is_empty() {
+                o.qualified()
+            } else {
+                format!("{} on {}", o.qualified(), what.join("; "))
+            }
+        })
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "title": {"type": "plain_text", "text": "Approve a destructive operation?"},
+        "text": {"type": "plain_text", "text": cap(&format!(
+            "Approving lets the agent run {}. This deletes what it names and cannot be undone.",
+            named.join(", ")
+        ), 300)},
+        "confirm": {"type": "plain_text", "text": "Approve and delete"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+        "style": "danger"
+    }))
 }

@@ -143,6 +143,7 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
         email: None,
         role: Role::Admin,
         api_token_fingerprint: None,
+        slack_id: None,
     });
     let (cookie, csrf) = forge(mallory, real_key, "mallory", Role::Admin);
     assert_refused(&app, id.as_str(), &cookie, &csrf, "an unknown user").await;

@@ -357,6 +357,7 @@ fn settings_need_a_password_or_an_email_and_no_secret_inline() {
         email: None,
         role: Role::Viewer,
         api_token_fingerprint: None,
+        slack_id: None,
     });
     let err = cfg.validate().unwrap_err().to_string();
     assert!(

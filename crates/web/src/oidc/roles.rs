@@ -72,6 +72,7 @@ roles = { approver = ["sg-approvers"], admin = ["sg-admins"], viewer = ["staff"]
             email: Some("Ann@Example.com".into()),
             role: Role::Viewer,
             api_token_fingerprint: None,
+            slack_id: None,
         }]
     }
 

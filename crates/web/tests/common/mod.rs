@@ -78,6 +78,7 @@ pub fn users() -> Vec<UserConfig> {
             email: None,
             role: Role::Approver,
             api_token_fingerprint: None,
+            slack_id: None,
         },
         UserConfig {
             name: "vic".into(),
@@ -85,6 +86,7 @@ pub fn users() -> Vec<UserConfig> {
             email: None,
             role: Role::Viewer,
             api_token_fingerprint: Some(token_fingerprint(VIEWER_API_TOKEN)),
+            slack_id: None,
         },
         UserConfig {
             name: "root".into(),
@@ -92,6 +94,7 @@ pub fn users() -> Vec<UserConfig> {
             email: None,
             role: Role::Admin,
             api_token_fingerprint: Some(token_fingerprint(ADMIN_API_TOKEN)),
+            slack_id: None,
         },
     ]
 }
