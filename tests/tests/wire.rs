@@ -850,3 +850,19 @@ async fn many_concurrent_clients_each_get_their_own_decision() {
     );
     assert_eq!(h.sink.records().len(), 40);
 }
+
+#[tokio::test]
+async fn the_agents_reason_is_for_approvers_and_never_reaches_the_provider() {
+    let h = Harness::start().await;
+    let mut req = github_request("GET", "/repos/acme/site/pulls/1", GITHUB_TOKEN);
+    req.headers_mut().insert(
+        "x-scopegate-reason",
+        "checking the release PR".parse().unwrap(),
+    );
+    let resp = h.https(GITHUB_HOST, req).await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = h.fake.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("x-scopegate-reason"), None);
+    assert_eq!(got[0].target, "/repos/acme/site/pulls/1");
+}
