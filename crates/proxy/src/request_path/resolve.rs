@@ -36,6 +36,27 @@ struct Ctx<'a> {
     reads: HashMap<String, Result<serde_json::Value, String>>,
 }
 
+impl Ctx<'_> {
+    /// Sends one of scopegate's own reads for this request (see
+    /// [`lookup::send`]).
+    async fn ask(
+        &self,
+        resolver: &'static scopegate_inspect::resolve::Resolver,
+        ask: &lookup::Ask<'_>,
+    ) -> Result<serde_json::Value, String> {
+        lookup::send(
+            self.state,
+            self.engine,
+            self.conn,
+            self.inbound,
+            self.inspection,
+            resolver,
+            ask,
+        )
+        .await
+    }
+}
+
 /// Sets the attributes the rules need. Free when none is needed.
 pub async fn needed(
     state: &State,

@@ -97,16 +97,7 @@ async fn looked_up(
             text: &chosen.query,
             variables: serde_json::json!({}),
         };
-        let answer = lookup::send(
-            ctx.state,
-            ctx.engine,
-            ctx.conn,
-            ctx.inbound,
-            ctx.inspection,
-            resolver,
-            &query,
-        )
-        .await;
+        let answer = ctx.ask(resolver, &query).await;
         let graph = answer.map(|value| walk(resolver, &value));
         if let Ok(g) = &graph {
             ctx.state.resolution.fill(resolver, credential, g);
@@ -134,16 +125,7 @@ async fn each_answers(
             text: &each.query,
             variables: serde_json::json!({ "id": id }),
         };
-        let answer = lookup::send(
-            ctx.state,
-            ctx.engine,
-            ctx.conn,
-            ctx.inbound,
-            ctx.inspection,
-            resolver,
-            &query,
-        )
-        .await?;
+        let answer = ctx.ask(resolver, &query).await?;
         answers.push(walk(resolver, &answer));
     }
     Ok(answers)

@@ -55,16 +55,7 @@ async fn read(
     if let Some(answer) = ctx.reads.get(path) {
         return answer.clone();
     }
-    let answer = lookup::send(
-        ctx.state,
-        ctx.engine,
-        ctx.conn,
-        ctx.inbound,
-        ctx.inspection,
-        resolver,
-        &lookup::Ask::Get { path },
-    )
-    .await;
+    let answer = ctx.ask(resolver, &lookup::Ask::Get { path }).await;
     ctx.reads.insert(path.to_owned(), answer.clone());
     answer
 }
