@@ -28,6 +28,27 @@ pub enum Lookup {
     Stall(Duration),
 }
 
+/// `config/examples/railway-staging-agent.toml` (the incident's scope map
+/// by environment name), with the tests' surrogate and a secret file
+/// (`railway-secret.txt`, holding [`crate::REAL_SECRET`]).
+pub fn staging_agent_scope_map() -> String {
+    let example = include_str!("../../config/examples/railway-staging-agent.toml");
+    let surrogate = example
+        .lines()
+        .find(|l| l.starts_with("surrogate = "))
+        .unwrap_or_default();
+    assert!(!surrogate.is_empty(), "the example has a surrogate");
+    example
+        .replace(
+            surrogate,
+            &format!("surrogate = \"{}\"", crate::fp(crate::SURROGATE)),
+        )
+        .replace(
+            r#"secret = { env = "RAILWAY_API_TOKEN" }"#,
+            r#"secret = { file = "railway-secret.txt" }"#,
+        )
+}
+
 /// Whether a GraphQL body is scopegate's lookup.
 pub fn is_lookup(body: &[u8]) -> bool {
     serde_json::from_slice::<Value>(body).is_ok_and(|v| {

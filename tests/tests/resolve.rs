@@ -12,20 +12,8 @@ use scopegate_e2e::{
 };
 use scopegate_model::{Attribute, DecisionRecord};
 
-/// The example, with the harness's surrogate and secret file.
 fn scope_map() -> String {
-    let example = include_str!("../../config/examples/railway-staging-agent.toml");
-    let surrogate = example
-        .lines()
-        .find(|l| l.starts_with("surrogate = "))
-        .unwrap_or_default();
-    assert!(!surrogate.is_empty(), "the example has a surrogate");
-    example
-        .replace(surrogate, &format!("surrogate = \"{}\"", fp(SURROGATE)))
-        .replace(
-            r#"secret = { env = "RAILWAY_API_TOKEN" }"#,
-            r#"secret = { file = "railway-secret.txt" }"#,
-        )
+    scopegate_e2e::railway_lookup::staging_agent_scope_map()
 }
 
 async fn start(tail: &str) -> Harness {

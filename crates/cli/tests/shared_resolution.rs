@@ -13,26 +13,13 @@ use std::time::Duration;
 use common::Serve;
 use scopegate_e2e::railway_lookup::{RW_VOLUME_PROD, RW_VOLUME_STAGING};
 use scopegate_e2e::{
-    Fake, RAILWAY_HOST, REAL_SECRET, SURROGATE, TempDir, TestCa, fp, gql_request, header, init,
-    metric, wire,
+    Fake, RAILWAY_HOST, REAL_SECRET, SURROGATE, TempDir, TestCa, gql_request, header, init, metric,
+    wire,
 };
 use sqlx::Connection as _;
 
-/// The example by environment name, with the tests' surrogate and a
-/// secret file.
 fn scope_map() -> String {
-    let example = include_str!("../../../config/examples/railway-staging-agent.toml");
-    let surrogate = example
-        .lines()
-        .find(|l| l.starts_with("surrogate = "))
-        .unwrap_or_default();
-    assert!(!surrogate.is_empty(), "the example has a surrogate");
-    example
-        .replace(surrogate, &format!("surrogate = \"{}\"", fp(SURROGATE)))
-        .replace(
-            r#"secret = { env = "RAILWAY_API_TOKEN" }"#,
-            r#"secret = { file = "railway-secret.txt" }"#,
-        )
+    scopegate_e2e::railway_lookup::staging_agent_scope_map()
 }
 
 fn volume_delete(id: &str) -> String {
