@@ -14,6 +14,8 @@ use scopegate_web::{ApproverStep, StepLog};
 /// What happened to an approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// One approver of several approved it: number `count` of `needed`.
+    Approved { count: usize, needed: u8 },
     /// An approver resolved it: approved or rejected.
     Resolved(Resolution),
     /// An approver's resolution reached it after it had stopped waiting
@@ -26,6 +28,7 @@ pub enum Step {
 impl From<ApproverStep> for Step {
     fn from(s: ApproverStep) -> Self {
         match s {
+            ApproverStep::Approved { count, needed } => Self::Approved { count, needed },
             ApproverStep::Resolved(r) => Self::Resolved(r),
             ApproverStep::NotApplied => Self::NotApplied,
         }
@@ -42,6 +45,13 @@ pub fn step_record(a: &Approval, step: Step) -> DecisionRecord {
         None => s,
     };
     let (verdict, approval, reason) = match step {
+        Step::Approved { count, needed } => (
+            Verdict::Hold,
+            format!("approval step {} by {by} ({count} of {needed})", a.id),
+            with_note(format!(
+                "approved by {by}, {count} of {needed} different approvers"
+            )),
+        ),
         Step::NotApplied => (
             Verdict::Deny,
             format!(
@@ -109,7 +119,7 @@ pub fn dashboard_steps(log: Arc<DecisionLog>, count: CountStep) -> StepLog {
         match step {
             ApproverStep::Resolved(Resolution::Approve) => count("approved"),
             ApproverStep::Resolved(Resolution::Reject) => count("rejected"),
-            ApproverStep::NotApplied => {}
+            ApproverStep::Approved { .. } | ApproverStep::NotApplied => {}
         }
         let log = log.clone();
         let r = step_record(a, step.into());

@@ -246,8 +246,15 @@ pub fn list(base: &Base, state: &str, filters: &[(&str, Option<String>)]) -> any
     })
 }
 
-/// Resolves approval `id`: approves or rejects it, with `note`.
-pub fn resolve(base: &Base, id: &str, resolution: Resolution, note: &str) -> anyhow::Result<i32> {
+/// Resolves approval `id`: approves or rejects it, with `note` (and, to
+/// approve a destructive request, `confirm`: what it destroys).
+pub fn resolve(
+    base: &Base,
+    id: &str,
+    resolution: Resolution,
+    note: &str,
+    confirm: Option<&str>,
+) -> anyhow::Result<i32> {
     let token = token()?;
     let verb = match resolution {
         Resolution::Approve => "approve",
@@ -258,11 +265,24 @@ pub fn resolve(base: &Base, id: &str, resolution: Resolution, note: &str) -> any
             "/api/approvals/{}/{verb}",
             scopegate_web::html::url_segment(id)
         );
-        let (status, v) = call("POST", base, &path, &token, Some(json!({ "note": note }))).await?;
+        let body = json!({ "note": note, "confirm": confirm });
+        let (status, v) = call("POST", base, &path, &token, Some(body)).await?;
         match status {
             200 => {
                 outln!("{}", line(&v, now_ms()))?;
                 Ok(0)
+            }
+            _ if matches!(
+                v["error"].as_str(),
+                Some("confirmation_required" | "self_approval" | "already_approved")
+            ) =>
+            {
+                outln!(
+                    "{id} was not {}: {}",
+                    resolution.state(),
+                    v["message"].as_str().unwrap_or("")
+                )?;
+                Ok(1)
             }
             409 => {
                 outln!(

@@ -323,6 +323,11 @@ enum ApprovalsCommand {
         id: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// What a destructive request destroys, typed to confirm: the
+        /// resource's name, or its id where it could not be resolved
+        /// (`approvals list` shows it).
+        #[arg(long)]
+        confirm: Option<String>,
     },
     /// Reject a held request; the note reaches the agent.
     Reject {
@@ -487,11 +492,15 @@ fn approvals(settings: &Path, url: Option<&str>, command: ApprovalsCommand) -> a
                 ("resource", resource),
             ],
         ),
-        ApprovalsCommand::Approve { id, note } => {
-            approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Approve, &note)
-        }
+        ApprovalsCommand::Approve { id, note, confirm } => approvals_cmd::resolve(
+            &base,
+            &id,
+            scopegate_model::Resolution::Approve,
+            &note,
+            confirm.as_deref(),
+        ),
         ApprovalsCommand::Reject { id, note } => {
-            approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Reject, &note)
+            approvals_cmd::resolve(&base, &id, scopegate_model::Resolution::Reject, &note, None)
         }
     }
 }

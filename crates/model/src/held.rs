@@ -35,7 +35,36 @@ pub struct HeldRequest {
     /// Why the agent says it sends the request (its `x-scopegate-reason`
     /// header): the agent's words, not verified.
     pub agent_reason: Option<String>,
+    /// Who may approve it, from the deciding rule.
+    pub who_decides: WhoDecides,
 }
+
+/// Who may approve a held request: how many different approvers, and
+/// whether a dashboard user linked to the requesting token or agent may be
+/// one of them. From the `approve` rule that held it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoDecides {
+    pub approvers: u8,
+    pub self_approval: bool,
+}
+
+impl Default for WhoDecides {
+    fn default() -> Self {
+        Self {
+            approvers: 1,
+            self_approval: true,
+        }
+    }
+}
+
+impl WhoDecides {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The most approvers a rule may require.
+pub const MAX_APPROVERS: u8 = 5;
 
 /// How the operations and the request travel together as one JSON value,
 /// `{"operations": [...], "request": {...}}`: the approval queue's `detail`
@@ -50,6 +79,8 @@ pub struct HeldDetail {
     pub rule_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "WhoDecides::is_default")]
+    pub who_decides: WhoDecides,
 }
 
 impl HeldRequest {
@@ -72,6 +103,7 @@ impl HeldRequest {
             request,
             rule_note: None,
             agent_reason: None,
+            who_decides: WhoDecides::default(),
         }
     }
 
@@ -88,6 +120,9 @@ impl HeldRequest {
         if let Some(reason) = &self.agent_reason {
             v["agent_reason"] = Value::from(reason.as_str());
         }
+        if !self.who_decides.is_default() {
+            v["who_decides"] = serde_json::to_value(self.who_decides).unwrap_or_default();
+        }
         v
     }
 
@@ -97,6 +132,7 @@ impl HeldRequest {
         self.request = detail.request;
         self.rule_note = detail.rule_note;
         self.agent_reason = detail.agent_reason;
+        self.who_decides = detail.who_decides;
     }
 }
 

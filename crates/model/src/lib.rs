@@ -28,7 +28,7 @@ pub use attributes::{Attribute, Attributes};
 pub use credential::{AuthScheme, CredentialLocation};
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};
-pub use held::{HeldDetail, HeldRequest};
+pub use held::{HeldDetail, HeldRequest, MAX_APPROVERS, WhoDecides};
 pub use ids::{ApprovalId, DecisionId};
 pub use operation::{OpClass, Operation, OperationWord, Resources};
 pub use queue::{ApprovalQueue, BoxFut, Grant, HoldOutcome, QueueError};

@@ -16,5 +16,7 @@ mod vocabulary;
 
 pub use eval::{evaluate, needed_attributes};
 pub use glob::Glob;
-pub use scope_map::{PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, raw};
+pub use scope_map::{
+    MAX_APPROVERS, PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, WhoDecides, raw,
+};
 pub use vocabulary::Vocabulary;

@@ -83,7 +83,11 @@ pub struct Rule {
     /// The scope map's own words for why the rule exists (shown to
     /// approvers); empty when it has none.
     pub note: String,
+    /// Who may approve what an `approve` rule holds.
+    pub who_decides: WhoDecides,
 }
+
+pub use scopegate_model::{MAX_APPROVERS, WhoDecides};
 
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -153,8 +157,8 @@ impl ScopeMap {
             .collect()
     }
 
-    /// The note of a rule by its reference (`token/rule-id`), when it has one.
-    pub fn rule_note(&self, rule: &str) -> Option<&str> {
+    /// A rule by its reference (`token/rule-id`).
+    pub fn rule(&self, rule: &str) -> Option<&Rule> {
         let (token, id) = rule.split_once('/')?;
         self.tokens
             .iter()
@@ -162,8 +166,19 @@ impl ScopeMap {
             .rules
             .iter()
             .find(|r| r.id == id)
+    }
+
+    /// The note of a rule by its reference (`token/rule-id`), when it has one.
+    pub fn rule_note(&self, rule: &str) -> Option<&str> {
+        self.rule(rule)
             .map(|r| r.note.trim())
             .filter(|n| !n.is_empty())
+    }
+
+    /// Who may approve what rule `rule` (`token/rule-id`) holds; the
+    /// default (one approver, anyone) for a rule it does not know.
+    pub fn who_decides(&self, rule: &str) -> WhoDecides {
+        self.rule(rule).map(|r| r.who_decides).unwrap_or_default()
     }
 
     /// The token a fingerprint names, and whether it was its surrogate.
@@ -463,6 +478,7 @@ impl<'a> Validator<'a> {
             .into_iter()
             .map(|(k, vs)| (k, vs.iter().map(|v| Glob::new(v)).collect()))
             .collect();
+        let who_decides = self.who_decides(&id, effect, rr.approvers, rr.self_approval);
         if self.problems.len() != before {
             return None;
         }
@@ -474,6 +490,7 @@ impl<'a> Validator<'a> {
             classes,
             resources,
             note: rr.note,
+            who_decides,
         };
         let matched = self.vocab.map(|v| v.matched(&rule)).unwrap_or_default();
         if let Some(v) = self.vocab
@@ -491,6 +508,51 @@ impl<'a> Validator<'a> {
             span,
             matched,
         })
+    }
+
+    /// `approvers` and `self_approval`: only on `approve` rules, 1 to
+    /// [`MAX_APPROVERS`] approvers.
+    fn who_decides(
+        &mut self,
+        id: &str,
+        effect: Verdict,
+        approvers: Option<toml::Spanned<u32>>,
+        self_approval: Option<toml::Spanned<bool>>,
+    ) -> WhoDecides {
+        let mut who = WhoDecides::default();
+        if effect != Verdict::Hold {
+            for span in [
+                approvers.as_ref().map(toml::Spanned::span),
+                self_approval.as_ref().map(toml::Spanned::span),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                self.problem(
+                    span,
+                    format!("rule `{id}`: only an `approve` rule has approvers"),
+                    Some("remove it, or make the rule's effect `approve`"),
+                );
+            }
+            return who;
+        }
+        if let Some(n) = approvers {
+            match u8::try_from(*n.get_ref()) {
+                Ok(v @ 1..=MAX_APPROVERS) => who.approvers = v,
+                _ => self.problem(
+                    n.span(),
+                    format!(
+                        "rule `{id}`: approvers = {} is not between 1 and {MAX_APPROVERS}",
+                        n.get_ref()
+                    ),
+                    Some("2 asks for two different approvers"),
+                ),
+            }
+        }
+        if let Some(s) = self_approval {
+            who.self_approval = *s.get_ref();
+        }
+        who
     }
 
     fn patterns(&mut self, id: &str, raw: &[toml::Spanned<String>]) -> Vec<Glob> {

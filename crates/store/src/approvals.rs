@@ -114,6 +114,7 @@ macro_rules! row_to_approval {
             request: serde_json::Value::Null,
             rule_note: None,
             agent_reason: None,
+            who_decides: Default::default(),
         };
         held.set_detail(read_detail(&detail));
         Approval {

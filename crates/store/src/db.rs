@@ -198,6 +198,11 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "resolved",
         include_str!("../../../migrations/postgres/0005_resolved.sql"),
     ),
+    (
+        6,
+        "approval_steps",
+        include_str!("../../../migrations/postgres/0006_approval_steps.sql"),
+    ),
 ];
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -214,6 +219,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "outcomes",
         include_str!("../../../migrations/sqlite/0003_outcomes.sql"),
+    ),
+    (
+        4,
+        "approval_steps",
+        include_str!("../../../migrations/sqlite/0004_approval_steps.sql"),
     ),
 ];
 

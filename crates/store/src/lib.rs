@@ -7,6 +7,7 @@
 //! `chain` is pure (hashing and verification); `journal` is local file IO;
 //! `db` is sqlx; `log` ties them together.
 
+pub mod approval_steps;
 pub mod approvals;
 pub mod chain;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod log;
 pub mod release;
 pub mod resolved;
 
+pub use approval_steps::ApprovalStep;
 pub use approvals::{Approval, ApprovalEvent, ApprovalHub};
 pub use chain::{Tamper, verify};
 pub use db::{DbUrl, Filter, Store, Stored, StoredRow};

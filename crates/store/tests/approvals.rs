@@ -35,6 +35,7 @@ fn hold(key: &str) -> HeldRequest {
         request: serde_json::Value::Null,
         rule_note: None,
         agent_reason: None,
+        who_decides: Default::default(),
     }
 }
 
@@ -241,6 +242,10 @@ fn full_hold(key: &str) -> HeldRequest {
     op.add_resource("volumeId", "vol-prod-db-1".into());
     op.note = Some("raised: the volume holds a database".into());
     let mut h = hold(key);
+    h.who_decides = scopegate_model::WhoDecides {
+        approvers: 2,
+        self_approval: false,
+    };
     h.decision_id = "dec_0193a5b2c3d40001a1b2c3d4".into();
     h.operations = vec![op, Operation::new("railway", "me", OpClass::Read)];
     h.request = serde_json::json!({
@@ -348,5 +353,44 @@ async fn the_detail_column_is_written_as_before() {
         }
         .unwrap();
         assert_eq!(column, OLD_DETAIL, "{}", s.backend());
+    }
+}
+
+#[tokio::test]
+async fn each_approver_approves_once_and_steps_read_back_in_order() {
+    for s in backends().await {
+        s.hold(&hold("two"), HOUR, &id("apr_two")).await.unwrap();
+        assert!(s.approval_steps(&id("apr_two")).await.unwrap().is_empty());
+        assert!(
+            s.add_approval_step(&id("apr_two"), "alice", "ok by me")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.add_approval_step(&id("apr_two"), "alice", "again")
+                .await
+                .unwrap(),
+            "{}: the same approver twice is one step",
+            s.backend()
+        );
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        assert!(
+            s.add_approval_step(&id("apr_two"), "bob", "")
+                .await
+                .unwrap()
+        );
+        let steps = s.approval_steps(&id("apr_two")).await.unwrap();
+        let who: Vec<(&str, &str)> = steps
+            .iter()
+            .map(|st| (st.approver.as_str(), st.note.as_str()))
+            .collect();
+        assert_eq!(who, [("alice", "ok by me"), ("bob", "")], "{}", s.backend());
+        assert!(steps[0].at_ms <= steps[1].at_ms);
+        let still = s.approval(&id("apr_two")).await.unwrap().unwrap();
+        assert_eq!(
+            still.state,
+            ApprovalState::Pending,
+            "steps alone decide nothing"
+        );
     }
 }

@@ -110,6 +110,7 @@ async fn main() {
             request: serde_json::Value::Null,
             rule_note: None,
             agent_reason: None,
+            who_decides: Default::default(),
         },
         serde_json::json!({
             "operations": [{"provider": "railway", "name": "volumeDelete", "class": "destructive",
@@ -136,6 +137,8 @@ async fn main() {
             role: Role::Approver,
             api_token_fingerprint: None,
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         }],
         ..DashboardConfig::default()
     };

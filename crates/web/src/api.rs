@@ -16,7 +16,7 @@ use crate::auth::Via;
 use crate::error::{ApiError, WebError};
 use crate::list_filter::{FILTER_SCAN, ListFilter, operations_json};
 use crate::pages::HistoryQuery;
-use crate::{ApiUser, Shared, check_csrf, resolve, state_filter, view};
+use crate::{ApiUser, Ask, Shared, check_csrf, resolve, state_filter, view};
 
 /// An approval as the API shows it: the stored fields plus its operations
 /// with their resources, a one-line summary and the dashboard link.
@@ -25,7 +25,24 @@ pub fn approval_json(state: &Shared, a: &Approval) -> Value {
     v["operations"] = operations_json(a);
     v["summary"] = Value::String(view::summary(a));
     v["link"] = Value::String(state.config.approval_link(a.id.as_str()));
+    v["confirm"] =
+        crate::blast_radius::confirm::phrase(&a.held.operations).map_or(Value::Null, Value::from);
+    v["approvers_needed"] = Value::from(a.held.who_decides.approvers);
+    v["self_approval"] = Value::from(a.held.who_decides.self_approval);
     v
+}
+
+/// Adds who has approved so far (`approved_by`: name, time, note), for an
+/// approval that needs several approvers.
+async fn with_steps(state: &Shared, a: &Approval, v: &mut Value) -> Result<(), ApiError> {
+    if a.held.who_decides.approvers > 1 {
+        let steps = state.store.approval_steps(&a.id).await?;
+        v["approved_by"] = steps
+            .iter()
+            .map(|s| json!({"user": s.approver, "at_ms": s.at_ms, "note": s.note}))
+            .collect();
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +143,7 @@ pub async fn get(
         _ => None,
     };
     let mut v = approval_json(&state, &a);
+    with_steps(&state, &a, &mut v).await?;
     v["what_happened"] = Value::from(crate::pages::what_happened(&a, release.as_ref()));
     if let Some(r) = release {
         v["release"] = serde_json::json!({
@@ -143,6 +161,9 @@ pub async fn get(
 struct ResolveBody {
     #[serde(default)]
     note: String,
+    /// The typed confirmation a destructive approval needs.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 async fn resolve_api(
@@ -159,11 +180,17 @@ async fn resolve_api(
     let b: ResolveBody = if body.iter().all(u8::is_ascii_whitespace) {
         ResolveBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| WebError::BadRequest(format!("expected {{\"note\": \"...\"}}: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            WebError::BadRequest(format!(
+                "expected {{\"note\": \"...\", \"confirm\": \"...\"}}: {e}"
+            ))
+        })?
     };
-    let a = resolve(&state, &who, &id, resolution, &b.note).await?;
-    Ok(Json(approval_json(&state, &a)))
+    let ask = Ask::new(resolution, &b.note, b.confirm.as_deref());
+    let a = resolve(&state, &who, &id, ask).await?;
+    let mut v = approval_json(&state, &a);
+    with_steps(&state, &a, &mut v).await?;
+    Ok(Json(v))
 }
 
 pub async fn approve(

@@ -81,6 +81,7 @@ impl ApprovalJson {
             request: Value::Null,
             rule_note: None,
             agent_reason: None,
+            who_decides: Default::default(),
         };
         held.set_detail(HeldDetail::from_value(self.detail)?);
         Ok(Approval {
@@ -131,6 +132,7 @@ mod tests {
                 request: serde_json::json!({"method": "POST"}),
                 rule_note: None,
                 agent_reason: None,
+                who_decides: Default::default(),
             },
         }
     }

@@ -422,6 +422,8 @@ mod tests {
             role,
             api_token_fingerprint: Some(token_fingerprint("api-secret")),
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         }
     }
 

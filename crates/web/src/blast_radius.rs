@@ -6,6 +6,7 @@
 //! with why; the catalogue's safer step follows. The dashboard card, the
 //! webhook and `scopegate approvals list` all render these sentences.
 
+pub mod confirm;
 mod details;
 mod render;
 

@@ -186,6 +186,20 @@ impl ApiClient {
         resolution: Resolution,
         note: &str,
     ) -> Result<ApiApproval, ClientError> {
+        self.resolve_with(id, resolution, note, None).await
+    }
+
+    /// [`ApiClient::resolve`] with the typed confirmation a destructive
+    /// approval needs (the resource's name, or its id; the approval's
+    /// `confirm` field says which); without it the dashboard answers
+    /// `Refused { error: "confirmation_required", .. }` (422).
+    pub async fn resolve_with(
+        &self,
+        id: &str,
+        resolution: Resolution,
+        note: &str,
+        confirm: Option<&str>,
+    ) -> Result<ApiApproval, ClientError> {
         let path = format!(
             "/api/approvals/{}/{}",
             url_segment(id),
@@ -198,7 +212,7 @@ impl ApiClient {
             .call(
                 http::Method::POST,
                 &path,
-                Some(serde_json::json!({ "note": note })),
+                Some(serde_json::json!({ "note": note, "confirm": confirm })),
             )
             .await?;
         serde_json::from_value(v).map_err(|e| ClientError::Decode(e.to_string()))

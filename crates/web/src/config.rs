@@ -110,6 +110,30 @@ pub struct UserConfig {
     /// The Slack user id (`U...`) whose Slack buttons act as this user.
     #[serde(default)]
     pub slack_id: Option<String>,
+    /// Scope-map tokens this user runs or owns: where a rule says
+    /// `self_approval = false`, they cannot approve these tokens' requests.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// Agent names (`x-scopegate-agent`) this user runs, likewise.
+    #[serde(default)]
+    pub agents: Vec<String>,
+}
+
+impl UserConfig {
+    /// What links this user to a request from `token` / `agent`, if
+    /// anything: `("token", name)` or `("agent", name)`.
+    pub fn linked_to(
+        &self,
+        token: Option<&str>,
+        agent: Option<&str>,
+    ) -> Option<(&'static str, String)> {
+        if let Some(t) = token.filter(|t| self.tokens.iter().any(|x| x == t)) {
+            return Some(("token", t.to_owned()));
+        }
+        agent
+            .filter(|a| self.agents.iter().any(|x| x == a))
+            .map(|a| ("agent", a.to_owned()))
+    }
 }
 
 impl fmt::Debug for UserConfig {

@@ -24,6 +24,18 @@ pub enum WebError {
     /// The approval is no longer pending.
     Conflict(Box<Approval>),
     BadRequest(String),
+    /// A decision this approver may not make now, and why.
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// A destructive approval without the typed confirmation: `expected`
+    /// is what to type; `typed` says something else was.
+    Confirm {
+        expected: String,
+        typed: bool,
+    },
     /// The database or another dependency failed; detail logged.
     Internal,
 }
@@ -43,6 +55,8 @@ impl WebError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Refused { status, .. } => *status,
+            Self::Confirm { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -56,6 +70,8 @@ impl WebError {
             Self::NotFound => "not_found",
             Self::Conflict(_) => "not_pending",
             Self::BadRequest(_) => "bad_request",
+            Self::Refused { code, .. } => code,
+            Self::Confirm { .. } => "confirmation_required",
             Self::Internal => "unavailable",
         }
     }
@@ -77,6 +93,16 @@ impl WebError {
                     .unwrap_or_default()
             ),
             Self::BadRequest(m) => m.clone(),
+            Self::Refused { message, .. } => message.clone(),
+            Self::Confirm {
+                expected,
+                typed: true,
+            } => format!(
+                "the confirmation does not match: type `{expected}` exactly (what this request destroys) to approve it"
+            ),
+            Self::Confirm { expected, .. } => format!(
+                "this request destroys `{expected}`: to approve it, type `{expected}` as the confirmation (the dashboard's confirmation box, the API's \"confirm\" field, or `scopegate approvals approve <id> --confirm '{expected}'`)"
+            ),
             Self::Internal => "the dashboard cannot reach its database; try again shortly".into(),
         }
     }
@@ -104,6 +130,9 @@ impl IntoResponse for ApiError {
             "error": self.0.code(),
             "message": self.0.message(),
         });
+        if let WebError::Confirm { expected, .. } = &self.0 {
+            body["confirm"] = serde_json::Value::from(expected.as_str());
+        }
         if let WebError::Conflict(a) = &self.0 {
             body["approval"] = serde_json::to_value(crate::approval_json::ApprovalJson::from(&**a))
                 .unwrap_or_default();

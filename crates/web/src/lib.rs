@@ -24,6 +24,7 @@ pub mod blast_radius;
 mod bootstrap_file;
 pub mod client;
 mod config;
+mod decide;
 mod error;
 mod events;
 pub mod html;
@@ -37,7 +38,6 @@ pub mod view;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
@@ -60,6 +60,7 @@ pub use error::WebError;
 pub use notify::{Notifier, slack_payload};
 
 use crate::auth::Auth;
+pub(crate) use crate::decide::{Ask, resolve};
 use crate::error::{ApiError, PageError};
 
 /// Why the dashboard could not be set up.
@@ -89,6 +90,10 @@ type ScopeMapFn = dyn Fn() -> Arc<ScopeMap> + Send + Sync;
 /// An approver's step on an approval, as the decision log records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApproverStep {
+    /// One approver's approve of an approval that needs `needed`
+    /// different approvers; this is number `count` (recorded before it
+    /// is counted).
+    Approved { count: usize, needed: u8 },
     /// Approved or rejected (recorded before it is applied).
     Resolved(Resolution),
     /// Recorded, then overtaken: the approval had stopped waiting (expired,
@@ -442,75 +447,6 @@ impl FromRequestParts<Shared> for ApiUser {
         authenticate(state, &parts.headers)
             .map(Self)
             .map_err(ApiError)
-    }
-}
-
-/// Resolves an approval (approve or reject): the role check, the store's
-/// compare-and-set, the hub signal for waiters and live pages.
-pub(crate) async fn resolve(
-    state: &AppState,
-    who: &Principal,
-    id: &ApprovalId,
-    resolution: Resolution,
-    note: &str,
-) -> Result<Approval, WebError> {
-    if !who.role.can_decide() {
-        return Err(WebError::Forbidden(
-            "viewers can read the queue but not decide; ask an approver",
-        ));
-    }
-    let note: String = note.trim().chars().take(2000).collect();
-    let window = Duration::from_secs(state.config.grant_window_secs);
-    // The approver's step is in the log before the resolution can release
-    // anything: recorded first, as it will read, then applied. A resolution
-    // that cannot be recorded is not made.
-    let log = state.step_log.get();
-    if let Some(log) = log {
-        let Some(mut intended) = state.store.approval(id).await? else {
-            return Err(WebError::NotFound);
-        };
-        if intended.state != ApprovalState::Pending {
-            return Err(WebError::Conflict(Box::new(intended)));
-        }
-        intended.state = resolution.state();
-        intended.decided_by = Some(who.user.clone());
-        intended.note = Some(note.clone());
-        if let Err(e) = log(&intended, ApproverStep::Resolved(resolution)).await {
-            tracing::error!(approval = %id, error = %e, "dashboard: decision not recorded, so not made");
-            return Err(WebError::Internal);
-        }
-    }
-    match state
-        .store
-        .resolve(id, resolution, &who.user, &note, window)
-        .await?
-    {
-        Some(a) => {
-            state.hub.publish(id);
-            tracing::info!(
-                approval = %id,
-                by = %who.user,
-                decision = resolution.state().as_str(),
-                "dashboard: approval decided"
-            );
-            Ok(a)
-        }
-        None => {
-            let current = state.store.approval(id).await?;
-            // Recorded, then overtaken (expired, or another approver was
-            // first): the log says so too.
-            if let (Some(log), Some(c)) = (log, &current) {
-                let mut void = c.clone();
-                void.decided_by = Some(who.user.clone());
-                if let Err(e) = log(&void, ApproverStep::NotApplied).await {
-                    tracing::error!(approval = %id, error = %e, "dashboard: a decision not applied was not recorded");
-                }
-            }
-            match current {
-                Some(a) => Err(WebError::Conflict(Box::new(a))),
-                None => Err(WebError::NotFound),
-            }
-        }
     }
 }
 

@@ -126,6 +126,7 @@ mod tests {
                 request: Value::Null,
                 rule_note: None,
                 agent_reason: None,
+                who_decides: Default::default(),
             },
         }
     }

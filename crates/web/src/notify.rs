@@ -178,7 +178,7 @@ impl Inner {
 
 /// Slack's mrkdwn needs `&`, `<` and `>` escaped; agent-supplied text could
 /// otherwise mention `<!channel>` or forge a link.
-fn slack_escape(s: &str) -> String {
+pub(crate) fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -276,16 +276,11 @@ pub(crate) fn card(a: &Approval, link: &str, actions: CardActions<'_>) -> Value 
             )).unwrap_or_default(),
         ), 2900)}
     }));
-    blocks.extend(action_blocks(a, &ops, link, actions));
+    blocks.extend(action_blocks(a, link, actions));
     json!({"text": text, "blocks": blocks})
 }
 
-fn action_blocks(
-    a: &Approval,
-    ops: &[view::OpView],
-    link: &str,
-    actions: CardActions<'_>,
-) -> Vec<Value> {
+fn action_blocks(a: &Approval, link: &str, actions: CardActions<'_>) -> Vec<Value> {
     let review = |style: Option<&str>| {
         let mut b = json!({
             "type": "button",
@@ -307,16 +302,6 @@ fn action_blocks(
         ],
         CardActions::Decide => {
             let id = a.id.as_str();
-            let mut approve = json!({
-                "type": "button",
-                "text": {"type": "plain_text", "text": "Approve"},
-                "action_id": crate::slack::APPROVE,
-                "value": id,
-                "style": "primary",
-            });
-            if let Some(c) = destructive_confirm(ops) {
-                approve["confirm"] = c;
-            }
             let reject = json!({
                 "type": "button",
                 "text": {"type": "plain_text", "text": "Reject"},
@@ -324,41 +309,32 @@ fn action_blocks(
                 "value": id,
                 "style": "danger",
             });
+            // A destructive approval needs its typed confirmation, which
+            // only the dashboard asks for: the button goes there.
+            if let Some(phrase) = crate::blast_radius::confirm::phrase(&a.held.operations) {
+                let text = format!(
+                    "This destroys {}: approve it in the dashboard, where you type its name to confirm.",
+                    slack_escape(&cap(&phrase, 300))
+                );
+                let approve = json!({
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Approve in dashboard"},
+                    "url": link,
+                    "style": "primary",
+                });
+                return vec![
+                    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}),
+                    json!({"type": "actions", "elements": [approve, reject]}),
+                ];
+            }
+            let approve = json!({
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Approve"},
+                "action_id": crate::slack::APPROVE,
+                "value": id,
+                "style": "primary",
+            });
             vec![json!({"type": "actions", "elements": [approve, reject, review(None)]})]
         }
     }
-}
-
-/// A confirm dialog naming what a destructive operation deletes, or none
-/// when nothing held is destructive.
-fn destructive_confirm(ops: &[view::OpView]) -> Option<Value> {
-    let named: Vec<String> = ops
-        .iter()
-        .filter(|o| o.class == "destructive")
-        .map(|o| {
-            let what: Vec<String> = o
-                .resources
-                .iter()
-                .map(|(k, v)| format!("{k} {}", v.join(", ")))
-                .collect();
-            if what.is_empty() {
-                o.qualified()
-            } else {
-                format!("{} on {}", o.qualified(), what.join("; "))
-            }
-        })
-        .collect();
-    if named.is_empty() {
-        return None;
-    }
-    Some(json!({
-        "title": {"type": "plain_text", "text": "Approve a destructive operation?"},
-        "text": {"type": "plain_text", "text": cap(&format!(
-            "Approving lets the agent run {}. This deletes what it names and cannot be undone.",
-            named.join(", ")
-        ), 300)},
-        "confirm": {"type": "plain_text", "text": "Approve and delete"},
-        "deny": {"type": "plain_text", "text": "Cancel"},
-        "style": "danger"
-    }))
 }

@@ -5,11 +5,10 @@
 
 use std::fmt::Write as _;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use http::{HeaderMap, StatusCode};
-use scopegate_model::{ApprovalId, ApprovalState, Resolution};
+use axum::response::{Html, IntoResponse, Response};
+use http::StatusCode;
+use scopegate_model::{ApprovalId, ApprovalState};
 use scopegate_store::{Approval, Filter, Release};
 use serde::Deserialize;
 
@@ -17,7 +16,12 @@ use crate::auth::Principal;
 use crate::error::{PageError, WebError};
 use crate::html::{self, Nav, class_badge, esc, page, state_badge, url_segment};
 use crate::view::{self, OpView};
-use crate::{PageUser, Shared, check_csrf, now_ms, resolve, state_filter};
+use crate::{PageUser, Shared, now_ms, state_filter};
+
+mod decide;
+
+use decide::Deciding;
+pub use decide::{approve, reject};
 
 const QUEUE_LIMIT: i64 = 200;
 const PAGE_SIZE: i64 = 50;
@@ -133,29 +137,9 @@ pub async fn detail(
         }
         _ => None,
     };
-    let banner = match q.done.as_deref() {
-        Some("approved") if a.state == ApprovalState::Used => Some((
-            "ok",
-            "Approved, and the agent's request was released.".to_owned(),
-        )),
-        Some("approved") => Some((
-            "ok",
-            "Approved. The agent's identical request will go through once.".to_owned(),
-        )),
-        Some("rejected") => Some((
-            "bad",
-            "Rejected. The agent will be told to stop.".to_owned(),
-        )),
-        _ => None,
-    };
-    Ok(Html(detail_page(
-        &who,
-        &a,
-        banner,
-        release.as_ref(),
-        state.config.grant_window_secs,
-    ))
-    .into_response())
+    let deciding = Deciding::of(&state, &who, &a).await?;
+    let banner = decide::banner(q.done.as_deref(), &a, &deciding);
+    Ok(Html(detail_page(&who, &a, banner, release.as_ref(), &deciding)).into_response())
 }
 
 fn detail_page(
@@ -163,7 +147,7 @@ fn detail_page(
     a: &Approval,
     banner: Option<(&str, String)>,
     release: Option<&Release>,
-    grant_window_secs: u64,
+    deciding: &Deciding,
 ) -> String {
     let now = now_ms();
     let ops = view::operations(a);
@@ -172,7 +156,7 @@ fn detail_page(
     detail_header(&mut b, a, &title, banner);
     // The resolution form, or who resolved it.
     if a.state == ApprovalState::Pending {
-        resolution_form(&mut b, who, a, grant_window_secs, now);
+        decide::form(&mut b, who, a, deciding, now);
     } else {
         resolution_facts(&mut b, a, release);
     }
@@ -217,35 +201,6 @@ fn detail_header(b: &mut String, a: &Approval, title: &str, banner: Option<(&str
         );
     }
     b.push_str("<p class=\"banner info\" id=\"changed\" hidden>This approval changed while you were looking. <a href=\"\" id=\"reload\">Reload</a></p>");
-}
-
-/// A pending approval: approve or reject with a note (approvers), or a
-/// word that a viewer cannot.
-fn resolution_form(
-    b: &mut String,
-    who: &Principal,
-    a: &Approval,
-    grant_window_secs: u64,
-    now: i64,
-) {
-    if !who.role.can_decide() {
-        b.push_str("<p class=\"banner info\">You are a viewer: you can follow this request but an approver decides it.</p>");
-        return;
-    }
-    let _ = write!(
-        b,
-        "<section class=\"card decide\"><h2>Decide</h2>\
-<p>Approving lets this exact request (same token, same operations, same arguments) through <strong>once</strong>, within {window} of approval. The request expires {expires} if nobody decides.</p>\
-<form method=\"post\" action=\"{href}/approve\" class=\"stack\">{csrf}\
-<label>Note <span class=\"muted\">(optional, recorded with your decision and shown to the agent on rejection)</span>\
-<textarea name=\"note\" rows=\"2\" maxlength=\"2000\"></textarea></label>\
-<div class=\"buttons\"><button type=\"submit\" class=\"approve\">Approve</button>\
-<button type=\"submit\" class=\"reject\" formaction=\"{href}/reject\">Reject</button></div></form></section>",
-        window = esc(&human_secs(grant_window_secs)),
-        expires = esc(&html::relative(a.expires_ms, now)),
-        href = esc(&approval_href(&a.id)),
-        csrf = html::csrf_field(who.csrf()),
-    );
 }
 
 /// An approval no longer pending: its state, who resolved it and when,
@@ -459,68 +414,6 @@ fn human_secs(s: u64) -> String {
         0..=119 => format!("{s} seconds"),
         120..=7199 => format!("{} minutes", s / 60),
         _ => format!("{} hours", s / 3600),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ResolveForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    note: String,
-}
-
-pub async fn approve(
-    who: PageUser,
-    state: State<Shared>,
-    headers: HeaderMap,
-    id: Path<ApprovalId>,
-    form: Form<ResolveForm>,
-) -> Result<Response, PageError> {
-    resolve_posted(who, state, headers, id, form, Resolution::Approve).await
-}
-
-pub async fn reject(
-    who: PageUser,
-    state: State<Shared>,
-    headers: HeaderMap,
-    id: Path<ApprovalId>,
-    form: Form<ResolveForm>,
-) -> Result<Response, PageError> {
-    resolve_posted(who, state, headers, id, form, Resolution::Reject).await
-}
-
-async fn resolve_posted(
-    PageUser(who): PageUser,
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<ApprovalId>,
-    Form(f): Form<ResolveForm>,
-    resolution: Resolution,
-) -> Result<Response, PageError> {
-    check_csrf(&state, &headers, &who, Some(&f.csrf))?;
-    match resolve(&state, &who, &id, resolution, &f.note).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "{}?done={}",
-            approval_href(&id),
-            resolution.state()
-        ))
-        .into_response()),
-        Err(WebError::Conflict(a)) => {
-            let msg = WebError::Conflict(a.clone()).message();
-            Ok((
-                StatusCode::CONFLICT,
-                Html(detail_page(
-                    &who,
-                    &a,
-                    Some(("warn", msg)),
-                    None,
-                    state.config.grant_window_secs,
-                )),
-            )
-                .into_response())
-        }
-        Err(e) => Err(PageError(e)),
     }
 }
 

@@ -166,13 +166,34 @@ async fn decide(state: &AppState, slack_id: &str, id: &ApprovalId, r: Resolution
         role: user.role,
         via: Via::Slack,
     };
-    let outcome = match crate::resolve(state, &who, id, r, "via Slack").await {
-        Ok(a) => format!("{} by {}", state_word(a.state.as_str()), who.user),
+    let ask = crate::Ask::new(r, "via Slack", None);
+    let outcome = match crate::resolve(state, &who, id, ask).await {
+        Ok(a) if a.state == scopegate_model::ApprovalState::Pending => format!(
+            "Approved by {}; waiting for another approver ({} needed)",
+            who.user, a.held.who_decides.approvers
+        ),
+        Ok(a) => format!(
+            "{} by {}",
+            state_word(a.state.as_str()),
+            a.decided_by.as_deref().unwrap_or(&who.user)
+        ),
         Err(WebError::Conflict(a)) => match &a.decided_by {
             Some(by) => format!("Already {} by {by}", a.state.as_str()),
             None => format!("Already {}", a.state.as_str()),
         },
         Err(WebError::Forbidden(why)) => return ephemeral(format!("{why} (<{link}|open>)")),
+        Err(WebError::Confirm { expected, .. }) => {
+            return ephemeral(format!(
+                "This request destroys {}: approve it in the dashboard, where you type its name to confirm: <{link}|open the approval>",
+                crate::notify::slack_escape(&expected)
+            ));
+        }
+        Err(e @ WebError::Refused { .. }) => {
+            return ephemeral(format!(
+                "{} (<{link}|open>)",
+                crate::notify::slack_escape(&e.message())
+            ));
+        }
         Err(WebError::NotFound) => return ephemeral("No such approval.".into()),
         Err(_) => {
             return ephemeral(format!(

@@ -236,6 +236,7 @@ mod tests {
             request: Value::Null,
             rule_note: None,
             agent_reason: None,
+            who_decides: Default::default(),
         };
         held.set_detail(scopegate_model::HeldDetail::from_value(detail).unwrap());
         Approval {

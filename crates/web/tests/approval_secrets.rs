@@ -144,6 +144,8 @@ async fn sessions_forged_with_a_wrong_key_tampered_or_rebound_are_refused_and_ap
         role: Role::Admin,
         api_token_fingerprint: None,
         slack_id: None,
+        tokens: Vec::new(),
+        agents: Vec::new(),
     });
     let (cookie, csrf) = forge(mallory, real_key, "mallory", Role::Admin);
     assert_refused(&app, id.as_str(), &cookie, &csrf, "an unknown user").await;

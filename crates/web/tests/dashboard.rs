@@ -142,7 +142,11 @@ async fn a_missing_wrong_or_cross_site_csrf_token_is_403_and_nothing_changes() {
     );
 
     // and with it, from this origin, it works
-    let mut ok = post_form(&path, Some(&cookie), &[("csrf", &csrf)]);
+    let mut ok = post_form(
+        &path,
+        Some(&cookie),
+        &[("csrf", &csrf), ("confirm", "vol-123")],
+    );
     ok.headers_mut()
         .insert(header::ORIGIN, "https://dash.example".parse().unwrap());
     assert_eq!(send(&r, ok).await.status, StatusCode::SEE_OTHER);
@@ -212,13 +216,43 @@ async fn an_approver_approves_and_a_replay_is_409() {
         detail.body
     );
 
+    assert!(
+        detail
+            .body
+            .contains("Type <code class=\"confirm-phrase\">vol-123</code> to approve")
+            && detail.body.contains("name=\"confirm\" required"),
+        "a destructive approval asks for the id it destroys: {}",
+        detail.body
+    );
+
     let path = format!("/approvals/{id}/approve");
+    for typed in [None, Some(""), Some("vol-12"), Some("yes")] {
+        let mut fields = vec![("csrf", csrf.as_str()), ("note", "restoring")];
+        fields.extend(typed.map(|t| ("confirm", t)));
+        let refused = send(&r, post_form(&path, Some(&cookie), &fields)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{typed:?}"
+        );
+        assert!(refused.body.contains("vol-123"), "{}", refused.body);
+        let a = app.store.approval(&id).await.unwrap().unwrap();
+        assert_eq!(
+            a.state,
+            scopegate_model::ApprovalState::Pending,
+            "{typed:?}"
+        );
+    }
     let res = send(
         &r,
         post_form(
             &path,
             Some(&cookie),
-            &[("csrf", &csrf), ("note", "restoring from backup first")],
+            &[
+                ("csrf", &csrf),
+                ("note", "restoring from backup first"),
+                ("confirm", " vol-123 "),
+            ],
         ),
     )
     .await;
@@ -507,13 +541,41 @@ async fn the_json_api_with_an_api_token() {
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let ok = send(
+    assert_eq!(
+        one.json()["confirm"],
+        "vol-123",
+        "what to type, for scripts"
+    );
+    let unconfirmed = send(
         &r,
         api(
             "POST",
             &format!("/api/approvals/{id}/approve"),
             ADMIN_API_TOKEN,
             Some(serde_json::json!({"note": "via cli"})),
+        ),
+    )
+    .await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let v = unconfirmed.json();
+    assert_eq!(
+        (v["error"].as_str(), v["confirm"].as_str()),
+        (Some("confirmation_required"), Some("vol-123"))
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("--confirm 'vol-123'"),
+        "the refusal names the fix: {v}"
+    );
+    let ok = send(
+        &r,
+        api(
+            "POST",
+            &format!("/api/approvals/{id}/approve"),
+            ADMIN_API_TOKEN,
+            Some(serde_json::json!({"note": "via cli", "confirm": "vol-123"})),
         ),
     )
     .await;
@@ -651,7 +713,7 @@ async fn the_event_stream_announces_a_decision() {
             post_form(
                 &format!("/approvals/{id}/approve"),
                 Some(&cookie),
-                &[("csrf", &csrf)],
+                &[("csrf", &csrf), ("confirm", "vol-123")],
             ),
         )
         .await;

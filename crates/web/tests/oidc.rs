@@ -358,6 +358,8 @@ fn settings_need_a_password_or_an_email_and_no_secret_inline() {
         role: Role::Viewer,
         api_token_fingerprint: None,
         slack_id: None,
+        tokens: Vec::new(),
+        agents: Vec::new(),
     });
     let err = cfg.validate().unwrap_err().to_string();
     assert!(

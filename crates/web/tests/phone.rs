@@ -76,6 +76,7 @@ fn hold(n: usize) -> scopegate_model::HeldRequest {
         request: serde_json::Value::Null,
         rule_note: None,
         agent_reason: None,
+        who_decides: Default::default(),
     }, serde_json::json!({
             "operations": [
                 {"provider": "railway", "name": "volumeDelete", "class": "destructive",

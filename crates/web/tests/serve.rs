@@ -28,8 +28,19 @@ async fn the_cli_client_lists_and_decides_and_shutdown_ends_event_streams() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].approval.id, id);
     assert!(pending[0].summary.contains("volumeId vol-123"));
+    match c.resolve(id.as_str(), Resolution::Approve, "").await {
+        Err(ClientError::Refused {
+            status: 422, error, ..
+        }) => assert_eq!(error, "confirmation_required"),
+        other => panic!("a destructive approval needs its confirmation: {other:?}"),
+    }
     let a = c
-        .resolve(id.as_str(), Resolution::Approve, "from the cli")
+        .resolve_with(
+            id.as_str(),
+            Resolution::Approve,
+            "from the cli",
+            Some("vol-123"),
+        )
         .await
         .unwrap();
     assert_eq!(

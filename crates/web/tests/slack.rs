@@ -145,10 +145,10 @@ fn buttons(card: &Value) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn the_webhook_card_has_approve_and_reject_buttons_with_a_confirm_on_destructive() {
+async fn the_webhook_card_has_approve_and_reject_buttons() {
     let mut fake = fake_slack().await;
     let app = app_with(slack_config(&fake)).await;
-    let id = hold(&app.store, "apr_card").await;
+    let id = hold_request(&app.store, "apr_card", &variable_upsert_hold("apr_card")).await;
     let n = Notifier::with_backoff(&slack_config(&fake), 1, Duration::from_millis(10)).unwrap();
     n.deliver(&state_of(&app, &id).await).await.unwrap();
     let (path, card) = fake.next().await;
@@ -158,15 +158,9 @@ async fn the_webhook_card_has_approve_and_reject_buttons_with_a_confirm_on_destr
     assert_eq!(b[0]["action_id"], "scopegate_approve");
     assert_eq!(b[0]["value"], "apr_card");
     assert_eq!(b[0]["style"], "primary");
-    let confirm = b[0]["confirm"]["text"]["text"].as_str().unwrap();
-    assert!(
-        confirm.contains("railway:volumeDelete") && confirm.contains("vol-123"),
-        "{confirm}"
-    );
     assert_eq!(b[1]["action_id"], "scopegate_reject");
     assert_eq!(b[1]["value"], "apr_card");
     assert_eq!(b[1]["style"], "danger");
-    assert!(b[1].get("confirm").is_none());
     assert!(
         card.to_string()
             .contains("https://dash.example/approvals/apr_card")
@@ -174,10 +168,49 @@ async fn the_webhook_card_has_approve_and_reject_buttons_with_a_confirm_on_destr
 }
 
 #[tokio::test]
+async fn a_destructive_card_sends_the_approver_to_the_dashboard_to_type_its_name() {
+    let mut fake = fake_slack().await;
+    let app = app_with(slack_config(&fake)).await;
+    let id = hold(&app.store, "apr_destroy").await;
+    let n = Notifier::with_backoff(&slack_config(&fake), 1, Duration::from_millis(10)).unwrap();
+    n.deliver(&state_of(&app, &id).await).await.unwrap();
+    let (_, card) = fake.next().await;
+    let b = buttons(&card);
+    assert_eq!(b.len(), 1, "only Reject decides in Slack: {card}");
+    assert_eq!(b[0]["action_id"], "scopegate_reject");
+    let text = card.to_string();
+    assert!(
+        text.contains("\"text\":\"Approve in dashboard\"")
+            && text.contains("\"url\":\"https://dash.example/approvals/apr_destroy\"")
+            && text.contains("This destroys vol-123"),
+        "{card}"
+    );
+    // A forged or stale Approve press for it (signed, mapped approver)
+    // decides nothing: the dashboard's typed confirmation is the only way.
+    let r = app.dashboard.router();
+    let res = send(
+        &r,
+        signed(&press(&fake, "UALICE", "scopegate_approve", &id)),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let (_, reply) = fake.next().await;
+    assert_eq!(reply["response_type"], "ephemeral", "{reply}");
+    let said = reply["text"].as_str().unwrap();
+    assert!(
+        said.contains("This request destroys vol-123")
+            && said.contains("https://dash.example/approvals/apr_destroy"),
+        "{said}"
+    );
+    let a = state_of(&app, &id).await;
+    assert_eq!((a.state, a.decided_by), (ApprovalState::Pending, None));
+}
+
+#[tokio::test]
 async fn a_signed_approve_by_a_mapped_approver_approves_and_updates_the_card() {
     let mut fake = fake_slack().await;
     let app = app_with(slack_config(&fake)).await;
-    let id = hold(&app.store, "apr_ok").await;
+    let id = hold_request(&app.store, "apr_ok", &variable_upsert_hold("apr_ok")).await;
     let r = app.dashboard.router();
     let res = send(
         &r,
@@ -347,7 +380,12 @@ async fn a_mapped_viewer_cannot_decide() {
 async fn the_slack_step_is_in_the_decision_log() {
     let mut fake = fake_slack().await;
     let app = app_with(slack_config(&fake)).await;
-    let id = hold(&app.store, "apr_logged").await;
+    let id = hold_request(
+        &app.store,
+        "apr_logged",
+        &variable_upsert_hold("apr_logged"),
+    )
+    .await;
     type Steps = Vec<(String, Option<String>, ApproverStep)>;
     let seen: Arc<Mutex<Steps>> = Arc::default();
     let log = seen.clone();
@@ -380,7 +418,12 @@ async fn the_slack_step_is_in_the_decision_log() {
 async fn replies_go_only_under_the_response_url_prefix() {
     let mut fake = fake_slack().await;
     let app = app_with(slack_config(&fake)).await;
-    let id = hold(&app.store, "apr_elsewhere").await;
+    let id = hold_request(
+        &app.store,
+        "apr_elsewhere",
+        &variable_upsert_hold("apr_elsewhere"),
+    )
+    .await;
     let r = app.dashboard.router();
     let body = press_to(
         &format!("{}/hooks/elsewhere", fake.base),

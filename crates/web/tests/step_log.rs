@@ -32,7 +32,7 @@ async fn the_step_is_recorded_before_the_decision_is_applied() {
             })
         }));
     let r = app.dashboard.router();
-    let body = serde_json::json!({ "note": "scratch" });
+    let body = serde_json::json!({ "note": "scratch", "confirm": "vol-123" });
     let res = send(
         &r,
         api(
@@ -70,7 +70,7 @@ async fn a_decision_that_cannot_be_recorded_is_not_made() {
             "POST",
             &format!("/api/approvals/{id}/approve"),
             ADMIN_API_TOKEN,
-            Some(serde_json::json!({})),
+            Some(serde_json::json!({"confirm": "vol-123"})),
         ),
     )
     .await;

@@ -61,4 +61,9 @@ pub struct Rule {
     pub resources: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub note: String,
+    /// How many different approvers an `approve` rule needs (1 to 5).
+    pub approvers: Option<Spanned<u32>>,
+    /// Whether a dashboard user linked to the token or agent may approve
+    /// its own requests (an `approve` rule; default true).
+    pub self_approval: Option<Spanned<bool>>,
 }

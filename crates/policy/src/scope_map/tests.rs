@@ -260,3 +260,51 @@ fn a_rule_another_always_overrides_is_a_warning() {
     .unwrap();
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
 }
+
+fn one_rule(rule: &str) -> Result<ScopeMap, PolicyError> {
+    let text = format!(
+        "version = 1\n[[token]]\nname = \"agent\"\nfingerprint = \"{FP}\"\n[[token.rule]]\nid = \"r\"\n{rule}\n"
+    );
+    ScopeMap::from_toml("t.toml", &text)
+}
+
+#[test]
+fn an_approve_rule_says_who_decides() {
+    let m = one_rule("effect = \"approve\"\napprovers = 2\nself_approval = false").unwrap();
+    assert_eq!(
+        m.who_decides("agent/r"),
+        WhoDecides {
+            approvers: 2,
+            self_approval: false
+        }
+    );
+    let plain = one_rule("effect = \"approve\"").unwrap();
+    assert_eq!(plain.who_decides("agent/r"), WhoDecides::default());
+    assert_eq!(plain.who_decides("agent/missing"), WhoDecides::default());
+}
+
+#[test]
+fn who_decides_is_refused_where_it_would_mean_nothing() {
+    for (rule, says) in [
+        (
+            "effect = \"allow\"\napprovers = 2",
+            "only an `approve` rule has approvers",
+        ),
+        (
+            "effect = \"deny\"\nself_approval = false",
+            "only an `approve` rule has approvers",
+        ),
+        (
+            "effect = \"approve\"\napprovers = 0",
+            "approvers = 0 is not between 1 and 5",
+        ),
+        (
+            "effect = \"approve\"\napprovers = 6",
+            "approvers = 6 is not between 1 and 5",
+        ),
+        ("effect = \"approve\"\napprovers = \"two\"", "invalid type"),
+    ] {
+        let e = one_rule(rule).expect_err(rule);
+        assert!(messages(&e).contains(says), "{rule}: {}", messages(&e));
+    }
+}

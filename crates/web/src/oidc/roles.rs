@@ -73,6 +73,8 @@ roles = { approver = ["sg-approvers"], admin = ["sg-admins"], viewer = ["staff"]
             role: Role::Viewer,
             api_token_fingerprint: None,
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         }]
     }
 

@@ -79,6 +79,8 @@ pub fn users() -> Vec<UserConfig> {
             role: Role::Approver,
             api_token_fingerprint: None,
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         },
         UserConfig {
             name: "vic".into(),
@@ -87,6 +89,8 @@ pub fn users() -> Vec<UserConfig> {
             role: Role::Viewer,
             api_token_fingerprint: Some(token_fingerprint(VIEWER_API_TOKEN)),
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         },
         UserConfig {
             name: "root".into(),
@@ -95,6 +99,8 @@ pub fn users() -> Vec<UserConfig> {
             role: Role::Admin,
             api_token_fingerprint: Some(token_fingerprint(ADMIN_API_TOKEN)),
             slack_id: None,
+            tokens: Vec::new(),
+            agents: Vec::new(),
         },
     ]
 }
@@ -171,6 +177,7 @@ pub fn volume_delete_hold(key: &str) -> HeldRequest {
         request: serde_json::Value::Null,
         rule_note: None,
         agent_reason: None,
+        who_decides: Default::default(),
     };
     h.set_detail(
         HeldDetail::from_value(serde_json::json!({
@@ -221,12 +228,33 @@ pub fn resolved_volume_delete_hold(key: &str) -> HeldRequest {
 pub const PENDING_FOR: Duration = Duration::from_secs(3600);
 
 pub async fn hold(store: &Store, id: &str) -> ApprovalId {
+    hold_request(store, id, &volume_delete_hold(id)).await
+}
+
+/// Holds `h` as approval `id`.
+pub async fn hold_request(store: &Store, id: &str, h: &HeldRequest) -> ApprovalId {
     let (a, new) = store
-        .hold(&volume_delete_hold(id), PENDING_FOR, &ApprovalId::new(id))
+        .hold(h, PENDING_FOR, &ApprovalId::new(id))
         .await
         .unwrap();
     assert!(new);
     a.id
+}
+
+/// A held write, `railway:variableUpsert`: it destroys nothing, so it
+/// needs no typed confirmation.
+pub fn variable_upsert_hold(key: &str) -> HeldRequest {
+    let mut h = volume_delete_hold(key);
+    h.reason = "railway:variableUpsert is a write: rule hold-writes holds it".into();
+    h.rule = "railway-domains/hold-writes".into();
+    let mut op = scopegate_model::Operation::new(
+        "railway",
+        "variableUpsert",
+        scopegate_model::OpClass::Write,
+    );
+    op.add_resource("environmentId", "env-staging".into());
+    h.operations = vec![op];
+    h
 }
 
 pub struct Res {

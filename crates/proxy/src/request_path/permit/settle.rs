@@ -51,10 +51,9 @@ pub async fn settle(
         engine.inspector.approver_view(view, case.inspection)
     });
     let mut request = held(case, key.clone(), view);
-    request.rule_note = engine
-        .scope_map
-        .rule_note(&case.decision.rule.0)
-        .map(str::to_owned);
+    let rule = &case.decision.rule.0;
+    request.rule_note = engine.scope_map.rule_note(rule).map(str::to_owned);
+    request.who_decides = engine.scope_map.who_decides(rule);
     request.agent_reason = agent_reason(&inbound.parts.headers);
     let approval = match hold.queue.hold(request).await {
         Ok(a) => a,
@@ -186,6 +185,7 @@ fn held(case: &Case<'_>, grant_key: String, view: serde_json::Value) -> HeldRequ
         request: view,
         rule_note: None,
         agent_reason: None,
+        who_decides: Default::default(),
     }
 }
 

@@ -57,6 +57,8 @@ id = "hold-volume-deletes"
 effect = "approve"
 operations = ["railway:volumeDelete"]
 note = "a volume's backups go with it"
+approvers = 2
+self_approval = false
 
 [[token]]
 name = "s"

@@ -238,6 +238,14 @@ async fn the_hold_carries_the_rules_note_and_the_agents_reason_which_bind_nothin
             held[0].rule_note.as_deref(),
             Some("a volume's backups go with it")
         );
+        assert_eq!(
+            held[0].who_decides,
+            scopegate_model::WhoDecides {
+                approvers: 2,
+                self_approval: false
+            },
+            "who may approve travels with the hold"
+        );
         keys.push(held[0].grant_key.clone());
         if reason.starts_with(' ') {
             assert_eq!(
