@@ -1,6 +1,7 @@
 // Signs in to the scopegate dashboard in headless Chromium, finds the
 // pending request for an operation (volumeDelete by default), approves it
-// with a note, and saves a screenshot of each step.
+// with a note (typing what it destroys when the page asks), waits for the
+// provider's result on the page, and saves a screenshot of each step.
 //
 //   node approve.mjs --url http://127.0.0.1:9091 --user alice --password demo-password --out shots
 //
@@ -13,6 +14,12 @@
 //   --note       NOTE                 default "approved by the browser test"
 //   --wait       WAIT_SECS            how long the request may take to show up (default 30)
 //   --chromium   CHROMIUM             default /usr/bin/chromium
+//   --width      WIDTH                the viewport's width (default 1280; 390 is a phone)
+//   --confirm    CONFIRM              what the page must ask to be typed before approving
+//                                    (the resource's name or id); it is typed, after an
+//                                    approve without it is shown to be refused
+//   --result     RESULT               text the decision's "What happened" must come to show
+//                                    (the provider's answer), waited for up to 20 s
 //   --expect     EXPECT               texts the card's blast radius must show,
 //                                    separated by `|` (names, the backups warning);
 //                                    checked on the queue's card and the detail page,
@@ -45,6 +52,9 @@ const note = option('note', 'NOTE', 'approved by the browser test');
 const waitMs = Number(option('wait', 'WAIT_SECS', '30')) * 1000;
 const executablePath = option('chromium', 'CHROMIUM', '/usr/bin/chromium');
 const expected = option('expect', 'EXPECT', '').split('|').filter((t) => t.length > 0);
+const width = Number(option('width', 'WIDTH', '1280'));
+const confirm = option('confirm', 'CONFIRM', '');
+const result = option('result', 'RESULT', '');
 
 // The blast radius shown in `scope` holds every expected text; then a shot
 // of the page at a phone's width.
@@ -70,7 +80,7 @@ const browser = await chromium.launch({
 const consoleErrors = [];
 let page;
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: { width, height: width < 600 ? 844 : 860 } });
   page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
@@ -103,14 +113,36 @@ try {
   await shot(page, '03-request-detail.png');
   await checkBlast(page, page, '03-request-detail');
 
-  // 4. Approve with a note.
+  // 4. Approve with a note, typing what it destroys when asked.
   await page.getByLabel(/Note/).fill(note);
-  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  const approve = page.getByRole('button', { name: /^Approve/ });
+  if (confirm) {
+    const asked = (await page.locator('.confirm-phrase').textContent({ timeout: 5000 })).trim();
+    if (asked !== confirm) throw new Error(`the page asks to type ${JSON.stringify(asked)}, not ${JSON.stringify(confirm)}`);
+    // Without it, the approval is not sent.
+    await approve.click();
+    await page.waitForTimeout(300);
+    if (page.url().includes('done=')) throw new Error('approved without the typed confirmation');
+    await page.getByLabel(/to approve/).fill(confirm);
+    await shot(page, '04-confirm-typed.png');
+  }
+  await approve.click();
   await page.waitForURL(/done=approved/);
-  const state = await page.locator('h1.detail-title').getAttribute('data-state');
-  await shot(page, '04-approved.png');
+  let state = await page.locator('h1.detail-title').getAttribute('data-state');
   // `used`: the held request was waiting and has already gone through.
   if (state !== 'approved' && state !== 'used') throw new Error(`after approving, the state is ${state}`);
+  // What happened: the provider's answer, once the release is recorded.
+  let happened = '';
+  const until = Date.now() + 20000;
+  while (result) {
+    happened = ((await page.locator('.what-happened').textContent().catch(() => '')) || '').trim();
+    if (happened.includes(result) || Date.now() > until) break;
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  if (result && !happened.includes(result)) throw new Error(`"What happened" says ${JSON.stringify(happened)}, not ${JSON.stringify(result)}`);
+  state = await page.locator('h1.detail-title').getAttribute('data-state');
+  await shot(page, '04-approved.png');
 
   // 5. The queue no longer lists it.
   await page.goto(`${url}/`);
@@ -118,7 +150,7 @@ try {
   await shot(page, '05-queue-after.png');
 
   if (consoleErrors.length) throw new Error(`console errors: ${consoleErrors.join(' | ')}`);
-  console.log(JSON.stringify({ approval: id, state, operation, summary, screenshots: out }));
+  console.log(JSON.stringify({ approval: id, state, operation, summary, what_happened: happened, width, screenshots: out }));
   await browser.close();
 } catch (e) {
   if (page) await shot(page, 'failure.png').catch(() => {});

@@ -119,35 +119,73 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
     let s = serve(&dir, &fake);
     let ca_pem = std::fs::read_to_string(dir.path().join("ca-data/ca.pem")).unwrap();
 
-    // the agent's call waits...
-    let waiting = tokio::spawn({
-        let ca_pem = ca_pem.clone();
-        let proxy = s.proxy;
-        async move { agent(proxy, &ca_pem, &delete("vol-prod-db-1")).await }
-    });
     let api = ApiClient::new(&s.dashboard, API_TOKEN).unwrap();
-    let ids = wait_pending(&api, 1).await;
-    assert!(
-        volume_deletes(&fake).is_empty(),
-        "nothing reaches the provider while held"
+    // At a phone's width and at a desktop's, each with its own request.
+    for (width, volume) in [(390, "vol-prod-db-1"), (1280, "vol-stage-2")] {
+        // the agent's call waits...
+        let waiting = tokio::spawn({
+            let ca_pem = ca_pem.clone();
+            let proxy = s.proxy;
+            async move { agent(proxy, &ca_pem, &delete(volume)).await }
+        });
+        let ids = wait_pending(&api, 1).await;
+        assert!(
+            volume_deletes(&fake).iter().all(|d| !d.contains(volume)),
+            "nothing reaches the provider while held"
+        );
+        // ...while a human approves it in the dashboard, typing the volume
+        let shots = repo_root().join(format!("target/screenshots/approval-flow-{width}"));
+        let out = approve_in_browser(&s.dashboard, &shots, width, volume);
+        assert!(
+            out.contains(&ids[0]),
+            "the browser approved {}: {out}",
+            ids[0]
+        );
+        assert!(
+            out.contains("the provider answered HTTP 200"),
+            "the page showed the provider's result: {out}"
+        );
+        assert!(
+            shots.join("04-confirm-typed.png").exists()
+                && shots.join("04-approved.png").exists()
+                && !shots.join("failure.png").exists(),
+            "screenshots kept as artifacts"
+        );
+        // the agent's request completes with the provider's real response
+        let resp = waiting.await.unwrap();
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.text(), r#"{"data":{"ok":true}}"#);
+        let a = api.get(&ids[0]).await.unwrap().approval;
+        assert_eq!(
+            (a.state.as_str(), a.decided_by.as_deref()),
+            ("used", Some("alice"))
+        );
+    }
+    assert_eq!(
+        volume_deletes(&fake),
+        vec![delete("vol-prod-db-1"), delete("vol-stage-2")],
+        "each forwarded exactly once, byte for byte"
     );
+}
 
-    // ...while a human approves it in the dashboard
-    let shots = repo_root().join("target/screenshots/approval-flow");
-    let _ = std::fs::remove_dir_all(&shots);
+/// Runs tests/browser/approve.mjs as alice at `width`, typing `volume`
+/// to confirm; its stdout (one JSON line).
+fn approve_in_browser(dashboard: &str, shots: &Path, width: u32, volume: &str) -> String {
+    let _ = std::fs::remove_dir_all(shots);
     let out = Command::new("node")
         .arg(repo_root().join("tests/browser/approve.mjs"))
         .args([
             "--url",
-            &s.dashboard,
+            dashboard,
             "--user",
             "alice",
             "--password",
             PASSWORD,
-            "--out",
-            shots.to_str().unwrap(),
         ])
+        .args(["--out", shots.to_str().unwrap()])
         .args(["--note", "staging volume, fine"])
+        .args(["--width", &width.to_string(), "--confirm", volume])
+        .args(["--result", "the provider answered HTTP 200"])
         // nothing resolved here: the catalogue's warning and safer step
         .args([
             "--expect",
@@ -155,36 +193,13 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
         ])
         .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "browser: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
+        "browser at {width}px: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&ids[0]),
-        "the browser approved {}",
-        ids[0]
-    );
-    assert!(
-        shots.join("04-approved.png").exists() && !shots.join("failure.png").exists(),
-        "screenshots kept as artifacts"
-    );
-
-    // the agent's request completes with the provider's real response
-    let resp = waiting.await.unwrap();
-    assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(resp.text(), r#"{"data":{"ok":true}}"#);
-    assert_eq!(
-        volume_deletes(&fake),
-        vec![delete("vol-prod-db-1")],
-        "forwarded exactly once, byte for byte"
-    );
-    let a = api.get(&ids[0]).await.unwrap().approval;
-    assert_eq!(
-        (a.state.as_str(), a.decided_by.as_deref()),
-        ("used", Some("alice"))
-    );
+    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,7 +231,9 @@ async fn grants_cannot_be_replayed_or_reused_and_rejections_reach_the_agent() {
             .is_err(),
         "an agent's token is refused"
     );
-    api.resolve(&id, Resolution::Approve, "ok").await.unwrap();
+    api.resolve_with(&id, Resolution::Approve, "ok", Some("vol-1"))
+        .await
+        .unwrap();
     assert_eq!(waiting.await.unwrap().status, 200);
     assert_eq!(volume_deletes(&fake).len(), 1);
     // the approval says what became of the request: released, and what
@@ -322,7 +339,7 @@ async fn held_on_one_replica_approved_through_another_released_on_the_first() {
     let api_b = ApiClient::new(&b.dashboard, API_TOKEN).unwrap();
     let id = wait_pending(&api_b, 1).await.remove(0);
     api_b
-        .resolve(&id, Resolution::Approve, "via replica B")
+        .resolve_with(&id, Resolution::Approve, "via replica B", Some("vol-9"))
         .await
         .unwrap();
     // A releases it: only NOTIFY (or the poll) can have told A
@@ -422,23 +439,31 @@ async fn the_approvals_cli_finds_the_dashboard_from_its_listen_address() {
         );
     }
 
-    // approving from the command line releases the waiting request
-    let approve = {
+    // approving from the command line releases the waiting request, once
+    // the volume it destroys is typed
+    let approve_cli = |confirm: Option<&str>| {
         let (id, config) = (id.clone(), config.to_owned());
+        let confirm = confirm.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
-            approvals_cli(&[
-                "approvals",
-                "approve",
-                &id,
-                "--note",
-                "from the cli",
-                "-c",
-                &config,
-            ])
+            let mut args = vec!["approvals", "approve", &id, "--note", "from the cli"];
+            if let Some(c) = &confirm {
+                args.extend(["--confirm", c]);
+            }
+            args.extend(["-c", &config]);
+            approvals_cli(&args)
         })
-        .await
-        .unwrap()
     };
+    for wrong in [None, Some("vol-prod-db")] {
+        let refused = approve_cli(wrong).await.unwrap();
+        let said = String::from_utf8_lossy(&refused.stdout);
+        assert_eq!(refused.status.code(), Some(1), "{wrong:?}: {said}");
+        assert!(
+            said.contains("was not approved") && said.contains("vol-prod-db-1"),
+            "{wrong:?}: the refusal names what to type: {said}"
+        );
+    }
+    assert!(volume_deletes(&fake).is_empty());
+    let approve = approve_cli(Some("vol-prod-db-1")).await.unwrap();
     assert!(
         approve.status.success(),
         "{}",

@@ -82,9 +82,14 @@ async fn decisions_taken_while_the_agent_is_away_are_in_the_log_with_their_appro
     // approved while nobody waits; the resend is released by the grant
     assert_eq!(agent("vol-1").await.status, 403);
     let approved = pending(&api).await.remove(0);
-    api.resolve(&approved, Resolution::Approve, "scratch volume")
-        .await
-        .unwrap();
+    api.resolve_with(
+        &approved,
+        Resolution::Approve,
+        "scratch volume",
+        Some("vol-1"),
+    )
+    .await
+    .unwrap();
     // rejected while nobody waits
     assert_eq!(agent("vol-2").await.status, 403);
     let rejected = pending(&api).await.remove(0);

@@ -105,7 +105,7 @@ async fn the_same_bytes_under_another_reading_are_held_again() {
     let body = r#"{"query":"mutation { volumeDelete(volumeId: \"vol-1\") }"}"#;
     let id = w.held(&[JSON], body).await;
     w.api
-        .resolve(&id, Resolution::Approve, "vol-1 is scratch")
+        .resolve_with(&id, Resolution::Approve, "vol-1 is scratch", Some("vol-1"))
         .await
         .unwrap();
 

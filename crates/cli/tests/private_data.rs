@@ -421,15 +421,28 @@ fn volume_deletes(fake: &Fake) -> Vec<String> {
 
 /// One plain HTTP/1.1 request to the dashboard: the status code.
 fn dashboard_request(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> u16 {
+    dashboard_send(base, method, path, headers, "")
+}
+
+/// [`dashboard_request`] with a body.
+fn dashboard_send(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> u16 {
     let addr = base.strip_prefix("http://").unwrap();
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
+    req.push_str(body);
     tcp.write_all(req.as_bytes()).unwrap();
     let mut res = String::new();
     let _ = tcp.read_to_string(&mut res);
@@ -599,11 +612,12 @@ async fn in_the_sidecar_layout_the_agent_cannot_approve_its_own_request() {
         "alice",
         Role::Approver,
     );
-    let status = dashboard_request(
+    let status = dashboard_send(
         &s.dashboard,
         "POST",
         &format!("/api/approvals/{second}/approve"),
         &[("Cookie", &cookie), ("x-csrf-token", &csrf)],
+        r#"{"confirm": "vol-2"}"#,
     );
     assert_eq!(status, 200);
     assert_eq!(insider.await.unwrap().status, 200);

@@ -103,7 +103,7 @@ pub(crate) fn form(b: &mut String, who: &Principal, a: &Approval, d: &Deciding, 
     if let (true, Some(p)) = (can_approve, &phrase) {
         let _ = write!(
             b,
-            "<label class=\"confirm\">Type <code class=\"confirm-phrase\">{p}</code> to approve <span class=\"muted\">(what this request destroys)</span>\
+            "<label class=\"confirm\"><span>Type <code class=\"confirm-phrase\">{p}</code> to approve <span class=\"muted\">(what this request destroys)</span></span>\
 <input type=\"text\" name=\"confirm\" required autocomplete=\"off\" autocapitalize=\"off\" autocorrect=\"off\" spellcheck=\"false\" inputmode=\"text\"></label>",
             p = esc(p),
         );
