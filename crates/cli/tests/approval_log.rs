@@ -181,3 +181,85 @@ async fn decisions_taken_while_the_agent_is_away_are_in_the_log_with_their_appro
     assert_eq!(csv.lines().count(), 3, "header, held, rejected: {csv}");
     drop(s);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvers_release_it_only_together_and_each_step_is_in_the_log() {
+    init();
+    let dir = TempDir::new("approval-two");
+    let ca = TestCa::new();
+    let fake = Fake::start(&ca).await;
+    dir.write("test-ca.pem", &ca.pem);
+    let map = standard_scope_map().replace(
+        "id = \"hold-destructive\"\neffect = \"approve\"\n",
+        "id = \"hold-destructive\"\neffect = \"approve\"\napprovers = 2\n",
+    );
+    assert!(map.contains("approvers = 2"));
+    dir.write("scope.toml", map);
+    let s = serve_with(&dir, &fake, "data", "[approvals]\nhold_secs = 0\n");
+    let config = dir.path().join("scopegate-data.toml");
+    let ca_pem = std::fs::read_to_string(dir.path().join("data/ca/ca.pem")).unwrap();
+    let (alice, bob) = (
+        ApiClient::new(&s.dashboard, API_TOKEN).unwrap(),
+        ApiClient::new(&s.dashboard, common::BOB_API_TOKEN).unwrap(),
+    );
+    let agent = || {
+        send(
+            s.proxy,
+            &ca_pem,
+            gql_request(RAILWAY_HOST, RAILWAY_TOKEN, &delete("vol-5")),
+        )
+    };
+    assert_eq!(agent().await.status, 403);
+    let id = pending(&alice).await.remove(0);
+
+    let first = alice
+        .resolve_with(&id, Resolution::Approve, "ok by me", Some("vol-5"))
+        .await
+        .unwrap();
+    assert_eq!(first.approval.state.as_str(), "pending");
+    let again = agent().await;
+    assert_eq!(again.status, 403, "one approver of two releases nothing");
+    assert!(fake.received().is_empty());
+    match alice
+        .resolve_with(&id, Resolution::Approve, "", Some("vol-5"))
+        .await
+    {
+        Err(scopegate_web::ClientError::Refused {
+            status: 409, error, ..
+        }) => {
+            assert_eq!(error, "already_approved");
+        }
+        other => panic!("the same approver twice: {other:?}"),
+    }
+
+    let second = bob
+        .resolve_with(&id, Resolution::Approve, "agreed", Some("vol-5"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            second.approval.state.as_str(),
+            second.approval.decided_by.as_deref()
+        ),
+        ("approved", Some("alice, bob"))
+    );
+    let resent = agent().await;
+    assert_eq!(resent.status, 200, "{}", resent.text());
+    assert_eq!(fake.received().len(), 1);
+
+    let want = [
+        format!("held {id}"),
+        format!("approval step {id} by alice (1 of 2)"),
+        format!("approval step {id} by bob (2 of 2)"),
+        format!("approved {id} by alice, bob"),
+        format!("granted {id} (approved by alice, bob)"),
+    ];
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    let steps = wait_for_steps(&config, &want).await;
+    let at = |w: &str| steps.iter().position(|s| s == w).unwrap();
+    assert!(
+        want.windows(2).all(|p| at(p[0]) < at(p[1])),
+        "in order: {steps:?}"
+    );
+    drop(s);
+}

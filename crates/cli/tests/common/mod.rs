@@ -12,6 +12,8 @@ use scopegate_web::{ApiClient, hash_password, token_fingerprint};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const API_TOKEN: &str = "sgapi_test_approver_token";
+/// The API token of `bob`, a second approver.
+pub const BOB_API_TOKEN: &str = "sgapi_test_second_approver_token";
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -38,7 +40,8 @@ impl Drop for Serve {
 
 /// `scopegate serve` in `dir` (which holds `scope.toml` and `test-ca.pem`)
 /// with its own data directory, Railway routed to `fake`, the dashboard on
-/// a free port with approver `alice`, and `extra` settings.
+/// a free port with approvers `alice` and `bob`, and
+/// `extra` settings.
 pub fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
     start(dir, fake, data, extra, "warn", Stdio::null())
 }
@@ -60,9 +63,16 @@ name = "alice"
 password_hash = "{hash}"
 role = "approver"
 api_token_fingerprint = "{api}"
+
+[[users]]
+name = "bob"
+password_hash = "{hash}"
+role = "approver"
+api_token_fingerprint = "{bob}"
 "#,
             hash = hash_password(PASSWORD).unwrap(),
             api = token_fingerprint(API_TOKEN),
+            bob = token_fingerprint(BOB_API_TOKEN),
         ),
     );
     #[cfg(unix)]
