@@ -45,12 +45,13 @@ check_delete_held() {
 check_dashboard() {
   say "3. the dashboard answers on the host and shows the held request"
   curl -fsS --max-time 5 "$DASHBOARD/healthz" >/dev/null || fail "no dashboard on $DASHBOARD"
-  approval=$(api "$DASHBOARD/api/approvals" | python3 -c '
+  read -r approval confirm < <(api "$DASHBOARD/api/approvals" | python3 -c '
 import json, sys
 for a in json.load(sys.stdin).get("approvals", []):
     if "volumeDelete" in json.dumps(a):
-        print(a["id"]); break')
-  [ -n "$approval" ] || fail "the held volumeDelete is not in the approvals API"
+        print(a["id"], a.get("confirm") or ""); break') || true
+  [ -n "${approval:-}" ] || fail "the held volumeDelete is not in the approvals API"
+  [ -n "${confirm:-}" ] || fail "the held volumeDelete asks for no typed confirmation"
 }
 
 check_no_way_around() {
@@ -105,7 +106,11 @@ check_cannot_approve() {
 
 check_approved_release() {
   say "6. an approver approves on the host; the same request is released"
-  api -X POST -H 'content-type: application/json' -d '{"note":"container-test"}' \
+  ! api -X POST -H 'content-type: application/json' -d '{"note":"container-test"}' \
+    "$DASHBOARD/api/approvals/$approval/approve" >/dev/null 2>&1 ||
+    fail "approved without typing what it destroys"
+  api -X POST -H 'content-type: application/json' \
+    -d "{\"note\":\"container-test\",\"confirm\":\"$confirm\"}" \
     "$DASHBOARD/api/approvals/$approval/approve" >/dev/null || fail "approving on the host"
   local answer
   answer=$(agent_gql "$DELETE")

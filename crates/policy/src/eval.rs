@@ -8,6 +8,9 @@ use scopegate_model::{
 use crate::scope_map::{Rule, ScopeMap, Token};
 
 mod conditions;
+mod who_decides;
+
+pub use who_decides::who_decides;
 
 /// Decides a request: the presented credential picks the token; each
 /// operation is decided by that token's rules; the request gets the
@@ -250,3 +253,6 @@ mod tests;
 
 #[cfg(test)]
 mod attribute_tests;
+
+#[cfg(test)]
+mod who_decides_tests;

@@ -14,7 +14,7 @@ mod glob;
 mod scope_map;
 mod vocabulary;
 
-pub use eval::{evaluate, needed_attributes};
+pub use eval::{evaluate, needed_attributes, who_decides};
 pub use glob::Glob;
 pub use scope_map::{
     MAX_APPROVERS, PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, WhoDecides, raw,

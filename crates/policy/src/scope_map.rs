@@ -175,12 +175,6 @@ impl ScopeMap {
             .filter(|n| !n.is_empty())
     }
 
-    /// Who may approve what rule `rule` (`token/rule-id`) holds; the
-    /// default (one approver, anyone) for a rule it does not know.
-    pub fn who_decides(&self, rule: &str) -> WhoDecides {
-        self.rule(rule).map(|r| r.who_decides).unwrap_or_default()
-    }
-
     /// The token a fingerprint names, and whether it was its surrogate.
     pub fn token_for(&self, fp: &Fingerprint) -> Option<(&Token, bool)> {
         self.by_fingerprint

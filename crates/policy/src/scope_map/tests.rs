@@ -272,15 +272,17 @@ fn one_rule(rule: &str) -> Result<ScopeMap, PolicyError> {
 fn an_approve_rule_says_who_decides() {
     let m = one_rule("effect = \"approve\"\napprovers = 2\nself_approval = false").unwrap();
     assert_eq!(
-        m.who_decides("agent/r"),
+        m.rule("agent/r").unwrap().who_decides,
         WhoDecides {
             approvers: 2,
             self_approval: false
         }
     );
     let plain = one_rule("effect = \"approve\"").unwrap();
-    assert_eq!(plain.who_decides("agent/r"), WhoDecides::default());
-    assert_eq!(plain.who_decides("agent/missing"), WhoDecides::default());
+    assert_eq!(
+        plain.rule("agent/r").unwrap().who_decides,
+        WhoDecides::default()
+    );
 }
 
 #[test]

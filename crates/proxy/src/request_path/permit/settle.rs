@@ -53,7 +53,7 @@ pub async fn settle(
     let mut request = held(case, key.clone(), view);
     let rule = &case.decision.rule.0;
     request.rule_note = engine.scope_map.rule_note(rule).map(str::to_owned);
-    request.who_decides = engine.scope_map.who_decides(rule);
+    request.who_decides = scopegate_policy::who_decides(&engine.scope_map, case.decision);
     request.agent_reason = agent_reason(&inbound.parts.headers);
     let approval = match hold.queue.hold(request).await {
         Ok(a) => a,
