@@ -100,7 +100,8 @@ pub struct UserConfig {
     #[serde(default)]
     pub password_hash: Option<String>,
     /// The address single sign-on finds this user by (verified by the
-    /// provider).
+    /// provider); with a Slack bot token, also the confirmed Slack email
+    /// that maps a Slack user without a `slack_id` to this user.
     #[serde(default)]
     pub email: Option<String>,
     pub role: Role,

@@ -20,6 +20,7 @@ mod settings;
 use std::fmt;
 
 pub use settings::OidcConfig;
+pub(crate) use settings::issuer_allowed;
 
 pub(crate) use pages::{callback, start};
 

@@ -1,13 +1,15 @@
 //! Slack's Approve and Reject buttons: `POST /slack/interactions` takes
 //! Slack's signed callback, maps the Slack user to a dashboard user by
-//! `slack_id`, decides through [`crate::resolve`], and replaces the card in
-//! place through the callback's `response_url`.
+//! `slack_id` or, with a bot token, by confirmed email
+//! (`slack/directory.rs`), decides through [`crate::resolve`], and replaces the
+//! card in place through the callback's `response_url`.
 //!
 //! A callback is refused (401) without a valid v0 signature, with a
 //! timestamp more than five minutes from now, or when its signature was
-//! already used. A Slack user with no `slack_id` mapping is sent the
-//! dashboard link, privately, and nothing is decided.
+//! already used. A Slack user with no mapping is sent the dashboard link,
+//! privately, and nothing is decided.
 
+mod directory;
 mod replay;
 mod settings;
 pub mod signature;
@@ -35,21 +37,24 @@ pub const APPROVE: &str = "scopegate_approve";
 pub const REJECT: &str = "scopegate_reject";
 
 /// Slack interactivity as configured: the signing key, the signatures
-/// already used, the client for `response_url`.
+/// already used, the client for `response_url`, the user mapping.
 pub(crate) struct Slack {
     key: hmac::Key,
     seen: Mutex<replay::Seen>,
     client: HttpClient,
     response_url_prefix: String,
+    directory: directory::Directory,
 }
 
 impl Slack {
     pub(crate) fn new(config: &SlackConfig) -> Result<Self, DashboardError> {
         let secret = config.load_secret()?;
+        let client = crate::notify::http_client()?;
         Ok(Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
             seen: Mutex::new(replay::Seen::default()),
-            client: crate::notify::http_client()?,
+            directory: directory::Directory::new(config, client.clone())?,
+            client,
             response_url_prefix: config.response_url_prefix.clone(),
         })
     }
@@ -129,7 +134,7 @@ pub(crate) async fn interactions(
         return StatusCode::OK.into_response();
     };
     let id = ApprovalId::new(action.value.as_str());
-    let reply = decide(&state, &payload.user.id, &id, resolution).await;
+    let reply = decide(&state, slack, &payload.user.id, &id, resolution).await;
     match payload.response_url {
         Some(url) if url.starts_with(slack.response_url_prefix.as_str()) => {
             respond(&state, url, reply);
@@ -147,15 +152,16 @@ fn parse(body: &[u8]) -> Option<Payload> {
 }
 
 /// Decides for the mapped user; the message for `response_url`.
-async fn decide(state: &AppState, slack_id: &str, id: &ApprovalId, r: Resolution) -> Value {
+async fn decide(
+    state: &AppState,
+    slack: &Slack,
+    slack_id: &str,
+    id: &ApprovalId,
+    r: Resolution,
+) -> Value {
     let link = state.config.approval_link(id.as_str());
     let ephemeral = |text: String| json!({"response_type": "ephemeral", "replace_original": false, "text": text});
-    let Some(user) = state
-        .config
-        .users
-        .iter()
-        .find(|u| u.slack_id.as_deref() == Some(slack_id))
-    else {
+    let Some(user) = slack.directory.find(&state.config.users, slack_id).await else {
         tracing::info!(approval = %id, "slack: a Slack user with no dashboard mapping pressed a button");
         return ephemeral(format!(
             "Your Slack account is not linked to a scopegate approver. Decide in the dashboard: <{link}|open the approval>"

@@ -1,10 +1,12 @@
 //! Slack's Approve and Reject buttons against a fake Slack on 127.0.0.1:0
 //! that receives the webhook's card and the in-place updates posted to
-//! `response_url`; callbacks signed as Slack signs them (v0, HMAC-SHA256).
+//! `response_url`, and answers `users.info`; callbacks signed as Slack signs
+//! them (v0, HMAC-SHA256).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,12 +20,17 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 const SECRET: &str = "slack-signing-secret-for-tests-0123456789";
+const BOT_TOKEN: &str = "xoxb-test-bot-token-0123456789";
 
-/// What the fake Slack received: the path and the JSON body.
+/// What the fake Slack received: the path and the JSON body of each post;
+/// each `users.info` call's `user` and `Authorization`.
 struct FakeSlack {
     base: String,
     rx: mpsc::UnboundedReceiver<(String, Value)>,
+    lookups: Lookups,
 }
+
+type Lookups = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 impl FakeSlack {
     async fn next(&mut self) -> (String, Value) {
@@ -37,22 +44,87 @@ impl FakeSlack {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(self.rx.try_recv().is_err(), "the fake Slack got a post");
     }
+
+    fn lookups(&self) -> Vec<(String, Option<String>)> {
+        self.lookups.lock().unwrap().clone()
+    }
 }
 
 async fn fake_slack() -> FakeSlack {
     let (tx, rx) = mpsc::unbounded_channel();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = axum::Router::new().fallback(move |uri: axum::http::Uri, body: String| {
-        let tx = tx.clone();
-        async move {
-            let v: Value = serde_json::from_str(&body).unwrap();
-            let _ = tx.send((uri.path().to_owned(), v));
-            "ok"
-        }
-    });
+    let lookups = Lookups::default();
+    let seen = lookups.clone();
+    let app = axum::Router::new()
+        .route(
+            "/api/users.info",
+            axum::routing::get(
+                move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                    let seen = seen.clone();
+                    async move { users_info(&seen, &uri, &headers) }
+                },
+            ),
+        )
+        .fallback(move |uri: axum::http::Uri, body: String| {
+            let tx = tx.clone();
+            async move {
+                let v: Value = serde_json::from_str(&body).unwrap();
+                let _ = tx.send((uri.path().to_owned(), v));
+                "ok"
+            }
+        });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    FakeSlack { base, rx }
+    FakeSlack { base, rx, lookups }
+}
+
+/// The fake `users.info`: records the call, answers from [`directory`].
+fn users_info(
+    seen: &Lookups,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+) -> (StatusCode, String) {
+    let query = uri.query().unwrap_or("").as_bytes();
+    let user = form_urlencoded::parse(query)
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    seen.lock().unwrap().push((user.clone(), auth));
+    match directory().remove(user.as_str()) {
+        Some((status, body)) => (StatusCode::from_u16(status).unwrap(), body.to_string()),
+        None => (
+            StatusCode::OK,
+            json!({"ok": false, "error": "user_not_found"}).to_string(),
+        ),
+    }
+}
+
+/// Slack's users as `users.info` shows them: status and body by user id.
+fn directory() -> HashMap<&'static str, (u16, Value)> {
+    let user = |id: &str, confirmed: Option<bool>, email: &str| {
+        let mut u = json!({"id": id, "name": id, "profile": {"email": email}});
+        if let Some(c) = confirmed {
+            u["is_email_confirmed"] = json!(c);
+        }
+        (200, json!({"ok": true, "user": u}))
+    };
+    HashMap::from([
+        ("UMAIL", user("UMAIL", Some(true), "Alice@Example.com")),
+        ("UUNCONF", user("UUNCONF", Some(false), "alice@example.com")),
+        ("UNOFLAG", user("UNOFLAG", None, "alice@example.com")),
+        (
+            "USTRANGER",
+            user("USTRANGER", Some(true), "stranger@example.com"),
+        ),
+        (
+            "UNOTOK",
+            (200, json!({"ok": false, "error": "account_inactive"})),
+        ),
+        ("U500", (500, json!({"ok": true, "user": {}}))),
+    ])
 }
 
 fn slack_config(fake: &FakeSlack) -> DashboardConfig {
@@ -74,9 +146,25 @@ fn slack_config(fake: &FakeSlack) -> DashboardConfig {
             signing_secret_env: None,
             signing_secret_file: Some(secret),
             response_url_prefix: format!("{}/actions/", fake.base),
+            bot_token_env: None,
+            bot_token_file: None,
+            api_url: "https://slack.com/api".into(),
         }),
         ..DashboardConfig::default()
     }
+}
+
+/// [`slack_config`] with a bot token and `users.info` on the fake; alice's
+/// dashboard email is alice@example.com.
+fn email_config(fake: &FakeSlack) -> DashboardConfig {
+    let mut cfg = slack_config(fake);
+    let token = temp_dir("slack-bot").join("bot-token");
+    std::fs::write(&token, format!("{BOT_TOKEN}\n")).unwrap();
+    cfg.users[0].email = Some("alice@example.com".into());
+    let slack = cfg.slack.as_mut().unwrap();
+    slack.bot_token_file = Some(token);
+    slack.api_url = format!("{}/api", fake.base);
+    cfg
 }
 
 fn now_secs() -> i64 {
@@ -447,6 +535,9 @@ fn settings_need_a_secret_source_and_unique_slack_ids() {
             signing_secret_env: None,
             signing_secret_file: None,
             response_url_prefix: "https://hooks.slack.com/".into(),
+            bot_token_env: None,
+            bot_token_file: None,
+            api_url: "https://slack.com/api".into(),
         }),
         ..DashboardConfig::default()
     };
@@ -458,5 +549,148 @@ fn settings_need_a_secret_source_and_unique_slack_ids() {
     assert!(keys.contains(&"users.2.slack_id".to_owned()), "{keys:?}");
     // inline secrets are not a setting
     let inline: Result<DashboardConfig, _> = toml::from_str("[slack]\nsigning_secret = \"abc\"\n");
+    assert!(inline.is_err());
+}
+
+/// The press got the private dashboard link and decided nothing.
+async fn got_the_link(app: &App, fake: &mut FakeSlack, id: &ApprovalId) {
+    let (_, reply) = fake.next().await;
+    assert_eq!(reply["response_type"], "ephemeral", "{reply}");
+    assert_eq!(reply["replace_original"], false, "{reply}");
+    let link = format!("https://dash.example/approvals/{}", id.as_str());
+    assert!(reply["text"].as_str().unwrap().contains(&link), "{reply}");
+    let a = state_of(app, id).await;
+    assert_eq!((a.state, a.decided_by), (ApprovalState::Pending, None));
+}
+
+fn bearer(user: &str) -> (String, Option<String>) {
+    (user.to_owned(), Some(format!("Bearer {BOT_TOKEN}")))
+}
+
+#[tokio::test]
+async fn a_slack_user_with_a_confirmed_email_approves_as_that_dashboard_user() {
+    let mut fake = fake_slack().await;
+    let app = app_with(email_config(&fake)).await;
+    let id = hold_request(&app.store, "apr_mail", &variable_upsert_hold("apr_mail")).await;
+    let r = app.dashboard.router();
+    let res = send(&r, signed(&press(&fake, "UMAIL", "scopegate_approve", &id))).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(fake.lookups(), vec![bearer("UMAIL")]);
+    let a = state_of(&app, &id).await;
+    assert_eq!(a.state, ApprovalState::Approved);
+    assert_eq!(a.decided_by.as_deref(), Some("alice"));
+    let (_, update) = fake.next().await;
+    assert_eq!(update["replace_original"], true, "{update}");
+    assert!(
+        update["text"]
+            .as_str()
+            .unwrap()
+            .contains("Approved by alice"),
+        "{update}"
+    );
+}
+
+#[tokio::test]
+async fn an_unconfirmed_or_unknown_email_or_a_failed_lookup_gets_the_link() {
+    let mut fake = fake_slack().await;
+    let app = app_with(email_config(&fake)).await;
+    let id = hold_request(
+        &app.store,
+        "apr_nomail",
+        &variable_upsert_hold("apr_nomail"),
+    )
+    .await;
+    let r = app.dashboard.router();
+    let who = ["UUNCONF", "UNOFLAG", "USTRANGER", "UNOTOK", "U500"];
+    for user in who {
+        let res = send(&r, signed(&press(&fake, user, "scopegate_approve", &id))).await;
+        assert_eq!(res.status, StatusCode::OK, "{user}");
+        got_the_link(&app, &mut fake, &id).await;
+    }
+    assert_eq!(fake.lookups(), who.map(bearer).to_vec());
+}
+
+#[tokio::test]
+async fn a_second_press_within_ten_minutes_does_not_ask_slack_again() {
+    let mut fake = fake_slack().await;
+    let app = app_with(email_config(&fake)).await;
+    let first = hold_request(&app.store, "apr_c1", &variable_upsert_hold("apr_c1")).await;
+    let second = hold_request(&app.store, "apr_c2", &variable_upsert_hold("apr_c2")).await;
+    let r = app.dashboard.router();
+    // each press is a new callback body (a repeated one would be a replay)
+    let presses = [
+        ("UMAIL", "scopegate_approve", &first),
+        ("UMAIL", "scopegate_reject", &second),
+        ("UROOT", "scopegate_reject", &first),
+        ("U500", "scopegate_approve", &second),
+        ("U500", "scopegate_reject", &second),
+    ];
+    for (user, action, id) in presses {
+        let res = send(&r, signed(&press(&fake, user, action, id))).await;
+        assert_eq!(res.status, StatusCode::OK, "{user} {action}");
+        let _ = fake.next().await;
+    }
+    let a = state_of(&app, &second).await;
+    assert_eq!(a.state, ApprovalState::Rejected);
+    assert_eq!(a.decided_by.as_deref(), Some("alice"));
+    // a user mapped by slack_id is not looked up; a failed lookup is not
+    // remembered, so it is asked again
+    assert_eq!(
+        fake.lookups(),
+        vec![bearer("UMAIL"), bearer("U500"), bearer("U500")]
+    );
+}
+
+/// `Dashboard::new`'s error for these Slack settings.
+async fn start_error(slack: SlackConfig) -> String {
+    let cfg = DashboardConfig {
+        users: users(),
+        session_key_file: Some(temp_dir("slack-key").join("dashboard.key")),
+        slack: Some(slack),
+        ..DashboardConfig::default()
+    };
+    let map = scope_map();
+    let made =
+        scopegate_web::Dashboard::new(cfg, store().await, Default::default(), move || map.clone());
+    match made {
+        Ok(_) => panic!("the settings were accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_bot_token_is_read_like_the_signing_secret_and_never_shown() {
+    let fake = fake_slack().await;
+    let base = slack_config(&fake).slack.unwrap();
+    let with = |env: Option<&str>, file: Option<std::path::PathBuf>| SlackConfig {
+        bot_token_env: env.map(Into::into),
+        bot_token_file: file,
+        ..base.clone()
+    };
+    let dir = temp_dir("slack-bot");
+    let unset = start_error(with(Some("SCOPEGATE_TEST_UNSET_BOT_TOKEN_7F3A"), None)).await;
+    assert!(unset.contains("slack.bot_token_env"), "{unset}");
+    let missing = start_error(with(None, Some(dir.join("absent")))).await;
+    assert!(missing.contains("slack.bot_token_file"), "{missing}");
+    for bad in ["xoxb-short", "xoxb-has a space-0123456789"] {
+        let file = dir.join("bad-token");
+        std::fs::write(&file, bad).unwrap();
+        let e = start_error(with(None, Some(file))).await;
+        assert!(e.contains("slack bot token"), "{e}");
+        assert!(!e.contains("xoxb"), "the token is shown: {e}");
+    }
+    let mut cfg = slack_config(&fake);
+    let keys = |cfg: &DashboardConfig| -> Vec<String> {
+        cfg.problems().into_iter().map(|p| p.key).collect()
+    };
+    cfg.slack.as_mut().unwrap().api_url = "http://slack.example/api".into();
+    assert!(
+        keys(&cfg).contains(&"slack.api_url".to_owned()),
+        "{:?}",
+        keys(&cfg)
+    );
+    cfg.slack.as_mut().unwrap().api_url = "http://127.0.0.1:9/api".into();
+    assert!(keys(&cfg).is_empty(), "{:?}", keys(&cfg));
+    let inline: Result<DashboardConfig, _> = toml::from_str("[slack]\nbot_token = \"xoxb-abc\"\n");
     assert!(inline.is_err());
 }
