@@ -116,6 +116,8 @@ try {
   // 4. Approve with a note, typing what it destroys when asked.
   await page.getByLabel(/Note/).fill(note);
   const approve = page.getByRole('button', { name: /^Approve/ });
+  const asks = await page.locator('.confirm-phrase').count();
+  if (asks && !confirm) throw new Error(`the page asks to type ${await page.locator('.confirm-phrase').textContent()} to approve; pass --confirm`);
   if (confirm) {
     const asked = (await page.locator('.confirm-phrase').textContent({ timeout: 5000 })).trim();
     if (asked !== confirm) throw new Error(`the page asks to type ${JSON.stringify(asked)}, not ${JSON.stringify(confirm)}`);

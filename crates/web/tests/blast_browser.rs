@@ -44,6 +44,8 @@ async fn the_approver_sees_names_and_the_backups_warning_in_the_browser() {
                 .arg(repo_root().join("tests/browser/approve.mjs"))
                 .args(["--url", &url, "--user", "alice", "--password", PASSWORD])
                 .args(["--out", shots.to_str().unwrap(), "--expect", EXPECT])
+                // the name it destroys, as resolved, not the id
+                .args(["--confirm", "postgres-data"])
                 .output()
                 .unwrap()
         }

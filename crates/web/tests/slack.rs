@@ -160,7 +160,10 @@ fn email_config(fake: &FakeSlack) -> DashboardConfig {
     let mut cfg = slack_config(fake);
     let token = temp_dir("slack-bot").join("bot-token");
     std::fs::write(&token, format!("{BOT_TOKEN}\n")).unwrap();
+    // alice is found by her email only: a user linked by slack_id is that
+    // Slack account alone
     cfg.users[0].email = Some("alice@example.com".into());
+    cfg.users[0].slack_id = None;
     let slack = cfg.slack.as_mut().unwrap();
     slack.bot_token_file = Some(token);
     slack.api_url = format!("{}/api", fake.base);

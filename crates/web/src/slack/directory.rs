@@ -22,8 +22,8 @@ use crate::{DashboardError, SlackConfig};
 const TTL: Duration = Duration::from_secs(600);
 /// Slack users remembered at most; beyond, expired ones go, then all.
 const MAX_CACHED: usize = 1000;
-/// How long `users.info` may take.
-const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long `users.info` may take: under Slack's 3 s for our answer.
+const TIMEOUT: Duration = Duration::from_millis(2500);
 /// The largest `users.info` answer read.
 const MAX_BODY: usize = 256 * 1024;
 
@@ -154,6 +154,8 @@ fn confirmed_email(body: &[u8]) -> Result<Option<String>, String> {
 }
 
 /// The one user whose `email` is `email`, case aside.
+/// A user linked to a Slack id already is that account only: another
+/// Slack account with the same email does not act as them.
 fn user_by_email<'u>(users: &'u [UserConfig], email: &str) -> Option<&'u UserConfig> {
     let mut hits = users.iter().filter(|u| {
         u.email
@@ -161,6 +163,9 @@ fn user_by_email<'u>(users: &'u [UserConfig], email: &str) -> Option<&'u UserCon
             .is_some_and(|e| e.eq_ignore_ascii_case(email))
     });
     let one = hits.next()?;
+    if one.slack_id.is_some() {
+        return None;
+    }
     hits.next().is_none().then_some(one)
 }
 
@@ -242,6 +247,12 @@ mod tests {
             user("b", Some("S@x.example")),
         ];
         assert!(user_by_email(&twice, "s@x.example").is_none());
+        let mut linked = user("dana", Some("dana@x.example"));
+        linked.slack_id = Some("UDANA".into());
+        assert!(
+            user_by_email(&[linked], "dana@x.example").is_none(),
+            "a user linked to a Slack id is that account only"
+        );
     }
 
     #[test]
