@@ -33,6 +33,14 @@ fn dashboard_config(settings: &Config) -> DashboardConfig {
         None => settings.data_dir.join("dashboard-session.key"),
     });
     c.users_file = c.users_file.take().map(|f| base.join(f));
+    // Secret files, like users_file, are relative to the settings file.
+    if let Some(o) = c.oidc.as_mut() {
+        o.client_secret_file = o.client_secret_file.take().map(|f| base.join(f));
+    }
+    if let Some(s) = c.slack.as_mut() {
+        s.signing_secret_file = s.signing_secret_file.take().map(|f| base.join(f));
+        s.bot_token_file = s.bot_token_file.take().map(|f| base.join(f));
+    }
     c.bootstrap_file = Some(settings.data_dir.join("bootstrap-link"));
     c.grant_window_secs = settings.approvals.grant_window.as_secs();
     c
@@ -83,6 +91,7 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
         )),
         Some(ProxyAuth::Env(_)) | None => {}
     }
+    paths.extend(sign_in_and_slack_secrets(dash));
     if !dash.users.is_empty() {
         paths.push(Private::secret(
             &settings.file,
@@ -90,6 +99,31 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
         ));
     }
     paths
+}
+
+/// The identity provider's client secret and Slack's signing secret and
+/// bot token, where they are files: each lets its reader sign someone in
+/// or press a button as them.
+fn sign_in_and_slack_secrets(dash: &DashboardConfig) -> Vec<Private> {
+    let oidc = dash
+        .oidc
+        .as_ref()
+        .and_then(|o| o.client_secret_file.as_ref());
+    let slack = dash.slack.as_ref();
+    [
+        (oidc, "the identity provider's client secret"),
+        (
+            slack.and_then(|s| s.signing_secret_file.as_ref()),
+            "Slack's signing secret",
+        ),
+        (
+            slack.and_then(|s| s.bot_token_file.as_ref()),
+            "Slack's bot token",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(f, what)| f.map(|f| Private::secret(f, what)))
+    .collect()
 }
 
 pub fn run(config: &Path) -> anyhow::Result<i32> {

@@ -211,6 +211,40 @@ fn assert_agent_cannot_read(path: &Path) {
 }
 
 #[test]
+fn serve_refuses_sign_in_and_slack_secrets_that_group_or_others_can_read() {
+    let dir = TempDir::new("private-sso");
+    dir.write("scope.toml", standard_scope_map());
+    users_file(&dir);
+    let extra = "users_file = \"users.toml\"\n\n[dashboard.oidc]\nissuer = \"https://idp.example\"\nclient_id = \"scopegate\"\nclient_secret_file = \"oidc-secret\"\nroles_claim = \"groups\"\nroles = { approver = [\"ops\"] }\n\n[dashboard.slack]\nsigning_secret_file = \"slack-signing\"\nbot_token_file = \"slack-bot\"\n";
+    let config = dir.write("scopegate.toml", settings(free_port(), None, extra));
+    let secrets = [
+        (
+            "oidc-secret",
+            0o644,
+            "the identity provider's client secret",
+        ),
+        ("slack-signing", 0o640, "Slack's signing secret"),
+        ("slack-bot", 0o604, "Slack's bot token"),
+    ];
+    for (name, m, _) in secrets {
+        let path = dir.write(name, "s3cret-value-for-the-test");
+        chmod(&path, m);
+    }
+    let (code, err) = refused(&config);
+    assert_eq!(code, 3, "{err}");
+    for (name, m, what) in secrets {
+        let p = std::fs::canonicalize(dir.path().join(name)).unwrap();
+        let p = p.display();
+        assert!(
+            err.contains(&format!("{p} ({what}) has mode {m:04o}"))
+                && err.contains(&format!("Fix: chmod 600 {p}")),
+            "{name}: {err}"
+        );
+    }
+    assert!(!err.contains("s3cret"), "no secret in the refusal: {err}");
+}
+
+#[test]
 fn serve_refuses_secrets_that_group_or_others_can_read_and_says_how_to_fix_them() {
     let dir = TempDir::new("private-refuse");
     dir.write("scope.toml", standard_scope_map());
