@@ -109,7 +109,7 @@ impl Directory {
         };
         tokio::time::timeout(TIMEOUT, fetch)
             .await
-            .map_err(|_| "no answer in 5 s".to_owned())?
+            .map_err(|_| format!("no answer in {} ms", TIMEOUT.as_millis()))?
     }
 }
 
