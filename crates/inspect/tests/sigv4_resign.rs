@@ -570,6 +570,16 @@ fn aws_chunked_tampering_is_refused() {
         Some(SigError::ChunkSignatureMismatch(2))
     );
 
+    // A chunk size near usize::MAX is malformed, not a panic.
+    let mut huge = r.clone();
+    let first = huge.body.iter().position(|&b| b == b';').unwrap();
+    huge.body
+        .splice(..first, b"ffffffffffffffff".iter().copied());
+    assert!(matches!(
+        huge.verify("secret-a"),
+        Err(SigError::Malformed(_))
+    ));
+
     let mut trailing = r.clone();
     trailing.body.extend_from_slice(b"5;chunk-signature=");
     assert!(matches!(

@@ -50,7 +50,7 @@ fn parse(body: &[u8]) -> Result<Vec<Chunk>, SigError> {
             return Err(malformed());
         }
         let data_end = data_start.checked_add(size).ok_or_else(malformed)?;
-        if body.get(data_end..data_end + 2) != Some(b"\r\n".as_slice()) {
+        if body.get(data_end..data_end.saturating_add(2)) != Some(b"\r\n".as_slice()) {
             return Err(malformed());
         }
         chunks.push(Chunk {
