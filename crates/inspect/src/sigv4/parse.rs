@@ -72,7 +72,7 @@ impl Query {
         let mut any = false;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let k = String::from_utf8(decode(k)).map_err(|_| SigError::Malformed("query"))?;
+            let k = String::from_utf8_lossy(&decode(k)).into_owned();
             let Some((exact, slot, marks)) = q.slot(&k) else {
                 continue;
             };
