@@ -23,6 +23,7 @@ pub mod reading;
 pub mod redact;
 pub mod resolve;
 pub mod rest;
+pub mod sigv4;
 mod strict_json;
 mod view;
 
