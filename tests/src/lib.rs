@@ -16,15 +16,23 @@
 //!   recording each CONNECT and its credentials.
 //! - [`clients`]: finding and running the real clients (curl, Python,
 //!   Node, gh), skipping — or failing, when `CI` is set — when one is missing.
+//! - [`moto`], [`aws_forwarder`], [`aws_cli`]: moto's server (a fake AWS),
+//!   a TLS forwarder in front of it that records each request, and the AWS
+//!   CLI run with an environment of its own; [`aws_shapes`] names and
+//!   writes recorded requests (tests/fixtures/aws-requests/).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod aws_cli;
+pub mod aws_forwarder;
+pub mod aws_shapes;
 pub mod cli_answers;
 pub mod clients;
 pub mod corp_proxy;
 pub mod fake;
 pub mod fake_ws;
 pub mod github_lookup;
+pub mod moto;
 pub mod railway_answers;
 pub mod railway_lookup;
 pub mod wire;
