@@ -37,6 +37,8 @@ pub const AWS_HOSTS: &[&str] = &[
     "sts.us-east-1.amazonaws.com",
     "dynamodb.us-east-1.amazonaws.com",
     "rds.us-east-1.amazonaws.com",
+    // the CLI's RDS endpoint in us-east-1 (not rds.us-east-1)
+    "rds.amazonaws.com",
     "lambda.us-east-1.amazonaws.com",
     "iam.amazonaws.com",
     "*.amazonaws.com",

@@ -166,8 +166,11 @@ const WANTED: &[&str] = &[
 /// `s3api delete-objects --delete`: two keys, one of them absent.
 const DELETE_TWO: &str = r#"{"Objects":[{"Key":"two.txt"},{"Key":"absent.txt"}],"Quiet":false}"#;
 
-/// Regenerates tests/fixtures/aws-requests/ (see its README.md):
-/// `cargo nextest run -p scopegate-e2e --test aws_cli --run-ignored only`.
+/// Records the requests behind tests/fixtures/aws-requests/ (see its
+/// README.md). With `SCOPEGATE_E2E_RECORD=1` it rewrites the fixtures;
+/// without, it checks that each committed fixture still has the recorded
+/// request line and header names:
+/// `SCOPEGATE_E2E_RECORD=1 cargo nextest run -p scopegate-e2e --test aws_cli --run-ignored only`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "regenerates the committed fixtures; run by name"]
 async fn record_request_shapes() {
@@ -275,11 +278,18 @@ async fn create_table(aws: &Aws) {
 fn write_fixtures(shapes: &BTreeMap<String, AwsRequest>) {
     let dir = repo_root().join("tests/fixtures/aws-requests");
     std::fs::create_dir_all(&dir).unwrap();
+    let record = std::env::var_os("SCOPEGATE_E2E_RECORD").is_some();
     let mut written = Vec::new();
     for want in WANTED {
         let name = format!("{want}.http");
         if let Some(r) = shapes.get(&name) {
-            std::fs::write(dir.join(&name), aws_shapes::fixture(r, SECRET_ACCESS_KEY)).unwrap();
+            let text = aws_shapes::fixture(r, SECRET_ACCESS_KEY);
+            if record {
+                std::fs::write(dir.join(&name), text).unwrap();
+            } else {
+                let committed = std::fs::read(dir.join(&name)).unwrap();
+                assert_eq!(outline(&text), outline(&committed), "{name} changed shape");
+            }
             written.push(*want);
         }
     }
@@ -291,4 +301,15 @@ fn write_fixtures(shapes: &BTreeMap<String, AwsRequest>) {
     for must in ["s3-ListBuckets", "s3-PutObject", "ec2-TerminateInstances"] {
         assert!(written.contains(&must), "{must} was not recorded");
     }
+}
+
+/// A fixture's request line and header names (what stays the same from one
+/// recording to the next).
+fn outline(fixture: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(fixture);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let first = lines.next().unwrap_or_default().to_owned();
+    let names = lines.map(|l| l.split(':').next().unwrap_or_default().to_owned());
+    std::iter::once(first).chain(names).collect()
 }
