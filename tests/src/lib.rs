@@ -372,6 +372,10 @@ pub struct Options {
     pub unrouted: bool,
     /// `host:port` routed elsewhere (a closed port, say).
     pub routes: Vec<(String, std::net::SocketAddr)>,
+    /// More CAs (PEM) the proxy trusts upstream, as `extra-ca-<n>.pem`
+    /// in `extra_ca_files`: an [`aws_forwarder::AwsForwarder`]'s, whose
+    /// hosts `routes` sends to it (`routes: fwd.routes()`).
+    pub extra_ca_pems: Vec<String>,
     /// Files written into the harness's folder before the proxy starts
     /// (catalogues a scope map names, ...).
     pub files: Vec<(&'static str, String)>,
@@ -407,11 +411,13 @@ fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
         proxy.push_str(&format!("max_body_bytes = {n}\n"));
     }
     proxy.push_str(&opts.proxy);
-    let extra_ca = if opts.distrust_fake {
-        ""
-    } else {
-        "\"test-ca.pem\""
-    };
+    let mut cas: Vec<String> = (0..opts.extra_ca_pems.len())
+        .map(|n| format!("\"extra-ca-{n}.pem\""))
+        .collect();
+    if !opts.distrust_fake {
+        cas.insert(0, "\"test-ca.pem\"".to_owned());
+    }
+    let extra_ca = cas.join(", ");
     format!(
         r#"version = 1
 scope_map = "scope.toml"
@@ -477,6 +483,9 @@ impl Harness {
         dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
         for (name, text) in &opts.files {
             dir.write(name, text);
+        }
+        for (n, pem) in opts.extra_ca_pems.iter().enumerate() {
+            dir.write(&format!("extra-ca-{n}.pem"), pem);
         }
         let text = settings_text(&opts, fake.addr);
         let settings_path = dir.write("scopegate.toml", &text);

@@ -21,7 +21,10 @@ use scopegate_e2e::aws_forwarder::{AwsForwarder, AwsRequest};
 use scopegate_e2e::aws_shapes;
 use scopegate_e2e::clients::repo_root;
 use scopegate_e2e::moto::MotoServer;
-use scopegate_e2e::{CorpProxy, TestCa, init};
+use scopegate_e2e::{
+    CorpProxy, Fake, GITHUB_HOST, GITHUB_TOKEN, Harness, Options, TestCa, github_request, init,
+    standard_scope_map,
+};
 
 /// moto, the forwarder in front of it, the CONNECT proxy and the CLI.
 struct Aws {
@@ -145,6 +148,37 @@ async fn the_aws_cli_reaches_moto_through_the_forwarder() {
         ])
         .await;
     assert_eq!(head["ContentLength"], 27);
+}
+
+/// What an AWS test through scopegate will need from the harness: a route
+/// to a server whose certificate comes from a CA of the test's own
+/// (`Options::extra_ca_pems`, as an `AwsForwarder`'s). Shown with a second
+/// fake provider under its own CA: the proxy reaches it, trusting only
+/// that CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_trusts_a_routed_upstream_under_an_extra_ca() {
+    init();
+    let own_ca = TestCa::new();
+    let other = Fake::start(&own_ca).await;
+    let opts = Options {
+        distrust_fake: true,
+        unrouted: true,
+        routes: vec![(format!("{GITHUB_HOST}:443"), other.addr)],
+        extra_ca_pems: vec![own_ca.pem.clone()],
+        ..Options::default()
+    };
+    let h = Harness::start_with(&standard_scope_map(), opts).await;
+    let resp = h
+        .https(
+            GITHUB_HOST,
+            github_request("GET", "/repos/acme/site", GITHUB_TOKEN),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = other.received();
+    assert_eq!(got.len(), 1, "the routed fake received the read");
+    assert_eq!(got[0].target, "/repos/acme/site");
+    h.fake.assert_nothing_received("the harness's own fake");
 }
 
 /// The operations recorded into tests/fixtures/aws-requests/.
