@@ -16,15 +16,23 @@
 //!   recording each CONNECT and its credentials.
 //! - [`clients`]: finding and running the real clients (curl, Python,
 //!   Node, gh), skipping — or failing, when `CI` is set — when one is missing.
+//! - [`moto`], [`aws_forwarder`], [`aws_cli`]: moto's server (a fake AWS),
+//!   a TLS forwarder in front of it that records each request, and the AWS
+//!   CLI run with an environment of its own; [`aws_shapes`] names and
+//!   writes recorded requests (tests/fixtures/aws-requests/).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod aws_cli;
+pub mod aws_forwarder;
+pub mod aws_shapes;
 pub mod cli_answers;
 pub mod clients;
 pub mod corp_proxy;
 pub mod fake;
 pub mod fake_ws;
 pub mod github_lookup;
+pub mod moto;
 pub mod railway_answers;
 pub mod railway_lookup;
 pub mod wire;
@@ -364,6 +372,10 @@ pub struct Options {
     pub unrouted: bool,
     /// `host:port` routed elsewhere (a closed port, say).
     pub routes: Vec<(String, std::net::SocketAddr)>,
+    /// More CAs (PEM) the proxy trusts upstream, as `extra-ca-<n>.pem`
+    /// in `extra_ca_files`: an [`aws_forwarder::AwsForwarder`]'s, whose
+    /// hosts `routes` sends to it (`routes: fwd.routes()`).
+    pub extra_ca_pems: Vec<String>,
     /// Files written into the harness's folder before the proxy starts
     /// (catalogues a scope map names, ...).
     pub files: Vec<(&'static str, String)>,
@@ -399,11 +411,13 @@ fn settings_text(opts: &Options, fake_addr: SocketAddr) -> String {
         proxy.push_str(&format!("max_body_bytes = {n}\n"));
     }
     proxy.push_str(&opts.proxy);
-    let extra_ca = if opts.distrust_fake {
-        ""
-    } else {
-        "\"test-ca.pem\""
-    };
+    let mut cas: Vec<String> = (0..opts.extra_ca_pems.len())
+        .map(|n| format!("\"extra-ca-{n}.pem\""))
+        .collect();
+    if !opts.distrust_fake {
+        cas.insert(0, "\"test-ca.pem\"".to_owned());
+    }
+    let extra_ca = cas.join(", ");
     format!(
         r#"version = 1
 scope_map = "scope.toml"
@@ -469,6 +483,9 @@ impl Harness {
         dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
         for (name, text) in &opts.files {
             dir.write(name, text);
+        }
+        for (n, pem) in opts.extra_ca_pems.iter().enumerate() {
+            dir.write(&format!("extra-ca-{n}.pem"), pem);
         }
         let text = settings_text(&opts, fake.addr);
         let settings_path = dir.write("scopegate.toml", &text);
