@@ -1,0 +1,67 @@
+//! `json` protocol: `X-Amz-Target: <target_prefix>.<Operation>`, arguments
+//! in a JSON body.
+
+use serde_json::{Map, Value};
+
+use crate::aws::ctx::{Ctx, Found, Refusal, refuse};
+use crate::aws::resources;
+use crate::aws::table::Protocol;
+
+pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
+    let Some(target) = ctx.single_header("x-amz-target")? else {
+        return refuse("unreadable-header", "X-Amz-Target is empty");
+    };
+    let Some((prefix, name)) = target.rsplit_once('.') else {
+        return refuse(
+            "unknown-operation",
+            format!("X-Amz-Target `{target}` names no operation"),
+        );
+    };
+    let svcs: Vec<_> = ctx
+        .speaking(Protocol::Json)
+        .filter(|s| s.target_prefix == prefix)
+        .collect();
+    if svcs.is_empty() {
+        return refuse(
+            "target-mismatch",
+            format!(
+                "X-Amz-Target `{prefix}` is not a target of the `{}` endpoint",
+                ctx.endpoint.prefix
+            ),
+        );
+    }
+    let body = ctx.body()?;
+    let args = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        match crate::parse_strict_json(&body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return refuse("unparsable-body", "the body is not a JSON object"),
+        }
+    };
+    let mut out = Vec::new();
+    for svc in svcs {
+        let Some(entry) = svc.op(name) else { continue };
+        let mut f = Found::new(svc, entry);
+        resources::from_json(&mut f.op, &args);
+        dynamodb_request_items(&mut f.op, &args);
+        f.params = Some(resources::json_params(&args));
+        out.push(f);
+    }
+    if out.is_empty() {
+        return refuse(
+            "unknown-operation",
+            format!("`{target}` is not a known operation"),
+        );
+    }
+    Ok(out)
+}
+
+/// DynamoDB batch calls name their tables as keys of `RequestItems`.
+fn dynamodb_request_items(op: &mut scopegate_model::Operation, args: &Value) {
+    if let Some(Value::Object(items)) = args.get("RequestItems") {
+        for table in items.keys() {
+            op.add_resource("tableName", table.clone());
+        }
+    }
+}
