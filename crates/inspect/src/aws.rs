@@ -20,6 +20,7 @@ mod s3;
 mod scope;
 mod table;
 mod template;
+mod words;
 mod xml;
 
 use std::sync::OnceLock;

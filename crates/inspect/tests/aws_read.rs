@@ -450,6 +450,31 @@ fn an_action_hidden_in_the_query_of_a_post_is_unknown() {
 }
 
 #[test]
+fn an_action_in_the_query_of_a_json_or_cbor_request_is_unknown() {
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/?Action=DeleteAlarms&AlarmNames.member.1=prod",
+        ("us-east-1", "monitoring"),
+        &[(
+            "X-Amz-Target",
+            "GraniteServiceVersion20100801.DescribeAlarms",
+        )],
+        b"",
+    );
+    unknown(&ops, "ambiguous-action");
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/service/GraniteServiceVersion20100801/operation/DescribeAlarms?Action=DeleteAlarms",
+        ("us-east-1", "monitoring"),
+        &[("smithy-protocol", "rpc-v2-cbor")],
+        b"\xa0",
+    );
+    unknown(&ops, "ambiguous-action");
+}
+
+#[test]
 fn two_actions_are_unknown() {
     for body in [
         &b"Action=DescribeInstances&Action=TerminateInstances&InstanceId.1=i-1"[..],

@@ -168,6 +168,22 @@ impl<'t, 'r> Ctx<'t, 'r> {
             .any(|s| s.protocols.iter().any(|&p| f(p)))
     }
 
+    /// An `Action` in the query of a request read by another protocol:
+    /// a service that also speaks query might run it instead.
+    pub fn no_query_action(&self) -> Result<(), Refusal> {
+        if self
+            .query
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("action"))
+        {
+            return refuse(
+                "ambiguous-action",
+                "an Action in the query of a request that names its operation elsewhere",
+            );
+        }
+        Ok(())
+    }
+
     pub fn read(self) -> Result<Vec<Operation>, Refusal> {
         let found = if !self.header("x-amz-target").is_empty() {
             protocol::json::read(&self)?

@@ -159,6 +159,14 @@ mod tests {
         assert_eq!(e.region.as_deref(), Some("cn-north-1"));
         let e = ep("api.ecr.eu-west-1.amazonaws.com");
         assert_eq!(e.prefix, "api.ecr");
+        for (host, prefix) in [
+            ("sts.amazonaws.com", "sts"),
+            ("cloudfront.amazonaws.com", "cloudfront"),
+            ("route53.amazonaws.com", "route53"),
+            ("ec2.us-east-1.api.aws", "ec2"),
+        ] {
+            assert_eq!(ep(host).prefix, prefix, "{host}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::arn;
 
 /// Argument name → resource kind. Plural forms and query-style lists
 /// (`InstanceId.1`, `InstanceIds.member.1`) map to the same kind.
-const ID_PARAMS: &[(&str, &str)] = &[
+pub const ID_PARAMS: &[(&str, &str)] = &[
     ("InstanceId", "instanceId"),
     ("InstanceIds", "instanceId"),
     ("VolumeId", "volumeId"),

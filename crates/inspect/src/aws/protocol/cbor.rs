@@ -5,6 +5,7 @@ use crate::aws::ctx::{Ctx, Found, Refusal, refuse};
 use crate::aws::table::Protocol;
 
 pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
+    ctx.no_query_action()?;
     let parts: Vec<&str> = ctx.path.split('/').collect();
     let ["", "service", service, "operation", name] = parts.as_slice() else {
         return refuse(

@@ -8,6 +8,7 @@ use crate::aws::resources;
 use crate::aws::table::Protocol;
 
 pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
+    ctx.no_query_action()?;
     let Some(target) = ctx.single_header("x-amz-target")? else {
         return refuse("unreadable-header", "X-Amz-Target is empty");
     };
