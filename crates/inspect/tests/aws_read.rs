@@ -475,6 +475,58 @@ fn an_action_in_the_query_of_a_json_or_cbor_request_is_unknown() {
 }
 
 #[test]
+fn a_json_request_that_a_form_reader_could_take_otherwise_is_unknown() {
+    // Valid JSON that also decodes as a form naming another Action, sent
+    // to an endpoint that reads both.
+    let body = br#"{"AlarmNamePrefix":"&Action=DeleteAlarms&AlarmNames.member.1=prod&x="}"#;
+    let target = (
+        "X-Amz-Target",
+        "GraniteServiceVersion20100801.DescribeAlarms",
+    );
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/",
+        ("us-east-1", "monitoring"),
+        &[target, ("Content-Type", FORM)],
+        body,
+    );
+    unknown(&ops, "unparsable-body");
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/",
+        ("us-east-1", "monitoring"),
+        &[target, ("Content-Type", "application/x-amz-json-1.0")],
+        body,
+    );
+    one(&ops, "cloudwatch:DescribeAlarms", Read);
+    // a target header and an RPC v2 path naming another operation
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/service/GraniteServiceVersion20100801/operation/DeleteAlarms",
+        ("us-east-1", "monitoring"),
+        &[target, ("Content-Type", "application/x-amz-json-1.0")],
+        b"{}",
+    );
+    unknown(&ops, "unknown-operation");
+}
+
+#[test]
+fn dot_segments_outside_s3_are_unknown() {
+    let ops = signed(
+        "DELETE",
+        "lambda.us-east-1.amazonaws.com",
+        "/2015-03-31/functions/%2e%2e/functions/prod",
+        ("us-east-1", "lambda"),
+        &[],
+        b"",
+    );
+    unknown(&ops, "unreadable-target");
+}
+
+#[test]
 fn two_actions_are_unknown() {
     for body in [
         &b"Action=DescribeInstances&Action=TerminateInstances&InstanceId.1=i-1"[..],

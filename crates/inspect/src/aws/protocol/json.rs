@@ -31,6 +31,13 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
             ),
         );
     }
+    if ctx.path != "/" {
+        return refuse(
+            "unknown-operation",
+            "a json request (X-Amz-Target) goes to /, not to a path that names an operation",
+        );
+    }
+    content_type_is_json(ctx)?;
     let body = ctx.body()?;
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Map::new())
@@ -56,6 +63,26 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         );
     }
     Ok(out)
+}
+
+/// Where the endpoint also speaks query, the server may choose the
+/// protocol by content type: the body must then say it is JSON.
+fn content_type_is_json(ctx: &Ctx<'_, '_>) -> Result<(), Refusal> {
+    let speaks_query = ctx
+        .services
+        .iter()
+        .any(|s| s.speaks(Protocol::Query) || s.speaks(Protocol::Ec2));
+    let essence = ctx.media_type()?.map(|m| m.essence);
+    let json = essence
+        .as_deref()
+        .is_some_and(|e| e.starts_with("application/x-amz-json-") || e == "application/json");
+    if speaks_query && !json {
+        return refuse(
+            "unparsable-body",
+            "a json request to an endpoint that also reads forms must say it is JSON",
+        );
+    }
+    Ok(())
 }
 
 /// DynamoDB batch calls name their tables as keys of `RequestItems`.

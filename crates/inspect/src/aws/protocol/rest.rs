@@ -31,6 +31,12 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
     } else {
         raw.split('/').collect()
     };
+    if !is_s3 && segs.iter().any(|s| is_dot_segment(s)) {
+        return refuse(
+            "unreadable-target",
+            "a `.` or `..` path segment, which a front end may resolve",
+        );
+    }
     let mut best = best_matches(ctx, &segs, &query);
     if best.is_empty() {
         return refuse(
@@ -148,6 +154,10 @@ fn json_body(ctx: &Ctx<'_, '_>, f: &mut Found) {
         resources::from_json(&mut f.op, &v);
         f.params = Some(resources::json_params(&v));
     }
+}
+
+fn is_dot_segment(s: &str) -> bool {
+    matches!(pct_decode(s).as_deref(), Some("." | ".."))
 }
 
 /// Percent-decoding of one path segment (`+` stays `+`).
