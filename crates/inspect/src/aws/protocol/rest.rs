@@ -49,7 +49,7 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
     }
     if is_s3 && best.len() > 1 {
         let copy_source = !ctx.header("x-amz-copy-source").is_empty();
-        let names: Vec<&str> = best.iter().map(|m| m.2.name.as_str()).collect();
+        let names: Vec<&str> = best.iter().map(|m| m.2.name).collect();
         if let Some(pick) = s3::pick(&names, &query, copy_source) {
             best.retain(|m| m.2.name == pick);
         }
@@ -90,8 +90,11 @@ fn best_matches<'t>(
         .iter()
         .filter(|s| s.protocols.iter().any(|p| p.is_rest()))
     {
-        for entry in svc.ops.iter().filter(|e| e.method == ctx.req.method) {
-            let Some((spec, labels)) = entry.template.matches(segs, query) else {
+        for (entry, tpl) in svc.ops.iter().zip(svc.templates()) {
+            if entry.method != ctx.req.method {
+                continue;
+            }
+            let Some((spec, labels)) = tpl.as_ref().and_then(|t| t.matches(segs, query)) else {
                 continue;
             };
             match best.first().map(|b| b.0) {
@@ -123,7 +126,7 @@ fn found<'t>(ctx: &Ctx<'t, '_>, (_, svc, entry, labels): Match<'t>) -> Result<Fo
     }
     resources::from_pairs(&mut f.op, &ctx.query);
     if is_s3 {
-        s3::query_resources(&mut f.op, &entry.name, &ctx.query);
+        s3::query_resources(&mut f.op, entry.name, &ctx.query);
     }
     if is_s3 && entry.name == "DeleteObjects" {
         let body = ctx.body()?;
