@@ -92,6 +92,11 @@ fn s3_ls_is_list_objects_v2_with_its_prefix() {
     assert_eq!(res(&op, "bucket"), ["my-bucket"]);
     assert_eq!(res(&op, "keyPrefix"), ["logs/2026/"]);
     assert_eq!(res(&op, "region"), ["us-east-1"]);
+
+    // `aws s3 ls` without a bucket
+    let ops = signed("GET", "s3.us-east-1.amazonaws.com", "/", S3, &[], b"");
+    let op = one(&ops, "s3:ListBuckets", Read);
+    assert_eq!(res(&op, "bucket"), Vec::<String>::new());
 }
 
 #[test]

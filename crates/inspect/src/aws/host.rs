@@ -81,6 +81,13 @@ pub fn parse(table: &Table, authority: &str) -> Result<Endpoint, String> {
         ep.dualstack = true;
         labels.pop();
     }
+    // Transfer Acceleration: `bucket.s3-accelerate[.dualstack].amazonaws.com`
+    if ep.region.is_none()
+        && let Some(last) = labels.last_mut()
+        && *last == "s3-accelerate"
+    {
+        *last = "s3";
+    }
     let (i, prefix, fips) = (0..labels.len())
         .find_map(|i| known_prefix(table, &labels[i..]).map(|(p, f)| (i, p, f)))
         .ok_or_else(|| format!("{host}: no AWS service answers at this host"))?;
@@ -180,6 +187,8 @@ mod tests {
         assert_eq!(e.region.as_deref(), Some("us-west-2"));
         let e = ep("s3-external-1.amazonaws.com");
         assert_eq!(e.region.as_deref(), Some("us-east-1"));
+        let e = ep("b.s3-accelerate.dualstack.amazonaws.com");
+        assert_eq!((e.prefix.as_str(), e.bucket.as_deref()), ("s3", Some("b")));
         let e = ep("123456789012.s3-control.us-east-1.amazonaws.com");
         assert_eq!(e.account.as_deref(), Some("123456789012"));
     }
