@@ -362,6 +362,30 @@ fn dynamodb_delete_table_over_json() {
 }
 
 #[test]
+fn dynamodb_batch_writes_that_delete_are_destructive() {
+    let batch = |body: &[u8]| {
+        signed(
+            "POST",
+            "dynamodb.us-west-2.amazonaws.com",
+            "/",
+            ("us-west-2", "dynamodb"),
+            &[
+                ("X-Amz-Target", "DynamoDB_20120810.BatchWriteItem"),
+                ("Content-Type", "application/x-amz-json-1.0"),
+            ],
+            body,
+        )
+    };
+    let ops = batch(br#"{"RequestItems": {"orders": [{"PutRequest": {"Item": {"id": {"S": "1"}}}}, {"DeleteRequest": {"Key": {"id": {"S": "2"}}}}]}}"#);
+    let op = one(&ops, "dynamodb:BatchWriteItem", Destructive);
+    assert_eq!(res(&op, "tableName"), ["orders"]);
+    assert!(op.note.unwrap().contains("deletes items"));
+    let ops =
+        batch(br#"{"RequestItems": {"orders": [{"PutRequest": {"Item": {"id": {"S": "1"}}}}]}}"#);
+    one(&ops, "dynamodb:BatchWriteItem", Write);
+}
+
+#[test]
 fn lambda_delete_function_over_rest_json() {
     let ops = signed(
         "DELETE",

@@ -34,6 +34,8 @@ pub struct Found {
     pub op: Operation,
     /// Top-level arguments, `None` when they were not read.
     pub params: Option<Vec<(String, String)>>,
+    /// Every member name in the arguments, at any depth.
+    pub members: Vec<String>,
 }
 
 impl Found {
@@ -42,6 +44,7 @@ impl Found {
         Self {
             op: Operation::new(PROVIDER, name, entry.class),
             params: None,
+            members: Vec::new(),
         }
     }
 }

@@ -20,15 +20,21 @@ pub fn apply(table: &Table, f: &mut Found) {
         return;
     };
     for r in rules {
-        let hit = params.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case(&r.param) && v.trim().eq_ignore_ascii_case(&r.value)
-        });
+        let (hit, why) = match &r.value {
+            Some(value) => (
+                params.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case(&r.param) && v.trim().eq_ignore_ascii_case(value)
+                }),
+                format!("{}={value}: {}", r.param, r.note),
+            ),
+            None => (
+                f.members.contains(&r.param),
+                format!("{}: {}", r.param, r.note),
+            ),
+        };
         if hit && r.class >= f.op.class {
             f.op.class = r.class;
-            add_note(
-                &mut f.op.note,
-                &format!("{}={}: {}", r.param, r.value, r.note),
-            );
+            add_note(&mut f.op.note, &why);
         }
     }
 }

@@ -22,7 +22,8 @@ struct Raw {
 struct RawEscalation {
     operation: String,
     param: String,
-    value: String,
+    #[serde(default)]
+    value: Option<String>,
     class: String,
     note: String,
 }
@@ -31,7 +32,9 @@ struct RawEscalation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Escalation {
     pub param: String,
-    pub value: String,
+    /// `None`: the rule fires when a member named `param` is present at
+    /// any depth (`DeleteRequest` in a DynamoDB batch).
+    pub value: Option<String>,
     pub class: OpClass,
     pub note: String,
 }

@@ -105,6 +105,31 @@ fn strings(v: &Value) -> Vec<&str> {
     }
 }
 
+/// Every member name of a JSON value, at any depth.
+pub fn json_members(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                json_members(v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| json_members(v, out)),
+        _ => {}
+    }
+}
+
+/// Every member name in form keys (`Changes.member.1.Action` gives
+/// `Changes` and `Action`).
+pub fn pair_members(pairs: &[(String, String)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, _)| k.split('.'))
+        .filter(|p| !p.bytes().all(|b| b.is_ascii_digit()) && *p != "member" && *p != "entry")
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Top-level arguments as strings, for escalation rules.
 pub fn json_params(v: &Value) -> Vec<(String, String)> {
     let Value::Object(m) = v else {

@@ -54,6 +54,7 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         resources::from_json(&mut f.op, &args);
         dynamodb_request_items(&mut f.op, &args);
         f.params = Some(resources::json_params(&args));
+        resources::json_members(&args, &mut f.members);
         out.push(f);
     }
     if out.is_empty() {

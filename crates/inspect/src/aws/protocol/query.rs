@@ -38,6 +38,7 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         let mut f = Found::new(svc, entry);
         resources::from_pairs(&mut f.op, &pairs);
         f.params = Some(pairs.clone());
+        f.members = resources::pair_members(&pairs);
         out.push(f);
     }
     if out.is_empty() {

@@ -156,6 +156,7 @@ fn json_body(ctx: &Ctx<'_, '_>, f: &mut Found) {
     {
         resources::from_json(&mut f.op, &v);
         f.params = Some(resources::json_params(&v));
+        resources::json_members(&v, &mut f.members);
     }
 }
 
