@@ -9,6 +9,7 @@
 //!
 //! Entry point: [`Inspector::inspect`] over a [`RequestView`].
 
+pub mod aws;
 pub mod catalog;
 mod content;
 mod credentials;
