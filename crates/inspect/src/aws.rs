@@ -13,6 +13,7 @@ mod arn;
 mod ctx;
 mod escalate;
 mod host;
+mod inspection;
 mod overrides;
 mod protocol;
 mod resources;
@@ -30,6 +31,7 @@ use scopegate_model::Operation;
 use crate::RequestView;
 
 pub use host::is_aws_host;
+pub(crate) use inspection::inspection;
 pub use table::{Table, TableError};
 
 /// Provider id of every AWS operation.

@@ -110,6 +110,24 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// AWS's: no routes or schemas of its own (`crate::aws` reads AWS
+    /// requests); it stands for every AWS endpoint host.
+    fn aws() -> Self {
+        Self {
+            provider: crate::aws::PROVIDER.to_owned(),
+            hosts: Vec::new(),
+            case_insensitive_paths: false,
+            credentials: CredentialSpec::default(),
+            refusal: raw::RefusalShape::default(),
+            graphql: Vec::new(),
+            rest: RestTable::default(),
+            composite_resources: Vec::new(),
+            query_resources: Vec::new(),
+            lowercase_resources: Vec::new(),
+            params_with_slashes: Vec::new(),
+        }
+    }
+
     /// Parses and validates one catalogue file. `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, CatalogError> {
         let raw: raw::CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Parse {
@@ -380,6 +398,8 @@ fn split_path(p: &str) -> Vec<String> {
 pub struct CatalogSet {
     catalogs: Vec<Arc<Catalog>>,
     by_host: HashMap<String, usize>,
+    /// AWS: every AWS endpoint host, read by `crate::aws`, not by routes.
+    aws: Option<Arc<Catalog>>,
 }
 
 impl CatalogSet {
@@ -389,7 +409,13 @@ impl CatalogSet {
         for (file, text) in BUNDLED {
             set.add(Catalog::from_toml(file, text)?)?;
         }
+        set.aws = Some(Arc::new(Catalog::aws()));
         Ok(set)
+    }
+
+    /// The AWS catalogue, when AWS is read (the bundled set reads it).
+    pub fn aws(&self) -> Option<&Arc<Catalog>> {
+        self.aws.as_ref()
     }
 
     /// Adds a catalogue; a host may belong to only one provider. A catalogue
@@ -425,7 +451,10 @@ impl CatalogSet {
 
     /// The catalogue for a canonical host name (see [`crate::inspector::canonical_host`]).
     pub fn for_host(&self, host: &str) -> Option<&Arc<Catalog>> {
-        self.by_host.get(host).map(|&i| &self.catalogs[i])
+        self.by_host
+            .get(host)
+            .map(|&i| &self.catalogs[i])
+            .or_else(|| self.aws.as_ref().filter(|_| crate::aws::is_aws_host(host)))
     }
 
     pub fn providers(&self) -> impl Iterator<Item = &Arc<Catalog>> {

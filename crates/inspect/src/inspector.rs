@@ -49,6 +49,14 @@ pub enum EndpointKind {
     RestErrorsList,
     /// REST, refusals as an `error` object (`refusal = "error-object"`).
     RestErrorObject,
+    /// AWS, whose clients read `{"__type", "message"}` (json, rest-json).
+    AwsJson,
+    /// AWS query services: `<ErrorResponse><Error>…`.
+    AwsXml,
+    /// EC2: `<Response><Errors><Error>…`.
+    AwsEc2Xml,
+    /// S3: `<Error><Code>…`.
+    AwsS3Xml,
     /// The host is not a catalogued provider.
     NotProvider,
 }
@@ -204,6 +212,9 @@ impl Inspector {
                 reading: Reading::Nothing,
             };
         };
+        if catalog.provider == crate::aws::PROVIDER {
+            return crate::aws::inspection(req);
+        }
         let provider = catalog.provider.as_str();
         let (path, query) = match req.target.split_once('?') {
             Some((p, q)) => (p, Some(q)),

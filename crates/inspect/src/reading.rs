@@ -51,6 +51,22 @@ pub fn reading_key(req: &RequestView<'_>, inspection: &Inspection) -> String {
         h.field(&(values.len() as u64).to_be_bytes());
         values.iter().for_each(|v| h.field(v));
     }
+    if inspection.provider.as_deref() == Some(crate::aws::PROVIDER) {
+        // What AWS reads the operation from besides the target and body;
+        // not `authorization` (re-signed on every resend: the credential
+        // is bound through the presented access key id).
+        for name in ["x-amz-target", "x-amz-copy-source"] {
+            let values: Vec<&[u8]> = req
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+                .collect();
+            h.field(name.as_bytes());
+            h.field(&(values.len() as u64).to_be_bytes());
+            values.iter().for_each(|v| h.field(v));
+        }
+    }
     h.field(&json(&inspection.credential));
     h.field(req.body);
     h.field(&json(&inspection.operations));

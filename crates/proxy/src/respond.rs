@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::upstream_error::Cause;
 use crate::upstream_proxy::ProxyFailure;
 
+mod aws;
 mod json;
 mod phrases;
 mod policy;

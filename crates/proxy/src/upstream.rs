@@ -256,6 +256,13 @@ pub fn swap_credential(
             headers.insert(header::AUTHORIZATION, value(format!("token {secret}"))?);
             Ok(())
         }
+        // A signature over the request, not a token: swapping needs
+        // re-signing, which the proxy does not do yet.
+        CredentialLocation::Authorization(AuthScheme::Other(scheme))
+            if scheme == "aws4-hmac-sha256" =>
+        {
+            Err("AWS surrogate keys are not supported yet; give the agent an AWS key of its own")
+        }
         // Another scheme a catalogue accepts (`FlyV1 …`): kept as presented,
         // since the provider reads the token by it.
         CredentialLocation::Authorization(AuthScheme::Other(scheme)) => {

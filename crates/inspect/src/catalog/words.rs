@@ -10,7 +10,14 @@ use super::{Catalog, CatalogSet, FieldSpec};
 impl CatalogSet {
     /// Every catalogued operation of every provider.
     pub fn words(&self) -> Vec<OperationWord> {
-        self.providers().flat_map(|c| catalog_words(c)).collect()
+        let mut words: Vec<OperationWord> =
+            self.providers().flat_map(|c| catalog_words(c)).collect();
+        if self.aws().is_some()
+            && let Ok(t) = crate::aws::bundled()
+        {
+            words.extend(t.words());
+        }
+        words
     }
 }
 

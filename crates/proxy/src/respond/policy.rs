@@ -189,6 +189,7 @@ impl PolicyRefusal {
     pub(super) fn into_response(self, status: StatusCode) -> Response<Body> {
         let (verdict, _, _) = self.effective();
         let (message, detail) = self.message_and_detail();
+        let aws = super::aws::response(self.endpoint, status, &message, self.id.as_str(), &detail);
         let body = match self.endpoint {
             EndpointKind::Graphql => json!({
                 "errors": [{
@@ -213,7 +214,7 @@ impl PolicyRefusal {
             }),
             _ => json!({ "message": message, "scopegate": detail }),
         };
-        let mut resp = json_response(status, &body);
+        let mut resp = aws.unwrap_or_else(|| json_response(status, &body));
         let h = resp.headers_mut();
         h.insert(
             "x-scopegate-decision",
