@@ -18,6 +18,8 @@
 //!   root field with a wide selection); throughput is reported in bytes, so
 //!   linear cost shows as a flat throughput.
 //! - `rest/<case>`: GitHub REST requests end to end.
+//! - `aws/<case>`: AWS requests end to end (query, JSON and S3), against
+//!   `config/examples/aws-platform.toml`.
 //!
 //! The corpus is read from `../shared/providers/railway/cli-operations`
 //! beside the repository, or from `$SCOPEGATE_CORPUS`; without it the corpus
@@ -727,12 +729,103 @@ fn no_attributes(c: &mut Criterion) {
     g.finish();
 }
 
+/// name, method, host, target, headers, body.
+type AwsCase<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a [u8])>,
+    &'a [u8],
+);
+
+/// AWS requests as the AWS CLI sends them, read and decided.
+fn aws(c: &mut Criterion) {
+    let map = ScopeMap::from_toml(
+        "aws-platform.toml",
+        include_str!("../../../config/examples/aws-platform.toml"),
+    )
+    .unwrap();
+    let inspector = inspector();
+    let auth = |service: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261201/us-east-1/{service}/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={}",
+            "0".repeat(64)
+        )
+    };
+    let (ec2, ddb, s3) = (auth("ec2"), auth("dynamodb"), auth("s3"));
+    let form: &[u8] = b"application/x-www-form-urlencoded; charset=utf-8";
+    let date: &[u8] = b"20261201T120000Z";
+    let cases: [AwsCase; 3] = [
+        (
+            "ec2-terminate-instances",
+            "POST",
+            "ec2.us-east-1.amazonaws.com",
+            "/",
+            vec![
+                ("content-type", form),
+                ("x-amz-date", date),
+                ("authorization", ec2.as_bytes()),
+            ],
+            b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-1&InstanceId.2=i-2",
+        ),
+        (
+            "dynamodb-delete-table",
+            "POST",
+            "dynamodb.us-east-1.amazonaws.com",
+            "/",
+            vec![
+                ("content-type", b"application/x-amz-json-1.0"),
+                ("x-amz-target", b"DynamoDB_20120810.DeleteTable"),
+                ("x-amz-date", date),
+                ("authorization", ddb.as_bytes()),
+            ],
+            br#"{"TableName":"orders"}"#,
+        ),
+        (
+            "s3-put-object",
+            "PUT",
+            "ci-artifacts.s3.us-east-1.amazonaws.com",
+            "/builds/42.log",
+            vec![
+                ("x-amz-content-sha256", b"UNSIGNED-PAYLOAD"),
+                ("x-amz-date", date),
+                ("authorization", s3.as_bytes()),
+            ],
+            b"build 42 passed",
+        ),
+    ];
+    let mut g = c.benchmark_group("aws");
+    for (name, method, host, target, headers, body) in &cases {
+        let req = RequestView {
+            method,
+            host,
+            target,
+            headers,
+            body,
+        };
+        let (i, d) = engine(&inspector, &map, &req);
+        assert!(
+            i.operations.iter().all(|o| o.class != OpClass::Unknown)
+                && d.token.as_deref() == Some("aws-ci"),
+            "{name}: {:?} {:?}",
+            i.operations,
+            d.rule
+        );
+        g.bench_function(*name, |b| {
+            b.iter(|| engine(&inspector, &map, black_box(&req)).1.verdict)
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     cached,
     cold,
     scaling,
     rest,
+    aws,
     streamed_check,
     no_attributes
 );
