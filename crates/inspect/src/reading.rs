@@ -40,32 +40,12 @@ pub fn reading_key(req: &RequestView<'_>, inspection: &Inspection) -> String {
     h.field(host.as_bytes());
     h.field(&port.to_be_bytes());
     h.field(req.target.as_bytes());
-    for name in READ_HEADERS {
-        let values: Vec<&[u8]> = req
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-            .collect();
-        h.field(name.as_bytes());
-        h.field(&(values.len() as u64).to_be_bytes());
-        values.iter().for_each(|v| h.field(v));
-    }
+    h.headers(req, &READ_HEADERS);
     if inspection.provider.as_deref() == Some(crate::aws::PROVIDER) {
         // What AWS reads the operation from besides the target and body;
         // not `authorization` (re-signed on every resend: the credential
         // is bound through the presented access key id).
-        for name in ["x-amz-target", "x-amz-copy-source"] {
-            let values: Vec<&[u8]> = req
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| *v)
-                .collect();
-            h.field(name.as_bytes());
-            h.field(&(values.len() as u64).to_be_bytes());
-            values.iter().for_each(|v| h.field(v));
-        }
+        h.headers(req, &["x-amz-target", "x-amz-copy-source"]);
     }
     h.field(&json(&inspection.credential));
     h.field(req.body);
@@ -103,5 +83,20 @@ impl Framed {
     fn field(&mut self, bytes: &[u8]) {
         self.0.update((bytes.len() as u64).to_be_bytes());
         self.0.update(bytes);
+    }
+
+    /// Each header in `names`: its name, how many values, each value.
+    fn headers(&mut self, req: &RequestView<'_>, names: &[&str]) {
+        for name in names {
+            let values: Vec<&[u8]> = req
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+                .collect();
+            self.field(name.as_bytes());
+            self.field(&(values.len() as u64).to_be_bytes());
+            values.iter().for_each(|v| self.field(v));
+        }
     }
 }
