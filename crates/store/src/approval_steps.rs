@@ -27,44 +27,28 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         const SQL: &str = "INSERT INTO approval_steps (approval_id, approver, step_ms, note) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
         let now = now_ms();
-        let added = match self {
-            Store::Pg(pool) => sqlx::query(SQL)
+        let added = on_backend!(self, |pool| {
+            sqlx::query(SQL)
                 .bind(id.as_str())
                 .bind(by)
                 .bind(now)
                 .bind(note)
                 .execute(pool)
                 .await?
-                .rows_affected(),
-            Store::Sqlite(pool) => sqlx::query(SQL)
-                .bind(id.as_str())
-                .bind(by)
-                .bind(now)
-                .bind(note)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        };
+                .rows_affected()
+        });
         Ok(added == 1)
     }
 
     /// The approves recorded for `id`, first first.
     pub async fn approval_steps(&self, id: &ApprovalId) -> Result<Vec<ApprovalStep>, sqlx::Error> {
         const SQL: &str = "SELECT approver, step_ms, note FROM approval_steps WHERE approval_id = $1 ORDER BY step_ms, approver";
-        let rows: Vec<(String, i64, String)> = match self {
-            Store::Pg(pool) => {
-                sqlx::query_as(SQL)
-                    .bind(id.as_str())
-                    .fetch_all(pool)
-                    .await?
-            }
-            Store::Sqlite(pool) => {
-                sqlx::query_as(SQL)
-                    .bind(id.as_str())
-                    .fetch_all(pool)
-                    .await?
-            }
-        };
+        let rows: Vec<(String, i64, String)> = on_backend!(self, |pool| {
+            sqlx::query_as(SQL)
+                .bind(id.as_str())
+                .fetch_all(pool)
+                .await?
+        });
         Ok(rows
             .into_iter()
             .map(|(approver, at_ms, note)| ApprovalStep {

@@ -150,16 +150,6 @@ fn read_detail(text: &str) -> HeldDetail {
     }
 }
 
-/// Runs the same SQL on either backend with the same binds.
-macro_rules! on_backend {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match $store {
-            Store::Pg($pool) => $body,
-            Store::Sqlite($pool) => $body,
-        }
-    };
-}
-
 impl Store {
     /// Holds a request: attaches to the pending approval for the same
     /// grant key (a retry), or creates one. Returns it and whether it is new.

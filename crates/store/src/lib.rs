@@ -7,6 +7,16 @@
 //! `chain` is pure (hashing and verification); `journal` is local file IO;
 //! `db` is sqlx; `log` ties them together.
 
+/// Runs the same SQL on either backend with the same binds.
+macro_rules! on_backend {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            Store::Pg($pool) => $body,
+            Store::Sqlite($pool) => $body,
+        }
+    };
+}
+
 pub mod approval_steps;
 pub mod approvals;
 pub mod chain;
