@@ -40,12 +40,15 @@ pub fn aws_venv() -> Option<PathBuf> {
 }
 
 /// How one `aws` runs: through `https_proxy`, trusting `ca_bundle`, with
-/// [`ACCESS_KEY_ID`] in the environment and config files in `dir`.
+/// its key (by default [`ACCESS_KEY_ID`]) in the environment and config
+/// files in `dir`.
 pub struct AwsCli {
     pub bin: PathBuf,
     pub https_proxy: String,
     pub ca_bundle: PathBuf,
     pub dir: TempDir,
+    /// The access key id and secret it signs with.
+    pub key: (String, String),
 }
 
 impl AwsCli {
@@ -61,7 +64,15 @@ impl AwsCli {
             https_proxy: https_proxy.to_owned(),
             ca_bundle,
             dir,
+            key: (ACCESS_KEY_ID.into(), SECRET_ACCESS_KEY.into()),
         })
+    }
+
+    /// The same CLI signing with another key pair.
+    #[must_use]
+    pub fn with_key(mut self, id: &str, secret: &str) -> Self {
+        self.key = (id.to_owned(), secret.to_owned());
+        self
     }
 
     /// Runs `aws args…` to completion: exit, stdout, stderr.
@@ -101,8 +112,8 @@ impl AwsCli {
             ("HTTPS_PROXY", self.https_proxy.clone()),
             ("https_proxy", self.https_proxy.clone()),
             ("AWS_CA_BUNDLE", path_str(&self.ca_bundle)),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+            ("AWS_ACCESS_KEY_ID", self.key.0.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.key.1.clone()),
             ("AWS_DEFAULT_REGION", REGION.into()),
             ("AWS_CONFIG_FILE", p("config")),
             ("AWS_SHARED_CREDENTIALS_FILE", p("credentials")),

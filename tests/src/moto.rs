@@ -34,20 +34,32 @@ impl MotoServer {
     /// `moto_server` from the venv, answering on 127.0.0.1. `None` (after
     /// [`crate::clients::missing`]) when the venv has no moto.
     pub async fn start() -> Option<Self> {
+        Self::start_checking_keys_after(None).await
+    }
+
+    /// Like [`MotoServer::start`]; with `Some(n)`, moto answers the first
+    /// `n` actions unauthenticated and then, like AWS, verifies every
+    /// signature with the secret of an access key its IAM issued, and
+    /// applies that user's policies (`INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub async fn start_checking_keys_after(unauthenticated: Option<u32>) -> Option<Self> {
         let bin = aws_venv()?.join("bin/moto_server");
         for _ in 0..5 {
-            if let Some(server) = Self::try_start(&bin).await {
+            if let Some(server) = Self::try_start(&bin, unauthenticated).await {
                 return Some(server);
             }
         }
         panic!("moto_server did not start on any of 5 free ports");
     }
 
-    async fn try_start(bin: &PathBuf) -> Option<Self> {
+    async fn try_start(bin: &PathBuf, unauthenticated: Option<u32>) -> Option<Self> {
         let port = free_port();
         let dir = TempDir::new("moto");
         let log = std::fs::File::create(dir.path().join("moto.log")).unwrap();
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(n) = unauthenticated {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+        }
+        let child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")

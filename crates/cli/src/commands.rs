@@ -142,19 +142,6 @@ pub fn token_fingerprint() -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// `token issue`: a fresh surrogate and its scope-map entry.
-pub fn token_issue() -> anyhow::Result<i32> {
-    let token = format!("sgs_{}", random_hex()?);
-    let mut out = scopegate_cli::output::Out::lock();
-    writeln!(out, "surrogate token (give this to the agent): {token}")?;
-    writeln!(
-        out,
-        "scope map entry:  surrogate = \"{}\"",
-        Fingerprint::of(token.as_bytes())
-    )?;
-    Ok(0)
-}
-
 fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
     if p.as_os_str() == "-" {
         let mut b = Vec::new();

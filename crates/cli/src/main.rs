@@ -16,6 +16,7 @@ mod commands;
 mod healthcheck;
 mod run_cmd;
 mod serve;
+mod token_issue;
 
 #[derive(Parser)]
 #[command(
@@ -360,9 +361,18 @@ enum PolicyCommand {
 enum TokenCommand {
     /// Print the fingerprint of the token read from stdin (trailing newline ignored).
     Fingerprint,
-    /// Issue a surrogate token: prints the token (give it to the agent) and
-    /// its fingerprint (put it in the scope map as `surrogate`).
-    Issue,
+    /// Issue a surrogate: prints it (give it to the agent) and the scope-map
+    /// lines that name it (`surrogate`, and for AWS `surrogate_secret`).
+    Issue {
+        /// `aws` issues an access key id and secret access key, which
+        /// scopegate verifies and re-signs with the real key.
+        #[arg(long, value_enum, default_value = "any")]
+        provider: token_issue::Kind,
+        /// AWS: also write the surrogate's secret to this new file (mode
+        /// 0600), for `surrogate_secret = { file = ... }`.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -463,7 +473,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         },
         Command::Token { command } => match command {
             TokenCommand::Fingerprint => commands::token_fingerprint(),
-            TokenCommand::Issue => commands::token_issue(),
+            TokenCommand::Issue {
+                provider,
+                secret_file,
+            } => token_issue::issue(provider, secret_file.as_deref()),
         },
         Command::Catalog { command } => match command {
             CatalogCommand::Generate { providers, out } => {

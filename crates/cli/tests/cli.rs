@@ -166,6 +166,53 @@ fn token_issue_prints_a_surrogate_and_its_fingerprint() {
 }
 
 #[test]
+fn token_issue_for_aws_prints_a_key_pair_and_writes_its_secret_privately() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = std::env::temp_dir().join(format!("scopegate-cli-aws-issue-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("agent.secret");
+    let args = ["token", "issue", "--provider", "aws", "--secret-file"];
+    let out = scopegate(&[&args[..], &[file.to_str().unwrap()]].concat(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let value = |key: &str| {
+        s.lines()
+            .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix(" = "))
+            .unwrap()
+            .to_owned()
+    };
+    let (id, secret) = (value("aws_access_key_id"), value("aws_secret_access_key"));
+    assert!(id.starts_with("AKSG") && id.len() == 20, "{s}");
+    assert_eq!(secret.len(), 40, "{s}");
+    let fp = scopegate(&["token", "fingerprint"], Some(id.as_bytes()));
+    assert!(
+        s.contains(&format!("surrogate = \"{}\"", text(&fp.stdout).trim())),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "surrogate_secret = {{ file = \"{}\" }}",
+            file.display()
+        )),
+        "{s}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), secret);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // never replaces a secret already issued
+    let again = scopegate(&[&args[..], &[file.to_str().unwrap()]].concat(), None);
+    assert_ne!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stderr).contains("must not exist yet"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), secret);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn policy_test_command_reports_and_exits() {
     let out = scopegate(&["policy", "test", "tests/policy/incident.toml"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));

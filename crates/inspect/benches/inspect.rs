@@ -20,6 +20,8 @@
 //! - `rest/<case>`: GitHub REST requests end to end.
 //! - `aws/<case>`: AWS requests end to end (query, JSON and S3), against
 //!   `config/examples/aws-platform.toml`.
+//! - `sigv4/<case>`: what an AWS surrogate key adds: reading, verifying and
+//!   re-signing the signature of a request (the proxy's `aws_key`).
 //!
 //! The corpus is read from `../shared/providers/railway/cli-operations`
 //! beside the repository, or from `$SCOPEGATE_CORPUS`; without it the corpus
@@ -819,6 +821,58 @@ fn aws(c: &mut Criterion) {
     g.finish();
 }
 
+/// An AWS surrogate key's cost: read the signature, verify it with the
+/// surrogate's secret, sign again with the real key (and session token).
+fn sigv4(c: &mut Criterion) {
+    use scopegate_inspect::sigv4::{self, Credentials, Request};
+    let key = |id: &str, secret: &str, token: Option<&str>| Credentials {
+        access_key_id: id.into(),
+        secret_access_key: secret.into(),
+        session_token: token.map(str::to_owned),
+    };
+    let surrogate = key("AKSGEXAMPLEAGENTKEY2", "surrogate-secret", None);
+    let real = key("AKIAIOSFODNN7EXAMPLE", "real-secret", Some("session-token"));
+    let body: &[u8] = b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-1";
+    let mut headers: Vec<(&str, &[u8])> = vec![
+        ("host", b"ec2.us-east-1.amazonaws.com"),
+        (
+            "content-type",
+            b"application/x-www-form-urlencoded; charset=utf-8",
+        ),
+        ("x-amz-date", b"20261201T120000Z"),
+    ];
+    let unsigned = Request {
+        method: "POST",
+        target: "/",
+        headers: &headers,
+        body,
+    };
+    let names = ["content-type", "host", "x-amz-date"];
+    let signed = sigv4::sign(&unsigned, &surrogate, "us-east-1", "ec2", &names).unwrap();
+    let auth = signed.authorization().to_owned();
+    headers.push(("authorization", auth.as_bytes()));
+    let req = Request {
+        method: "POST",
+        target: "/",
+        headers: &headers,
+        body,
+    };
+    let run = |req: &Request<'_>| {
+        let p = sigv4::presented(req).unwrap().unwrap();
+        let v = sigv4::verify(req, "surrogate-secret", &p).unwrap();
+        sigv4::resign(req, &v, &real).unwrap()
+    };
+    assert!(
+        run(&req)
+            .set_headers
+            .iter()
+            .any(|(n, _)| n == "authorization")
+    );
+    let mut g = c.benchmark_group("sigv4");
+    g.bench_function("ec2-verify-resign", |b| b.iter(|| run(black_box(&req))));
+    g.finish();
+}
+
 criterion_group!(
     benches,
     cached,
@@ -826,6 +880,7 @@ criterion_group!(
     scaling,
     rest,
     aws,
+    sigv4,
     streamed_check,
     no_attributes
 );

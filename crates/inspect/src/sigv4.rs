@@ -18,6 +18,7 @@
 
 mod canonical;
 mod chunked;
+mod clock;
 mod encode;
 mod parse;
 mod presign;
@@ -28,6 +29,7 @@ mod verify;
 use std::fmt;
 
 pub use chunked::aws_chunked_body;
+pub use clock::{MAX_EXPIRES, SKEW_SECONDS, current, unix_seconds};
 pub use parse::presented;
 pub use presign::presign;
 pub use resign::{Resigned, resign};
@@ -136,6 +138,10 @@ pub enum SigError {
     PayloadHashMismatch,
     #[error("signature does not verify")]
     SignatureMismatch,
+    #[error(
+        "the signature is not current: X-Amz-Date is more than 15 minutes from now, or the presigned URL expired"
+    )]
+    Stale,
     #[error("chunk {0} signature does not verify")]
     ChunkSignatureMismatch(usize),
 }

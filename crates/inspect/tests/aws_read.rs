@@ -326,6 +326,70 @@ fn rds_turning_deletion_protection_off_is_destructive() {
 }
 
 #[test]
+fn reviewed_classes_hold_what_destroys_and_free_what_only_restores() {
+    let form = |action: &str, rest: &str| format!("Action={action}&Version=2014-10-31{rest}");
+    let rds = |body: &str| {
+        signed(
+            "POST",
+            "rds.eu-west-1.amazonaws.com",
+            "/",
+            ("eu-west-1", "rds"),
+            &[("Content-Type", FORM)],
+            body.as_bytes(),
+        )
+    };
+    let ops = rds(&form(
+        "ModifyDBInstance",
+        "&DBInstanceIdentifier=prod-db&BackupRetentionPeriod=0",
+    ));
+    let op = one(&ops, "rds:ModifyDBInstance", Destructive);
+    assert!(op.note.unwrap().contains("automated backups"));
+    let ops = rds(&form(
+        "ModifyDBInstance",
+        "&DBInstanceIdentifier=prod-db&BackupRetentionPeriod=7",
+    ));
+    one(&ops, "rds:ModifyDBInstance", Write);
+    let ops = rds(&form(
+        "RestoreDBInstanceFromDBSnapshot",
+        "&DBInstanceIdentifier=copy&DBSnapshotIdentifier=snap-1",
+    ));
+    one(&ops, "rds:RestoreDBInstanceFromDBSnapshot", Write);
+
+    let ec2 = |body: &str| {
+        signed(
+            "POST",
+            "ec2.us-east-1.amazonaws.com",
+            "/",
+            ("us-east-1", "ec2"),
+            &[("Content-Type", FORM)],
+            body.as_bytes(),
+        )
+    };
+    let ops = ec2(
+        "Action=ModifyInstanceAttribute&Version=2016-11-15&InstanceId=i-1&DisableApiTermination.Value=false",
+    );
+    let op = one(&ops, "ec2:ModifyInstanceAttribute", Destructive);
+    assert!(op.note.unwrap().contains("termination protection"));
+    let ops = ec2(
+        "Action=ModifySnapshotAttribute&Version=2016-11-15&SnapshotId=snap-1&Attribute=createVolumePermission&OperationType=add&UserGroup.1=all",
+    );
+    one(&ops, "ec2:ModifySnapshotAttribute", Destructive);
+
+    let ssm = signed(
+        "POST",
+        "ssm.us-east-1.amazonaws.com",
+        "/",
+        ("us-east-1", "ssm"),
+        &[
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "AmazonSSM.SendCommand"),
+        ],
+        br#"{"DocumentName":"AWS-RunShellScript","InstanceIds":["i-1"],"Parameters":{"commands":["rm -rf /data"]}}"#,
+    );
+    one(&ssm, "ssm:SendCommand", Destructive);
+}
+
+#[test]
 fn iam_arns_give_the_account() {
     let ops = signed(
         "POST",

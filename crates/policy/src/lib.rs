@@ -17,6 +17,7 @@ mod vocabulary;
 pub use eval::{evaluate, needed_attributes, who_decides};
 pub use glob::Glob;
 pub use scope_map::{
-    MAX_APPROVERS, PolicyError, Problem, Rule, ScopeMap, SecretRef, Token, WhoDecides, raw,
+    MAX_APPROVERS, PolicyError, Problem, Rule, ScopeMap, SecretRef, Surrogate, Token, WhoDecides,
+    raw,
 };
 pub use vocabulary::Vocabulary;

@@ -2,6 +2,7 @@
 //! its validated model.
 
 pub mod raw;
+mod token;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -66,6 +67,20 @@ pub enum SecretRef {
     File(String),
 }
 
+/// A scopegate-issued surrogate credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Surrogate {
+    /// The fingerprint the agent presents (an AWS surrogate: of its access
+    /// key id).
+    pub fingerprint: Fingerprint,
+    /// The real secret forwarded in its place (AWS: the real key pair, as
+    /// `credential_process` JSON, that re-signs the request).
+    pub secret: SecretRef,
+    /// AWS only: the surrogate's own secret access key, which verifies the
+    /// agent's signature before anything else is read.
+    pub signing: Option<SecretRef>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
@@ -94,8 +109,8 @@ pub struct Token {
     pub name: String,
     pub mode: Mode,
     pub fingerprint: Option<Fingerprint>,
-    /// The scopegate-issued surrogate's fingerprint and the real secret.
-    pub surrogate: Option<(Fingerprint, SecretRef)>,
+    /// The scopegate-issued surrogate, and where its real secret is.
+    pub surrogate: Option<Surrogate>,
     pub rules: Vec<Rule>,
 }
 
@@ -110,7 +125,7 @@ pub struct ScopeMap {
     /// Problems that do not stop the map from loading (a rule that never
     /// decides because another always wins).
     pub warnings: Vec<Problem>,
-    by_fingerprint: HashMap<Fingerprint, (usize, bool)>,
+    by_fingerprint: token::ByFingerprint,
 }
 
 impl ScopeMap {
@@ -292,110 +307,8 @@ impl<'a> Validator<'a> {
         let mut by_fingerprint = HashMap::new();
         let mut names = HashMap::new();
         for rt in raw.tokens {
-            let name = rt.name.get_ref().clone();
-            if name.is_empty() || name.contains(['/', ' ']) {
-                self.problem(
-                    rt.name.span(),
-                    format!("token name `{name}` must be non-empty, without '/' or spaces"),
-                    None,
-                );
-            }
-            if names.insert(name.clone(), ()).is_some() {
-                self.problem(
-                    rt.name.span(),
-                    format!("token `{name}` is defined twice"),
-                    None,
-                );
-            }
-            let mode = match rt.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
-                None | Some(("enforce", _)) => Mode::Enforce,
-                Some(("observe", _)) => Mode::Observe,
-                Some((other, span)) => {
-                    self.problem(
-                        span,
-                        format!("mode `{other}` is not valid"),
-                        Some("use \"enforce\" or \"observe\""),
-                    );
-                    Mode::Enforce
-                }
-            };
-            let index = tokens.len();
-            let fingerprint = rt.fingerprint.as_ref().and_then(|f| self.fingerprint(f));
-            if let Some(fp) = fingerprint {
-                self.claim(
-                    &mut by_fingerprint,
-                    fp,
-                    (index, false),
-                    rt.fingerprint.as_ref().map_or(0..0, |f| f.span()),
-                );
-            }
-            let surrogate = match (&rt.surrogate, rt.secret) {
-                (None, None) => None,
-                (Some(s), Some(secret)) => {
-                    let fp = self.fingerprint(s);
-                    let secret_ref = match (secret.env, secret.file) {
-                        (Some(env), None) => Some(SecretRef::Env(env)),
-                        (None, Some(file)) => Some(SecretRef::File(file)),
-                        _ => {
-                            self.problem(
-                                s.span(),
-                                format!("token `{name}`: secret needs exactly one of env or file"),
-                                None,
-                            );
-                            None
-                        }
-                    };
-                    if let Some(fp) = fp {
-                        self.claim(&mut by_fingerprint, fp, (index, true), s.span());
-                    }
-                    fp.zip(secret_ref)
-                }
-                (Some(s), None) => {
-                    self.problem(
-                        s.span(),
-                        format!("token `{name}` has a surrogate but no secret"),
-                        Some("add secret = { env = \"VAR\" } or secret = { file = \"path\" }"),
-                    );
-                    None
-                }
-                (None, Some(_)) => {
-                    self.problem(
-                        rt.name.span(),
-                        format!("token `{name}` has a secret but no surrogate"),
-                        None,
-                    );
-                    None
-                }
-            };
-            if rt.fingerprint.is_none() && rt.surrogate.is_none() {
-                self.problem(rt.name.span(), format!("token `{name}` has neither a fingerprint nor a surrogate"), Some("run `scopegate token fingerprint` and paste its output as fingerprint = \"sha256:...\""));
-            }
-            let mut placed = Vec::new();
-            let mut ids = HashMap::new();
-            for rr in rt.rules {
-                if ids.insert(rr.id.get_ref().clone(), ()).is_some() {
-                    self.problem(
-                        rr.id.span(),
-                        format!(
-                            "rule id `{}` is used twice in token `{name}`",
-                            rr.id.get_ref()
-                        ),
-                        None,
-                    );
-                }
-                if let Some(p) = self.rule(rr) {
-                    placed.push(p);
-                }
-            }
-            self.shadowed(&name, &placed);
-            let rules = placed.into_iter().map(|p| p.rule).collect();
-            tokens.push(Token {
-                name,
-                mode,
-                fingerprint,
-                surrogate,
-                rules,
-            });
+            let token = self.token(rt, tokens.len(), &mut by_fingerprint, &mut names);
+            tokens.push(token);
         }
         if !self.problems.is_empty() {
             return Err(self.problems);
@@ -411,7 +324,7 @@ impl<'a> Validator<'a> {
 
     fn claim(
         &mut self,
-        map: &mut HashMap<Fingerprint, (usize, bool)>,
+        map: &mut token::ByFingerprint,
         fp: Fingerprint,
         at: (usize, bool),
         span: Range<usize>,

@@ -256,12 +256,14 @@ pub fn swap_credential(
             headers.insert(header::AUTHORIZATION, value(format!("token {secret}"))?);
             Ok(())
         }
-        // A signature over the request, not a token: swapping needs
-        // re-signing, which the proxy does not do yet.
+        // A signature over the request, not a token: an AWS surrogate is
+        // signed again (`request_path::aws_key`), never swapped.
         CredentialLocation::Authorization(AuthScheme::Other(scheme))
             if scheme == "aws4-hmac-sha256" =>
         {
-            Err("AWS surrogate keys are not supported yet; give the agent an AWS key of its own")
+            Err(
+                "an AWS surrogate key needs surrogate_secret in its scope-map token, so that scopegate can re-sign its requests",
+            )
         }
         // Another scheme a catalogue accepts (`FlyV1 …`): kept as presented,
         // since the provider reads the token by it.

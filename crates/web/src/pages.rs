@@ -715,23 +715,23 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
             .fingerprint
             .map(|f| format!("sha256:{}…", f.short()))
             .unwrap_or_else(|| "—".into());
-        let surrogate = match &t.surrogate {
-            Some((f, scopegate_policy::SecretRef::Env(v))) => {
+        let surrogate = t.surrogate.as_ref().map_or_else(
+            || "no surrogate".to_owned(),
+            |s| {
+                let from = |r: &scopegate_policy::SecretRef| match r {
+                    scopegate_policy::SecretRef::Env(v) => format!("env {v}"),
+                    scopegate_policy::SecretRef::File(p) => format!("file {p}"),
+                };
+                let signing = s.signing.as_ref().map_or_else(String::new, |g| {
+                    format!(", signature checked with the secret from {}", from(g))
+                });
                 format!(
-                    "surrogate sha256:{}…, real secret from env {}",
-                    f.short(),
-                    v
+                    "surrogate sha256:{}…, real secret from {}{signing}",
+                    s.fingerprint.short(),
+                    from(&s.secret)
                 )
-            }
-            Some((f, scopegate_policy::SecretRef::File(p))) => {
-                format!(
-                    "surrogate sha256:{}…, real secret from file {}",
-                    f.short(),
-                    p
-                )
-            }
-            None => "no surrogate".into(),
-        };
+            },
+        );
         let _ = write!(
             b,
             "<section class=\"card\"><h2><code>{name}</code> <span class=\"badge {mode_class}\">{mode}</span></h2>\

@@ -33,6 +33,8 @@ pub struct Token {
     pub fingerprint: Option<Spanned<String>>,
     pub surrogate: Option<Spanned<String>>,
     pub secret: Option<Secret>,
+    /// AWS surrogates: the surrogate's own secret access key.
+    pub surrogate_secret: Option<Secret>,
     pub mode: Option<Spanned<String>>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,

@@ -44,7 +44,7 @@ resources = {{ environmentId = ["env-staging"] }}
         .unwrap();
     assert_eq!((t.name.as_str(), surrogate), ("agent", true));
     assert_eq!(
-        t.surrogate.as_ref().unwrap().1,
+        t.surrogate.as_ref().unwrap().secret,
         SecretRef::Env("RAILWAY_TOKEN".into())
     );
 }
@@ -309,4 +309,33 @@ fn who_decides_is_refused_where_it_would_mean_nothing() {
         let e = one_rule(rule).expect_err(rule);
         assert!(messages(&e).contains(says), "{rule}: {}", messages(&e));
     }
+}
+
+#[test]
+fn an_aws_surrogate_names_its_signing_secret_and_its_real_key() {
+    let z = "0".repeat(64);
+    let map = |extra: &str| {
+        format!("version = 1\n[[token]]\nname = \"aws-agent\"\nsurrogate = \"sha256:{z}\"\n{extra}")
+    };
+    let ok = map(
+        "surrogate_secret = { file = \"aws-agent.secret\" }\nsecret = { file = \"aws-real-key.json\" }\n",
+    );
+    let m = ScopeMap::from_toml("t.toml", &ok).unwrap();
+    let s = m.tokens[0].surrogate.as_ref().unwrap();
+    assert_eq!(s.signing, Some(SecretRef::File("aws-agent.secret".into())));
+    assert_eq!(s.secret, SecretRef::File("aws-real-key.json".into()));
+
+    let problems = |text: &str| ScopeMap::from_toml("t.toml", text).unwrap_err().to_string();
+    let both = map("surrogate_secret = { file = \"a\", env = \"B\" }\nsecret = { env = \"C\" }\n");
+    assert!(
+        problems(&both).contains("surrogate_secret needs exactly one of env or file"),
+        "{}",
+        problems(&both)
+    );
+    let no_secret = map("surrogate_secret = { env = \"B\" }\n");
+    assert!(problems(&no_secret).contains("has a surrogate but no secret"));
+    let stray = format!(
+        "version = 1\n[[token]]\nname = \"ci\"\nfingerprint = \"{FP}\"\nsurrogate_secret = {{ env = \"B\" }}\n"
+    );
+    assert!(problems(&stray).contains("has a surrogate_secret but no surrogate"));
 }

@@ -27,10 +27,10 @@ pub fn swap_surrogate(
     let Some((token, true)) = engine.scope_map.token_for(fingerprint) else {
         return Ok(());
     };
-    let Some((_, secret_ref)) = &token.surrogate else {
+    let Some(surrogate) = &token.surrogate else {
         return Ok(());
     };
-    let secret = read_secret(engine, &token.name, secret_ref)?;
+    let secret = read_secret(engine, &token.name, &surrogate.secret)?;
     if secret.is_empty() {
         return Err(format!(
             "the real secret for token `{}` is empty",
@@ -43,7 +43,11 @@ pub fn swap_surrogate(
     Ok(())
 }
 
-fn read_secret(engine: &Engine, token: &str, secret: &SecretRef) -> Result<String, String> {
+pub(super) fn read_secret(
+    engine: &Engine,
+    token: &str,
+    secret: &SecretRef,
+) -> Result<String, String> {
     match secret {
         SecretRef::Env(var) => std::env::var(var).map_err(|_| {
             format!("the real secret for token `{token}` (environment variable {var}) is not set on the scopegate host")

@@ -19,6 +19,7 @@ use crate::upstream_error::Cause;
 use scopegate_inspect::resolve::plain_query;
 use scopegate_model::OpClass;
 
+use super::aws_key;
 use super::conn::Conn;
 use super::credential::swap_surrogate;
 use super::permit::Permitted;
@@ -41,7 +42,12 @@ pub async fn forward(
         .headers_mut()
         .remove(super::permit::settle::REASON_HEADER);
     let credential = &case.inspection.credential;
-    if let Err(why) = swap_surrogate(engine, credential, permitted.headers_mut()) {
+    let placed = if aws_key::is_surrogate(engine, credential) {
+        aws_key::resign(engine, credential, &mut permitted, unix_now())
+    } else {
+        swap_surrogate(engine, credential, permitted.headers_mut())
+    };
+    if let Err(why) = placed {
         let step = Step::NoSecret {
             why: why.clone(),
             after: Box::new(step),
@@ -91,6 +97,13 @@ pub async fn forward(
         }
         Err(e) => Err(upstream_failure(&e, &conn.host)),
     }
+}
+
+/// Seconds since 1970, for signature freshness.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Where an allowed read's answer fills the resolution cache: a read-only

@@ -25,6 +25,7 @@ use crate::shared::State;
 use crate::upstream::StreamedBody;
 
 mod admit;
+mod aws_key;
 mod conn;
 mod credential;
 mod forward;
@@ -139,6 +140,7 @@ async fn decide_and_forward(
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();
     let mut inspection = inspect::inspect(engine, conn, &inbound).await;
+    aws_key::check(engine, &inbound, &mut inspection, forward::unix_now());
     let inspecting = started.elapsed();
     // Not timed as deciding: a lookup is the provider's time.
     resolve::needed(state, engine, conn, &inbound, &mut inspection).await;

@@ -16,6 +16,12 @@ impl<T> Permitted<T> {
     pub(super) fn new(request: T) -> Self {
         Self(request)
     }
+
+    /// A permitted request for unit tests outside `permit`.
+    #[cfg(test)]
+    pub(crate) fn for_test(request: T) -> Self {
+        Self(request)
+    }
 }
 
 impl Permitted<Inbound> {
@@ -23,6 +29,13 @@ impl Permitted<Inbound> {
     /// presented (`credential`): the one change made to a permitted request.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
         &mut self.0.parts.headers
+    }
+
+    /// The whole request, for the one change that touches more than
+    /// headers: an AWS surrogate's request signed again with the real key
+    /// (`aws_key`: `Authorization`, a presigned query, chunk signatures).
+    pub fn inbound_mut(&mut self) -> &mut Inbound {
+        &mut self.0
     }
 }
 
