@@ -57,29 +57,34 @@ class = ["destructive"]
 /// Makes user `ci` in moto with a policy allowing everything and returns
 /// its access key (id, secret), straight to moto, before it checks keys.
 async fn real_key(moto: &MotoServer) -> Option<(String, String)> {
-    let cli = AwsCli::new("http://127.0.0.1:9", "")?;
-    let direct = |args: &[&str]| {
-        let mut a = vec!["--endpoint-url", &moto.url()[..]];
-        a.extend_from_slice(args);
-        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    let aws = AwsCli::new("http://127.0.0.1:9", "")?;
+    let url = moto.url();
+    let direct = |args: &[&'static str]| -> Vec<String> {
+        let mut all = vec!["--endpoint-url".to_owned(), url.clone()];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        all
     };
     let run = |args: Vec<String>| {
-        let cli = &cli;
+        let aws = &aws;
         async move {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            cli.ok(&refs).await
+            aws.ok(&refs).await
         }
     };
-    let all =
+    let policy =
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     run(direct(&["iam", "create-user", "--user-name", "ci"])).await;
-    let policy = ["--policy-name", "all", "--policy-document", all];
-    let put = [
-        &["iam", "put-user-policy", "--user-name", "ci"][..],
-        &policy,
-    ]
-    .concat();
-    run(direct(&put)).await;
+    run(direct(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "ci",
+        "--policy-name",
+        "all",
+        "--policy-document",
+        policy,
+    ]))
+    .await;
     let key = run(direct(&["iam", "create-access-key", "--user-name", "ci"])).await;
     let k = &key["AccessKey"];
     Some((

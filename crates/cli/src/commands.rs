@@ -1,7 +1,7 @@
 //! The small subcommands: each reads its input, prints its answer and
 //! returns the exit code.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;

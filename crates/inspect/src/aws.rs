@@ -23,6 +23,7 @@ mod table;
 mod template;
 mod words;
 mod xml;
+mod xml_args;
 
 use std::sync::OnceLock;
 

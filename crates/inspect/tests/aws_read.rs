@@ -390,6 +390,45 @@ fn reviewed_classes_hold_what_destroys_and_free_what_only_restores() {
 }
 
 #[test]
+fn a_route53_change_batch_that_deletes_records_is_destructive() {
+    let batch = |action: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>www.example.com.</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.2</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change><Change><Action>{action}</Action><ResourceRecordSet><Name>api.example.com.</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"#
+        )
+    };
+    let send = |body: &str| {
+        signed(
+            "POST",
+            "route53.amazonaws.com",
+            "/2013-04-01/hostedzone/Z0123456789ABC/rrset/",
+            ("us-east-1", "route53"),
+            &[],
+            body.as_bytes(),
+        )
+    };
+    let ops = send(&batch("DELETE"));
+    let op = one(&ops, "route53:ChangeResourceRecordSets", Destructive);
+    assert!(op.note.unwrap().contains("deletes DNS records"));
+    one(
+        &send(&batch("CREATE")),
+        "route53:ChangeResourceRecordSets",
+        Write,
+    );
+    // a body that does not read plainly: its arguments count as unread
+    let hidden = batch("CREATE").replace(
+        "<Action>CREATE</Action>",
+        "<Action><![CDATA[DELETE]]></Action>",
+    );
+    let op = one(
+        &send(&hidden),
+        "route53:ChangeResourceRecordSets",
+        Destructive,
+    );
+    assert!(op.note.unwrap().contains("arguments not read"));
+}
+
+#[test]
 fn iam_arns_give_the_account() {
     let ops = signed(
         "POST",

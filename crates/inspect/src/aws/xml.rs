@@ -105,7 +105,7 @@ pub fn delete_keys(body: &[u8]) -> Result<Vec<String>, String> {
 }
 
 /// Only an `xmlns="…"` on the root element.
-fn attributes_ok(attrs: &str, root: bool) -> Result<(), String> {
+pub(super) fn attributes_ok(attrs: &str, root: bool) -> Result<(), String> {
     let a = attrs.trim();
     if a.is_empty() {
         return Ok(());
@@ -124,7 +124,7 @@ fn attributes_ok(attrs: &str, root: bool) -> Result<(), String> {
     }
 }
 
-fn unescape(s: &str) -> Result<String, String> {
+pub(super) fn unescape(s: &str) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('&') {

@@ -4,7 +4,7 @@
 use crate::aws::ctx::{Ctx, Found, Refusal, refuse};
 use crate::aws::table::{OpEntry, Service};
 use crate::aws::template::Specificity;
-use crate::aws::{resources, s3, xml};
+use crate::aws::{resources, s3, xml, xml_args};
 
 type Match<'t> = (Specificity, &'t Service, &'t OpEntry, Vec<(String, String)>);
 
@@ -137,19 +137,45 @@ fn found<'t>(ctx: &Ctx<'t, '_>, (_, svc, entry, labels): Match<'t>) -> Result<Fo
         f.params = Some(Vec::new());
         return Ok(f);
     }
-    json_body(ctx, &mut f);
+    if !json_body(ctx, &mut f) {
+        xml_body(ctx, &mut f);
+    }
     Ok(f)
 }
 
-/// A JSON body's ids and top-level arguments, when it reads as JSON.
-fn json_body(ctx: &Ctx<'_, '_>, f: &mut Found) {
+/// A REST-XML body's arguments, for an operation with escalations (a
+/// Route 53 change batch's `Action`): leaf elements as arguments, element
+/// names as members. Other XML bodies (S3 object data) are not arguments.
+fn xml_body(ctx: &Ctx<'_, '_>, f: &mut Found) {
+    if ctx.table.escalations(&f.op.name).is_empty() {
+        return;
+    }
+    let xml = match ctx.media_type() {
+        Ok(Some(m)) => m.essence == "application/xml" || m.essence == "text/xml",
+        Ok(None) => ctx.req.body.trim_ascii_start().starts_with(b"<"),
+        Err(_) => false,
+    };
+    if let Some(args) = xml
+        .then(|| ctx.body().ok())
+        .flatten()
+        .and_then(|b| xml_args::read(&b).ok())
+    {
+        resources::from_pairs(&mut f.op, &args.leaves);
+        f.params = Some(args.leaves);
+        f.members.extend(args.elements);
+    }
+}
+
+/// A JSON body's ids and top-level arguments, when it reads as JSON;
+/// false when the body is something else.
+fn json_body(ctx: &Ctx<'_, '_>, f: &mut Found) -> bool {
     let is_json = matches!(ctx.media_type(), Ok(Some(m)) if m.essence == "application/json" || m.essence.ends_with("+json"));
     if ctx.req.body.is_empty() {
         f.params = Some(Vec::new());
-        return;
+        return true;
     }
     if !is_json {
-        return;
+        return false;
     }
     if let Ok(body) = ctx.body()
         && let Ok(v) = crate::parse_strict_json(&body)
@@ -158,6 +184,7 @@ fn json_body(ctx: &Ctx<'_, '_>, f: &mut Found) {
         f.params = Some(resources::json_params(&v));
         resources::json_members(&v, &mut f.members);
     }
+    true
 }
 
 fn is_dot_segment(s: &str) -> bool {
