@@ -92,6 +92,7 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
         Some(ProxyAuth::Env(_)) | None => {}
     }
     paths.extend(sign_in_and_slack_secrets(dash));
+    paths.extend(surrogate_secret_files(&settings.scope_map));
     if !dash.users.is_empty() {
         paths.push(Private::secret(
             &settings.file,
@@ -99,6 +100,40 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
         ));
     }
     paths
+}
+
+/// The files the scope map's surrogates name: a real secret (whoever reads
+/// it needs no scopegate) and an AWS surrogate's signing secret (whoever
+/// reads it can sign as that surrogate). A scope map that does not parse
+/// names none here; loading it reports why.
+fn surrogate_secret_files(scope_map: &Path) -> Vec<Private> {
+    let Ok(text) = std::fs::read_to_string(scope_map) else {
+        return Vec::new();
+    };
+    let Ok(map) = scopegate_policy::ScopeMap::from_toml("", &text) else {
+        return Vec::new();
+    };
+    let base = scope_map.parent().unwrap_or(Path::new(""));
+    let file = |r: &scopegate_policy::SecretRef| match r {
+        scopegate_policy::SecretRef::File(f) => Some(base.join(f)),
+        scopegate_policy::SecretRef::Env(_) => None,
+    };
+    let mut out = Vec::new();
+    for s in map.tokens.iter().filter_map(|t| t.surrogate.as_ref()) {
+        if let Some(f) = file(&s.secret) {
+            out.push(Private::secret(
+                f,
+                "a surrogate's real secret (scope map `secret`)",
+            ));
+        }
+        if let Some(f) = s.signing.as_ref().and_then(file) {
+            out.push(Private::secret(
+                f,
+                "an AWS surrogate's own secret (scope map `surrogate_secret`)",
+            ));
+        }
+    }
+    out
 }
 
 /// The identity provider's client secret and Slack's signing secret and

@@ -141,7 +141,9 @@ async fn kill_9_under_load_loses_no_answered_decision_and_stores_no_secret() {
     let fake = Fake::start(&ca).await;
     dir.write("test-ca.pem", &ca.pem);
     dir.write("scope.toml", standard_scope_map());
-    dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
+    let secret = dir.write("railway-secret.txt", format!("{REAL_SECRET}\n"));
+    // serve refuses a real secret others can read
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let config = dir.write("scopegate.toml", settings(&fake));
     let (mut child, addr, _) = serve(&config);
     let ca_pem = std::fs::read_to_string(dir.path().join("ca-public/ca.pem")).unwrap();

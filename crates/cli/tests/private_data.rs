@@ -245,6 +245,42 @@ fn serve_refuses_sign_in_and_slack_secrets_that_group_or_others_can_read() {
 }
 
 #[test]
+fn serve_refuses_surrogate_secret_files_that_group_or_others_can_read() {
+    let dir = TempDir::new("private-surrogate");
+    let fp = scopegate_model::Fingerprint::of(b"AKSGEXAMPLEAGENTKEY2");
+    dir.write(
+        "scope.toml",
+        format!(
+            "version = 1\n[[token]]\nname = \"aws-agent\"\nsurrogate = \"{fp}\"\nsurrogate_secret = {{ file = \"aws-agent.secret\" }}\nsecret = {{ file = \"aws-real-key.json\" }}\n"
+        ),
+    );
+    users_file(&dir);
+    let config = dir.write(
+        "scopegate.toml",
+        settings(free_port(), None, "users_file = \"users.toml\""),
+    );
+    let files = [
+        ("aws-agent.secret", 0o644, "an AWS surrogate's own secret"),
+        ("aws-real-key.json", 0o640, "a surrogate's real secret"),
+    ];
+    for (name, m, _) in files {
+        chmod(&dir.write(name, "s3cret-value-for-the-test"), m);
+    }
+    let (code, err) = refused(&config);
+    assert_eq!(code, 3, "{err}");
+    for (name, m, what) in files {
+        let p = std::fs::canonicalize(dir.path().join(name)).unwrap();
+        assert!(
+            err.contains(&format!("{} ({what}", p.display()))
+                && err.contains(&format!("has mode {m:04o}"))
+                && err.contains(&format!("Fix: chmod 600 {}", p.display())),
+            "{name}: {err}"
+        );
+    }
+    assert!(!err.contains("s3cret"), "no secret in the refusal: {err}");
+}
+
+#[test]
 fn serve_refuses_secrets_that_group_or_others_can_read_and_says_how_to_fix_them() {
     let dir = TempDir::new("private-refuse");
     dir.write("scope.toml", standard_scope_map());
