@@ -2,7 +2,8 @@
 //! a scopegate-issued key pair, scopegate verifies that signature and signs
 //! each permitted request again with the real key, and moto, checking every
 //! signature against the keys its IAM issued (as AWS does), accepts it as
-//! the real key's user. A request signed with a guessed secret never
+//! the real key's user, a 10 MiB multipart upload included (its parts are
+//! decided on their heads and streamed). A request signed with a guessed secret never
 //! reaches moto; the surrogate sent to moto directly is rejected there.
 //!
 //! Needs the CLI and moto (`scripts/setup-test-clients`); without them it
@@ -138,6 +139,30 @@ async fn a_surrogate_key_is_verified_then_resigned_so_moto_accepts_the_real_key(
     agent.ok(&["s3", "cp", file.to_str().unwrap(), &to]).await;
     let listed = agent.run(&["s3", "ls", &format!("s3://{BUCKET}")]).await;
     assert!(listed.stdout.contains("build.log"), "{listed:?}");
+    // a 10 MiB upload: multipart, 8 MiB parts over the 4 MiB body limit,
+    // each decided on its head and streamed (re-signed, unread)
+    let big = agent.dir.write("image.tar", vec![b'x'; 10 << 20]);
+    let big_to = format!("s3://{BUCKET}/image.tar");
+    agent
+        .ok(&["s3", "cp", big.to_str().unwrap(), &big_to])
+        .await;
+    let parts = fwd
+        .received()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.target.contains("partNumber="))
+        .count();
+    assert_eq!(parts, 2, "two parts reached moto");
+    let head = agent
+        .ok(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            BUCKET,
+            "--key",
+            "image.tar",
+        ])
+        .await;
+    assert_eq!(head["ContentLength"], 10 << 20);
     let sent: Vec<String> = fwd
         .received()
         .iter()

@@ -19,6 +19,7 @@ mod protocol;
 mod resources;
 mod s3;
 mod scope;
+mod streamed;
 mod table;
 mod template;
 mod words;
@@ -33,6 +34,7 @@ use crate::RequestView;
 
 pub use host::is_aws_host;
 pub(crate) use inspection::inspection;
+pub use streamed::streams_body;
 pub use table::{Table, TableError};
 
 /// Provider id of every AWS operation.

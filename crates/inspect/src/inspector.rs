@@ -153,6 +153,10 @@ impl Inspector {
     /// segment with the streamed routes'; only a likely one pays the host
     /// and route lookups.
     pub fn streams_body(&self, method: &str, host: &str, target: &str) -> bool {
+        // S3 object uploads (docs/providers/aws.md).
+        if method == "PUT" && crate::aws::is_aws_host(host) {
+            return crate::aws::streams_body(method, host, target);
+        }
         // A first segment as sent (an escaped one does not match, and the
         // request is then read in full: stricter, never looser).
         let first = target

@@ -34,7 +34,7 @@ pub use parse::presented;
 pub use presign::presign;
 pub use resign::{Resigned, resign};
 pub use sign::{Signed, sign};
-pub use verify::{Verified, verify};
+pub use verify::{Verified, verify, verify_head};
 
 /// The request as received: method, origin-form target (`path?query`,
 /// exactly as on the wire), headers in order and the whole body.

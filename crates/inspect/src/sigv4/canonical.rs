@@ -5,7 +5,7 @@ use super::{SigError, header_values, single_header};
 
 pub(super) const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
 pub(super) const STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
-const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+pub(super) const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// Splits an origin-form target into path and query.
 pub(super) fn split_target(target: &str) -> (&str, &str) {

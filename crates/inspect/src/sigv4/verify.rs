@@ -1,7 +1,7 @@
 //! Verifies a presented signature against the request as received.
 
-use super::canonical::{self, STREAMING, UNSIGNED};
-use super::encode::{eq_ct, sha256_hex};
+use super::canonical::{self, STREAMING, STREAMING_UNSIGNED_TRAILER, UNSIGNED};
+use super::encode::{eq_ct, is_hex64, sha256_hex};
 use super::sign::{hmac_hex, key, string_to_sign};
 use super::{Kind, Presented, Request, SigError, chunked, normalizes_path, single_header};
 
@@ -29,7 +29,53 @@ pub fn verify(
     secret: &str,
     presented: &Presented,
 ) -> Result<Verified, SigError> {
-    let p = presented;
+    check(req, secret, presented, payload_candidates(req, presented)?)
+}
+
+/// Like [`verify`], for a request whose body goes upstream unread (a large
+/// S3 upload, decided on its head): the signature is checked over the
+/// payload line the request declares, a hex hash or `UNSIGNED-PAYLOAD` or
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, whose match with the body the
+/// provider checks (the hash, or the trailer's checksum). A chunk-signed
+/// body is refused: its chunk signatures would need the body.
+pub fn verify_head(
+    req: &Request<'_>,
+    secret: &str,
+    presented: &Presented,
+) -> Result<Verified, SigError> {
+    let payload = match single_header(req.headers, "x-amz-content-sha256")? {
+        Some(v) => {
+            let v = std::str::from_utf8(v)
+                .map_err(|_| SigError::Malformed("x-amz-content-sha256"))?
+                .trim();
+            if v == STREAMING {
+                return Err(SigError::Unsupported(
+                    "a chunk-signed body streamed unread (send it under the body limit, or unsigned)",
+                ));
+            }
+            if !(is_hex64(v) || v == UNSIGNED || v == STREAMING_UNSIGNED_TRAILER) {
+                return Err(SigError::Unsupported("x-amz-content-sha256 value"));
+            }
+            v.to_owned()
+        }
+        None if presented.kind == Kind::Presigned => UNSIGNED.to_owned(),
+        None => {
+            return Err(SigError::Unsupported(
+                "a body streamed unread without x-amz-content-sha256",
+            ));
+        }
+    };
+    check(req, secret, presented, vec![payload])
+}
+
+/// The signature against each candidate payload line; chunk signatures
+/// too when the line says the body carries them.
+fn check(
+    req: &Request<'_>,
+    secret: &str,
+    p: &Presented,
+    candidates: Vec<String>,
+) -> Result<Verified, SigError> {
     if !p.signed_headers.iter().any(|h| h == "host") {
         return Err(SigError::HostNotSigned);
     }
@@ -37,7 +83,7 @@ pub fn verify(
     let k = key(secret, &p.date, &p.region, &p.service);
     let normalize = normalizes_path(&p.service);
     let presigned = p.kind == Kind::Presigned;
-    for payload in payload_candidates(req, p)? {
+    for payload in candidates {
         let creq = canonical::request(
             req.method,
             req.target,

@@ -20,17 +20,41 @@ use super::read::Inbound;
 /// The provider name AWS requests are read under.
 const AWS: &str = "aws";
 
+/// How much of the request a signature is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// The whole body was read: a hex payload hash must match it, and
+    /// aws-chunked signatures are checked.
+    Read,
+    /// An S3 upload decided on its head, its body forwarded unread: the
+    /// payload line the head declares is signed over, and S3 checks the
+    /// body against it (`sigv4::verify_head`).
+    Streamed,
+}
+
+impl Body {
+    pub fn of(streamed: bool) -> Self {
+        if streamed { Self::Streamed } else { Self::Read }
+    }
+}
+
 /// Verifies an AWS surrogate's signature; a request that does not verify
 /// (or is not current, or whose surrogate has no signing secret) gets an
 /// ambiguous credential, which every scope map denies.
-pub fn check(engine: &Engine, inbound: &Inbound, inspection: &mut Inspection, now: i64) {
+pub fn check(
+    engine: &Engine,
+    inbound: &Inbound,
+    body: Body,
+    inspection: &mut Inspection,
+    now: i64,
+) {
     if inspection.provider.as_deref() != Some(AWS) {
         return;
     }
     let Some((token, surrogate)) = surrogate(engine, &inspection.credential) else {
         return;
     };
-    if let Err(why) = verified(engine, token, surrogate, inbound, now) {
+    if let Err(why) = verified(engine, token, surrogate, (inbound, body), now) {
         inspection.credential = PresentedCredential::Ambiguous { why };
     }
 }
@@ -47,14 +71,14 @@ pub fn is_surrogate(engine: &Engine, credential: &PresentedCredential) -> bool {
 pub fn resign(
     engine: &Engine,
     credential: &PresentedCredential,
-    permitted: &mut Permitted<Inbound>,
+    (permitted, body): (&mut Permitted<Inbound>, Body),
     now: i64,
 ) -> Result<(), String> {
     let Some((token, surrogate)) = surrogate(engine, credential) else {
         return Ok(());
     };
     let inbound = permitted.inbound_mut();
-    let verified = verified(engine, token, surrogate, inbound, now)?;
+    let verified = verified(engine, token, surrogate, (inbound, body), now)?;
     let real = real_credentials(engine, token, &surrogate.secret, now)?;
     let changes = with_request(inbound, |req| sigv4::resign(req, &verified, &real))
         .map_err(|e| format!("cannot re-sign the request for token `{}`: {e}", token.name))?;
@@ -79,7 +103,7 @@ fn verified(
     engine: &Engine,
     token: &Token,
     surrogate: &Surrogate,
-    inbound: &Inbound,
+    (inbound, body): (&Inbound, Body),
     now: i64,
 ) -> Result<Verified, String> {
     let name = &token.name;
@@ -92,7 +116,10 @@ fn verified(
     with_request(inbound, |req| {
         let presented = sigv4::presented(req)?.ok_or(sigv4::SigError::Malformed("unsigned"))?;
         sigv4::current(&presented, now)?;
-        sigv4::verify(req, &secret, &presented)
+        match body {
+            Body::Read => sigv4::verify(req, &secret, &presented),
+            Body::Streamed => sigv4::verify_head(req, &secret, &presented),
+        }
     })
     .map_err(|e| format!("the AWS signature made with surrogate key `{name}` does not hold: {e}; sign with the surrogate's own secret access key, and a clock within 15 minutes"))
 }

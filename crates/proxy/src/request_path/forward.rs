@@ -43,7 +43,8 @@ pub async fn forward(
         .remove(super::permit::settle::REASON_HEADER);
     let credential = &case.inspection.credential;
     let placed = if aws_key::is_surrogate(engine, credential) {
-        aws_key::resign(engine, credential, &mut permitted, unix_now())
+        let body = aws_key::Body::of(streamed.is_some());
+        aws_key::resign(engine, credential, (&mut permitted, body), unix_now())
     } else {
         swap_surrogate(engine, credential, permitted.headers_mut())
     };

@@ -140,7 +140,8 @@ async fn decide_and_forward(
     // Timed: inspecting and deciding (not the record's digest).
     let started = Instant::now();
     let mut inspection = inspect::inspect(engine, conn, &inbound).await;
-    aws_key::check(engine, &inbound, &mut inspection, forward::unix_now());
+    let body = aws_key::Body::of(streamed.is_some());
+    aws_key::check(engine, &inbound, body, &mut inspection, forward::unix_now());
     let inspecting = started.elapsed();
     // Not timed as deciding: a lookup is the provider's time.
     resolve::needed(state, engine, conn, &inbound, &mut inspection).await;

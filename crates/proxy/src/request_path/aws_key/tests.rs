@@ -119,7 +119,7 @@ fn inspection_of(id: &str) -> Inspection {
 /// The `why` of a refused credential, or `None` when it stands.
 fn checked(engine: &Engine, inbound: &Inbound, id: &str, now: i64) -> Option<String> {
     let mut inspection = inspection_of(id);
-    check(engine, inbound, &mut inspection, now);
+    check(engine, inbound, Body::Read, &mut inspection, now);
     match inspection.credential {
         PresentedCredential::Ambiguous { why } => Some(why),
         _ => None,
@@ -169,7 +169,7 @@ fn a_forged_stale_or_unverifiable_signature_is_refused() {
 fn resigned(e: &Engine, inbound: Inbound, now: i64) -> Result<Inbound, String> {
     let credential = inspection_of(SURROGATE_ID).credential;
     let mut permitted = Permitted::for_test(inbound);
-    resign(e, &credential, &mut permitted, now)?;
+    resign(e, &credential, (&mut permitted, Body::Read), now)?;
     Ok(std::mem::replace(
         permitted.inbound_mut(),
         signed(SURROGATE_ID, "x", DATE),
@@ -286,4 +286,88 @@ fn a_presigned_url_is_checked_for_expiry_and_resigned_in_its_query() {
         sigv4::verify(req, REAL_SECRET, &p).is_ok()
     });
     assert!(verifies, "{target}");
+}
+
+/// The head of an S3 upload part, signed over `payload` with `body`; the
+/// body is not kept (a streamed request's body is never read).
+fn upload_head(payload: &str, body: &[u8]) -> Inbound {
+    let headers: Vec<(&str, &[u8])> = vec![
+        ("host", b"ci-artifacts.s3.amazonaws.com"),
+        ("x-amz-content-sha256", payload.as_bytes()),
+        ("x-amz-date", DATE.as_bytes()),
+    ];
+    let target = "/big.bin?partNumber=1&uploadId=u1";
+    let req = sigv4::Request {
+        method: "PUT",
+        target,
+        headers: &headers,
+        body,
+    };
+    let creds = Credentials {
+        access_key_id: SURROGATE_ID.into(),
+        secret_access_key: SURROGATE_SECRET.into(),
+        session_token: None,
+    };
+    let names = ["host", "x-amz-content-sha256", "x-amz-date"];
+    let s = sigv4::sign(&req, &creds, "us-east-1", "s3", &names).unwrap();
+    let mut b = http::Request::builder().method("PUT").uri(target);
+    for (n, v) in &headers {
+        b = b.header(*n, *v);
+    }
+    let (parts, ()) = b
+        .header("authorization", s.authorization())
+        .body(())
+        .unwrap()
+        .into_parts();
+    Inbound {
+        parts,
+        body: Bytes::new(),
+    }
+}
+
+#[test]
+fn a_streamed_upload_is_verified_over_the_payload_line_its_head_declares() {
+    let (e, _dir) = engine("aws-key-streamed", &real_json(None, "2099-01-01T00:00:00Z"));
+    let streamed = |inbound: &Inbound| {
+        let mut inspection = inspection_of(SURROGATE_ID);
+        check(&e, inbound, Body::Streamed, &mut inspection, NOW);
+        match inspection.credential {
+            PresentedCredential::Ambiguous { why } => Some(why),
+            _ => None,
+        }
+    };
+    let part = b"8 MiB of object data, in this test a little less";
+    let hash = scopegate_model::hex(&<sha2::Sha256 as sha2::Digest>::digest(part));
+    for payload in [
+        "UNSIGNED-PAYLOAD",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        hash.as_str(),
+    ] {
+        let head = upload_head(payload, part);
+        assert_eq!(streamed(&head), None, "{payload}");
+        // read in full, the (absent) body would not match a declared hash
+        if payload == hash {
+            assert!(checked(&e, &head, SURROGATE_ID, NOW).is_some());
+        }
+        let mut out = Permitted::for_test(head);
+        let credential = inspection_of(SURROGATE_ID).credential;
+        resign(&e, &credential, (&mut out, Body::Streamed), NOW).unwrap();
+        let auth = out.inbound_mut().parts.headers["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(auth.contains(REAL_ID), "{auth}");
+    }
+    // chunk signatures would need the body: refused, never forwarded
+    let chunks = sigv4::aws_chunked_body(&[b"data"]);
+    let chunked = upload_head("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", &chunks);
+    let why = streamed(&chunked).unwrap();
+    assert!(why.contains("chunk-signed"), "{why}");
+    // a forged head is refused as before
+    let mut forged = upload_head("UNSIGNED-PAYLOAD", b"");
+    forged
+        .parts
+        .headers
+        .insert("x-amz-date", "20261201T120001Z".parse().unwrap());
+    assert!(streamed(&forged).is_some());
 }
