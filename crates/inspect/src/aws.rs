@@ -10,6 +10,7 @@
 //! docs/providers/aws.md.
 
 mod arn;
+mod cbor_value;
 mod ctx;
 mod escalate;
 mod host;

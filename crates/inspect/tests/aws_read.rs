@@ -520,6 +520,26 @@ fn cloudwatch_over_rpc_v2_cbor_is_named_by_its_iam_prefix() {
         b"\xa0",
     );
     one(&ops, "cloudwatch:DeleteAlarms", Destructive);
+    // its CBOR arguments are read: an ARN gives the account and region
+    let arn = b"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:cpu-high";
+    let mut body = vec![0xa1, 0x68];
+    body.extend(b"AlarmArn");
+    body.extend([0x78, u8::try_from(arn.len()).unwrap()]);
+    body.extend(arn);
+    let ops = signed(
+        "POST",
+        "monitoring.us-east-1.amazonaws.com",
+        "/service/GraniteServiceVersion20100801/operation/DeleteAlarms",
+        ("us-east-1", "monitoring"),
+        &[
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Type", "application/cbor"),
+        ],
+        &body,
+    );
+    let op = one(&ops, "cloudwatch:DeleteAlarms", Destructive);
+    assert_eq!(res(&op, "account"), ["111122223333"]);
+    assert_eq!(res(&op, "arn"), [String::from_utf8(arn.to_vec()).unwrap()]);
     // the same service over its query protocol
     let ops = signed(
         "POST",

@@ -1,7 +1,11 @@
-//! `smithy-rpc-v2-cbor`: `POST /service/<Service>/operation/<Operation>`.
-//! The CBOR body is not decoded: arguments are not read.
+//! `smithy-rpc-v2-cbor`: `POST /service/<Service>/operation/<Operation>`,
+//! arguments in a CBOR body, read as JSON would be (ids, ARNs, top-level
+//! arguments for escalations). A body that does not decode plainly leaves
+//! the arguments unread (escalations then assume the worst).
 
+use crate::aws::cbor_value;
 use crate::aws::ctx::{Ctx, Found, Refusal, refuse};
+use crate::aws::resources;
 use crate::aws::table::Protocol;
 
 pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
@@ -22,7 +26,9 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         .filter(|s| s.target_prefix == *service)
     {
         if let Some(entry) = svc.op(name) {
-            out.push(Found::new(svc, entry));
+            let mut f = Found::new(svc, entry);
+            arguments(ctx, &mut f);
+            out.push(f);
         }
     }
     if out.is_empty() {
@@ -35,4 +41,18 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         );
     }
     Ok(out)
+}
+
+fn arguments(ctx: &Ctx<'_, '_>, f: &mut Found) {
+    if ctx.req.body.is_empty() {
+        f.params = Some(Vec::new());
+        return;
+    }
+    if let Ok(body) = ctx.body()
+        && let Ok(v) = cbor_value::decode(&body)
+    {
+        resources::from_json(&mut f.op, &v);
+        f.params = Some(resources::json_params(&v));
+        resources::json_members(&v, &mut f.members);
+    }
 }
