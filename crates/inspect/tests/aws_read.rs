@@ -737,6 +737,43 @@ fn an_unknown_service_or_operation_is_unknown() {
 }
 
 #[test]
+fn sqs_over_the_query_protocol_is_read_as_older_sdks_send_it() {
+    let sqs = |target: &str, body: &[u8]| {
+        signed(
+            "POST",
+            "sqs.us-east-1.amazonaws.com",
+            target,
+            ("us-east-1", "sqs"),
+            &[("Content-Type", FORM)],
+            body,
+        )
+    };
+    // to the queue URL
+    let ops = sqs(
+        "/123456789012/orders",
+        b"Action=PurgeQueue&Version=2012-11-05",
+    );
+    let op = one(&ops, "sqs:PurgeQueue", Destructive);
+    assert_eq!(res(&op, "account"), ["123456789012"]);
+    assert_eq!(res(&op, "queueName"), ["orders"]);
+    // to / with the queue URL as an argument
+    let ops = sqs(
+        "/",
+        b"Action=DeleteQueue&Version=2012-11-05&QueueUrl=https%3A%2F%2Fsqs.us-east-1.amazonaws.com%2F123456789012%2Forders",
+    );
+    let op = one(&ops, "sqs:DeleteQueue", Destructive);
+    assert_eq!(res(&op, "queueUrl").len(), 1);
+    // the json protocol still reads; a path that is no queue URL does not
+    let ops = sqs("/123456789012", b"Action=ListQueues&Version=2012-11-05");
+    unknown(&ops, "unknown-operation");
+    let ops = sqs(
+        "/123456789012/orders/x",
+        b"Action=ListQueues&Version=2012-11-05",
+    );
+    unknown(&ops, "unknown-operation");
+}
+
+#[test]
 fn an_x_amz_target_of_another_service_is_unknown() {
     let ops = signed(
         "POST",

@@ -187,12 +187,27 @@ impl<'t, 'r> Ctx<'t, 'r> {
         Ok(())
     }
 
+    /// An SQS queue URL's path, `/<account>/<queue>`: account and queue.
+    pub fn sqs_queue(&self) -> Option<(&str, &str)> {
+        if self.endpoint.prefix != "sqs" {
+            return None;
+        }
+        let (account, queue) = self.path.strip_prefix('/')?.split_once('/')?;
+        let name_ok = !queue.is_empty()
+            && queue.len() <= 80
+            && queue
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && name_ok)
+            .then_some((account, queue))
+    }
+
     pub fn read(self) -> Result<Vec<Operation>, Refusal> {
         let found = if !self.header("x-amz-target").is_empty() {
             protocol::json::read(&self)?
         } else if self.path.starts_with("/service/") && self.any_speaks(|p| p == Protocol::Cbor) {
             protocol::cbor::read(&self)?
-        } else if self.path == "/"
+        } else if (self.path == "/" || self.sqs_queue().is_some())
             && self.any_speaks(|p| matches!(p, Protocol::Query | Protocol::Ec2))
         {
             protocol::query::read(&self)?

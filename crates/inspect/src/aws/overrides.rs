@@ -12,6 +12,8 @@ struct Raw {
     #[serde(default)]
     prefix: BTreeMap<String, String>,
     #[serde(default)]
+    also_speaks: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     class: BTreeMap<String, String>,
     #[serde(default)]
     escalate: Vec<RawEscalation>,
@@ -43,6 +45,9 @@ pub struct Escalation {
 pub struct Overrides {
     /// botocore service id → operation-name prefix.
     pub prefix: BTreeMap<String, String>,
+    /// botocore service id → protocols it still accepts beyond botocore's
+    /// (SQS over query, as older SDKs send it).
+    pub also_speaks: BTreeMap<String, Vec<String>>,
     /// `prefix:Operation` → class.
     pub class: BTreeMap<String, OpClass>,
     escalate: Vec<(String, Escalation)>,
@@ -72,6 +77,7 @@ impl Overrides {
             .collect::<Result<_, String>>()?;
         Ok(Self {
             prefix: raw.prefix,
+            also_speaks: raw.also_speaks,
             class,
             escalate,
         })

@@ -239,8 +239,10 @@ fn rows(
 }
 
 fn service(c: &[&str], ov: &Overrides) -> Result<Service, String> {
+    let also = ov.also_speaks.get(c[0]).into_iter().flatten();
     let protocols = c[3]
         .split(',')
+        .chain(also.map(String::as_str))
         .map(|p| Protocol::parse(p).ok_or_else(|| format!("unknown protocol {p}")))
         .collect::<Result<Vec<_>, _>>()?;
     let endpoint_prefix = c[4].to_owned();

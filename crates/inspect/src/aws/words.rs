@@ -11,11 +11,19 @@ use super::table::Table;
 
 /// Resource kinds any AWS operation may name.
 fn resource_kinds() -> Vec<String> {
-    let mut kinds: Vec<String> = ["region", "account", "arn", "bucket", "key", "keyPrefix"]
-        .iter()
-        .map(|k| (*k).to_owned())
-        .chain(ID_PARAMS.iter().map(|(_, k)| (*k).to_owned()))
-        .collect();
+    let mut kinds: Vec<String> = [
+        "region",
+        "account",
+        "arn",
+        "bucket",
+        "key",
+        "keyPrefix",
+        "queueName",
+    ]
+    .iter()
+    .map(|k| (*k).to_owned())
+    .chain(ID_PARAMS.iter().map(|(_, k)| (*k).to_owned()))
+    .collect();
     kinds.sort();
     kinds.dedup();
     kinds

@@ -37,6 +37,10 @@ pub fn read<'t>(ctx: &Ctx<'t, '_>) -> Result<Vec<Found>, Refusal> {
         let Some(entry) = svc.op(name) else { continue };
         let mut f = Found::new(svc, entry);
         resources::from_pairs(&mut f.op, &pairs);
+        if let Some((account, queue)) = ctx.sqs_queue() {
+            f.op.add_resource("account", account.to_owned());
+            f.op.add_resource("queueName", queue.to_owned());
+        }
         f.params = Some(pairs.clone());
         f.members = resources::pair_members(&pairs);
         out.push(f);
