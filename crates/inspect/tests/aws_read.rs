@@ -774,6 +774,37 @@ fn sqs_over_the_query_protocol_is_read_as_older_sdks_send_it() {
 }
 
 #[test]
+fn an_s3_access_point_is_its_own_resource_never_a_bucket() {
+    let host = "ci-ap-111122223333.s3-accesspoint.eu-west-1.amazonaws.com";
+    let ops = signed(
+        "DELETE",
+        host,
+        "/builds/42.log",
+        ("eu-west-1", "s3"),
+        &[],
+        b"",
+    );
+    let op = one(&ops, "s3:DeleteObject", Destructive);
+    assert_eq!(res(&op, "accessPoint"), ["ci-ap-111122223333"]);
+    assert_eq!(res(&op, "account"), ["111122223333"]);
+    assert_eq!(res(&op, "key"), ["builds/42.log"]);
+    assert!(
+        res(&op, "bucket").is_empty(),
+        "a `ci-*` bucket rule must not match"
+    );
+    // signed for another service: unknown, as for any host
+    let ops = signed(
+        "GET",
+        host,
+        "/builds/42.log",
+        ("eu-west-1", "s3-object-lambda"),
+        &[],
+        b"",
+    );
+    unknown(&ops, "scope-mismatch");
+}
+
+#[test]
 fn an_x_amz_target_of_another_service_is_unknown() {
     let ops = signed(
         "POST",

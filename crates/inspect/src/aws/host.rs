@@ -11,8 +11,12 @@ pub struct Endpoint {
     pub region: Option<String>,
     /// Virtual-hosted S3 (`bucket.s3.us-east-1.amazonaws.com`).
     pub bucket: Option<String>,
-    /// S3 Control (`123456789012.s3-control.us-east-1.amazonaws.com`).
+    /// S3 Control (`123456789012.s3-control.us-east-1.amazonaws.com`), or
+    /// an S3 access point's owner.
     pub account: Option<String>,
+    /// An S3 access point (`name-123456789012.s3-accesspoint.us-east-1…`):
+    /// `bucket` then holds `name-account`, which is not a bucket name.
+    pub access_point: bool,
     pub fips: bool,
     pub dualstack: bool,
 }
@@ -88,6 +92,9 @@ pub fn parse(table: &Table, authority: &str) -> Result<Endpoint, String> {
     {
         *last = "s3";
     }
+    if let Some(fips) = access_point_label(&labels) {
+        return access_point(ep, &labels[..labels.len() - 1], fips, &host);
+    }
     let (i, prefix, fips) = (0..labels.len())
         .find_map(|i| known_prefix(table, &labels[i..]).map(|(p, f)| (i, p, f)))
         .ok_or_else(|| format!("{host}: no AWS service answers at this host"))?;
@@ -114,6 +121,43 @@ pub fn parse(table: &Table, authority: &str) -> Result<Endpoint, String> {
             ));
         }
     }
+    Ok(ep)
+}
+
+/// `Some(fips)` when the last label is S3's access point endpoint.
+fn access_point_label(labels: &[&str]) -> Option<bool> {
+    match labels.last() {
+        Some(&"s3-accesspoint") => Some(false),
+        Some(&"s3-accesspoint-fips") => Some(true),
+        _ => None,
+    }
+}
+
+/// `name-123456789012` before `s3-accesspoint`: one label, the account its
+/// last 12 digits.
+fn access_point(
+    mut ep: Endpoint,
+    before: &[&str],
+    fips: bool,
+    host: &str,
+) -> Result<Endpoint, String> {
+    let [label] = before else {
+        return Err(format!(
+            "{host}: an S3 access point host is `<name>-<account>.s3-accesspoint.<region>…`"
+        ));
+    };
+    let (_, account) = label
+        .rsplit_once('-')
+        .filter(|(n, a)| !n.is_empty() && a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| format!("{host}: `{label}` is not `<access point name>-<account>`"))?;
+    if ep.region.is_none() {
+        return Err(format!("{host}: an S3 access point host names its region"));
+    }
+    ep.prefix = "s3".to_owned();
+    ep.fips = fips;
+    ep.bucket = Some((*label).to_owned());
+    ep.account = Some(account.to_owned());
+    ep.access_point = true;
     Ok(ep)
 }
 
@@ -145,6 +189,24 @@ mod tests {
     fn ep(host: &str) -> Endpoint {
         let t = Table::bundled().unwrap();
         parse(&t, host).unwrap()
+    }
+
+    #[test]
+    fn s3_access_points_name_their_account_and_are_not_buckets() {
+        let e = ep("logs-ap-111122223333.s3-accesspoint.eu-west-1.amazonaws.com");
+        assert!(e.access_point && e.prefix == "s3");
+        assert_eq!(e.account.as_deref(), Some("111122223333"));
+        assert_eq!(e.bucket.as_deref(), Some("logs-ap-111122223333"));
+        let e = ep("logs-111122223333.s3-accesspoint.dualstack.eu-west-1.amazonaws.com");
+        assert!(e.access_point && e.dualstack);
+        let t = Table::bundled().unwrap();
+        for bad in [
+            "logs.s3-accesspoint.eu-west-1.amazonaws.com",
+            "a.logs-111122223333.s3-accesspoint.eu-west-1.amazonaws.com",
+            "logs-111122223333.s3-accesspoint.amazonaws.com",
+        ] {
+            assert!(parse(&t, bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

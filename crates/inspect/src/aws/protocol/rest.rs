@@ -115,6 +115,8 @@ fn found<'t>(ctx: &Ctx<'t, '_>, (_, svc, entry, labels): Match<'t>) -> Result<Fo
             return refuse("unreadable-target", format!("{{{label}}} does not decode"));
         };
         let kind = match label.as_str() {
+            // an access point fronts a bucket it does not name
+            "Bucket" if is_s3 && ctx.endpoint.access_point => Some("accessPoint"),
             "Bucket" if is_s3 => Some("bucket"),
             "Key" if is_s3 => Some("key"),
             other => resources::kind_of(other),
