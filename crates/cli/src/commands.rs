@@ -112,6 +112,25 @@ pub fn policy_validate(file: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// `policy diff`: the verdicts that change, as text or JSON; the exit
+/// status says whether anything widens.
+pub fn policy_diff(
+    old: &Path,
+    new: &Path,
+    against_log: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<i32> {
+    use scopegate_cli::policy_diff::{compare, exit_status, to_json, to_text};
+    let log = against_log.map(read_input).transpose()?;
+    let compared = compare(old, new, log.as_deref())?;
+    if json {
+        outln!("{}", to_json(&compared))?;
+    } else {
+        out!("{}", to_text(&compared))?;
+    }
+    Ok(exit_status(&compared))
+}
+
 /// `policy test`: every scenario in the files; 1 if any fails.
 pub fn policy_test(files: &[PathBuf]) -> anyhow::Result<i32> {
     anyhow::ensure!(!files.is_empty(), "give at least one policy test file");

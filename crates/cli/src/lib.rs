@@ -16,6 +16,7 @@ pub mod fixtures;
 pub mod log_format;
 pub mod log_writer;
 pub mod output;
+pub mod policy_diff;
 pub mod policy_test;
 pub mod private;
 pub mod shared_resolutions;

@@ -355,6 +355,21 @@ enum PolicyCommand {
     Test { files: Vec<PathBuf> },
     /// Validate a scope-map file and report every problem.
     Validate { file: PathBuf },
+    /// Which verdicts a change to a scope map changes, found by evaluating
+    /// both on every catalogued operation their rules reach. Exit 0: none;
+    /// 1: some narrow; 2: something widens (deny → approve → allow).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Also decide again the requests in this log (JSON lines from
+        /// `scopegate audit export`; `-` reads stdin) and list those whose
+        /// verdict changes.
+        #[arg(long)]
+        against_log: Option<PathBuf>,
+        /// JSON for CI: {"widens": bool, "changes": [...], "log": {...}}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -470,6 +485,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Policy { command } => match command {
             PolicyCommand::Validate { file } => commands::policy_validate(&file),
             PolicyCommand::Test { files } => commands::policy_test(&files),
+            PolicyCommand::Diff {
+                old,
+                new,
+                against_log,
+                json,
+            } => commands::policy_diff(&old, &new, against_log.as_deref(), json),
         },
         Command::Token { command } => match command {
             TokenCommand::Fingerprint => commands::token_fingerprint(),

@@ -213,6 +213,96 @@ fn token_issue_for_aws_prints_a_key_pair_and_writes_its_secret_privately() {
 }
 
 #[test]
+fn policy_diff_reports_verdict_changes_and_exits_by_direction() {
+    let dir = std::env::temp_dir().join(format!("scopegate-cli-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::read_to_string(root().join("config/examples/railway-agent.toml")).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let old = write("old.toml", &base);
+    let same = write(
+        "same.toml",
+        &base.replace("volumes-need-a-human", "volumes-wait-for-a-human"),
+    );
+    let wider = write(
+        "wider.toml",
+        &base.replace("effect = \"approve\"", "effect = \"allow\""),
+    );
+    let diff = |new: &str, json: bool| {
+        let mut args = vec!["policy", "diff", old.as_str(), new];
+        if json {
+            args.push("--json");
+        }
+        scopegate(&args, None)
+    };
+    let out = diff(&same, false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no verdict changes\n");
+    let out = diff(&wider, false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("WIDENS  approve → allow") && s.contains("railway:volumeDelete (destructive)"),
+        "{s}"
+    );
+    let out = diff(&wider, true);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["widens"], true);
+    assert!(
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["operation"] == "railway:volumeDelete"
+                && c["old"] == "approve"
+                && c["new"] == "allow")
+    );
+    // the log's real requests: a held volume delete would now pass, a read
+    // is unchanged
+    let record = |id: &str, op: &str, class: &str| {
+        serde_json::json!({
+            "id": id, "at_unix_ms": 1, "agent": null, "token": "agent",
+            "fingerprint_prefix": "96fc6cea30fc", "provider": "railway",
+            "host": "backboard.railway.com", "method": "POST", "path": "/graphql/v2",
+            "request_digest": "d",
+            "operations": [{"provider": "railway", "name": op, "class": class, "resources": {}}],
+            "verdict": "approve", "mode": "enforce", "forwarded": false, "rule": "r",
+            "reason": "", "decide_micros": 1, "upstream_status": null,
+            "upstream_millis": null, "seq": 1, "hash": "h",
+        })
+        .to_string()
+    };
+    let log = write(
+        "log.jsonl",
+        &format!(
+            "{}\n{}\n",
+            record("dec_a", "volumeDelete", "destructive"),
+            record("dec_b", "me", "read")
+        ),
+    );
+    let out = scopegate(
+        &["policy", "diff", &old, &wider, "--against-log", &log],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("against the log: 1 of 2 logged request(s) change"),
+        "{s}"
+    );
+    assert!(s.contains("WIDENS  approve → allow  dec_a POST backboard.railway.com/graphql/v2 [railway:volumeDelete] token agent"), "{s}");
+    // the other way round only narrows
+    let out = scopegate(&["policy", "diff", &wider, &old], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("narrows allow → approve"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn policy_test_command_reports_and_exits() {
     let out = scopegate(&["policy", "test", "tests/policy/incident.toml"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
