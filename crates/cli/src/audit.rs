@@ -85,6 +85,26 @@ pub enum Format {
 /// `narrow`: only the records of one approval's story (`held apr_…`,
 /// `approved apr_… by …`, `granted apr_… …`, …), of a project or an
 /// environment (see [`Narrow`]).
+/// Every record the filter keeps, oldest first.
+pub fn records(
+    config: &Path,
+    database: Option<&str>,
+    filter: &Filter,
+) -> anyhow::Result<Vec<scopegate_model::DecisionRecord>> {
+    runtime()?.block_on(async {
+        let s = store(config, database).await?;
+        let (mut out, mut after) = (Vec::new(), 0);
+        loop {
+            let rows = s.rows(filter, after, 1000).await?;
+            let Some(last) = rows.last() else {
+                return Ok(out);
+            };
+            after = last.seq;
+            out.extend(rows.into_iter().map(|r| r.record));
+        }
+    })
+}
+
 pub fn export(
     config: &Path,
     database: Option<&str>,

@@ -161,7 +161,7 @@ pub fn token_fingerprint() -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
+pub fn read_input(p: &Path) -> anyhow::Result<Vec<u8>> {
     if p.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::stdin().read_to_end(&mut b)?;

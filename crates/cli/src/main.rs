@@ -16,6 +16,7 @@ mod commands;
 mod healthcheck;
 mod run_cmd;
 mod serve;
+mod suggest_cmd;
 mod token_issue;
 
 #[derive(Parser)]
@@ -148,6 +149,30 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Draft a scope map for a token from what the decision log shows it
+    /// did (run it in observe mode first): reads and writes seen allowed,
+    /// destructive ones held, ids listed or resolved names used, the rest
+    /// denied; each rule says the evidence it rests on.
+    Suggest {
+        #[command(flatten)]
+        log: LogArgs,
+        /// The scope-map token to draft for.
+        #[arg(long)]
+        token: String,
+        /// Read decisions from this `scopegate audit export` file (`-`:
+        /// stdin) instead of the database.
+        #[arg(long)]
+        from_log: Option<PathBuf>,
+        /// The scope map holding the token [default: the settings' scope map].
+        #[arg(long)]
+        scope_map: Option<PathBuf>,
+        /// The window: the last N days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// List, under each rule, the decision ids it covers.
+        #[arg(long)]
+        explain: bool,
     },
     /// Scope-map tools.
     Policy {
@@ -482,6 +507,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Config {
             command: ConfigCommand::Check { settings },
         } => commands::config_check(&settings.path(before)),
+        Command::Suggest {
+            log,
+            token,
+            from_log,
+            scope_map,
+            days,
+            explain,
+        } => {
+            let settings = log.settings.path(before);
+            let src = suggest_cmd::Source {
+                settings: &settings,
+                database: log.database.as_deref(),
+                log: from_log.as_deref(),
+                scope_map: scope_map.as_deref(),
+            };
+            suggest_cmd::suggest(&src, &token, days, explain)
+        }
         Command::Policy { command } => match command {
             PolicyCommand::Validate { file } => commands::policy_validate(&file),
             PolicyCommand::Test { files } => commands::policy_test(&files),

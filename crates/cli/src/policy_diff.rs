@@ -69,7 +69,7 @@ pub fn compare(old: &Path, new: &Path, log: Option<&[u8]>) -> anyhow::Result<Com
 }
 
 /// JSON lines of decision records (extra fields, `seq` and `hash`, ignored).
-fn records(text: &[u8]) -> anyhow::Result<Vec<DecisionRecord>> {
+pub fn records(text: &[u8]) -> anyhow::Result<Vec<DecisionRecord>> {
     let text = std::str::from_utf8(text).context("the log is not UTF-8")?;
     text.lines()
         .enumerate()

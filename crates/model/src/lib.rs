@@ -22,6 +22,7 @@ mod queue;
 mod record;
 mod resolved;
 mod sink;
+mod utc;
 
 pub use approval_state::{ApprovalState, Resolution};
 pub use attributes::{Attribute, Attributes};
@@ -35,3 +36,4 @@ pub use queue::{ApprovalQueue, BoxFut, Grant, HoldOutcome, QueueError};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};
 pub use resolved::{ResolvedAttributes, ResolvedKey, SharedResolutions};
 pub use sink::{DecisionSink, Durable, LogProgress, RecordError, Ticket};
+pub use utc::utc_iso;

@@ -13,6 +13,7 @@ pub mod diff;
 mod eval;
 mod glob;
 mod scope_map;
+pub mod suggest;
 mod vocabulary;
 
 pub use eval::{evaluate, needed_attributes, who_decides};

@@ -1,0 +1,37 @@
+//! Unix milliseconds as an ISO 8601 UTC time, for text people read.
+
+/// `2026-12-01T17:46:55Z` (seconds; milliseconds dropped).
+pub fn utc_iso(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_unix_milliseconds() {
+        assert_eq!(super::utc_iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc_iso(1_796_126_400_999), "2026-12-01T12:00:00Z");
+        assert_eq!(super::utc_iso(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}
