@@ -30,6 +30,15 @@ pub fn swap_surrogate(
     let Some(surrogate) = &token.surrogate else {
         return Ok(());
     };
+    // An AWS surrogate's real key only ever signs (`aws_key`): presented
+    // anywhere else (as a bearer token to another provider, or on a
+    // lookup), it is never put in a request.
+    if surrogate.signing.is_some() {
+        return Err(format!(
+            "token `{}` is an AWS surrogate key: its real key only signs AWS requests, it is never sent",
+            token.name
+        ));
+    }
     let secret = read_secret(engine, &token.name, &surrogate.secret)?;
     if secret.is_empty() {
         return Err(format!(

@@ -371,3 +371,50 @@ fn a_streamed_upload_is_verified_over_the_payload_line_its_head_declares() {
         .insert("x-amz-date", "20261201T120001Z".parse().unwrap());
     assert!(streamed(&forged).is_some());
 }
+
+#[test]
+fn an_aws_surrogate_presented_as_a_bearer_token_never_carries_the_real_key() {
+    let (e, _dir) = engine("aws-key-bearer", &real_json(None, "2099-01-01T00:00:00Z"));
+    let credential = PresentedCredential::One {
+        fingerprint: Fingerprint::of(SURROGATE_ID.as_bytes()),
+        location: CredentialLocation::Authorization(AuthScheme::Bearer),
+        also: Vec::new(),
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Bearer {SURROGATE_ID}").parse().unwrap(),
+    );
+    let why =
+        crate::request_path::credential::swap_surrogate(&e, &credential, &mut headers).unwrap_err();
+    assert!(why.contains("never sent"), "{why}");
+    assert_eq!(
+        headers["authorization"],
+        format!("Bearer {SURROGATE_ID}").as_str()
+    );
+    // and the forward phase, which re-signs, refuses it: it is no AWS request
+    let (parts, ()) = http::Request::builder()
+        .method("POST")
+        .uri("/graphql/v2")
+        .header("host", "backboard.railway.com")
+        .header("authorization", format!("Bearer {SURROGATE_ID}"))
+        .body(())
+        .unwrap()
+        .into_parts();
+    let inbound = Inbound {
+        parts,
+        body: Bytes::from_static(b"{}"),
+    };
+    let mut permitted = Permitted::for_test(inbound);
+    assert!(is_surrogate(&e, &credential));
+    let why = resign(&e, &credential, (&mut permitted, Body::Read), NOW).unwrap_err();
+    assert!(
+        !why.contains(REAL_SECRET) && !why.contains(REAL_ID),
+        "{why}"
+    );
+    let sent = format!("{:?}", permitted.inbound_mut().parts.headers);
+    assert!(
+        !sent.contains(REAL_SECRET) && !sent.contains(REAL_ID),
+        "{sent}"
+    );
+}
