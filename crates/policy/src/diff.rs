@@ -56,7 +56,14 @@ fn rank(v: Verdict) -> u8 {
 /// in `words`.
 pub fn diff(old: &ScopeMap, new: &ScopeMap, words: &[OperationWord]) -> Vec<Change> {
     let mut out = unknown_token(old, new);
+    // A token's fingerprint and its surrogate pick the same rules: one of
+    // them is enough for each pair of tokens (old map's, new map's).
+    let mut pairs = BTreeSet::new();
     for fp in credentials(old, new) {
+        let pair = [old, new].map(|m| m.token_for(&fp).map(|(t, _)| t.name.clone()));
+        if !pairs.insert(pair) {
+            continue;
+        }
         let tokens: Vec<&Token> = [old, new]
             .iter()
             .filter_map(|m| m.token_for(&fp).map(|(t, _)| t))

@@ -239,3 +239,20 @@ fn replaying_the_log_names_the_real_requests_that_would_change() {
     assert_eq!(changed.len(), 1);
     assert!(replay(&map(BASE), &map(BASE), &records).is_empty());
 }
+
+#[test]
+fn a_token_with_a_fingerprint_and_a_surrogate_is_one_set_of_changes() {
+    let z = "0".repeat(64);
+    let with_surrogate = |rules: &str| {
+        let text = format!(
+            "version = 1\n[[token]]\nname = \"ci\"\nfingerprint = \"{FP}\"\nsurrogate = \"sha256:{z}\"\nsecret = {{ env = \"X\" }}\n{rules}"
+        );
+        ScopeMap::from_toml("t.toml", &text).unwrap()
+    };
+    let new = BASE.replace("effect = \"approve\"", "effect = \"allow\"");
+    let changes = diff(&with_surrogate(BASE), &with_surrogate(&new), &words());
+    assert_eq!(
+        summary(&changes),
+        ["ci railway:volumeDelete [] approve→allow"]
+    );
+}
