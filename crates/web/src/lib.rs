@@ -225,6 +225,7 @@ impl Dashboard {
             .route("/approvals/{id}/reject", post(pages::reject))
             .route("/history", get(pages::history))
             .route("/tokens", get(pages::tokens))
+            .route("/tokens/{name}/draft", get(pages::draft))
             .route("/health", get(pages::health))
             .route("/healthz", get(pages::healthz))
             // sign-in

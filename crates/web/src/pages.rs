@@ -19,6 +19,8 @@ use crate::view::{self, OpView};
 use crate::{PageUser, Shared, now_ms, state_filter};
 
 mod decide;
+mod draft;
+pub use draft::draft;
 
 use decide::Deciding;
 pub use decide::{approve, reject};
@@ -789,9 +791,25 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
                 classes = list(r.classes.iter().map(|c| c.as_str().to_owned()).collect()),
             );
         }
-        b.push_str("</tbody></table></div></section>");
+        let _ = write!(
+            b,
+            "</tbody></table></div><form class=\"draft\" method=\"get\" action=\"/tokens/{path}/draft\"><label>Draft a scope map from what this token did in the last <input name=\"days\" type=\"number\" min=\"1\" max=\"366\" value=\"30\" inputmode=\"numeric\"> days</label> <button type=\"submit\">Draft</button></form></section>",
+            path = esc(&path_segment(&t.name)),
+        );
     }
     Html(page("Tokens", Nav::Tokens, Some(&who), &b))
+}
+
+/// A token name as one URL path segment.
+fn path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// What health shows, also served as JSON.

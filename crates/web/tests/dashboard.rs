@@ -951,6 +951,62 @@ async fn tokens_and_health() {
     ] {
         assert!(tokens.body.contains(s), "{s}");
     }
+    assert!(
+        tokens
+            .body
+            .contains("action=\"/tokens/railway-domains/draft\"")
+    );
+    // the draft from the log: what the token did, destructive held
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut used = record(
+        "dec_used",
+        scopegate_model::Verdict::Allow,
+        "railway-domains",
+        now - 60_000,
+    );
+    used.forwarded = true;
+    let mut old = record(
+        "dec_old",
+        scopegate_model::Verdict::Allow,
+        "railway-domains",
+        now - 40 * 86_400_000,
+    );
+    old.forwarded = true;
+    app.store.append(&[used, old]).await.unwrap();
+    let draft = send(
+        &r,
+        get("/tokens/railway-domains/draft?days=7", Some(&cookie)),
+    )
+    .await;
+    assert_eq!(draft.status, StatusCode::OK);
+    assert!(draft.body.contains("from 1 request(s)"), "{}", draft.body);
+    assert!(
+        draft
+            .body
+            .contains("effect = \"approve\"\noperations = [\"railway:volumeDelete\"]")
+            && draft
+                .body
+                .contains("resources = { volumeId = [\"vol-9\"] }"),
+        "{}",
+        draft.body
+    );
+    let parsed = scopegate_policy::ScopeMap::from_toml("draft.toml", &draft.body);
+    assert!(parsed.is_ok(), "{}", draft.body);
+    assert_eq!(
+        send(&r, get("/tokens/nobody/draft", Some(&cookie)))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_ne!(
+        send(&r, get("/tokens/railway-domains/draft", None))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let health = send(&r, get("/health", Some(&cookie))).await;
     assert_eq!(health.status, StatusCode::OK);
     assert!(health.body.contains("reachable") && health.body.contains("sqlite"));
