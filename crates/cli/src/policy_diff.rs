@@ -155,7 +155,8 @@ fn changes_text(changes: &[Change]) -> String {
         return "no verdict changes\n".into();
     }
     type Key<'a> = (&'a str, bool, &'a str, &'a str, &'a str, &'a str);
-    let mut groups: BTreeMap<Key<'_>, Vec<String>> = BTreeMap::new();
+    // per group: operation (with class) → the resource variants that change
+    let mut groups: BTreeMap<Key<'_>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     for c in changes {
         let key = (
             c.token.as_str(),
@@ -165,7 +166,9 @@ fn changes_text(changes: &[Change]) -> String {
             c.old_rule.as_str(),
             c.new_rule.as_str(),
         );
-        groups.entry(key).or_default().push(described(c));
+        let op = format!("{} ({})", c.operation, c.class);
+        let variants = groups.entry(key).or_default().entry(op).or_default();
+        variants.push(resources(c));
     }
     let mut out = String::new();
     let mut token = None;
@@ -176,8 +179,8 @@ fn changes_text(changes: &[Change]) -> String {
         }
         let how = if narrows { "narrows" } else { "WIDENS " };
         let _ = writeln!(out, "  {how} {old} → {new}  ({old_rule} → {new_rule})");
-        for op in ops.iter().take(LISTED) {
-            let _ = writeln!(out, "      {op}");
+        for (op, variants) in ops.iter().take(LISTED) {
+            let _ = writeln!(out, "      {op}{}", where_(variants));
         }
         if ops.len() > LISTED {
             let _ = writeln!(out, "      … and {} more", ops.len() - LISTED);
@@ -192,15 +195,21 @@ fn changes_text(changes: &[Change]) -> String {
     out
 }
 
-fn described(c: &Change) -> String {
+/// `k=v k=v` for a change's resources (empty: none named).
+fn resources(c: &Change) -> String {
     let res: Vec<String> = c
         .resources
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    if res.is_empty() {
-        format!("{} ({})", c.operation, c.class)
-    } else {
-        format!("{} ({}) {}", c.operation, c.class, res.join(" "))
+    res.join(" ")
+}
+
+/// Where an operation's verdict changes: nothing when it changes whatever
+/// the resources (a variant names none); else each variant.
+fn where_(variants: &[String]) -> String {
+    if variants.iter().any(String::is_empty) {
+        return String::new();
     }
+    format!(" where {}", variants.join(" | "))
 }
