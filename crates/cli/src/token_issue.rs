@@ -52,6 +52,8 @@ fn aws(secret_file: Option<&Path>) -> anyhow::Result<i32> {
     let signing = match secret_file {
         Some(path) => {
             write_private(path, &secret)?;
+            // absolute: a scope map reads files relative to its own folder
+            let path = std::fs::canonicalize(path)?;
             format!("{{ file = \"{}\" }}", path.display())
         }
         None => {

@@ -173,7 +173,13 @@ fn token_issue_for_aws_prints_a_key_pair_and_writes_its_secret_privately() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("agent.secret");
     let args = ["token", "issue", "--provider", "aws", "--secret-file"];
-    let out = scopegate(&[&args[..], &[file.to_str().unwrap()]].concat(), None);
+    // given relative to where it runs, printed absolute (a scope map reads
+    // files relative to its own folder)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scopegate"))
+        .args([&args[..], &["agent.secret"]].concat())
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     let value = |key: &str| {
