@@ -23,7 +23,7 @@ pub struct Source<'a> {
 
 /// Prints the draft for `token` from the last `days` days of the log.
 pub fn suggest(src: &Source<'_>, token: &str, days: u32, explain: bool) -> anyhow::Result<i32> {
-    let since = now_ms() - i64::from(days) * 86_400_000;
+    let since = scopegate_store::approvals::now_ms() - i64::from(days) * 86_400_000;
     let records: Vec<DecisionRecord> = match src.log {
         Some(path) => {
             let text = crate::commands::read_input(path)?;
@@ -59,10 +59,4 @@ pub fn suggest(src: &Source<'_>, token: &str, days: u32, explain: bool) -> anyho
         scopegate_policy::suggest::draft(identity, &records, explain)
     )?;
     Ok(0)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -31,7 +31,7 @@ pub async fn draft(
     let days = q.days.unwrap_or(30).clamp(1, 366);
     let filter = scopegate_store::Filter {
         token: Some(name.clone()),
-        since_ms: Some(now_ms() - i64::from(days) * 86_400_000),
+        since_ms: Some(crate::now_ms() - i64::from(days) * 86_400_000),
         ..scopegate_store::Filter::default()
     };
     let mut records = Vec::new();
@@ -52,10 +52,4 @@ pub async fn draft(
     }
     let text = scopegate_policy::suggest::draft(token, &records, false);
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
