@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("providers.toml: no [[provider]] entries")?;
     let mut out = String::from("pub const BUNDLED: &[(&str, &str)] = &[\n");
     let mut resolvers = String::from("pub const RESOLVERS: &[(&str, &str)] = &[\n");
+    let mut breadths = String::from("pub const BREADTHS: &[(&str, &str)] = &[\n");
     for p in providers {
         let file = p
             .get("catalog")
@@ -24,6 +25,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("cargo::rerun-if-changed={}", path.display());
             resolvers.push_str(&format!(
                 "    ({resolve:?}, include_str!({:?})),\n",
+                path.display().to_string()
+            ));
+        }
+        if let Some(breadth) = p.get("breadth").and_then(toml::Value::as_str) {
+            let path = dir.join(breadth);
+            println!("cargo::rerun-if-changed={}", path.display());
+            breadths.push_str(&format!(
+                "    ({breadth:?}, include_str!({:?})),\n",
                 path.display().to_string()
             ));
         }
@@ -44,6 +53,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     out.push_str("];\n");
     resolvers.push_str("];\n");
     out.push_str(&resolvers);
+    breadths.push_str("];\n");
+    out.push_str(&breadths);
     let dest = Path::new(&std::env::var("OUT_DIR")?).join("bundled.rs");
     std::fs::write(dest, out)?;
     Ok(())

@@ -24,7 +24,7 @@ use crate::rest::{RestRoute, RestTable, Template};
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
-pub use bundled::{BUNDLED, RESOLVERS};
+pub use bundled::{BREADTHS, BUNDLED, RESOLVERS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {

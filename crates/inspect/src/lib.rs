@@ -10,6 +10,7 @@
 //! Entry point: [`Inspector::inspect`] over a [`RequestView`].
 
 pub mod aws;
+pub mod breadth;
 pub mod catalog;
 mod content;
 mod credentials;

@@ -12,6 +12,7 @@
 
 mod approval_state;
 mod attributes;
+pub mod breadth;
 mod credential;
 mod decision;
 mod fingerprint;
@@ -26,6 +27,7 @@ mod utc;
 
 pub use approval_state::{ApprovalState, Resolution};
 pub use attributes::{Attribute, Attributes};
+pub use breadth::{Breadth, BreadthSpec};
 pub use credential::{AuthScheme, CredentialLocation};
 pub use decision::{Decision, Mode, OperationVerdict, RuleRef, Verdict};
 pub use fingerprint::{Fingerprint, PresentedCredential, hex};

@@ -38,6 +38,10 @@ pub struct DecisionRecord {
     /// (the approval queue was unavailable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<String>,
+    /// What the provider's answer said of the token's power (from the
+    /// outcome; never part of the hashed record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breadth: Option<crate::Breadth>,
 }
 
 impl DecisionRecord {
@@ -66,6 +70,7 @@ impl DecisionRecord {
             upstream_status: None,
             upstream_millis: None,
             approval: None,
+            breadth: None,
         }
     }
 }
@@ -79,6 +84,9 @@ pub struct DecisionOutcome {
     pub upstream_millis: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the answer said of the token's power (docs/token-breadth.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breadth: Option<crate::Breadth>,
 }
 
 /// One line of the decision journal.

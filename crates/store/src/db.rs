@@ -203,6 +203,11 @@ const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "approval_steps",
         include_str!("../../../migrations/postgres/0006_approval_steps.sql"),
     ),
+    (
+        7,
+        "outcome_breadth",
+        include_str!("../../../migrations/postgres/0007_outcome_breadth.sql"),
+    ),
 ];
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -224,6 +229,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "approval_steps",
         include_str!("../../../migrations/sqlite/0004_approval_steps.sql"),
+    ),
+    (
+        5,
+        "outcome_breadth",
+        include_str!("../../../migrations/sqlite/0005_outcome_breadth.sql"),
     ),
 ];
 
@@ -439,7 +449,7 @@ impl Store {
         macro_rules! rows_sql {
             ($big:literal, $text:literal, $cmp:literal, $order:literal) => {
                 concat!(
-                    "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms ",
+                    "SELECT seq, record, hash, o.upstream_status AS up_status, o.upstream_ms AS up_ms, o.breadth AS breadth ",
                     "FROM decisions LEFT JOIN decision_outcomes o ON o.decision_id = decisions.id WHERE seq ", $cmp, " $1 ",
                     "AND ($2", $big, " IS NULL OR at_ms >= $2) AND ($3", $big, " IS NULL OR at_ms <= $3) ",
                     "AND ($4", $text, " IS NULL OR token = $4) AND ($5", $text, " IS NULL OR agent = $5) ",
@@ -484,6 +494,10 @@ impl Store {
                             record.upstream_status = up_status.and_then(|s| u16::try_from(s).ok());
                             record.upstream_millis = u64::try_from(ms).ok();
                         }
+                        let breadth: Option<String> = row.try_get("breadth")?;
+                        // Unreadable breadth is dropped, not an error: it
+                        // is evidence, not the record.
+                        record.breadth = breadth.and_then(|b| serde_json::from_str(&b).ok());
                         Ok(StoredRow {
                             seq: row.try_get("seq")?,
                             record,
@@ -701,8 +715,8 @@ async fn append_sqlite(
     }
     for chunk in sqlite_chunks(outcomes) {
         let sql = values_sql(
-            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error)",
-            4,
+            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error, breadth)",
+            5,
             chunk.len(),
             " ON CONFLICT (decision_id) DO NOTHING",
         );
@@ -713,11 +727,19 @@ async fn append_sqlite(
                 .bind(o.decision_id.as_str())
                 .bind(o.upstream_status.map(i32::from))
                 .bind(i64::try_from(o.upstream_millis).unwrap_or(i64::MAX))
-                .bind(o.error.as_deref());
+                .bind(o.error.as_deref())
+                .bind(breadth_json(o));
         }
         q.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+/// An outcome's breadth as stored: JSON, or NULL.
+fn breadth_json(o: &DecisionOutcome) -> Option<String> {
+    o.breadth
+        .as_ref()
+        .and_then(|b| serde_json::to_string(b).ok())
 }
 
 async fn append_pg(
@@ -741,15 +763,17 @@ async fn append_pg(
             .map(|o| i64::try_from(o.upstream_millis).unwrap_or(i64::MAX))
             .collect();
         let errors: Vec<Option<&str>> = outcomes.iter().map(|o| o.error.as_deref()).collect();
+        let breadths: Vec<Option<String>> = outcomes.iter().map(|o| breadth_json(o)).collect();
         sqlx::query(
-            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error) \
-             SELECT * FROM UNNEST($1::TEXT[], $2::INT[], $3::BIGINT[], $4::TEXT[]) \
+            "INSERT INTO decision_outcomes (decision_id, upstream_status, upstream_ms, error, breadth) \
+             SELECT * FROM UNNEST($1::TEXT[], $2::INT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[]) \
              ON CONFLICT (decision_id) DO NOTHING",
         )
         .bind(ids)
         .bind(statuses)
         .bind(millis)
         .bind(errors)
+        .bind(breadths)
         .execute(&mut *tx)
         .await?;
     }

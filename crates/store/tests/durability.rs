@@ -285,6 +285,7 @@ async fn an_outage_longer_than_memory_reads_the_journal_back() {
                             upstream_status: Some(201),
                             upstream_millis: i,
                             error: None,
+                            breadth: None,
                         })
                         .unwrap();
                     }

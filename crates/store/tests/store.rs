@@ -166,10 +166,19 @@ async fn an_inserted_record_is_caught() {
     }
 }
 
+/// What an outcome says of its token (docs/token-breadth.md).
+fn scopes(i: u64) -> scopegate_model::Breadth {
+    scopegate_model::Breadth {
+        scopes: Some(format!("repo, scope-{i}")),
+        ..Default::default()
+    }
+}
+
 /// A batch far larger than one multi-row statement (SQLite inserts 128 rows
 /// per statement, then 64, 32 … for the rest), with the outcomes of every
 /// other record in the same batch and a replay of the whole batch: every row
-/// once, in order, with its own fields, its outcome attached, the chain whole.
+/// once, in order, with its own fields, its outcome (and its breadth)
+/// attached, the chain whole.
 #[tokio::test]
 async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
     use scopegate_model::{DecisionOutcome, JournalEntry};
@@ -193,6 +202,7 @@ async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
                         upstream_status: Some(200 + u16::try_from(i % 7).unwrap()),
                         upstream_millis: i,
                         error: None,
+                        breadth: (i % 4 == 1).then(|| scopes(i)),
                     },
                 });
             }
@@ -216,6 +226,7 @@ async fn a_large_batch_with_outcomes_lands_whole_and_in_order() {
             if i % 2 == 1 {
                 assert_eq!(r.upstream_status, Some(200 + (i % 7) as u16));
                 assert_eq!(r.upstream_millis, Some(i as u64));
+                assert_eq!(r.breadth, (i % 4 == 1).then(|| scopes(i as u64)));
             } else {
                 assert_eq!(r.upstream_status, None);
             }

@@ -40,6 +40,10 @@ pub struct Provider {
     /// docs/resource-context.md), embedded like the catalogue.
     #[serde(default)]
     pub resolve: Option<String>,
+    /// What its answers say of a token's power (`github.breadth.toml`,
+    /// docs/token-breadth.md), embedded like the catalogue.
+    #[serde(default)]
+    pub breadth: Option<String>,
 }
 
 /// The format of a provider's published description. Source files are

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use http::Response;
-use scopegate_model::DecisionOutcome;
+use scopegate_model::{Breadth, DecisionOutcome, PresentedCredential};
 
 use crate::body::Body;
 use crate::engine::Engine;
@@ -87,6 +87,10 @@ pub async fn forward(
         upstream_status: result.as_ref().ok().map(|r| r.status().as_u16()),
         upstream_millis: upstream_ms,
         error: result.as_ref().err().map(|e| Cause::of(e).describe(e)),
+        breadth: result
+            .as_ref()
+            .ok()
+            .and_then(|r| breadth_of(&case, r.headers())),
     });
     match result {
         Ok(mut resp) => {
@@ -105,6 +109,20 @@ pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// What the answer (and where the request presented its credential) says
+/// of the token's power, per the provider's breadth description
+/// (docs/token-breadth.md). Read from the answer as it is relayed.
+fn breadth_of(case: &Case<'_>, headers: &http::HeaderMap) -> Option<Breadth> {
+    let spec = scopegate_inspect::breadth::for_provider(case.inspection.provider.as_deref()?)?;
+    let location = match &case.inspection.credential {
+        PresentedCredential::One { location, .. } => Some(location.to_string()),
+        _ => None,
+    };
+    scopegate_inspect::breadth::observe(spec, location.as_deref(), |name| {
+        headers.get(name).map(http::HeaderValue::as_bytes)
+    })
 }
 
 /// Where an allowed read's answer fills the resolution cache: a read-only

@@ -152,6 +152,7 @@ impl Facts {
             upstream_status: None,
             upstream_millis: None,
             approval: step.approval(),
+            breadth: None,
         }
     }
 }
