@@ -133,7 +133,7 @@ fn credentials(old: &ScopeMap, new: &ScopeMap) -> BTreeSet<Fingerprint> {
 
 /// The classes an operation can take (`unknown` when the catalogue names
 /// none).
-fn classes(word: &OperationWord) -> Vec<OpClass> {
+pub(crate) fn classes(word: &OperationWord) -> Vec<OpClass> {
     if word.classes.is_empty() {
         vec![OpClass::Unknown]
     } else {
@@ -142,7 +142,7 @@ fn classes(word: &OperationWord) -> Vec<OpClass> {
 }
 
 /// Whether `rule` could decide `qualified` in `class`, resources aside.
-fn could_match(rule: &Rule, qualified: &str, class: OpClass) -> bool {
+pub(crate) fn could_match(rule: &Rule, qualified: &str, class: OpClass) -> bool {
     let named = rule.operations.is_empty() || rule.operations.iter().any(|g| g.matches(qualified));
     let excepted = rule.except.iter().any(|g| g.matches(qualified));
     let classed = if rule.classes.is_empty() {
@@ -156,7 +156,7 @@ fn could_match(rule: &Rule, qualified: &str, class: OpClass) -> bool {
 /// Resource values to try: none; for each rule with conditions, a value
 /// each of its patterns matches (all its kinds at once), and a value none
 /// matches for each kind.
-fn samples(rules: &[&Rule]) -> Vec<Resources> {
+pub(crate) fn samples(rules: &[&Rule]) -> Vec<Resources> {
     let mut out: BTreeSet<Vec<(String, String)>> = BTreeSet::new();
     out.insert(Vec::new());
     for r in rules.iter().filter(|r| !r.resources.is_empty()) {
@@ -185,11 +185,11 @@ fn example(pattern: &str) -> String {
 }
 
 /// Whether the operation can carry every kind the sample names.
-fn fits(sample: &Resources, word: &OperationWord) -> bool {
+pub(crate) fn fits(sample: &Resources, word: &OperationWord) -> bool {
     sample.keys().all(|k| word.resources.iter().any(|r| r == k))
 }
 
-fn operation(word: &OperationWord, class: OpClass, sample: &Resources) -> Operation {
+pub(crate) fn operation(word: &OperationWord, class: OpClass, sample: &Resources) -> Operation {
     let mut op = Operation::new(word.provider.clone(), word.name.clone(), class);
     op.resources = sample.clone();
     op

@@ -9,6 +9,7 @@
 //!
 //! This crate performs no IO; reading files is the caller's job.
 
+pub mod breadth;
 pub mod diff;
 mod eval;
 mod glob;
