@@ -18,6 +18,7 @@ mod run_cmd;
 mod serve;
 mod suggest_cmd;
 mod token_issue;
+mod tokens_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -173,6 +174,31 @@ enum Command {
         /// List, under each rule, the decision ids it covers.
         #[arg(long)]
         explain: bool,
+    },
+    /// Per token: what its scope map allows, what it used in the window,
+    /// and what its provider says it is granted (GitHub's scope and
+    /// permission headers, Railway's token kind, recorded from answers
+    /// scopegate relayed); a token whose grant exceeds both is flagged
+    /// over-scoped, with the narrower token to create instead.
+    Tokens {
+        #[command(flatten)]
+        log: LogArgs,
+        /// Only this scope-map token.
+        #[arg(long)]
+        token: Option<String>,
+        /// Read decisions from this `scopegate audit export` file (`-`:
+        /// stdin) instead of the database.
+        #[arg(long)]
+        from_log: Option<PathBuf>,
+        /// The scope map [default: the settings' scope map].
+        #[arg(long)]
+        scope_map: Option<PathBuf>,
+        /// The window: the last N days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Scope-map tools.
     Policy {
@@ -523,6 +549,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 scope_map: scope_map.as_deref(),
             };
             suggest_cmd::suggest(&src, &token, days, explain)
+        }
+        Command::Tokens {
+            log,
+            token,
+            from_log,
+            scope_map,
+            days,
+            json,
+        } => {
+            let settings = log.settings.path(before);
+            let src = suggest_cmd::Source {
+                settings: &settings,
+                database: log.database.as_deref(),
+                log: from_log.as_deref(),
+                scope_map: scope_map.as_deref(),
+            };
+            tokens_cmd::tokens(&src, token.as_deref(), days, json)
         }
         Command::Policy { command } => match command {
             PolicyCommand::Validate { file } => commands::policy_validate(&file),

@@ -322,6 +322,8 @@ fn dashboard(
         move || Arc::new(state.engine.borrow().scope_map.clone()),
     )
     .context("dashboard")?;
+    let words_state = running.state.clone();
+    dashboard.catalog_words(move || words_state.engine.borrow().inspector.catalogs().words());
     let metrics_state = running.state.clone();
     let count: approval_steps::CountStep =
         Arc::new(move |s| metrics_state.metrics.approval_step(s));

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::scope_map::{ScopeMap, Token};
 
 mod reach;
+pub mod text;
 
 pub use reach::{Allowed, allowed};
 

@@ -126,6 +126,32 @@ pub(crate) struct AppState {
     started_ms: i64,
     /// Where approvers' steps are recorded (set by `serve`).
     step_log: std::sync::OnceLock<StepLog>,
+    /// The catalogued operations (set by `serve`: its catalogues, with
+    /// the scope map's own; the bundled ones otherwise).
+    words: std::sync::OnceLock<Box<WordsFn>>,
+}
+
+/// The catalogued operations, now.
+pub type WordsFn = dyn Fn() -> Vec<scopegate_model::OperationWord> + Send + Sync;
+
+impl AppState {
+    /// The catalogued operations the Tokens page weighs scope maps against.
+    pub(crate) fn words(&self) -> Vec<scopegate_model::OperationWord> {
+        match self.words.get() {
+            Some(f) => f(),
+            None => {
+                static BUNDLED: std::sync::OnceLock<Vec<scopegate_model::OperationWord>> =
+                    std::sync::OnceLock::new();
+                BUNDLED
+                    .get_or_init(|| {
+                        scopegate_inspect::catalog::CatalogSet::bundled()
+                            .map(|c| c.words())
+                            .unwrap_or_default()
+                    })
+                    .clone()
+            }
+        }
+    }
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -184,8 +210,18 @@ impl Dashboard {
                 password_checks: tokio::sync::Semaphore::new(2),
                 started_ms: scopegate_store::approvals::now_ms(),
                 step_log: std::sync::OnceLock::new(),
+                words: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Where the Tokens page finds the catalogued operations (`serve`: its
+    /// engine's catalogues, reloaded with it).
+    pub fn catalog_words(
+        &self,
+        words: impl Fn() -> Vec<scopegate_model::OperationWord> + Send + Sync + 'static,
+    ) {
+        let _ = self.state.words.set(Box::new(words));
     }
 
     /// Records every approve and reject in the decision log through `log`.

@@ -18,6 +18,7 @@ use crate::html::{self, Nav, class_badge, esc, page, state_badge, url_segment};
 use crate::view::{self, OpView};
 use crate::{PageUser, Shared, now_ms, state_filter};
 
+mod breadth;
 mod decide;
 mod draft;
 pub use draft::draft;
@@ -702,13 +703,28 @@ pub async fn history(
     Ok(Html(page("Decision log", Nav::History, Some(&who), &b)))
 }
 
-/// The scope maps in force, read-only.
-pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Html<String> {
+/// The scope maps in force, read-only, with each token's breadth over
+/// the last `days` days (docs/token-breadth.md).
+pub async fn tokens(
+    PageUser(who): PageUser,
+    State(state): State<Shared>,
+    Query(q): Query<draft::DraftQuery>,
+) -> Html<String> {
     let map = (state.scope_map)();
+    let days = q.days.unwrap_or(30).clamp(1, 366);
     let mut b = format!(
-        "<h1>Tokens and scope maps</h1><p class=\"lead\">What each token may do, as the proxy enforces it now (read-only; edit the scope-map files and reload). A request with an unknown token gets <strong>{}</strong>.</p>",
+        "<h1>Tokens and scope maps</h1><p class=\"lead\">What each token may do, as the proxy enforces it now (read-only; edit the scope-map files and reload), what it did in the last {days} days, and what its provider says it is granted. A request with an unknown token gets <strong>{}</strong>.</p>",
         esc(map.unknown_token.as_str())
     );
+    let records = breadth::window_records(&state, None, days).await;
+    if let Err(why) = &records {
+        let _ = write!(
+            b,
+            "<p class=\"notice\">{}: what tokens used and were granted is not shown.</p>",
+            esc(why)
+        );
+    }
+    let words = state.words();
     if map.tokens.is_empty() {
         b.push_str("<p class=\"empty\">No tokens are configured.</p>");
     }
@@ -737,7 +753,7 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
         let _ = write!(
             b,
             "<section class=\"card\"><h2><code>{name}</code> <span class=\"badge {mode_class}\">{mode}</span></h2>\
-<p class=\"muted\">token {fp} · {surrogate}</p><div class=\"table-wrap\"><table class=\"rules\"><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>",
+<p class=\"muted\">token {fp} · {surrogate}</p>",
             name = esc(&t.name),
             mode = esc(t.mode.as_str()),
             mode_class = if t.mode == scopegate_model::Mode::Observe {
@@ -748,6 +764,17 @@ pub async fn tokens(PageUser(who): PageUser, State(state): State<Shared>) -> Htm
             fp = esc(&fp),
             surrogate = esc(&surrogate),
         );
+        if let Ok(records) = &records {
+            let report = scopegate_policy::breadth::report(
+                &map,
+                t,
+                records,
+                &words,
+                scopegate_inspect::breadth::for_provider,
+            );
+            b.push_str(&breadth::block(&report, days));
+        }
+        b.push_str("<div class=\"table-wrap\"><table class=\"rules\"><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>");
         for r in &t.rules {
             let list = |v: Vec<String>| {
                 if v.is_empty() {

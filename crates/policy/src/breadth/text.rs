@@ -1,0 +1,122 @@
+//! Token breadth as text (`scopegate tokens`, the dashboard's Tokens page): per token, what its scope map allows, what
+//! it used in the window, what its provider grants, and whether it is
+//! over-scoped, with the narrower token to create (docs/token-breadth.md).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Granted, TokenBreadth};
+use scopegate_model::{OpClass, utc_iso};
+
+/// The report for `tokens` over the last `days` days.
+pub fn to_text(tokens: &[TokenBreadth], days: u32) -> String {
+    let mut s = String::new();
+    if tokens.is_empty() {
+        s.push_str("No tokens are configured in the scope map.\n");
+    }
+    for t in tokens {
+        let _ = writeln!(s, "{} ({})", t.token, t.mode);
+        let _ = writeln!(s, "  allowed  {}", allowed(t));
+        let _ = writeln!(s, "  used     {}", used(t, days));
+        if t.granted.is_empty() {
+            let _ = writeln!(
+                s,
+                "  granted  unknown: no answer in the window said (GitHub's and Railway's do)"
+            );
+        }
+        for g in &t.granted {
+            let _ = writeln!(s, "  granted  {}", granted(g));
+            if let Some(o) = &g.over_scoped {
+                let _ = writeln!(s, "  OVER-SCOPED: {}", o.why);
+                let _ = writeln!(s, "           → {}", o.advice());
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// `read 12 allowed, destructive 3 held (github)`.
+pub fn allowed(t: &TokenBreadth) -> String {
+    let a = &t.allowed;
+    let mut parts = Vec::new();
+    for class in OpClass::ALL {
+        let n = a.allow.get(&class).copied().unwrap_or(0);
+        let h = a.approve.get(&class).copied().unwrap_or(0);
+        match (n, h) {
+            (0, 0) => {}
+            (n, 0) => parts.push(format!("{} {n} allowed", class.as_str())),
+            (0, h) => parts.push(format!("{} {h} held for approval", class.as_str())),
+            (n, h) => parts.push(format!("{} {n} allowed, {h} held", class.as_str())),
+        }
+    }
+    if parts.is_empty() {
+        return "nothing (every request is denied)".into();
+    }
+    let providers: Vec<&str> = a.providers.iter().map(String::as_str).collect();
+    format!(
+        "{} operations ({})",
+        parts.join(" · "),
+        providers.join(", ")
+    )
+}
+
+/// `4 requests: read 2 operations, write 1 (first … last …)`.
+pub fn used(t: &TokenBreadth, days: u32) -> String {
+    let u = &t.used;
+    if u.requests == 0 {
+        return format!("nothing in the last {days} days");
+    }
+    let by: Vec<String> = u
+        .by_class
+        .iter()
+        .map(|(c, ops)| format!("{} {}", c.as_str(), ops.len()))
+        .collect();
+    let span = match (u.first_ms, u.last_ms) {
+        (Some(f), Some(l)) => format!(", {} to {}", utc_iso(f), utc_iso(l)),
+        _ => String::new(),
+    };
+    format!(
+        "{} requests in the last {days} days: {} operations{span}",
+        u.requests,
+        by.join(" · ")
+    )
+}
+
+/// `github: scopes repo, delete_repo; expires …; can delete (seen …)`.
+pub fn granted(g: &Granted) -> String {
+    let b = &g.breadth;
+    let mut parts: BTreeMap<u8, String> = BTreeMap::new();
+    if let Some(k) = &b.kind {
+        parts.insert(0, k.clone());
+    }
+    if let Some(sc) = &b.scopes {
+        let sc = if sc.is_empty() { "none" } else { sc };
+        parts.insert(1, format!("scopes {sc}"));
+    }
+    if !g.needed_permissions.is_empty() {
+        let p: Vec<&str> = g.needed_permissions.iter().map(String::as_str).collect();
+        parts.insert(2, format!("endpoints needed {}", p.join(", ")));
+    }
+    if let Some(e) = &b.expires {
+        parts.insert(3, format!("expires {e}"));
+    }
+    if let Some(p) = g.power {
+        parts.insert(4, format!("can {}", power_word(p)));
+    }
+    let said: Vec<String> = parts.into_values().collect();
+    format!(
+        "{}: {} (seen {})",
+        g.provider,
+        said.join("; "),
+        utc_iso(g.seen_ms)
+    )
+}
+
+fn power_word(c: OpClass) -> &'static str {
+    match c {
+        OpClass::Read => "read",
+        OpClass::Write => "write",
+        OpClass::Destructive | OpClass::Unknown => "delete",
+    }
+}

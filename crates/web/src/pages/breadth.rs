@@ -1,0 +1,69 @@
+//! The Tokens page's breadth block (docs/token-breadth.md): what the scope
+//! map allows, what the token used in the window, what its provider says it
+//! is granted, and, when the grant exceeds both, "over-scoped" with the
+//! narrower token to create instead. Also the window's records, which the
+//! draft page reads too.
+
+use std::fmt::Write as _;
+
+use scopegate_model::DecisionRecord;
+use scopegate_policy::breadth::{TokenBreadth, text};
+
+use crate::Shared;
+use crate::html::esc;
+
+/// Records read at most: a busy log's window is read only up to this.
+const MAX_RECORDS: usize = 200_000;
+
+/// The records of the last `days` days (of `token` only, when named),
+/// oldest first; `Err` when the log cannot be read now.
+pub async fn window_records(
+    state: &Shared,
+    token: Option<&str>,
+    days: u32,
+) -> Result<Vec<DecisionRecord>, String> {
+    let filter = scopegate_store::Filter {
+        token: token.map(str::to_owned),
+        since_ms: Some(crate::now_ms() - i64::from(days) * 86_400_000),
+        ..scopegate_store::Filter::default()
+    };
+    let mut records = Vec::new();
+    let mut after = 0;
+    while records.len() < MAX_RECORDS {
+        let rows = state.store.rows(&filter, after, 1000).await.map_err(|e| {
+            tracing::warn!(error = %e, "dashboard: the decision log cannot be read");
+            "the decision log cannot be read now".to_owned()
+        })?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        records.extend(rows.into_iter().map(|r| r.record));
+    }
+    Ok(records)
+}
+
+/// One token's block.
+pub fn block(b: &TokenBreadth, days: u32) -> String {
+    let mut s = format!(
+        "<dl class=\"facts breadth\"><dt>Allowed</dt><dd>{}</dd><dt>Used</dt><dd>{}</dd>",
+        esc(&text::allowed(b)),
+        esc(&text::used(b, days)),
+    );
+    if b.granted.is_empty() {
+        s.push_str(
+            "<dt>Granted</dt><dd class=\"muted\">unknown: no answer in the window said</dd>",
+        );
+    }
+    for g in &b.granted {
+        let _ = write!(s, "<dt>Granted</dt><dd>{}</dd>", esc(&text::granted(g)));
+    }
+    s.push_str("</dl>");
+    for o in b.granted.iter().filter_map(|g| g.over_scoped.as_ref()) {
+        let _ = write!(
+            s,
+            "<p class=\"over-scoped\"><span class=\"badge bad\">over-scoped</span> {why}.<br><strong>Instead: {advice}.</strong></p>",
+            why = esc(&o.why),
+            advice = esc(&o.advice()),
+        );
+    }
+    s
+}
