@@ -79,6 +79,9 @@ struct Shared {
     /// scopegate's own resolution lookups: not in `received` (what agents
     /// sent), so tests that count what reached the provider are unchanged.
     lookups: Mutex<Vec<Received>>,
+    /// Headers every api.github.com answer carries, as GitHub's carry the
+    /// presented token's scopes and expiry.
+    github_headers: Mutex<Vec<(String, String)>>,
 }
 
 /// A running fake provider; stops when dropped.
@@ -123,7 +126,21 @@ impl Fake {
                     let svc = service_fn(move |req| {
                         let s = s.clone();
                         let sni = sni.clone();
-                        async move { Ok::<_, Infallible>(handle(&s, sni, req).await) }
+                        async move {
+                            let github = sni.as_deref() == Some(crate::GITHUB_HOST);
+                            let mut resp = handle(&s, sni, req).await;
+                            if github {
+                                for (k, v) in s.github_headers.lock().unwrap().iter() {
+                                    if let (Ok(k), Ok(v)) = (
+                                        http::HeaderName::try_from(k.as_str()),
+                                        http::HeaderValue::try_from(v.as_str()),
+                                    ) {
+                                        resp.headers_mut().insert(k, v);
+                                    }
+                                }
+                            }
+                            Ok::<_, Infallible>(resp)
+                        }
                     });
                     let _ = auto::Builder::new(TokioExecutor::new())
                         .serve_connection_with_upgrades(TokioIo::new(tls), svc)
@@ -140,6 +157,15 @@ impl Fake {
     }
 
     /// TCP connections accepted so far.
+    /// Every api.github.com answer from now on carries these headers
+    /// (`x-oauth-scopes`, ...), as GitHub's answers to a token do.
+    pub fn github_headers(&self, headers: &[(&str, &str)]) {
+        *self.shared.github_headers.lock().unwrap() = headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+    }
+
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use scopegate_e2e::{Fake, RAILWAY_HOST, TempDir, wire};
+use scopegate_e2e::{Fake, GITHUB_HOST, RAILWAY_HOST, TempDir, wire};
 use scopegate_web::{ApiClient, hash_password, token_fingerprint};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -39,7 +39,7 @@ impl Drop for Serve {
 }
 
 /// `scopegate serve` in `dir` (which holds `scope.toml` and `test-ca.pem`)
-/// with its own data directory, Railway routed to `fake`, the dashboard on
+/// with its own data directory, Railway and GitHub routed to `fake`, the dashboard on
 /// a free port with approvers `alice` and `bob`, and
 /// `extra` settings.
 pub fn serve_with(dir: &TempDir, fake: &Fake, data: &str, extra: &str) -> Serve {
@@ -100,6 +100,7 @@ extra_ca_files = ["test-ca.pem"]
 
 [upstream.routes]
 "{RAILWAY_HOST}:443" = "{fake}"
+"{GITHUB_HOST}:443" = "{fake}"
 
 [dashboard]
 listen = "127.0.0.1:{port}"
@@ -141,11 +142,19 @@ users_file = "users-{data}.toml"
 
 /// Sends `req` to Railway through the proxy as an agent would.
 pub async fn send(proxy: SocketAddr, ca_pem: &str, req: http::Request<bytes::Bytes>) -> wire::Resp {
-    let (status, _, tcp) = wire::connect(proxy, &format!("{RAILWAY_HOST}:443"), &[]).await;
+    send_to(RAILWAY_HOST, proxy, ca_pem, req).await
+}
+
+/// Sends `req` to `host` through the proxy as an agent would.
+pub async fn send_to(
+    host: &str,
+    proxy: SocketAddr,
+    ca_pem: &str,
+    req: http::Request<bytes::Bytes>,
+) -> wire::Resp {
+    let (status, _, tcp) = wire::connect(proxy, &format!("{host}:443"), &[]).await;
     assert_eq!(status, 200);
-    let tls = wire::tls(tcp, RAILWAY_HOST, ca_pem, &[b"http/1.1"])
-        .await
-        .unwrap();
+    let tls = wire::tls(tcp, host, ca_pem, &[b"http/1.1"]).await.unwrap();
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
             .await
