@@ -18,6 +18,8 @@
 //   --pages      PAGES                comma-separated paths, visited signed in
 //   --out        SCREENSHOT_DIR       where the PNGs go (created)
 //   --chromium   CHROMIUM             default /usr/bin/chromium
+//   --expect     EXPECT               PATH=TEXT|PATH=TEXT...: text each page must
+//                                     show (its innerText), at each width
 //
 // Prints one JSON line per page and width ({"path": "/", "width": 390,
 // "scrollWidth": 390, "ok": true}) and exits 0 when every page fits; 1 (after
@@ -43,6 +45,10 @@ const password = option('password', 'DASHBOARD_PASSWORD');
 const pages = option('pages', 'PAGES').split(',').filter(Boolean);
 const out = option('out', 'SCREENSHOT_DIR');
 const executablePath = option('chromium', 'CHROMIUM', '/usr/bin/chromium');
+const expects = option('expect', 'EXPECT', '').split('|').filter(Boolean).map((e) => {
+  const i = e.indexOf('=');
+  return [e.slice(0, i), e.slice(i + 1)];
+});
 const viewports = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
@@ -80,6 +86,7 @@ try {
       }
       if (page.url().includes('/login')) throw new Error(`${path} sent us to sign in`);
       await check(page, vp, path, i + 1);
+      await expectText(page, vp, path);
     }
     await context.close();
   }
@@ -91,6 +98,17 @@ try {
   process.exit(1);
 }
 process.exit(failed ? 1 : 0);
+
+// Each text --expect names for this page must be on it: a missing one is
+// a failed line ({"path": ..., "missing": ..., "ok": false}).
+async function expectText(page, vp, path) {
+  const shown = await page.evaluate(() => document.body.innerText.replace(/\s+/g, ' '));
+  for (const [p, text] of expects) {
+    if (p !== path || shown.includes(text)) continue;
+    failed += 1;
+    console.log(JSON.stringify({ path, viewport: vp.name, width: vp.width, missing: text, ok: false }));
+  }
+}
 
 async function check(page, vp, path, n) {
   await page.waitForLoadState('load');

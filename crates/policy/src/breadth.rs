@@ -204,12 +204,12 @@ fn assess(
     }
     let why = if granted_power > used_power.max(allowed_power) {
         format!(
-            "it can {} (its grant), but its scope map and its use reach no further than {}",
+            "its grant lets it {}; its scope map and its use go no further than {}",
             class_word(granted_power),
             class_word(used_power.max(allowed_power)),
         )
     } else if map_confined.is_some() && !spans.is_empty() {
-        "it reaches everything its owner can, but its scope map and its use are confined to the resources below".to_owned()
+        "it reaches everything its owner can; its scope map and its use stay within the resources named below".to_owned()
     } else {
         return None;
     };
@@ -228,9 +228,9 @@ fn assess(
 fn class_word(rank: u8) -> &'static str {
     match rank {
         0 => "nothing",
-        1 => "reading",
-        2 => "writing",
-        _ => "deleting",
+        1 => "read",
+        2 => "write",
+        _ => "delete",
     }
 }
 

@@ -46,7 +46,70 @@ id = "hold-every-destructive-operation-in-production-for-a-human-approver"
 effect = "approve"
 class = ["destructive", "write"]
 except = ["railway:customDomainCreate", "railway:customDomainDelete", "railway:deploymentRestart"]
+
+[[token]]
+name = "github-classic-token-of-the-release-bot"
+fingerprint = "sha256:1a7674eb4ee78df7e1ac439a93c3fa8e3c945784d4dec9fd8e3011738b2f1d62"
+
+[[token.rule]]
+id = "read-the-platform-repository"
+effect = "allow"
+class = ["read"]
+operations = ["github:*"]
+resources = { repository = ["acme/platform-infrastructure-with-a-long-repository-name"] }
 "#;
+
+/// The classic GitHub token's scopes, as GitHub's answers listed them.
+const SCOPES: &str = "repo, delete_repo, admin:org, admin:repo_hook, workflow, write:packages";
+const REPOSITORY: &str = "acme/platform-infrastructure-with-a-long-repository-name";
+
+/// The release bot's reads of one repository, each with its answer's
+/// outcome carrying what GitHub said of the token.
+fn github_reads() -> Vec<scopegate_model::JournalEntry> {
+    use scopegate_model::{Breadth, DecisionOutcome, JournalEntry};
+    let mut out = Vec::new();
+    for (i, name) in ["pulls/list", "repos/get-content"].into_iter().enumerate() {
+        let mut op = Operation::new("github", name, OpClass::Read);
+        op.add_resource("repository", REPOSITORY.into());
+        let d = Decision {
+            verdict: Verdict::Allow,
+            mode: Mode::Enforce,
+            rule: RuleRef(
+                "github-classic-token-of-the-release-bot/read-the-platform-repository".into(),
+            ),
+            reason: String::new(),
+            token: Some("github-classic-token-of-the-release-bot".into()),
+            operations: vec![OperationVerdict {
+                operation: op,
+                verdict: Verdict::Allow,
+                rule: RuleRef("r".into()),
+                reason: String::new(),
+            }],
+        };
+        let id = format!("dec_github_read_{i}");
+        let mut r = DecisionRecord::from_decision(id.clone().into(), &d);
+        r.provider = "github".into();
+        r.host = "api.github.com".into();
+        r.method = "GET".into();
+        r.path = format!("/repos/{REPOSITORY}/pulls");
+        out.push(JournalEntry::Record(Box::new(r)));
+        out.push(JournalEntry::Outcome {
+            outcome: DecisionOutcome {
+                decision_id: id.into(),
+                upstream_status: Some(200),
+                upstream_millis: 80,
+                error: None,
+                breadth: Some(Breadth {
+                    scopes: Some(SCOPES.into()),
+                    accepted_scopes: Some("repo".into()),
+                    expires: Some("2027-01-31 12:00:00 UTC".into()),
+                    ..Breadth::default()
+                }),
+            },
+        });
+    }
+    out
+}
 
 /// A GraphQL document as agents send them: long, nested, one very long line.
 fn long_document() -> String {
@@ -196,6 +259,10 @@ async fn populate(store: &Store) {
     }
     let records: Vec<DecisionRecord> = (0..20).map(record).collect();
     store.append(&records).await.unwrap();
+    store
+        .append_entries(&github_reads(), scopegate_store::Stored::No)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,6 +307,8 @@ async fn every_signed_in_page_fits_a_phone_and_a_desktop() {
             .arg(repo_root().join("tests/browser/widths.mjs"))
             .args(["--url", &url, "--user", "alice", "--password", PASSWORD])
             .args(["--pages", &pages, "--out", shots.to_str().unwrap()])
+            // the Tokens page shows what GitHub granted, and flags it
+            .args(["--expect", &expected_on_tokens()])
             .output()
             .unwrap()
     })
@@ -253,7 +322,7 @@ async fn every_signed_in_page_fits_a_phone_and_a_desktop() {
     let too_wide: Vec<&serde_json::Value> = results.iter().filter(|r| r["ok"] != true).collect();
     assert!(
         out.status.success() && too_wide.is_empty(),
-        "pages wider than the window:\n{}\n{}",
+        "pages wider than the window, or missing what they must show:\n{}\n{}",
         too_wide
             .iter()
             .map(ToString::to_string)
@@ -276,6 +345,24 @@ async fn every_signed_in_page_fits_a_phone_and_a_desktop() {
     }
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// What the Tokens page must say of the classic token (widths.mjs
+/// `--expect`): granted, used, allowed, and over-scoped with the narrower
+/// token to create.
+fn expected_on_tokens() -> String {
+    [
+        format!("github: scopes {SCOPES}; expires 2027-01-31 12:00:00 UTC; can delete"),
+        "2 requests in the last 30 days, using 2 read operations".to_owned(),
+        "(github operations)".to_owned(),
+        "its grant lets it delete; its scope map and its use go no further than read".to_owned(),
+        "over-scoped".to_owned(),
+        format!("Instead: create a fine-grained personal access token limited to repository {REPOSITORY} with permissions contents=read, metadata=read, pull_requests=read."),
+    ]
+    .iter()
+    .map(|t| format!("/tokens={t}"))
+    .collect::<Vec<_>>()
+    .join("|")
 }
 
 /// `h` with the operations and request of a `detail` value.

@@ -108,7 +108,7 @@ fn a_classic_token_with_delete_scopes_used_for_reads_is_over_scoped() {
     assert_eq!(g.provider, "github");
     assert_eq!(g.power, Some(OpClass::Destructive));
     let o = g.over_scoped.as_ref().expect("over-scoped");
-    assert!(o.why.contains("deleting"), "{}", o.why);
+    assert!(o.why.contains("lets it delete"), "{}", o.why);
     assert_eq!(
         o.advice(),
         "create a fine-grained personal access token limited to repository acme/api with permissions contents=read, metadata=read, pull_requests=read"
@@ -147,7 +147,7 @@ fn a_map_confined_to_repositories_flags_an_account_wide_token_even_when_deletes_
         .over_scoped
         .as_ref()
         .expect("over-scoped by span");
-    assert!(o.why.contains("confined"), "{}", o.why);
+    assert!(o.why.contains("stay within"), "{}", o.why);
     // Unconfined, the same grant matches the map: not flagged.
     let m =
         map("[[token.rule]]\nid = \"all\"\neffect = \"approve\"\noperations = [\"github:*\"]\n");

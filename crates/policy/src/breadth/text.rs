@@ -36,7 +36,7 @@ pub fn to_text(tokens: &[TokenBreadth], days: u32) -> String {
     s
 }
 
-/// `read 12 allowed, destructive 3 held (github)`.
+/// `read: 12 allowed · destructive: 3 held for approval (github operations)`.
 pub fn allowed(t: &TokenBreadth) -> String {
     let a = &t.allowed;
     let mut parts = Vec::new();
@@ -45,9 +45,9 @@ pub fn allowed(t: &TokenBreadth) -> String {
         let h = a.approve.get(&class).copied().unwrap_or(0);
         match (n, h) {
             (0, 0) => {}
-            (n, 0) => parts.push(format!("{} {n} allowed", class.as_str())),
-            (0, h) => parts.push(format!("{} {h} held for approval", class.as_str())),
-            (n, h) => parts.push(format!("{} {n} allowed, {h} held", class.as_str())),
+            (n, 0) => parts.push(format!("{}: {n} allowed", class.as_str())),
+            (0, h) => parts.push(format!("{}: {h} held for approval", class.as_str())),
+            (n, h) => parts.push(format!("{}: {n} allowed, {h} held", class.as_str())),
         }
     }
     if parts.is_empty() {
@@ -55,31 +55,37 @@ pub fn allowed(t: &TokenBreadth) -> String {
     }
     let providers: Vec<&str> = a.providers.iter().map(String::as_str).collect();
     format!(
-        "{} operations ({})",
+        "{} ({} operations)",
         parts.join(" · "),
         providers.join(", ")
     )
 }
 
-/// `4 requests: read 2 operations, write 1 (first … last …)`.
+/// `4 requests in the last 30 days, using 2 read and 1 write operations,
+/// from … to …`.
 pub fn used(t: &TokenBreadth, days: u32) -> String {
     let u = &t.used;
     if u.requests == 0 {
         return format!("nothing in the last {days} days");
     }
-    let by: Vec<String> = u
+    let mut by: Vec<String> = u
         .by_class
         .iter()
-        .map(|(c, ops)| format!("{} {}", c.as_str(), ops.len()))
+        .map(|(c, ops)| format!("{} {}", ops.len(), c.as_str()))
         .collect();
+    let last = by.pop().unwrap_or_default();
+    let by = if by.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", by.join(", "))
+    };
     let span = match (u.first_ms, u.last_ms) {
-        (Some(f), Some(l)) => format!(", {} to {}", utc_iso(f), utc_iso(l)),
+        (Some(f), Some(l)) => format!(", from {} to {}", utc_iso(f), utc_iso(l)),
         _ => String::new(),
     };
     format!(
-        "{} requests in the last {days} days: {} operations{span}",
-        u.requests,
-        by.join(" · ")
+        "{} requests in the last {days} days, using {by} operations{span}",
+        u.requests
     )
 }
 
