@@ -873,8 +873,91 @@ fn sigv4(c: &mut Criterion) {
     g.finish();
 }
 
+/// Token breadth (docs/token-breadth.md): reading what a GitHub answer
+/// says of its token (on the proxy's path, per forwarded request), and one
+/// token's report as the Tokens page computes it (its map weighed against
+/// every bundled operation, a thousand records).
+fn breadth(c: &mut Criterion) {
+    use scopegate_inspect::breadth::{for_provider, observe};
+    use scopegate_model::{DecisionId, DecisionRecord, Operation};
+    let spec = for_provider("github").unwrap();
+    // A header list searched as a header map is (this crate has no `http`).
+    let answer: Vec<(&str, &[u8])> = [
+        ("content-type", "application/json; charset=utf-8"),
+        ("x-oauth-scopes", "repo, delete_repo, admin:org, workflow"),
+        ("x-accepted-oauth-scopes", "repo"),
+        (
+            "github-authentication-token-expiration",
+            "2027-01-31 12:00:00 UTC",
+        ),
+        ("x-github-media-type", "github.v3; format=json"),
+        ("x-ratelimit-limit", "5000"),
+        ("x-ratelimit-remaining", "4999"),
+        ("x-github-request-id", "CB3C:1E3F:1A2B3C:1D2E3F:65A1B2C3"),
+        ("etag", "W/\"2f4c9a7e81b44d0f9c6e2b7d5a1e8f43\""),
+        ("cache-control", "private, max-age=60, s-maxage=60"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.as_bytes()))
+    .collect();
+    let run = |h: &[(&str, &[u8])]| {
+        observe(spec, Some("authorization:token"), |name| {
+            h.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+        })
+    };
+    assert!(run(&answer).is_some_and(|b| b.scopes.is_some()));
+    let mut g = c.benchmark_group("breadth");
+    g.bench_function("observe-github-answer", |b| {
+        b.iter(|| run(black_box(&answer)))
+    });
+
+    let map = scopegate_policy::ScopeMap::from_toml(
+        "bench.toml",
+        "version = 1\n[[token]]\nname = \"ci\"\nfingerprint = \"sha256:1a7674eb4ee78df7e1ac439a93c3fa8e3c945784d4dec9fd8e3011738b2f1d62\"\n[[token.rule]]\nid = \"reads\"\neffect = \"allow\"\nclass = [\"read\"]\n[[token.rule]]\nid = \"hold\"\neffect = \"approve\"\nclass = [\"write\", \"destructive\"]\nresources = { repository = [\"acme/*\"] }\n",
+    )
+    .unwrap();
+    let words = scopegate_inspect::catalog::CatalogSet::bundled()
+        .unwrap()
+        .words();
+    let records: Vec<DecisionRecord> = (0..1000)
+        .map(|i| {
+            let d = scopegate_model::Decision {
+                verdict: scopegate_model::Verdict::Allow,
+                mode: scopegate_model::Mode::Enforce,
+                rule: scopegate_model::RuleRef::builtin("bench"),
+                reason: String::new(),
+                token: Some("ci".into()),
+                operations: Vec::new(),
+            };
+            let mut r = DecisionRecord::from_decision(DecisionId::new(format!("d{i}")), &d);
+            let mut op = Operation::new("github", "pulls/list", scopegate_model::OpClass::Read);
+            op.add_resource("repository", format!("acme/repo-{}", i % 7));
+            r.provider = "github".into();
+            r.operations = vec![op];
+            r.breadth = run(&answer);
+            r
+        })
+        .collect();
+    g.sample_size(10);
+    g.bench_function("report-all-operations-1000-records", |b| {
+        b.iter(|| {
+            scopegate_policy::breadth::report(
+                &map,
+                &map.tokens[0],
+                black_box(&records),
+                &words,
+                for_provider,
+            )
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    breadth,
     cached,
     cold,
     scaling,

@@ -244,7 +244,7 @@ fn span_of<'a>(
     for op in ops {
         for kind in &n.limited_to {
             let values: Vec<String> = match op.attributes.get(kind) {
-                Some(Attribute::Known(v)) if !v.is_empty() => v.iter().cloned().collect(),
+                Some(Attribute::Known(v)) if !v.is_empty() => v.to_vec(),
                 _ => op.resources.get(kind).cloned().unwrap_or_default(),
             };
             if !values.is_empty() {
