@@ -716,13 +716,24 @@ pub async fn tokens(
         "<h1>Tokens and scope maps</h1><p class=\"lead\">What each token may do, as the proxy enforces it now (read-only; edit the scope-map files and reload), what it did in the last {days} days, and what its provider says it is granted. A request with an unknown token gets <strong>{}</strong>.</p>",
         esc(map.unknown_token.as_str())
     );
-    let records = breadth::window_records(&state, None, days).await;
-    if let Err(why) = &records {
-        let _ = write!(
-            b,
-            "<p class=\"notice\">{}: what tokens used and were granted is not shown.</p>",
-            esc(why)
-        );
+    let records = breadth::newest_records(&state, days).await;
+    match &records {
+        Err(why) => {
+            let _ = write!(
+                b,
+                "<p class=\"notice\">{}: what tokens used and were granted is not shown.</p>",
+                esc(why)
+            );
+        }
+        Ok((_, Some(oldest))) => {
+            let _ = write!(
+                b,
+                "<p class=\"notice\">The window holds more than {} decisions: what was used is counted from the newest of them, back to {}. <code>scopegate tokens</code> reads them all.</p>",
+                breadth::PAGE_RECORDS,
+                esc(&scopegate_model::utc_iso(*oldest))
+            );
+        }
+        Ok(_) => {}
     }
     let words = state.words();
     if map.tokens.is_empty() {
@@ -764,7 +775,7 @@ pub async fn tokens(
             fp = esc(&fp),
             surrogate = esc(&surrogate),
         );
-        if let Ok(records) = &records {
+        if let Ok((records, _)) = &records {
             let report = scopegate_policy::breadth::report(
                 &map,
                 t,

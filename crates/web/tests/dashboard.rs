@@ -995,6 +995,21 @@ async fn tokens_and_health() {
     );
     let parsed = scopegate_policy::ScopeMap::from_toml("draft.toml", &draft.body);
     assert!(parsed.is_ok(), "{}", draft.body);
+    // the Tokens page counts the window's use, and says nothing was granted
+    let week = send(&r, get("/tokens?days=7", Some(&cookie))).await;
+    assert!(
+        week.body
+            .contains("1 request in the last 7 days, using 1 destructive operation,"),
+        "{}",
+        week.body
+    );
+    assert!(week.body.contains("unknown: no answer in the window said"));
+    let quarter = send(&r, get("/tokens?days=90", Some(&cookie))).await;
+    assert!(
+        quarter.body.contains("2 requests in the last 90 days"),
+        "{}",
+        quarter.body
+    );
     assert_eq!(
         send(&r, get("/tokens/nobody/draft", Some(&cookie)))
             .await

@@ -83,10 +83,19 @@ pub fn used(t: &TokenBreadth, days: u32) -> String {
         (Some(f), Some(l)) => format!(", from {} to {}", utc_iso(f), utc_iso(l)),
         _ => String::new(),
     };
-    format!(
-        "{} requests in the last {days} days, using {by} operations{span}",
-        u.requests
-    )
+    let n = u.requests;
+    let requests = if n == 1 { "request" } else { "requests" };
+    let distinct: usize = u
+        .by_class
+        .values()
+        .map(std::collections::BTreeSet::len)
+        .sum();
+    let operations = if distinct == 1 {
+        "operation"
+    } else {
+        "operations"
+    };
+    format!("{n} {requests} in the last {days} days, using {by} {operations}{span}")
 }
 
 /// `github: scopes repo, delete_repo; expires …; can delete (seen …)`.

@@ -12,8 +12,12 @@ use scopegate_policy::breadth::{TokenBreadth, text};
 use crate::Shared;
 use crate::html::esc;
 
-/// Records read at most: a busy log's window is read only up to this.
+/// Records a draft reads at most: a busy log's window only up to this.
 const MAX_RECORDS: usize = 200_000;
+
+/// Records the Tokens page reads at most, newest first: it is opened often,
+/// and what providers said lately matters most.
+pub const PAGE_RECORDS: usize = 20_000;
 
 /// The records of the last `days` days (of `token` only, when named),
 /// oldest first; `Err` when the log cannot be read now.
@@ -39,6 +43,37 @@ pub async fn window_records(
         records.extend(rows.into_iter().map(|r| r.record));
     }
     Ok(records)
+}
+
+/// The newest records of the last `days` days, at most [`PAGE_RECORDS`],
+/// and whether the window held more (then the oldest read's time).
+pub async fn newest_records(
+    state: &Shared,
+    days: u32,
+) -> Result<(Vec<DecisionRecord>, Option<i64>), String> {
+    let filter = scopegate_store::Filter {
+        since_ms: Some(crate::now_ms() - i64::from(days) * 86_400_000),
+        ..scopegate_store::Filter::default()
+    };
+    let mut records = Vec::new();
+    let mut before = None;
+    while records.len() < PAGE_RECORDS {
+        let rows = state
+            .store
+            .rows_newest(&filter, before, 1000)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "dashboard: the decision log cannot be read");
+                "the decision log cannot be read now".to_owned()
+            })?;
+        let Some(last) = rows.last() else {
+            return Ok((records, None));
+        };
+        before = Some(last.seq);
+        records.extend(rows.into_iter().map(|r| r.record));
+    }
+    let oldest = records.last().map(|r| r.at_unix_ms);
+    Ok((records, oldest))
 }
 
 /// One token's block.
