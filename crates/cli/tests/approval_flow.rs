@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{API_TOKEN, PASSWORD, Serve, free_port};
+use common::{API_TOKEN, PASSWORD, Serve, browser_ready, free_port};
 
 use scopegate_e2e::{
     Fake, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, gql_request, init, standard_scope_map, wire,
@@ -81,23 +81,6 @@ fn volume_deletes(fake: &Fake) -> Vec<String> {
         .filter(|r| String::from_utf8_lossy(&r.body).contains("volumeDelete"))
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect()
-}
-
-fn browser_ready() -> Result<(), String> {
-    if !Path::new("/usr/bin/chromium").exists() {
-        return Err(
-            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
-        );
-    }
-    if !repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Err(
-            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
-        );
-    }
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

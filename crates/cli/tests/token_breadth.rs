@@ -5,7 +5,8 @@
 //! tokens` then shows, per token, what the map allows, what was used and
 //! what is granted, and flags the classic token as over-scoped, naming the
 //! fine-grained token to create. Railway's kind comes from where the token
-//! was presented (a Bearer token is an account or workspace token).
+//! was presented (a Bearer token is an account or workspace token). The
+//! dashboard's Tokens page shows the same, in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -14,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{send, send_to, serve_with};
+use common::{PASSWORD, browser_ready, send, send_to, serve_with};
 use scopegate_e2e::{
     Fake, GITHUB_HOST, GITHUB_TOKEN, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, fp,
     github_request, gql_request, init,
@@ -180,5 +181,56 @@ async fn what_answers_say_of_a_token_is_recorded_and_an_over_scoped_classic_toke
         !text.contains(GITHUB_TOKEN) && !text.contains(RAILWAY_TOKEN),
         "no secret is shown"
     );
+    tokens_page_in_the_browser(&s.dashboard);
     drop(s);
+}
+
+/// The Tokens page of `serve`'s dashboard, signed in as alice in headless
+/// Chromium at a phone's and a desktop's width (tests/browser/widths.mjs):
+/// it fits, and it shows what was granted, used and allowed, and the flag.
+fn tokens_page_in_the_browser(dashboard: &str) {
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the browser test cannot run: {why}"
+        );
+        eprintln!("browser check skipped: {why}");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shots = root.join("target/screenshots/token-breadth");
+    let expect = [
+        format!("github: scopes {SCOPES}; expires {EXPIRES}; can delete"),
+        "2 requests in the last 30 days, using 2 read operations".to_owned(),
+        "account or workspace token".to_owned(),
+        "over-scoped".to_owned(),
+        "Instead: create a fine-grained personal access token limited to repository acme/api with permissions contents=read, metadata=read, pull_requests=read.".to_owned(),
+        "Instead: create a project token.".to_owned(),
+    ]
+    .iter()
+    .map(|t| format!("/tokens={t}"))
+    .collect::<Vec<_>>()
+    .join("|");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/widths.mjs"))
+        .args([
+            "--url",
+            dashboard,
+            "--user",
+            "alice",
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--pages", "/tokens", "--out", shots.to_str().unwrap()])
+        .args(["--expect", &expect])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && !stdout.contains("\"ok\":false"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // sign-in and the page, at each of two widths
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
 }

@@ -176,3 +176,23 @@ pub async fn pending(api: &ApiClient) -> Vec<String> {
         .map(|a| a.approval.id.into_string())
         .collect()
 }
+
+/// Whether headless Chromium and playwright-core are installed
+/// (`scripts/setup-test-clients`), or why not.
+pub fn browser_ready() -> Result<(), String> {
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        return Err(
+            "/usr/bin/chromium is not installed (scripts/setup-test-clients installs it)".into(),
+        );
+    }
+    if !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+    {
+        return Err(
+            "tests/browser has no node_modules (scripts/setup-test-clients runs npm ci)".into(),
+        );
+    }
+    Ok(())
+}
