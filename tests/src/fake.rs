@@ -156,7 +156,6 @@ impl Fake {
         self.shared.received.lock().unwrap().clone()
     }
 
-    /// TCP connections accepted so far.
     /// Every api.github.com answer from now on carries these headers
     /// (`x-oauth-scopes`, ...), as GitHub's answers to a token do.
     pub fn github_headers(&self, headers: &[(&str, &str)]) {
@@ -166,6 +165,7 @@ impl Fake {
             .collect();
     }
 
+    /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
     }

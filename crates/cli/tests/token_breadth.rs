@@ -164,6 +164,10 @@ async fn what_answers_say_of_a_token_is_recorded_and_an_over_scoped_classic_toke
         "account or workspace token"
     );
     assert_eq!(rw["granted"][0]["over_scoped"]["create"], "a project token");
+    assert_eq!(
+        rw["granted"][0]["over_scoped"]["outside"],
+        serde_json::json!(["railway:me"])
+    );
 
     let text = tokens(&config, false);
     assert!(text.contains("ci-github (enforce)"), "{text}");
@@ -205,7 +209,8 @@ fn tokens_page_in_the_browser(dashboard: &str) {
         "account or workspace token".to_owned(),
         "over-scoped".to_owned(),
         "Instead: create a fine-grained personal access token limited to repository acme/api with permissions contents=read, metadata=read, pull_requests=read.".to_owned(),
-        "Instead: create a project token.".to_owned(),
+        // `me` names no environment: a project token may not answer it
+        "Instead: create a project token; check it can still do what was used outside them: railway:me.".to_owned(),
     ]
     .iter()
     .map(|t| format!("/tokens={t}"))

@@ -23,7 +23,8 @@ pub struct Breadth {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_scopes: Option<String>,
     /// What the endpoint needed, in fine-grained permissions
-    /// (`X-Accepted-GitHub-Permissions`: `contents=read; issues=write`).
+    /// (`X-Accepted-GitHub-Permissions`: `contents=read,issues=read` is one
+    /// set; `;` separates sets, any one of which is enough).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_permissions: Option<String>,
     /// When the token expires, as the provider wrote it
@@ -105,6 +106,11 @@ pub struct Narrower {
     /// Whether to list the fine-grained permissions the use needs.
     #[serde(default)]
     pub with_permissions: bool,
+    /// Whether one such token covers one value of its span only (a Railway
+    /// project token: one environment), so a use across several needs one
+    /// token each.
+    #[serde(default)]
+    pub one_each: bool,
 }
 
 impl BreadthSpec {
@@ -119,11 +125,22 @@ impl BreadthSpec {
             .max_by_key(|c| power_rank(*c))
     }
 
+    /// How broad a token kind is: kinds with a narrower kind to create
+    /// rank above those without (the narrowest).
+    pub fn kind_rank(&self, kind: &str) -> u8 {
+        u8::from(
+            self.narrower
+                .iter()
+                .any(|n| n.kind.as_deref() == Some(kind)),
+        )
+    }
+
     /// The narrower token that applies to this grant, if any.
     pub fn narrower_for(&self, b: &Breadth) -> Option<&Narrower> {
         self.narrower.iter().find(|n| match &n.kind {
             Some(k) => b.kind.as_deref() == Some(k.as_str()),
-            None => n.scoped && b.scopes.is_some(),
+            // An empty list is no classic token's to narrow.
+            None => n.scoped && b.scopes.as_deref().is_some_and(|s| !s.is_empty()),
         })
     }
 

@@ -7,12 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use scopegate_model::breadth::{Narrower, power_rank, split_list};
-use scopegate_model::{Attribute, Breadth, BreadthSpec, DecisionRecord, OpClass, OperationWord};
+use scopegate_model::breadth::split_list;
+use scopegate_model::{Breadth, BreadthSpec, DecisionRecord, OpClass, OperationWord};
 use serde::Serialize;
 
 use crate::scope_map::{ScopeMap, Token};
 
+mod assess;
 mod reach;
 pub mod text;
 
@@ -40,18 +41,22 @@ pub struct Used {
     pub last_ms: Option<i64>,
 }
 
-/// What one provider said of the token, newest first.
+/// What one provider said of the token's current credential.
 #[derive(Debug, Clone, Serialize)]
 pub struct Granted {
     pub provider: String,
-    /// The newest answer's word on kind, scopes and expiry.
+    /// Scopes and expiry from the newest answer; the broadest kind seen in
+    /// the window (an agent choosing where to present a token cannot hide
+    /// an account token behind one project-token request).
     pub breadth: Breadth,
+    /// When the newest answer came.
     pub seen_ms: i64,
     /// The most the grant lets the token do, when known.
     pub power: Option<OpClass>,
-    /// Fine-grained permissions the endpoints used needed (from
-    /// `accepted_permissions`, first alternative each).
+    /// What the endpoints used needed: fine-grained permissions (first
+    /// set of each `accepted_permissions`) and scopes (`accepted_scopes`).
     pub needed_permissions: BTreeSet<String>,
+    pub needed_scopes: BTreeSet<String>,
     pub over_scoped: Option<OverScoped>,
 }
 
@@ -64,8 +69,13 @@ pub struct OverScoped {
     pub create: String,
     /// The span to limit it to: kind → values (`repository`: `acme/api`).
     pub limited_to: BTreeMap<String, BTreeSet<String>>,
+    /// One token covers one value of the span: one each is needed.
+    pub one_each: bool,
     /// Permissions to give it (`contents=read`), when the provider has them.
     pub permissions: BTreeSet<String>,
+    /// Operations used that name none of the span's kinds: check the
+    /// narrower token can still do them.
+    pub outside: BTreeSet<String>,
 }
 
 impl OverScoped {
@@ -77,19 +87,31 @@ impl OverScoped {
             .iter()
             .map(|(k, vs)| format!("{k} {}", vs.iter().cloned().collect::<Vec<_>>().join(", ")))
             .collect();
-        if !spans.is_empty() {
+        let several = self.limited_to.values().map(BTreeSet::len).sum::<usize>() > 1;
+        if self.one_each && several {
+            s.push_str(&format!(" for each of {}", spans.join("; ")));
+        } else if !spans.is_empty() {
             s.push_str(&format!(" limited to {}", spans.join("; ")));
         }
         if !self.permissions.is_empty() {
             let p: Vec<&str> = self.permissions.iter().map(String::as_str).collect();
             s.push_str(&format!(" with permissions {}", p.join(", ")));
         }
+        if !self.outside.is_empty() {
+            let o: Vec<&str> = self.outside.iter().map(String::as_str).collect();
+            s.push_str(&format!(
+                "; check it can still do what was used outside them: {}",
+                o.join(", ")
+            ));
+        }
         s
     }
 }
 
 /// The breadth of `token` from `records` (the window; other tokens'
-/// records are skipped).
+/// records are skipped). What providers said counts only from requests
+/// that presented the token's current credential (its fingerprint or
+/// surrogate): a rotated token's old grant does not linger.
 pub fn report<'a>(
     map: &ScopeMap,
     token: &Token,
@@ -101,25 +123,39 @@ pub fn report<'a>(
         .iter()
         .filter(|r| r.token.as_deref() == Some(token.name.as_str()))
         .collect();
+    let current: Vec<String> = [
+        token.fingerprint,
+        token.surrogate.as_ref().map(|s| s.fingerprint),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|f| f.short())
+    .collect();
+    let evidence: Vec<&DecisionRecord> = mine
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.fingerprint_prefix
+                .as_ref()
+                .is_some_and(|p| current.contains(p))
+        })
+        .collect();
     let allowed = allowed(map, token, words);
     let used = used(&mine);
-    let granted = granted(&mine)
+    let providers: BTreeSet<&str> = evidence
+        .iter()
+        .filter(|r| r.breadth.is_some())
+        .map(|r| r.provider.as_str())
+        .collect();
+    let granted = providers
         .into_iter()
-        .map(|(provider, (breadth, seen_ms, needed))| {
-            let spec = spec(&provider);
-            let power = spec.and_then(|s| s.granted_power(&breadth));
-            let mut g = Granted {
-                provider,
-                breadth,
-                seen_ms,
-                power,
-                needed_permissions: needed,
-                over_scoped: None,
-            };
+        .filter_map(|provider| {
+            let spec = spec(provider);
+            let mut g = granted(provider, &evidence, spec)?;
             if let Some(spec) = spec {
-                g.over_scoped = assess(spec, &g, token, &allowed, &mine);
+                g.over_scoped = assess::assess(spec, &g, token, &allowed, &mine);
             }
-            g
+            Some(g)
         })
         .collect();
     TokenBreadth {
@@ -147,162 +183,55 @@ fn used(mine: &[&DecisionRecord]) -> Used {
     u
 }
 
-/// Per provider: the newest breadth (kind, scopes and expiry each from the
-/// newest answer that had it), when, and the permissions endpoints needed.
-fn granted(mine: &[&DecisionRecord]) -> BTreeMap<String, (Breadth, i64, BTreeSet<String>)> {
-    let mut out: BTreeMap<String, (Breadth, i64, BTreeSet<String>)> = BTreeMap::new();
-    let mut newest_first: Vec<&&DecisionRecord> = mine.iter().collect();
-    newest_first.sort_by_key(|r| std::cmp::Reverse(r.at_unix_ms));
-    for r in newest_first {
-        let Some(b) = &r.breadth else { continue };
-        let (g, seen, needed) = out
-            .entry(r.provider.clone())
-            .or_insert_with(|| (Breadth::default(), r.at_unix_ms, BTreeSet::new()));
-        *seen = (*seen).max(r.at_unix_ms);
-        g.kind = g.kind.take().or_else(|| b.kind.clone());
-        g.scopes = g.scopes.take().or_else(|| b.scopes.clone());
-        g.expires = g.expires.take().or_else(|| b.expires.clone());
+/// What `provider`'s answers said: the newest answer's scopes and expiry,
+/// the broadest kind seen, and what the endpoints needed.
+fn granted(
+    provider: &str,
+    evidence: &[&DecisionRecord],
+    spec: Option<&BreadthSpec>,
+) -> Option<Granted> {
+    let said: Vec<(&DecisionRecord, &Breadth)> = evidence
+        .iter()
+        .filter(|r| r.provider == provider)
+        .filter_map(|r| r.breadth.as_ref().map(|b| (*r, b)))
+        .collect();
+    let (newest, latest) = said.iter().max_by_key(|(r, _)| r.at_unix_ms).copied()?;
+    let rank = |k: &str| spec.map_or(0, |s| s.kind_rank(k));
+    // Broadest first, then newest.
+    let kind = said
+        .iter()
+        .filter_map(|(r, b)| b.kind.as_deref().map(|k| (rank(k), r.at_unix_ms, k)))
+        .max()
+        .map(|(_, _, k)| k.to_owned());
+    let mut needed_permissions = BTreeSet::new();
+    let mut needed_scopes = BTreeSet::new();
+    for (_, b) in &said {
         if let Some(first) = b
             .accepted_permissions
             .as_deref()
             .and_then(|p| p.split(';').next())
         {
-            needed.extend(split_list(first).into_iter().map(str::to_owned));
+            needed_permissions.extend(split_list(first).into_iter().map(str::to_owned));
+        }
+        if let Some(s) = b.accepted_scopes.as_deref() {
+            needed_scopes.extend(split_list(s).into_iter().map(str::to_owned));
         }
     }
-    out
-}
-
-/// Over-scoped: a narrower kind of token exists for this grant, and the
-/// grant reaches beyond both the map and the use, in power (a stronger
-/// class than either reaches) or in span (the map and the use are confined
-/// to named projects or repositories; the token is not).
-fn assess(
-    spec: &BreadthSpec,
-    g: &Granted,
-    token: &Token,
-    allowed: &Allowed,
-    mine: &[&DecisionRecord],
-) -> Option<OverScoped> {
-    let narrower = spec.narrower_for(&g.breadth)?;
-    let provider_ops = || {
-        mine.iter()
-            .filter(|r| r.forwarded && r.provider == g.provider)
-            .flat_map(|r| &r.operations)
+    let breadth = Breadth {
+        kind,
+        accepted_scopes: None,
+        accepted_permissions: None,
+        ..latest.clone()
     };
-    let used_power = provider_ops()
-        .filter(|o| o.class != OpClass::Unknown)
-        .map(|o| power_rank(o.class))
-        .max()
-        .unwrap_or(0);
-    let allowed_power = allowed.power().map_or(0, power_rank);
-    let granted_power = g.power.map_or(0, power_rank);
-    let mut spans = span_of(narrower, provider_ops());
-    let map_confined = confined(token, narrower);
-    if spans.is_empty() {
-        spans = map_confined.clone().unwrap_or_default();
-    }
-    let why = if granted_power > used_power.max(allowed_power) {
-        format!(
-            "its grant lets it {}; its scope map and its use go no further than {}",
-            class_word(granted_power),
-            class_word(used_power.max(allowed_power)),
-        )
-    } else if map_confined.is_some() && !spans.is_empty() {
-        "it reaches everything its owner can; its scope map and its use stay within the resources named below".to_owned()
-    } else {
-        return None;
-    };
-    let mut permissions = BTreeSet::new();
-    if narrower.with_permissions {
-        permissions = permissions_for(spec, g, provider_ops());
-    }
-    Some(OverScoped {
-        why,
-        create: narrower.create.clone(),
-        limited_to: spans,
-        permissions,
+    Some(Granted {
+        provider: provider.to_owned(),
+        power: spec.and_then(|s| s.granted_power(&breadth)),
+        breadth,
+        seen_ms: newest.at_unix_ms,
+        needed_permissions,
+        needed_scopes,
+        over_scoped: None,
     })
-}
-
-fn class_word(rank: u8) -> &'static str {
-    match rank {
-        0 => "nothing",
-        1 => "read",
-        2 => "write",
-        _ => "delete",
-    }
-}
-
-/// The values the use names, of the first of the narrower's kinds each
-/// operation has (a resolved attribute or a resource).
-fn span_of<'a>(
-    n: &Narrower,
-    ops: impl Iterator<Item = &'a scopegate_model::Operation>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for op in ops {
-        for kind in &n.limited_to {
-            let values: Vec<String> = match op.attributes.get(kind) {
-                Some(Attribute::Known(v)) if !v.is_empty() => v.to_vec(),
-                _ => op.resources.get(kind).cloned().unwrap_or_default(),
-            };
-            if !values.is_empty() {
-                out.entry(kind.clone()).or_default().extend(values);
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// When every rule that allows or holds anything is conditioned on one of
-/// the narrower's kinds: those kinds and the patterns; `None` otherwise.
-fn confined(token: &Token, n: &Narrower) -> Option<BTreeMap<String, BTreeSet<String>>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let granting = token
-        .rules
-        .iter()
-        .filter(|r| r.effect != scopegate_model::Verdict::Deny);
-    let mut any = false;
-    for r in granting {
-        any = true;
-        let (kind, globs) = r.resources.iter().find(|(k, _)| n.limited_to.contains(k))?;
-        out.entry(kind.clone())
-            .or_default()
-            .extend(globs.iter().map(|g| g.as_str().to_owned()));
-    }
-    any.then_some(out)
-}
-
-/// The permissions the use needs: what the answers said endpoints needed,
-/// what the description maps each used operation to, and `metadata=read`;
-/// one level per permission, the higher.
-fn permissions_for<'a>(
-    spec: &BreadthSpec,
-    g: &Granted,
-    ops: impl Iterator<Item = &'a scopegate_model::Operation>,
-) -> BTreeSet<String> {
-    let mut level: BTreeMap<String, &str> = BTreeMap::new();
-    let mut add = |p: &str| {
-        if let Some((name, lvl)) = p.split_once('=') {
-            let lvl = if lvl == "read" { "read" } else { "write" };
-            let e = level.entry(name.to_owned()).or_insert(lvl);
-            if lvl == "write" {
-                *e = "write";
-            }
-        }
-    };
-    add("metadata=read");
-    for p in &g.needed_permissions {
-        add(p);
-    }
-    for op in ops {
-        if let Some(p) = spec.permission_of(&op.name, op.class) {
-            add(&p);
-        }
-    }
-    level.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ fn github_reads() -> Vec<scopegate_model::JournalEntry> {
         r.host = "api.github.com".into();
         r.method = "GET".into();
         r.path = format!("/repos/{REPOSITORY}/pulls");
+        r.fingerprint_prefix = Some("1a7674eb4ee7".into());
         out.push(JournalEntry::Record(Box::new(r)));
         out.push(JournalEntry::Outcome {
             outcome: DecisionOutcome {

@@ -22,6 +22,11 @@ pub struct Allowed {
     pub approve: BTreeMap<OpClass, usize>,
     /// The providers of those operations.
     pub providers: BTreeSet<String>,
+    /// Per provider, the strongest class allowed or held.
+    pub power_by_provider: BTreeMap<String, OpClass>,
+    /// Per provider, the rules that allow or hold some of its operations.
+    #[serde(skip)]
+    pub rules_by_provider: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Allowed {
@@ -32,6 +37,34 @@ impl Allowed {
             .chain(self.approve.keys())
             .copied()
             .max_by_key(|c| power_rank(*c))
+    }
+
+    /// The rules that allow or hold some of `provider`'s operations.
+    pub fn rules_for(&self, provider: &str) -> &BTreeSet<String> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        self.rules_by_provider.get(provider).unwrap_or(&NONE)
+    }
+}
+
+impl Allowed {
+    /// Notes that `rule` (`token/rule-id`) lets `provider`'s `class` through.
+    fn note(&mut self, provider: &str, class: OpClass, rule: &str, token: &str) {
+        self.providers.insert(provider.to_owned());
+        let power = self
+            .power_by_provider
+            .entry(provider.to_owned())
+            .or_insert(class);
+        if power_rank(class) > power_rank(*power) {
+            *power = class;
+        }
+        let id = rule
+            .strip_prefix(token)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(rule);
+        self.rules_by_provider
+            .entry(provider.to_owned())
+            .or_default()
+            .insert(id.to_owned());
     }
 }
 
@@ -61,19 +94,16 @@ pub fn allowed(map: &ScopeMap, token: &Token, words: &[OperationWord]) -> Allowe
             let best = samples
                 .iter()
                 .filter(|s| fits(s, word))
-                .map(|s| evaluate(map, &credential, &[operation(word, class, s)]).verdict)
-                .max_by_key(|v| match v {
-                    Verdict::Deny => 0,
-                    Verdict::Hold => 1,
-                    Verdict::Allow => 2,
-                });
-            let counts = match best {
-                Some(Verdict::Allow) => &mut out.allow,
-                Some(Verdict::Hold) => &mut out.approve,
-                _ => continue,
+                .map(|s| evaluate(map, &credential, &[operation(word, class, s)]))
+                .filter(|d| d.verdict != Verdict::Deny)
+                .max_by_key(|d| d.verdict == Verdict::Allow);
+            let Some(best) = best else { continue };
+            let counts = match best.verdict {
+                Verdict::Allow => &mut out.allow,
+                _ => &mut out.approve,
             };
             *counts.entry(class).or_default() += 1;
-            out.providers.insert(word.provider.clone());
+            out.note(&word.provider, class, best.rule.0.as_str(), &token.name);
         }
     }
     out

@@ -71,6 +71,7 @@ fn record(id: &str, at: i64, provider: &str, op: Operation, b: Option<Breadth>) 
     r.forwarded = true;
     r.operations = vec![op];
     r.breadth = b;
+    r.fingerprint_prefix = Some(FP["sha256:".len()..][..12].to_owned());
     r
 }
 
@@ -162,7 +163,7 @@ fn a_map_confined_to_repositories_flags_an_account_wide_token_even_when_deletes_
 }
 
 #[test]
-fn newest_answers_win_and_accepted_permissions_add_up() {
+fn the_newest_answer_says_the_grant_and_accepted_permissions_add_up() {
     let m = map(READS_OF_ONE_REPO);
     let fine = |perm: &str| {
         Some(Breadth {
@@ -189,9 +190,14 @@ fn newest_answers_win_and_accepted_permissions_add_up() {
         g.breadth.expires.as_deref(),
         Some("2027-01-01 00:00:00 UTC")
     );
-    assert_eq!(g.breadth.scopes.as_deref(), Some("repo"));
+    // the newest answer is a fine-grained token's: no scopes listed, and
+    // so no classic token to narrow
+    assert_eq!(g.breadth.scopes, None);
+    assert!(g.over_scoped.is_none());
     let needed: Vec<&str> = g.needed_permissions.iter().map(String::as_str).collect();
     assert_eq!(needed, ["contents=read", "pull_requests=read"]);
+    let scopes: Vec<&str> = g.needed_scopes.iter().map(String::as_str).collect();
+    assert!(scopes.is_empty(), "{scopes:?}");
 }
 
 #[test]
@@ -240,4 +246,129 @@ fn other_tokens_and_unforwarded_requests_do_not_count() {
     assert_eq!(r.used.requests, 0);
     // The refused request's answer still says what the token has.
     assert_eq!(r.granted.len(), 1);
+}
+
+#[test]
+fn another_providers_deletes_do_not_hide_an_over_scoped_grant() {
+    // Railway deletes are held; GitHub is read-only: the GitHub grant that
+    // can delete is still broader than the map and the use at GitHub.
+    let rules = format!(
+        "{READS_OF_ONE_REPO}[[token.rule]]\nid = \"railway-deletes\"\neffect = \"approve\"\noperations = [\"railway:*\"]\nclass = [\"destructive\"]\n"
+    );
+    let m = map(&rules);
+    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    assert_eq!(r.allowed.power(), Some(OpClass::Destructive));
+    assert_eq!(r.allowed.power_by_provider["github"], OpClass::Read);
+    let o = r.granted[0].over_scoped.as_ref().expect("over-scoped");
+    assert!(o.why.contains("no further than read"), "{}", o.why);
+}
+
+#[test]
+fn a_wildcard_pattern_confines_nothing() {
+    // Deletes held anywhere: the grant's power matches the map's, and a
+    // `*` pattern is no confinement, so nothing is flagged.
+    let m = map(
+        "[[token.rule]]\nid = \"any-repo\"\neffect = \"approve\"\noperations = [\"github:*\"]\nresources = { repository = [\"*\"] }\n",
+    );
+    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    assert!(
+        r.granted[0].over_scoped.is_none(),
+        "{:?}",
+        r.granted[0].over_scoped
+    );
+    // A pattern that names an owner does confine.
+    let m = map(
+        "[[token.rule]]\nid = \"acme\"\neffect = \"approve\"\noperations = [\"github:*\"]\nresources = { repository = [\"acme/*\"] }\n",
+    );
+    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    assert!(r.granted[0].over_scoped.is_some());
+}
+
+#[test]
+fn a_rotated_credentials_old_grant_does_not_count() {
+    let m = map(READS_OF_ONE_REPO);
+    let mut log = github_log("repo, delete_repo");
+    for r in &mut log {
+        r.fingerprint_prefix = Some("0123456789ab".into());
+    }
+    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    assert!(r.granted.is_empty(), "another credential's answers");
+    assert_eq!(r.used.requests, 2, "the token's use still counts");
+    // The newest answer's scopes win over older ones: no longer able to
+    // delete, the classic token is still broader than one repository.
+    let mut log = github_log("repo, delete_repo");
+    log.push(github_read("d3", 3_000, "pulls/list", classic("read:org")));
+    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let g = &r.granted[0];
+    assert_eq!(g.breadth.scopes.as_deref(), Some("read:org"));
+    assert_eq!(g.power, Some(OpClass::Read));
+    let o = g.over_scoped.as_ref().expect("over-scoped in span");
+    assert!(o.why.contains("stay within"), "{}", o.why);
+}
+
+fn railway(id: &str, at: i64, env: &str, kind: &str) -> DecisionRecord {
+    let mut op = Operation::new("railway", "deployments", OpClass::Read);
+    op.add_resource("environmentId", format!("id-{env}"));
+    op.set_attribute(
+        "environment",
+        scopegate_model::Attribute::known([env.to_owned()]),
+    );
+    let b = Breadth {
+        kind: Some(kind.into()),
+        ..Breadth::default()
+    };
+    record(id, at, "railway", op, Some(b))
+}
+
+const RAILWAY_READS: &str = "[[token.rule]]\nid = \"reads\"\neffect = \"allow\"\noperations = [\"railway:*\"]\nclass = [\"read\"]\nresources = { environment = [\"staging\", \"production\"] }\n";
+
+#[test]
+fn presenting_an_account_token_as_a_project_token_once_does_not_hide_it() {
+    let m = map(RAILWAY_READS);
+    let log = vec![
+        railway("d1", 1_000, "staging", "account or workspace token"),
+        railway("d2", 2_000, "staging", "project token"),
+    ];
+    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let g = &r.granted[0];
+    assert_eq!(
+        g.breadth.kind.as_deref(),
+        Some("account or workspace token")
+    );
+    assert!(g.over_scoped.is_some());
+}
+
+#[test]
+fn a_use_across_environments_needs_a_project_token_each() {
+    let m = map(RAILWAY_READS);
+    let mut log = vec![
+        railway("d1", 1_000, "staging", "account or workspace token"),
+        railway("d2", 2_000, "production", "account or workspace token"),
+    ];
+    let o = report(&m, &m.tokens[0], &log, &words(), spec).granted[0]
+        .over_scoped
+        .clone()
+        .expect("over-scoped");
+    assert_eq!(
+        o.advice(),
+        "create a project token for each of environment production, staging"
+    );
+    // An operation that names no environment is said, to be checked.
+    log.push(record(
+        "d3",
+        3_000,
+        "railway",
+        Operation::new("railway", "me", OpClass::Read),
+        None,
+    ));
+    let o = report(&m, &m.tokens[0], &log, &words(), spec).granted[0]
+        .over_scoped
+        .clone()
+        .unwrap();
+    assert!(
+        o.advice()
+            .ends_with("; check it can still do what was used outside them: railway:me"),
+        "{}",
+        o.advice()
+    );
 }

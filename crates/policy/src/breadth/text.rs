@@ -2,7 +2,6 @@
 //! it used in the window, what its provider grants, and whether it is
 //! over-scoped, with the narrower token to create (docs/token-breadth.md).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Granted, TokenBreadth};
@@ -101,25 +100,29 @@ pub fn used(t: &TokenBreadth, days: u32) -> String {
 /// `github: scopes repo, delete_repo; expires …; can delete (seen …)`.
 pub fn granted(g: &Granted) -> String {
     let b = &g.breadth;
-    let mut parts: BTreeMap<u8, String> = BTreeMap::new();
+    let mut said: Vec<String> = Vec::new();
     if let Some(k) = &b.kind {
-        parts.insert(0, k.clone());
+        said.push(k.clone());
     }
     if let Some(sc) = &b.scopes {
         let sc = if sc.is_empty() { "none" } else { sc };
-        parts.insert(1, format!("scopes {sc}"));
-    }
-    if !g.needed_permissions.is_empty() {
-        let p: Vec<&str> = g.needed_permissions.iter().map(String::as_str).collect();
-        parts.insert(2, format!("endpoints needed {}", p.join(", ")));
+        said.push(format!("scopes {sc}"));
     }
     if let Some(e) = &b.expires {
-        parts.insert(3, format!("expires {e}"));
+        said.push(format!("expires {e}"));
     }
     if let Some(p) = g.power {
-        parts.insert(4, format!("can {}", power_word(p)));
+        said.push(format!("can {}", power_word(p)));
     }
-    let said: Vec<String> = parts.into_values().collect();
+    let needed: Vec<&str> = g
+        .needed_scopes
+        .iter()
+        .chain(&g.needed_permissions)
+        .map(String::as_str)
+        .collect();
+    if !needed.is_empty() {
+        said.push(format!("the endpoints used needed {}", needed.join(", ")));
+    }
     format!(
         "{}: {} (seen {})",
         g.provider,

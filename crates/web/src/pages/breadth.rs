@@ -57,10 +57,12 @@ pub async fn newest_records(
     };
     let mut records = Vec::new();
     let mut before = None;
-    while records.len() < PAGE_RECORDS {
+    // One row past the cap tells a full window from a larger one.
+    while records.len() <= PAGE_RECORDS {
+        let want = (PAGE_RECORDS + 1 - records.len()).min(1000);
         let rows = state
             .store
-            .rows_newest(&filter, before, 1000)
+            .rows_newest(&filter, before, want as i64)
             .await
             .map_err(|e| {
                 tracing::warn!(error = %e, "dashboard: the decision log cannot be read");
@@ -72,6 +74,7 @@ pub async fn newest_records(
         before = Some(last.seq);
         records.extend(rows.into_iter().map(|r| r.record));
     }
+    records.truncate(PAGE_RECORDS);
     let oldest = records.last().map(|r| r.at_unix_ms);
     Ok((records, oldest))
 }
