@@ -735,11 +735,11 @@ pub async fn tokens(
         }
         Ok(_) => {}
     }
-    let words = state.words();
+    let reports = breadth::reports(&state, &map, records.ok().map(|(r, _)| r)).await;
     if map.tokens.is_empty() {
         b.push_str("<p class=\"empty\">No tokens are configured.</p>");
     }
-    for t in &map.tokens {
+    for (i, t) in map.tokens.iter().enumerate() {
         let fp = t
             .fingerprint
             .map(|f| format!("sha256:{}…", f.short()))
@@ -775,15 +775,8 @@ pub async fn tokens(
             fp = esc(&fp),
             surrogate = esc(&surrogate),
         );
-        if let Ok((records, _)) = &records {
-            let report = scopegate_policy::breadth::report(
-                &map,
-                t,
-                records,
-                &words,
-                scopegate_inspect::breadth::for_provider,
-            );
-            b.push_str(&breadth::block(&report, days));
+        if let Some(report) = reports.get(i) {
+            b.push_str(&breadth::block(report, days));
         }
         b.push_str("<div class=\"table-wrap\"><table class=\"rules\"><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>");
         for r in &t.rules {

@@ -79,6 +79,36 @@ pub async fn newest_records(
     Ok((records, oldest))
 }
 
+/// Every token's breadth, in the map's order, worked out off the async
+/// runtime (a map weighed against every catalogued operation takes
+/// milliseconds per token); empty without records.
+pub async fn reports(
+    state: &Shared,
+    map: &std::sync::Arc<scopegate_policy::ScopeMap>,
+    records: Option<Vec<DecisionRecord>>,
+) -> Vec<TokenBreadth> {
+    let Some(records) = records else {
+        return Vec::new();
+    };
+    let (map, state) = (map.clone(), state.clone());
+    let work = tokio::task::spawn_blocking(move || {
+        let words = state.words();
+        map.tokens
+            .iter()
+            .map(|t| {
+                scopegate_policy::breadth::report(
+                    &map,
+                    t,
+                    &records,
+                    &words,
+                    scopegate_inspect::breadth::for_provider,
+                )
+            })
+            .collect()
+    });
+    work.await.unwrap_or_default()
+}
+
 /// One token's block.
 pub fn block(b: &TokenBreadth, days: u32) -> String {
     let mut s = format!(
