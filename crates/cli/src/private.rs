@@ -89,6 +89,18 @@ pub fn problem(p: &Private, mode: u32, allow_group: bool) -> Option<String> {
 /// Checks every path that exists (missing ones are created private later);
 /// the error lists every problem.
 pub fn check(paths: &[Private], allow_group: bool) -> anyhow::Result<()> {
+    let problems = problems(paths, allow_group);
+    anyhow::ensure!(
+        problems.is_empty(),
+        "refusing to start: scopegate's approval secrets must be readable only by its own user, \
+         and agents must never run as that user (docs/threat-model.md).\n  {}",
+        problems.join("\n  ")
+    );
+    Ok(())
+}
+
+/// Every problem with the paths that exist, each naming its fix.
+pub fn problems(paths: &[Private], allow_group: bool) -> Vec<String> {
     let mut problems = Vec::new();
     for p in paths {
         match mode_of(&p.path) {
@@ -105,13 +117,7 @@ pub fn check(paths: &[Private], allow_group: bool) -> anyhow::Result<()> {
             Err(e) => problems.push(format!("{} ({}): {e}", p.path.display(), p.what)),
         }
     }
-    anyhow::ensure!(
-        problems.is_empty(),
-        "refusing to start: scopegate's approval secrets must be readable only by its own user, \
-         and agents must never run as that user (docs/threat-model.md).\n  {}",
-        problems.join("\n  ")
-    );
-    Ok(())
+    problems
 }
 
 /// A secret or secrets folder owned by someone else (an agent's user,

@@ -92,7 +92,7 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
         Some(ProxyAuth::Env(_)) | None => {}
     }
     paths.extend(sign_in_and_slack_secrets(dash));
-    paths.extend(surrogate_secret_files(&settings.scope_map));
+    paths.extend(scope_map_secret_files(&settings.scope_map));
     if !dash.users.is_empty() {
         paths.push(Private::secret(
             &settings.file,
@@ -102,17 +102,23 @@ fn private_paths(settings: &Config, dash: &DashboardConfig) -> Vec<Private> {
     paths
 }
 
-/// The files the scope map's surrogates name: a real secret (whoever reads
-/// it needs no scopegate) and an AWS surrogate's signing secret (whoever
-/// reads it can sign as that surrogate). A scope map that does not parse
-/// names none here; loading it reports why.
-fn surrogate_secret_files(scope_map: &Path) -> Vec<Private> {
+/// The secret files the scope map at `scope_map` names (see
+/// [`surrogate_secret_files`]). A scope map that does not parse names none
+/// here; loading it reports why.
+fn scope_map_secret_files(scope_map: &Path) -> Vec<Private> {
     let Ok(text) = std::fs::read_to_string(scope_map) else {
         return Vec::new();
     };
     let Ok(map) = scopegate_policy::ScopeMap::from_toml("", &text) else {
         return Vec::new();
     };
+    surrogate_secret_files(&map, scope_map)
+}
+
+/// The files `map`'s surrogates name, relative to the map's file: a real
+/// secret (whoever reads it needs no scopegate) and an AWS surrogate's
+/// signing secret (whoever reads it can sign as that surrogate).
+fn surrogate_secret_files(map: &scopegate_policy::ScopeMap, scope_map: &Path) -> Vec<Private> {
     let base = scope_map.parent().unwrap_or(Path::new(""));
     let file = |r: &scopegate_policy::SecretRef| match r {
         scopegate_policy::SecretRef::File(f) => Some(base.join(f)),
@@ -134,6 +140,24 @@ fn surrogate_secret_files(scope_map: &Path) -> Vec<Private> {
         }
     }
     out
+}
+
+/// A reloaded scope map whose secret files group or others can read is
+/// refused as one would be at start: the previous policy stays.
+fn check_reloads(running: &scopegate_proxy::Running, settings: &Config) {
+    let scope_map = settings.scope_map.clone();
+    let allow_group = settings.unsafe_group_readable_secrets;
+    running.check_reloads(Box::new(move |engine| {
+        let files = surrogate_secret_files(&engine.scope_map, &scope_map);
+        let problems = private::problems(&files, allow_group);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "its secret files must be readable only by scopegate's own user (docs/threat-model.md):\n  {}",
+            problems.join("\n  ")
+        ))
+    }));
 }
 
 /// The identity provider's client secret and Slack's signing secret and
@@ -266,6 +290,7 @@ async fn serve(settings: Config, dash_config: DashboardConfig) -> anyhow::Result
         Duration::from_secs(10),
     )
     .await?;
+    check_reloads(&running, &settings);
     let ca = scopegate_tls::export_certificate(&running.state.ca_pem, &settings.ca.export)
         .context("exporting the CA certificate for agents")?;
     print_scope_map(&settings, &running)?;

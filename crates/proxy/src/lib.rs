@@ -45,4 +45,5 @@ pub mod upstream_proxy;
 pub use config::ProxyConfig;
 pub use engine::Engine;
 pub use record::{TracingSink, log_line};
+pub use reload::ReloadCheck;
 pub use server::{Running, start, start_with};

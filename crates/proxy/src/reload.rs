@@ -3,17 +3,22 @@
 //! their next request. A file that does not load keeps the old policy.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::engine::Engine;
 
+/// A check a reloaded engine must pass before it is swapped in (`serve`:
+/// the secret files its scope map names are private); `Err` says why not.
+pub type ReloadCheck = Box<dyn Fn(&Engine) -> Result<(), String> + Send + Sync>;
+
 pub fn spawn(
     scope_map: PathBuf,
     tx: watch::Sender<Arc<Engine>>,
     mut shutdown: watch::Receiver<bool>,
+    check: Arc<OnceLock<ReloadCheck>>,
 ) {
     // Taken now, not when the task first runs: a change made right after
     // start would otherwise be taken for the state already loaded.
@@ -42,7 +47,15 @@ pub fn spawn(
                 _ = shutdown.changed() => break,
             };
             let path = scope_map.clone();
-            match tokio::task::spawn_blocking(move || Engine::load(&path)).await {
+            let checks = check.clone();
+            let loaded = tokio::task::spawn_blocking(move || {
+                let engine = Engine::load(&path)?;
+                if let Some(check) = checks.get() {
+                    check(&engine).map_err(anyhow::Error::msg)?;
+                }
+                Ok::<_, anyhow::Error>(engine)
+            });
+            match loaded.await {
                 Ok(Ok(engine)) => {
                     last_seen = engine.source_stamps();
                     let tokens = engine.scope_map.tokens.len();

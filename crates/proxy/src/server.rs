@@ -29,9 +29,17 @@ pub struct Running {
     pub state: Arc<State>,
     shutdown: watch::Sender<bool>,
     accept: JoinHandle<()>,
+    reload_check: Arc<std::sync::OnceLock<crate::reload::ReloadCheck>>,
 }
 
 impl Running {
+    /// Every reloaded policy must pass `check` before it is swapped in;
+    /// one that fails keeps the previous policy, logged with the reason.
+    /// Set once; later calls are ignored.
+    pub fn check_reloads(&self, check: crate::reload::ReloadCheck) {
+        let _ = self.reload_check.set(check);
+    }
+
     /// Stops accepting, lets open connections finish (up to `drain`), returns.
     pub async fn shutdown(self, drain: Duration) {
         let _ = self.shutdown.send(true);
@@ -90,7 +98,13 @@ pub async fn start_with(
         tracker: Arc::new(Tracker::default()),
         shutdown: shutdown_rx.clone(),
     });
-    crate::reload::spawn(scope_map, engine_tx, shutdown_rx.clone());
+    let reload_check = Arc::new(std::sync::OnceLock::new());
+    crate::reload::spawn(
+        scope_map,
+        engine_tx,
+        shutdown_rx.clone(),
+        reload_check.clone(),
+    );
     if let Some(admin) = admin {
         let serve = crate::admin::serve(state.clone(), admin, shutdown_rx.clone());
         tokio::spawn(serve);
@@ -104,6 +118,7 @@ pub async fn start_with(
         state,
         shutdown: shutdown_tx,
         accept,
+        reload_check,
     })
 }
 
