@@ -38,4 +38,4 @@ pub use queue::{ApprovalQueue, BoxFut, Grant, HoldOutcome, QueueError};
 pub use record::{DecisionOutcome, DecisionRecord, JournalEntry, request_digest};
 pub use resolved::{ResolvedAttributes, ResolvedKey, SharedResolutions};
 pub use sink::{DecisionSink, Durable, LogProgress, RecordError, Ticket};
-pub use utc::utc_iso;
+pub use utc::{civil_from_days, days_from_civil, utc_iso};
