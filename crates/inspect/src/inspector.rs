@@ -8,7 +8,9 @@ use crate::catalog::{Catalog, CatalogSet};
 use crate::content::{MediaType, Part, parse_multipart, parse_urlencoded};
 use crate::graphql::{self, DocCache};
 use crate::reading::READ_HEADERS;
-use crate::{Limits, credentials, decode, escalate, rest};
+use crate::{Limits, credentials, escalate, rest};
+
+mod prepare;
 
 /// The parts of an HTTP request inspection reads. Headers are name/value
 /// pairs in arrival order (names in any case; repeated names repeated).
@@ -234,150 +236,16 @@ impl Inspector {
                 .unwrap_or(&[]),
         );
         let segments = rest::normalize_path(path, catalog.case_insensitive_paths);
-        let endpoint = match &segments {
-            Ok(s) if catalog.graphql_endpoint(s).is_some() => EndpointKind::Graphql,
-            _ => match catalog.refusal {
-                crate::catalog::raw::RefusalShape::Message => EndpointKind::Rest,
-                crate::catalog::raw::RefusalShape::ErrorsList => EndpointKind::RestErrorsList,
-                crate::catalog::raw::RefusalShape::ErrorObject => EndpointKind::RestErrorObject,
-            },
+        let endpoint = endpoint_kind(catalog, &segments);
+        let read = prepare::prepare(self, catalog, req, query_pairs, segments)
+            .and_then(|p| self.operations(catalog, req, path, p));
+        let (operations, reading) = match read {
+            Ok(read) => read,
+            Err((label, why)) => (
+                vec![Operation::unknown(provider, label, why)],
+                Reading::Nothing,
+            ),
         };
-        let unknown = |label: &str, why: String| Inspection {
-            provider: Some(provider.to_owned()),
-            endpoint,
-            operations: vec![Operation::unknown(provider, label, why)],
-            credential: credential.clone(),
-            reading: Reading::Nothing,
-        };
-
-        if req.target.contains('#') {
-            return unknown(
-                "unreadable-target",
-                "the request target holds a fragment".into(),
-            );
-        }
-        let Some(query_pairs) = query_pairs.unwrap_or(Some(Vec::new())) else {
-            return unknown(
-                "unreadable-query",
-                "the query string does not decode".into(),
-            );
-        };
-        // A path with an encoded slash can only be a REST route (below).
-        let (segments, encoded_slash) = match segments {
-            Ok(s) => (s, false),
-            Err(rest::PathError::HiddenSeparator) if !catalog.params_with_slashes.is_empty() => {
-                (Vec::new(), true)
-            }
-            Err(e) => return unknown("unreadable-path", e.to_string()),
-        };
-        if !req.method.bytes().all(|b| b.is_ascii_uppercase()) || req.method.is_empty() {
-            return unknown(
-                "unknown-method",
-                format!("method `{}` is not one scopegate reads", req.method),
-            );
-        }
-        let encodings: Vec<&str> = match req
-            .header("content-encoding")
-            .map(std::str::from_utf8)
-            .collect::<Result<_, _>>()
-        {
-            Ok(e) => e,
-            Err(_) => return unknown("unreadable-body", "content-encoding is not text".into()),
-        };
-        let body = match decode::decode(
-            req.body,
-            &encodings,
-            self.limits.max_decoded_body,
-            self.limits.max_encodings,
-        ) {
-            Ok(b) => b,
-            Err(e) => return unknown("unreadable-body", e.to_string()),
-        };
-        let content_type = match req.header("content-type").collect::<Vec<_>>()[..] {
-            [] => None,
-            [one] => match std::str::from_utf8(one) {
-                Ok(s) => Some(s),
-                Err(_) => return unknown("unreadable-body", "content-type is not text".into()),
-            },
-            _ => return unknown("unreadable-body", "more than one content-type".into()),
-        };
-        if let Some(why) = method_override(req, &query_pairs, content_type, &body) {
-            return unknown("method-override", why);
-        }
-
-        let mut operations = Vec::new();
-        let reading;
-        let graphql_endpoint = match encoded_slash {
-            true => None,
-            false => catalog.graphql_endpoint(&segments),
-        };
-        if let Some(ep) = graphql_endpoint {
-            let Some(schema) = &ep.schema else {
-                return unknown(
-                    "unknown-endpoint",
-                    format!("{path} has no published schema; scopegate cannot read what it does"),
-                );
-            };
-            let requests =
-                match graphql::extract(req.method, &query_pairs, content_type, &body, &self.limits)
-                {
-                    Ok(r) => r,
-                    Err(why) => return unknown("unreadable-graphql", why),
-                };
-            for r in &requests {
-                let analysed = self.cache.get(&r.query, &self.limits);
-                match analysed.as_ref() {
-                    Ok(a) => graphql::operations_for(provider, schema, a, r, &mut operations),
-                    Err(why) => return unknown("unreadable-graphql", why.clone()),
-                }
-            }
-            reading = Reading::Graphql(requests);
-        } else {
-            let found = match encoded_slash {
-                true => match crate::encoded_slash::find(catalog, req.method, path) {
-                    Ok(m) => Some(m),
-                    Err(why) => return unknown("unreadable-path", why),
-                },
-                false => catalog.rest.find(req.method, &segments),
-            };
-            match found {
-                Some(m) => {
-                    let mut op = Operation::new(provider, m.name, m.class);
-                    if !m.escalate.is_empty() {
-                        escalate::rest(&mut op, m.escalate, content_type, &body, &query_pairs);
-                    }
-                    for (k, v) in m.params {
-                        op.add_resource(&k, v);
-                    }
-                    if !m.resources.is_empty() {
-                        escalate::rest_resources(
-                            &mut op,
-                            m.resources,
-                            content_type,
-                            &body,
-                            &query_pairs,
-                        );
-                    }
-                    if !catalog.query_resources.is_empty() {
-                        query_resources(catalog, &query_pairs, &mut op);
-                    }
-                    operations.push(op);
-                    reading = Reading::Rest {
-                        query: without_credentials(&catalog.credentials, query_pairs),
-                        secret: m.secret.to_vec(),
-                    };
-                }
-                None => {
-                    return unknown(
-                        "unknown-route",
-                        format!("{} {path} is not in the {provider} catalogue", req.method),
-                    );
-                }
-            }
-        }
-        for op in &mut operations {
-            finish_resources(catalog, op);
-        }
         Inspection {
             provider: Some(provider.to_owned()),
             endpoint,
@@ -386,6 +254,127 @@ impl Inspector {
             reading,
         }
     }
+
+    /// The operations of a prepared request, and what was read: a GraphQL
+    /// endpoint's documents, or a REST route.
+    fn operations(
+        &self,
+        catalog: &Catalog,
+        req: &RequestView<'_>,
+        path: &str,
+        p: prepare::Prepared<'_>,
+    ) -> Result<(Vec<Operation>, Reading), Unread> {
+        let provider = catalog.provider.as_str();
+        let graphql_endpoint = match p.encoded_slash {
+            true => None,
+            false => catalog.graphql_endpoint(&p.segments),
+        };
+        let mut operations = Vec::new();
+        let reading = match graphql_endpoint {
+            Some(ep) => {
+                let Some(schema) = &ep.schema else {
+                    return Err((
+                        "unknown-endpoint",
+                        format!(
+                            "{path} has no published schema; scopegate cannot read what it does"
+                        ),
+                    ));
+                };
+                let requests = graphql::extract(
+                    req.method,
+                    &p.query_pairs,
+                    p.content_type,
+                    &p.body,
+                    &self.limits,
+                )
+                .map_err(|why| ("unreadable-graphql", why))?;
+                for r in &requests {
+                    let analysed = self.cache.get(&r.query, &self.limits);
+                    match analysed.as_ref() {
+                        Ok(a) => graphql::operations_for(provider, schema, a, r, &mut operations),
+                        Err(why) => return Err(("unreadable-graphql", why.clone())),
+                    }
+                }
+                Reading::Graphql(requests)
+            }
+            None => {
+                let (op, reading) = rest_operation(catalog, req, path, p)?;
+                operations.push(op);
+                reading
+            }
+        };
+        for op in &mut operations {
+            finish_resources(catalog, op);
+        }
+        Ok((operations, reading))
+    }
+}
+
+/// Why a request is `unknown`: a short label and the reason.
+type Unread = (&'static str, String);
+
+/// How a refusal to this path is shaped: GraphQL's, or the provider's REST
+/// error shape.
+fn endpoint_kind(
+    catalog: &Catalog,
+    segments: &Result<Vec<String>, rest::PathError>,
+) -> EndpointKind {
+    match segments {
+        Ok(s) if catalog.graphql_endpoint(s).is_some() => EndpointKind::Graphql,
+        _ => match catalog.refusal {
+            crate::catalog::raw::RefusalShape::Message => EndpointKind::Rest,
+            crate::catalog::raw::RefusalShape::ErrorsList => EndpointKind::RestErrorsList,
+            crate::catalog::raw::RefusalShape::ErrorObject => EndpointKind::RestErrorObject,
+        },
+    }
+}
+
+/// The REST route a prepared request matches, as an operation with its
+/// resources and escalations, and the reading (query, masked secrets).
+fn rest_operation(
+    catalog: &Catalog,
+    req: &RequestView<'_>,
+    path: &str,
+    p: prepare::Prepared<'_>,
+) -> Result<(Operation, Reading), Unread> {
+    let provider = catalog.provider.as_str();
+    let found = match p.encoded_slash {
+        true => Some(
+            crate::encoded_slash::find(catalog, req.method, path)
+                .map_err(|why| ("unreadable-path", why))?,
+        ),
+        false => catalog.rest.find(req.method, &p.segments),
+    };
+    let Some(m) = found else {
+        return Err((
+            "unknown-route",
+            format!("{} {path} is not in the {provider} catalogue", req.method),
+        ));
+    };
+    let mut op = Operation::new(provider, m.name, m.class);
+    if !m.escalate.is_empty() {
+        escalate::rest(&mut op, m.escalate, p.content_type, &p.body, &p.query_pairs);
+    }
+    for (k, v) in m.params {
+        op.add_resource(&k, v);
+    }
+    if !m.resources.is_empty() {
+        escalate::rest_resources(
+            &mut op,
+            m.resources,
+            p.content_type,
+            &p.body,
+            &p.query_pairs,
+        );
+    }
+    if !catalog.query_resources.is_empty() {
+        query_resources(catalog, &p.query_pairs, &mut op);
+    }
+    let reading = Reading::Rest {
+        query: without_credentials(&catalog.credentials, p.query_pairs),
+        secret: m.secret.to_vec(),
+    };
+    Ok((op, reading))
 }
 
 /// Query parameters with credential values masked: a reading is shown and
