@@ -157,20 +157,10 @@ enum Command {
     /// denied; each rule says the evidence it rests on.
     Suggest {
         #[command(flatten)]
-        log: LogArgs,
+        window: WindowArgs,
         /// The scope-map token to draft for.
         #[arg(long)]
         token: String,
-        /// Read decisions from this `scopegate audit export` file (`-`:
-        /// stdin) instead of the database.
-        #[arg(long)]
-        from_log: Option<PathBuf>,
-        /// The scope map holding the token [default: the settings' scope map].
-        #[arg(long)]
-        scope_map: Option<PathBuf>,
-        /// The window: the last N days.
-        #[arg(long, default_value_t = 30)]
-        days: u32,
         /// List, under each rule, the decision ids it covers.
         #[arg(long)]
         explain: bool,
@@ -182,20 +172,10 @@ enum Command {
     /// over-scoped, with the narrower token to create instead.
     Tokens {
         #[command(flatten)]
-        log: LogArgs,
+        window: WindowArgs,
         /// Only this scope-map token.
         #[arg(long)]
         token: Option<String>,
-        /// Read decisions from this `scopegate audit export` file (`-`:
-        /// stdin) instead of the database.
-        #[arg(long)]
-        from_log: Option<PathBuf>,
-        /// The scope map [default: the settings' scope map].
-        #[arg(long)]
-        scope_map: Option<PathBuf>,
-        /// The window: the last N days.
-        #[arg(long, default_value_t = 30)]
-        days: u32,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -245,6 +225,34 @@ struct LogArgs {
     /// Database URL (postgres://... or sqlite://path); default: from the config.
     #[arg(long, env = "SCOPEGATE_DATABASE_URL")]
     database: Option<String>,
+}
+
+/// Where `suggest` and `tokens` read decisions from, and over how long.
+#[derive(clap::Args)]
+struct WindowArgs {
+    #[command(flatten)]
+    log: LogArgs,
+    /// Read decisions from this `scopegate audit export` file (`-`:
+    /// stdin) instead of the database.
+    #[arg(long)]
+    from_log: Option<PathBuf>,
+    /// The scope map holding the tokens [default: the settings' scope map].
+    #[arg(long)]
+    scope_map: Option<PathBuf>,
+    /// The window: the last N days.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+}
+
+impl WindowArgs {
+    fn source<'a>(&'a self, settings: &'a std::path::Path) -> suggest_cmd::Source<'a> {
+        suggest_cmd::Source {
+            settings,
+            database: self.log.database.as_deref(),
+            log: self.from_log.as_deref(),
+            scope_map: self.scope_map.as_deref(),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -534,38 +542,22 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             command: ConfigCommand::Check { settings },
         } => commands::config_check(&settings.path(before)),
         Command::Suggest {
-            log,
+            window,
             token,
-            from_log,
-            scope_map,
-            days,
             explain,
         } => {
-            let settings = log.settings.path(before);
-            let src = suggest_cmd::Source {
-                settings: &settings,
-                database: log.database.as_deref(),
-                log: from_log.as_deref(),
-                scope_map: scope_map.as_deref(),
-            };
-            suggest_cmd::suggest(&src, &token, days, explain)
+            let settings = window.log.settings.path(before);
+            let src = window.source(&settings);
+            suggest_cmd::suggest(&src, &token, window.days, explain)
         }
         Command::Tokens {
-            log,
+            window,
             token,
-            from_log,
-            scope_map,
-            days,
             json,
         } => {
-            let settings = log.settings.path(before);
-            let src = suggest_cmd::Source {
-                settings: &settings,
-                database: log.database.as_deref(),
-                log: from_log.as_deref(),
-                scope_map: scope_map.as_deref(),
-            };
-            tokens_cmd::tokens(&src, token.as_deref(), days, json)
+            let settings = window.log.settings.path(before);
+            let src = window.source(&settings);
+            tokens_cmd::tokens(&src, token.as_deref(), window.days, json)
         }
         Command::Policy { command } => match command {
             PolicyCommand::Validate { file } => commands::policy_validate(&file),

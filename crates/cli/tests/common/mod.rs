@@ -177,6 +177,22 @@ pub async fn pending(api: &ApiClient) -> Vec<String> {
         .collect()
 }
 
+/// Whether a browser test can run here: `false` (said on stderr) when
+/// Chromium or playwright-core is missing, which fails the test under CI.
+pub fn browser_or_skip() -> bool {
+    match browser_ready() {
+        Ok(()) => true,
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but the browser test cannot run: {why}"
+            );
+            eprintln!("browser test skipped: {why}");
+            false
+        }
+    }
+}
+
 /// Whether headless Chromium and playwright-core are installed
 /// (`scripts/setup-test-clients`), or why not.
 pub fn browser_ready() -> Result<(), String> {
