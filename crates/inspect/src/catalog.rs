@@ -156,78 +156,15 @@ impl Catalog {
             .iter()
             .map(|h| crate::inspector::canonical_host(h, 443).0)
             .collect();
-
         let mut secrets = raw.secrets;
-        let mut schemas = BTreeMap::new();
-        for (name, raw_schema) in raw.graphql {
-            let mut schema = GraphqlSchema::default();
-            for (kind, raw_fields, target) in [
-                ("query", raw_schema.query, &mut schema.query),
-                ("mutation", raw_schema.mutation, &mut schema.mutation),
-                (
-                    "subscription",
-                    raw_schema.subscription,
-                    &mut schema.subscription,
-                ),
-            ] {
-                for (field, spec) in raw_fields {
-                    match field_spec(spec) {
-                        Ok(mut f) => {
-                            f.secret = take_secret(
-                                &mut secrets,
-                                &format!("graphql.{name}.{kind}.{field}"),
-                            );
-                            target.insert(field, f);
-                        }
-                        Err(e) => problems.push(format!("graphql.{name}.{kind}.{field}: {e}")),
-                    }
-                }
-            }
-            schemas.insert(name, Arc::new(schema));
-        }
-
-        let mut graphql = Vec::new();
+        let schemas = graphql_schemas(raw.graphql, &mut secrets, &mut problems);
+        let graphql = graphql_endpoints(
+            raw.endpoints,
+            &schemas,
+            raw.case_insensitive_paths,
+            &mut problems,
+        );
         let mut rest = Vec::new();
-        for ep in raw.endpoints {
-            let path = match crate::rest::normalize_path(&ep.path, raw.case_insensitive_paths) {
-                Ok(p) => p,
-                Err(e) => {
-                    problems.push(format!("endpoint {}: {e}", ep.path));
-                    continue;
-                }
-            };
-            match ep.kind {
-                raw::EndpointKind::Graphql => {
-                    let schema = match &ep.schema {
-                        None => None,
-                        Some(s) => match schemas.get(s) {
-                            Some(schema) => Some(schema.clone()),
-                            None => {
-                                problems.push(format!(
-                                    "endpoint {}: no [graphql.{s}] schema in this catalogue",
-                                    ep.path
-                                ));
-                                None
-                            }
-                        },
-                    };
-                    for p in &ep.websocket {
-                        if !WEBSOCKET_PROTOCOLS.contains(&p.as_str()) {
-                            problems.push(format!(
-                                "endpoint {}: websocket protocol `{p}` is not one scopegate reads ({})",
-                                ep.path,
-                                WEBSOCKET_PROTOCOLS.join(", ")
-                            ));
-                        }
-                    }
-                    graphql.push(GraphqlEndpoint {
-                        path,
-                        schema,
-                        websocket: ep.websocket,
-                    });
-                }
-            }
-        }
         for r in raw.rest {
             match rest_route(r, &mut secrets, raw.case_insensitive_paths) {
                 Ok(route) => rest.push(route),
@@ -249,22 +186,11 @@ impl Catalog {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let credentials = CredentialSpec {
-            authorization: raw
-                .credentials
-                .authorization
-                .iter()
-                .map(|s| scopegate_model::AuthScheme::parse(s))
-                .collect(),
-            headers: lower(raw.credentials.headers),
-            query: raw.credentials.query,
-            cookies: raw.credentials.cookies,
-        };
         Ok(Self {
             provider: raw.provider,
             hosts,
             case_insensitive_paths: raw.case_insensitive_paths,
-            credentials,
+            credentials: credential_spec(raw.credentials),
             refusal: raw.refusal,
             graphql,
             rest: RestTable::new(rest),
@@ -278,6 +204,103 @@ impl Catalog {
     /// The GraphQL endpoint at these normalised path segments, if any.
     pub fn graphql_endpoint(&self, segments: &[String]) -> Option<&GraphqlEndpoint> {
         self.graphql.iter().find(|ep| ep.path == segments)
+    }
+}
+
+/// The catalogue's GraphQL schemas by name, each field validated and given
+/// its secret argument paths (taken from `secrets`).
+fn graphql_schemas(
+    raw: BTreeMap<String, raw::Schema>,
+    secrets: &mut BTreeMap<String, Vec<String>>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, Arc<GraphqlSchema>> {
+    let mut schemas = BTreeMap::new();
+    for (name, raw_schema) in raw {
+        let mut schema = GraphqlSchema::default();
+        for (kind, raw_fields, target) in [
+            ("query", raw_schema.query, &mut schema.query),
+            ("mutation", raw_schema.mutation, &mut schema.mutation),
+            (
+                "subscription",
+                raw_schema.subscription,
+                &mut schema.subscription,
+            ),
+        ] {
+            for (field, spec) in raw_fields {
+                match field_spec(spec) {
+                    Ok(mut f) => {
+                        f.secret = take_secret(secrets, &format!("graphql.{name}.{kind}.{field}"));
+                        target.insert(field, f);
+                    }
+                    Err(e) => problems.push(format!("graphql.{name}.{kind}.{field}: {e}")),
+                }
+            }
+        }
+        schemas.insert(name, Arc::new(schema));
+    }
+    schemas
+}
+
+/// The catalogue's GraphQL endpoints: each path normalised, its schema
+/// found, its WebSocket subprotocols ones scopegate reads.
+fn graphql_endpoints(
+    endpoints: Vec<raw::Endpoint>,
+    schemas: &BTreeMap<String, Arc<GraphqlSchema>>,
+    case_insensitive: bool,
+    problems: &mut Vec<String>,
+) -> Vec<GraphqlEndpoint> {
+    let mut graphql = Vec::new();
+    for ep in endpoints {
+        let path = match crate::rest::normalize_path(&ep.path, case_insensitive) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(format!("endpoint {}: {e}", ep.path));
+                continue;
+            }
+        };
+        match ep.kind {
+            raw::EndpointKind::Graphql => {
+                let schema = ep.schema.as_ref().and_then(|s| {
+                    let found = schemas.get(s).cloned();
+                    if found.is_none() {
+                        problems.push(format!(
+                            "endpoint {}: no [graphql.{s}] schema in this catalogue",
+                            ep.path
+                        ));
+                    }
+                    found
+                });
+                for p in &ep.websocket {
+                    if !WEBSOCKET_PROTOCOLS.contains(&p.as_str()) {
+                        problems.push(format!(
+                            "endpoint {}: websocket protocol `{p}` is not one scopegate reads ({})",
+                            ep.path,
+                            WEBSOCKET_PROTOCOLS.join(", ")
+                        ));
+                    }
+                }
+                graphql.push(GraphqlEndpoint {
+                    path,
+                    schema,
+                    websocket: ep.websocket,
+                });
+            }
+        }
+    }
+    graphql
+}
+
+/// Where the provider accepts credentials; header names lowercased.
+fn credential_spec(raw: raw::Credentials) -> CredentialSpec {
+    CredentialSpec {
+        authorization: raw
+            .authorization
+            .iter()
+            .map(|s| scopegate_model::AuthScheme::parse(s))
+            .collect(),
+        headers: lower(raw.headers),
+        query: raw.query,
+        cookies: raw.cookies,
     }
 }
 
