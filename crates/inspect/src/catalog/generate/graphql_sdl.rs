@@ -35,31 +35,7 @@ pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<
     let mut out: CatalogFile = toml::from_str(overrides).map_err(|e| format!("overrides: {e}"))?;
     let doc: Document<'_, String> =
         graphql_parser::parse_schema(sdl).map_err(|e| format!("schema: {e}"))?;
-    let mut roots = (
-        "Query".to_owned(),
-        "Mutation".to_owned(),
-        "Subscription".to_owned(),
-    );
-    let mut objects = BTreeMap::new();
-    let mut inputs = BTreeMap::new();
-    for d in &doc.definitions {
-        match d {
-            Definition::SchemaDefinition(s) => {
-                roots = (
-                    s.query.clone().unwrap_or_default(),
-                    s.mutation.clone().unwrap_or_default(),
-                    s.subscription.clone().unwrap_or_default(),
-                );
-            }
-            Definition::TypeDefinition(TypeDefinition::Object(o)) => {
-                objects.insert(o.name.clone(), o);
-            }
-            Definition::TypeDefinition(TypeDefinition::InputObject(i)) => {
-                inputs.insert(i.name.clone(), i);
-            }
-            _ => {}
-        }
-    }
+    let types = Types::of(&doc);
     let destructive: BTreeSet<String> = DESTRUCTIVE_WORDS
         .iter()
         .map(|w| (*w).to_owned())
@@ -68,53 +44,27 @@ pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<
     let mut generated = Schema::default();
     let mut problems = Vec::new();
     for (kind, root, target) in [
-        ("query", &roots.0, &mut generated.query),
-        ("mutation", &roots.1, &mut generated.mutation),
-        ("subscription", &roots.2, &mut generated.subscription),
+        ("query", &types.roots.0, &mut generated.query),
+        ("mutation", &types.roots.1, &mut generated.mutation),
+        ("subscription", &types.roots.2, &mut generated.subscription),
     ] {
-        let Some(object) = objects.get(root) else {
+        let Some(object) = types.objects.get(root) else {
             continue;
         };
         for f in &object.fields {
-            let mut resources = BTreeMap::new();
-            for a in &f.arguments {
-                let tn = named(&a.value_type);
-                if let Some(input) = inputs.get(tn) {
-                    for inf in &input.fields {
-                        if is_id_name(&inf.name) && !inputs.contains_key(named(&inf.value_type)) {
-                            let path = format!("{}.{}", a.name, inf.name);
-                            resources.insert(path.clone(), resource_kind(&f.name, &path, kind));
-                        }
-                    }
-                } else if is_id_name(&a.name) {
-                    resources.insert(a.name.clone(), resource_kind(&f.name, &a.name, kind));
+            let class = match field_class(kind, &f.name, classes, &destructive) {
+                Ok(class) => class,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
                 }
-            }
-            let class = match (kind, classes) {
-                ("mutation", Some(table)) => match table.get(&f.name) {
-                    Some((class, _)) => class.as_str(),
-                    None => {
-                        problems.push(format!(
-                            "mutation `{}` is not in the classification table",
-                            f.name
-                        ));
-                        continue;
-                    }
-                },
-                ("mutation", None) if words(&f.name).any(|w| destructive.contains(&w)) => {
-                    "destructive"
-                }
-                ("mutation", None) => "write",
-                _ => "read",
             };
-            target.insert(
-                f.name.clone(),
-                FieldSpec {
-                    class: class.to_owned(),
-                    resources,
-                    escalate: Vec::new(),
-                },
-            );
+            let spec = FieldSpec {
+                class: class.to_owned(),
+                resources: types.resources(f, kind),
+                escalate: Vec::new(),
+            };
+            target.insert(f.name.clone(), spec);
         }
     }
     for name in classes.into_iter().flat_map(BTreeMap::keys) {
@@ -129,6 +79,102 @@ pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<
     merge_fields(&mut generated.query, over.query);
     merge_fields(&mut generated.mutation, over.mutation);
     merge_fields(&mut generated.subscription, over.subscription);
+    check_reviews(&mut out, &generated, last)?;
+    out.graphql.insert("public".to_owned(), generated);
+    render(&out)
+}
+
+/// The schema's root type names and its object and input types by name.
+struct Types<'d> {
+    roots: (String, String, String),
+    objects: BTreeMap<String, &'d graphql_parser::schema::ObjectType<'d, String>>,
+    inputs: BTreeMap<String, &'d graphql_parser::schema::InputObjectType<'d, String>>,
+}
+
+impl<'d> Types<'d> {
+    fn of(doc: &'d Document<'d, String>) -> Self {
+        let mut t = Types {
+            roots: (
+                "Query".to_owned(),
+                "Mutation".to_owned(),
+                "Subscription".to_owned(),
+            ),
+            objects: BTreeMap::new(),
+            inputs: BTreeMap::new(),
+        };
+        for d in &doc.definitions {
+            match d {
+                Definition::SchemaDefinition(s) => {
+                    t.roots = (
+                        s.query.clone().unwrap_or_default(),
+                        s.mutation.clone().unwrap_or_default(),
+                        s.subscription.clone().unwrap_or_default(),
+                    );
+                }
+                Definition::TypeDefinition(TypeDefinition::Object(o)) => {
+                    t.objects.insert(o.name.clone(), o);
+                }
+                Definition::TypeDefinition(TypeDefinition::InputObject(i)) => {
+                    t.inputs.insert(i.name.clone(), i);
+                }
+                _ => {}
+            }
+        }
+        t
+    }
+
+    /// A root field's resource arguments: scalar id arguments, and the id
+    /// fields of its input-object arguments (`input.environmentId`).
+    fn resources(
+        &self,
+        f: &graphql_parser::schema::Field<'_, String>,
+        kind: &str,
+    ) -> BTreeMap<String, String> {
+        let mut resources = BTreeMap::new();
+        for a in &f.arguments {
+            if let Some(input) = self.inputs.get(named(&a.value_type)) {
+                for inf in &input.fields {
+                    if is_id_name(&inf.name) && !self.inputs.contains_key(named(&inf.value_type)) {
+                        let path = format!("{}.{}", a.name, inf.name);
+                        resources.insert(path.clone(), resource_kind(&f.name, &path, kind));
+                    }
+                }
+            } else if is_id_name(&a.name) {
+                resources.insert(a.name.clone(), resource_kind(&f.name, &a.name, kind));
+            }
+        }
+        resources
+    }
+}
+
+/// A root field's class: queries and subscriptions read; a mutation's from
+/// the classification table when there is one (missing from it is a
+/// problem), else by its words.
+fn field_class<'a>(
+    kind: &str,
+    name: &str,
+    classes: Option<&'a BTreeMap<String, (String, Vec<String>)>>,
+    destructive: &BTreeSet<String>,
+) -> Result<&'a str, String> {
+    Ok(match (kind, classes) {
+        ("mutation", Some(table)) => match table.get(name) {
+            Some((class, _)) => class.as_str(),
+            None => {
+                return Err(format!(
+                    "mutation `{name}` is not in the classification table"
+                ));
+            }
+        },
+        ("mutation", None) if words(name).any(|w| destructive.contains(&w)) => "destructive",
+        ("mutation", None) => "write",
+        _ => "read",
+    })
+}
+
+/// `[review]` judgements on this schema's mutations must agree with the
+/// catalogue; the rest are left in `out` for the source that follows (a
+/// REST route table), unless this is the last source.
+fn check_reviews(out: &mut CatalogFile, generated: &Schema, last: bool) -> Result<(), String> {
     if last
         && let Some(name) = out
             .review
@@ -137,8 +183,6 @@ pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<
     {
         return Err(format!("reviewed `{name}` is not in the catalogue"));
     }
-    // Judgements on our mutations must agree with the catalogue; the rest
-    // are left to the source that follows (a REST route table).
     let (ours, rest) = std::mem::take(&mut out.review)
         .into_iter()
         .partition(|(name, _)| generated.mutation.contains_key(name));
@@ -158,8 +202,7 @@ pub fn generate(spec: &GraphqlSdl, input: Input<'_>, overrides: &str) -> Result<
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
-    out.graphql.insert("public".to_owned(), generated);
-    render(&out)
+    Ok(())
 }
 
 fn named<'a>(t: &'a Type<'_, String>) -> &'a str {
