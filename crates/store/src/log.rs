@@ -32,6 +32,9 @@ pub struct LogStats {
     pub read_back: AtomicU64,
     /// The most entries the writer has held in memory at once.
     pub queue_peak: AtomicU64,
+    /// The last write failed because the database's schema is older than
+    /// this scopegate (a migration its insert-only user could not apply).
+    pub schema_behind: std::sync::atomic::AtomicBool,
 }
 
 pub struct DecisionLog {
@@ -304,6 +307,7 @@ async fn writer(
         });
         match written {
             Ok(()) => {
+                stats.schema_behind.store(false, Ordering::Relaxed);
                 unsure.committed(n);
                 queue.drain(..n);
                 last_commit = tokio::time::Instant::now();
@@ -318,13 +322,32 @@ async fn writer(
             Err(e) => {
                 unsure.failed(n);
                 stats.db_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(error = %e, queued = queue.len(), retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
+                let behind = schema_behind(&e);
+                stats.schema_behind.store(behind, Ordering::Relaxed);
+                if behind {
+                    tracing::error!(error = %e, queued = queue.len(), "the decision log's database schema is older than this scopegate: run `scopegate migrate --database <the owner's URL>` as the database's owner; decisions stay in the journal until then");
+                } else {
+                    tracing::warn!(error = %e, queued = queue.len(), retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
+                }
                 pause(backoff, &mut rx, &mut queue, &mut intake).await;
                 peak(&stats, &queue);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
+}
+
+/// A write that failed for a column or table this scopegate's migrations
+/// add: Postgres's `undefined_column` (42703) or `undefined_table` (42P01),
+/// or SQLite's words for them.
+fn schema_behind(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(d) = e else {
+        return false;
+    };
+    matches!(d.code().as_deref(), Some("42703" | "42P01"))
+        || ["no such column", "no such table", "has no column named"]
+            .iter()
+            .any(|m| d.message().contains(m))
 }
 
 /// Postgres's `insufficient_privilege` (42501).

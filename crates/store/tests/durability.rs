@@ -468,3 +468,66 @@ async fn an_insert_only_user_writes_the_log_the_owner_migrated() {
             .await;
     }
 }
+
+/// Runs `sql` on the store's own connection (the owner's).
+async fn exec(store: &Store, sql: &str) {
+    let run = sqlx::AssertSqlSafe(sql.to_owned());
+    match store {
+        Store::Pg(pool) => sqlx::raw_sql(run).execute(pool).await.map(|_| ()),
+        Store::Sqlite(pool) => sqlx::raw_sql(run).execute(pool).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// A database whose schema is older than this scopegate (an insert-only
+/// user could not migrate it; here the outcomes table is put back as it
+/// was before this version's column):
+/// the writer says so (`schema_behind`, and an error naming `scopegate
+/// migrate`), nothing is lost, and once the schema is brought up to date
+/// the waiting decisions land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_older_than_scopegate_is_named_and_decisions_wait_for_it() {
+    let mut stores = vec![common::sqlite().await];
+    if let Some(admin) = pg_url() {
+        let url = pg_fresh_db(&admin).await;
+        let pg = Store::connect(&url).await.unwrap();
+        pg.migrate().await.unwrap();
+        stores.push(pg);
+    }
+    for store in stores {
+        // the outcomes table as migration 0007 (sqlite 0005) found it
+        exec(&store, "DROP TABLE decision_outcomes").await;
+        exec(
+            &store,
+            "CREATE TABLE decision_outcomes (decision_id TEXT PRIMARY KEY, upstream_status INTEGER, upstream_ms BIGINT NOT NULL, error TEXT)",
+        )
+        .await;
+        let log = DecisionLog::open(store.clone(), &temp_dir("schema-behind")).unwrap();
+        log.append(record("b0", Verdict::Allow)).unwrap();
+        log.append_outcome(DecisionOutcome {
+            decision_id: "b0".into(),
+            upstream_status: Some(200),
+            upstream_millis: 5,
+            error: None,
+            breadth: None,
+        })
+        .unwrap();
+        let mut behind = false;
+        for _ in 0..100 {
+            behind = log.stats.schema_behind.load(Ordering::Relaxed);
+            if behind {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(behind, "{}: the failure is named", store.backend());
+        assert_eq!(store.count().await.unwrap(), 0, "nothing half-written");
+        exec(
+            &store,
+            "ALTER TABLE decision_outcomes ADD COLUMN breadth TEXT",
+        )
+        .await;
+        assert_complete(&store, &["b0".to_owned()]).await;
+        assert!(!log.stats.schema_behind.load(Ordering::Relaxed));
+    }
+}
