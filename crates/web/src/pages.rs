@@ -709,9 +709,9 @@ pub async fn tokens(
     PageUser(who): PageUser,
     State(state): State<Shared>,
     Query(q): Query<draft::DraftQuery>,
-) -> Html<String> {
+) -> Result<Html<String>, PageError> {
     let map = (state.scope_map)();
-    let days = q.days.unwrap_or(30).clamp(1, 366);
+    let days = q.days()?;
     let mut b = format!(
         "<h1>Tokens and scope maps</h1><p class=\"lead\">What each token may do, as the proxy enforces it now (read-only; edit the scope-map files and reload), what it did in the last {days} days, and what its provider says it is granted. A request with an unknown token gets <strong>{}</strong>.</p>",
         esc(map.unknown_token.as_str())
@@ -828,7 +828,7 @@ pub async fn tokens(
             path = esc(&path_segment(&t.name)),
         );
     }
-    Html(page("Tokens", Nav::Tokens, Some(&who), &b))
+    Ok(Html(page("Tokens", Nav::Tokens, Some(&who), &b)))
 }
 
 /// A token name as one URL path segment.

@@ -1004,6 +1004,16 @@ async fn tokens_and_health() {
         week.body
     );
     assert!(week.body.contains("unknown: no answer in the window said"));
+    for bad in ["abc", "0", "367", "-1"] {
+        let page = send(&r, get(&format!("/tokens?days={bad}"), Some(&cookie))).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            page.body
+                .contains("days must be a whole number from 1 to 366"),
+            "{}",
+            page.body
+        );
+    }
     let quarter = send(&r, get("/tokens?days=90", Some(&cookie))).await;
     assert!(
         quarter.body.contains("2 requests in the last 90 days"),

@@ -12,7 +12,25 @@ use crate::{PageUser, Shared};
 #[derive(Debug, Deserialize)]
 /// `?days=N`: the window, in days.
 pub struct DraftQuery {
-    pub days: Option<u32>,
+    days: Option<String>,
+}
+
+impl DraftQuery {
+    /// The window: 30 days unless asked, 1 to 366.
+    pub fn days(&self) -> Result<u32, crate::error::WebError> {
+        match self.days.as_deref().map(str::trim) {
+            None | Some("") => Ok(30),
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=366).contains(d))
+                .ok_or_else(|| {
+                    crate::error::WebError::BadRequest(format!(
+                        "days must be a whole number from 1 to 366, not `{s}`"
+                    ))
+                }),
+        }
+    }
 }
 
 pub async fn draft(
@@ -25,7 +43,10 @@ pub async fn draft(
     let Some(token) = map.tokens.iter().find(|t| t.name == name) else {
         return (StatusCode::NOT_FOUND, "no such token in the scope map\n").into_response();
     };
-    let days = q.days.unwrap_or(30).clamp(1, 366);
+    let days = match q.days() {
+        Ok(days) => days,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{}\n", e.message())).into_response(),
+    };
     let records = match super::breadth::window_records(&state, Some(&name), days).await {
         Ok(records) => records,
         Err(why) => {
