@@ -210,70 +210,13 @@ async fn writer(
 ) {
     let mut queue: Queue = pending.into();
     let mut committed: u64 = 0;
-    let mut backoff = Duration::from_millis(100);
-    // The schema first; retried like any write while the database is down,
-    // and abandoned like a batch when the database does not answer (a
-    // connection that hangs must not stop the log for good).
-    loop {
-        let migrated = tokio::time::timeout(WRITE_DEADLINE, store.migrate())
-            .await
-            .unwrap_or_else(|_| {
-                Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("migrations took longer than {WRITE_DEADLINE:?}; retrying"),
-                )))
-            });
-        match migrated {
-            Ok(applied) => {
-                schema.mark_migrated();
-                if !applied.is_empty() {
-                    tracing::info!(
-                        ?applied,
-                        backend = store.backend(),
-                        "decision log migrations applied"
-                    );
-                }
-                break;
-            }
-            // An insert-only user (docs/decision-log.md) may not migrate:
-            // the owner has (`scopegate migrate`); write as it may.
-            Err(e) if insufficient_privilege(&e) => {
-                tracing::warn!(error = %e, "the decision log's database user may not apply migrations; assuming its owner has (scopegate migrate --database postgres://owner@...)");
-                schema.mark_migrated();
-                break;
-            }
-            Err(e) => {
-                stats.db_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
-                pause(backoff, &mut rx, &mut queue, &mut intake).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
+    let mut backoff =
+        migrate_first(&store, &schema, &stats, &mut rx, &mut queue, &mut intake).await;
     let mut last_commit = tokio::time::Instant::now();
     loop {
         // Spilled entries come back from the journal as room frees up.
-        if let Some(from) = intake.reading()
-            && queue.len() <= intake.cap() / 2
-        {
-            // What arrived first: its lines are in the journal, so this
-            // read covers every entry left so far.
-            drain(&mut rx, &mut queue, &mut intake);
-            let room = intake.cap().saturating_sub(queue.len()).max(1);
-            match journal.read_from(from, room) {
-                Ok((entries, next)) => {
-                    let got = entries.len();
-                    stats.read_back.fetch_add(got as u64, Ordering::Relaxed);
-                    queue.extend(entries.into_iter().map(|(_, e)| e));
-                    intake.read(next, got < room);
-                    peak(&stats, &queue);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the decision journal back; retrying");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            }
+        if !read_back(&journal, &stats, &mut rx, &mut queue, &mut intake).await {
+            continue;
         }
         if queue.is_empty() {
             match rx.recv().await {
@@ -333,6 +276,93 @@ async fn writer(
                 peak(&stats, &queue);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+        }
+    }
+}
+
+/// The schema first; retried like any write while the database is down,
+/// and abandoned like a batch when the database does not answer (a
+/// connection that hangs must not stop the log for good). Entries arriving
+/// meanwhile are queued. Returns the backoff reached.
+async fn migrate_first(
+    store: &Store,
+    schema: &Schema,
+    stats: &LogStats,
+    rx: &mut Rx,
+    queue: &mut Queue,
+    intake: &mut Intake,
+) -> Duration {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let migrated = tokio::time::timeout(WRITE_DEADLINE, store.migrate())
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("migrations took longer than {WRITE_DEADLINE:?}; retrying"),
+                )))
+            });
+        match migrated {
+            Ok(applied) => {
+                schema.mark_migrated();
+                if !applied.is_empty() {
+                    tracing::info!(
+                        ?applied,
+                        backend = store.backend(),
+                        "decision log migrations applied"
+                    );
+                }
+                return backoff;
+            }
+            // An insert-only user (docs/decision-log.md) may not migrate:
+            // the owner has (`scopegate migrate`); write as it may.
+            Err(e) if insufficient_privilege(&e) => {
+                tracing::warn!(error = %e, "the decision log's database user may not apply migrations; assuming its owner has (scopegate migrate --database postgres://owner@...)");
+                schema.mark_migrated();
+                return backoff;
+            }
+            Err(e) => {
+                stats.db_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "decision log database unavailable; decisions stay in the journal");
+                pause(backoff, rx, queue, intake).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Reads spilled entries back from the journal when the queue has room
+/// (`intake.rs`). `false`: the journal could not be read; try again.
+async fn read_back(
+    journal: &Journal,
+    stats: &LogStats,
+    rx: &mut Rx,
+    queue: &mut Queue,
+    intake: &mut Intake,
+) -> bool {
+    let Some(from) = intake.reading() else {
+        return true;
+    };
+    if queue.len() > intake.cap() / 2 {
+        return true;
+    }
+    // What arrived first: its lines are in the journal, so this read
+    // covers every entry left so far.
+    drain(rx, queue, intake);
+    let room = intake.cap().saturating_sub(queue.len()).max(1);
+    match journal.read_from(from, room) {
+        Ok((entries, next)) => {
+            let got = entries.len();
+            stats.read_back.fetch_add(got as u64, Ordering::Relaxed);
+            queue.extend(entries.into_iter().map(|(_, e)| e));
+            intake.read(next, got < room);
+            peak(stats, queue);
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the decision journal back; retrying");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            false
         }
     }
 }
