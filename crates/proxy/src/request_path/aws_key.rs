@@ -169,12 +169,7 @@ pub fn parse_credentials(text: &str, now: i64) -> Result<Credentials, String> {
 /// the request has no `Host` header (HTTP/2's `:authority`).
 fn with_request<R>(inbound: &Inbound, f: impl FnOnce(&sigv4::Request<'_>) -> R) -> R {
     let authority = inbound.parts.uri.authority().map(|a| a.as_str().as_bytes());
-    let mut headers: Vec<(&str, &[u8])> = inbound
-        .parts
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()))
-        .collect();
+    let mut headers = inbound.header_pairs();
     if !inbound.parts.headers.contains_key(http::header::HOST)
         && let Some(a) = authority
     {

@@ -27,14 +27,18 @@ impl Inbound {
         self.parts.uri.path_and_query().map_or("/", |p| p.as_str())
     }
 
-    /// Runs `f` over the request as inspection sees it, at `host`.
-    pub fn with_view<R>(&self, host: &str, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
-        let headers: Vec<(&str, &[u8])> = self
-            .parts
+    /// The headers as name and value bytes, in order.
+    pub fn header_pairs(&self) -> Vec<(&str, &[u8])> {
+        self.parts
             .headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_bytes()))
-            .collect();
+            .collect()
+    }
+
+    /// Runs `f` over the request as inspection sees it, at `host`.
+    pub fn with_view<R>(&self, host: &str, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+        let headers = self.header_pairs();
         f(&RequestView {
             method: self.parts.method.as_str(),
             host,
