@@ -1,6 +1,7 @@
-//! Token breadth as text (`scopegate tokens`, the dashboard's Tokens page): per token, what its scope map allows, what
-//! it used in the window, what its provider grants, and whether it is
-//! over-scoped, with the narrower token to create (docs/token-breadth.md).
+//! Token breadth as text (`scopegate tokens`, the dashboard's Tokens
+//! page): per token, what its scope map allows, what it used in the window,
+//! what its provider grants, and whether it is over-scoped, with the
+//! narrower token to create (docs/token-breadth.md).
 
 use std::fmt::Write as _;
 
