@@ -179,6 +179,9 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Exit 1 when a token is over-scoped (for CI).
+        #[arg(long)]
+        check: bool,
     },
     /// Scope-map tools.
     Policy {
@@ -554,10 +557,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             window,
             token,
             json,
+            check,
         } => {
             let settings = window.log.settings.path(before);
             let src = window.source(&settings);
-            tokens_cmd::tokens(&src, token.as_deref(), window.days, json)
+            let how = tokens_cmd::Output { json, check };
+            tokens_cmd::tokens(&src, token.as_deref(), window.days, how)
         }
         Command::Policy { command } => match command {
             PolicyCommand::Validate { file } => commands::policy_validate(&file),

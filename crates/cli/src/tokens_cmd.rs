@@ -8,8 +8,17 @@ use scopegate_policy::breadth::report;
 
 use crate::suggest_cmd::Source;
 
-/// Prints the breadth of every token (or of `only`) over the last `days`.
-pub fn tokens(src: &Source<'_>, only: Option<&str>, days: u32, json: bool) -> anyhow::Result<i32> {
+/// How to answer.
+pub struct Output {
+    /// JSON instead of text.
+    pub json: bool,
+    /// Exit 1 when a token is over-scoped.
+    pub check: bool,
+}
+
+/// Prints the breadth of every token (or of `only`) over the last `days`;
+/// with `check`, exits 1 when one is over-scoped.
+pub fn tokens(src: &Source<'_>, only: Option<&str>, days: u32, how: Output) -> anyhow::Result<i32> {
     let map_path = src.map_path()?;
     let engine = Engine::load(&map_path)?;
     let map = &engine.scope_map;
@@ -37,7 +46,7 @@ pub fn tokens(src: &Source<'_>, only: Option<&str>, days: u32, json: bool) -> an
             )
         })
         .collect();
-    if json {
+    if how.json {
         out!("{}\n", serde_json::to_string_pretty(&reports)?)?;
     } else {
         out!(
@@ -45,5 +54,9 @@ pub fn tokens(src: &Source<'_>, only: Option<&str>, days: u32, json: bool) -> an
             scopegate_policy::breadth::text::to_text(&reports, days)
         )?;
     }
-    Ok(0)
+    let over = reports
+        .iter()
+        .flat_map(|r| &r.granted)
+        .any(|g| g.over_scoped.is_some());
+    Ok(i32::from(how.check && over))
 }
