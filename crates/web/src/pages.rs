@@ -21,6 +21,7 @@ use crate::{PageUser, Shared, now_ms, state_filter};
 mod breadth;
 mod decide;
 mod draft;
+mod token_card;
 pub use draft::draft;
 
 use decide::Deciding;
@@ -740,107 +741,9 @@ pub async fn tokens(
         b.push_str("<p class=\"empty\">No tokens are configured.</p>");
     }
     for (i, t) in map.tokens.iter().enumerate() {
-        let fp = t
-            .fingerprint
-            .map(|f| format!("sha256:{}…", f.short()))
-            .unwrap_or_else(|| "—".into());
-        let surrogate = t.surrogate.as_ref().map_or_else(
-            || "no surrogate".to_owned(),
-            |s| {
-                let from = |r: &scopegate_policy::SecretRef| match r {
-                    scopegate_policy::SecretRef::Env(v) => format!("env {v}"),
-                    scopegate_policy::SecretRef::File(p) => format!("file {p}"),
-                };
-                let signing = s.signing.as_ref().map_or_else(String::new, |g| {
-                    format!(", signature checked with the secret from {}", from(g))
-                });
-                format!(
-                    "surrogate sha256:{}…, real secret from {}{signing}",
-                    s.fingerprint.short(),
-                    from(&s.secret)
-                )
-            },
-        );
-        let _ = write!(
-            b,
-            "<section class=\"card\"><h2><code>{name}</code> <span class=\"badge {mode_class}\">{mode}</span></h2>\
-<p class=\"muted\">token {fp} · {surrogate}</p>",
-            name = esc(&t.name),
-            mode = esc(t.mode.as_str()),
-            mode_class = if t.mode == scopegate_model::Mode::Observe {
-                "warn"
-            } else {
-                "muted"
-            },
-            fp = esc(&fp),
-            surrogate = esc(&surrogate),
-        );
-        if let Some(report) = reports.get(i) {
-            b.push_str(&breadth::block(report, days));
-        }
-        b.push_str("<div class=\"table-wrap\"><table class=\"rules\"><thead><tr><th>Rule</th><th>Effect</th><th>Operations</th><th>Except</th><th>Classes</th><th>Resources</th></tr></thead><tbody>");
-        for r in &t.rules {
-            let list = |v: Vec<String>| {
-                if v.is_empty() {
-                    "<span class=\"muted\">any</span>".to_owned()
-                } else {
-                    v.iter()
-                        .map(|x| format!("<code>{}</code>", esc(x)))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                }
-            };
-            let resources = if r.resources.is_empty() {
-                "<span class=\"muted\">any</span>".to_owned()
-            } else {
-                r.resources
-                    .iter()
-                    .map(|(k, gs)| {
-                        format!(
-                            "{} ∈ {}",
-                            esc(k),
-                            gs.iter()
-                                .map(|g| format!("<code>{}</code>", esc(g.as_str())))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("<br>")
-            };
-            let _ = write!(
-                b,
-                "<tr><td><code>{id}</code></td><td>{effect}</td><td>{ops}</td><td>{except}</td><td>{classes}</td><td>{resources}</td></tr>",
-                id = esc(&r.id),
-                effect = state_badge(r.effect.as_str()),
-                ops = list(r.operations.iter().map(|g| g.as_str().to_owned()).collect()),
-                except = if r.except.is_empty() {
-                    String::new()
-                } else {
-                    list(r.except.iter().map(|g| g.as_str().to_owned()).collect())
-                },
-                classes = list(r.classes.iter().map(|c| c.as_str().to_owned()).collect()),
-            );
-        }
-        let _ = write!(
-            b,
-            "</tbody></table></div><form class=\"draft\" method=\"get\" action=\"/tokens/{path}/draft\"><label>Draft a scope map from what this token did in the last <input name=\"days\" type=\"number\" min=\"1\" max=\"366\" value=\"30\" inputmode=\"numeric\"> days</label> <button type=\"submit\">Draft</button></form></section>",
-            path = esc(&path_segment(&t.name)),
-        );
+        b.push_str(&token_card::card(t, reports.get(i), days));
     }
     Ok(Html(page("Tokens", Nav::Tokens, Some(&who), &b)))
-}
-
-/// A token name as one URL path segment.
-fn path_segment(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// What health shows, also served as JSON.
