@@ -52,8 +52,8 @@ pub fn compare(old: &Path, new: &Path, log: Option<&[u8]>) -> anyhow::Result<Com
     let (a, b) = (Engine::load(old)?, Engine::load(new)?);
     let mut words: BTreeMap<String, OperationWord> = BTreeMap::new();
     for e in [&a, &b] {
-        for w in e.inspector.catalogs().words() {
-            words.entry(w.qualified_name()).or_insert(w);
+        for w in e.words().iter() {
+            words.entry(w.qualified_name()).or_insert_with(|| w.clone());
         }
     }
     let words: Vec<OperationWord> = words.into_values().collect();

@@ -348,7 +348,7 @@ fn dashboard(
     )
     .context("dashboard")?;
     let words_state = running.state.clone();
-    dashboard.catalog_words(move || words_state.engine.borrow().inspector.catalogs().words());
+    dashboard.catalog_words(move || words_state.engine.borrow().words());
     let metrics_state = running.state.clone();
     let count: approval_steps::CountStep =
         Arc::new(move |s| metrics_state.metrics.approval_step(s));

@@ -31,7 +31,7 @@ pub fn tokens(src: &Source<'_>, only: Option<&str>, days: u32, how: Output) -> a
         );
     }
     let records = src.records(only, days)?;
-    let words = engine.inspector.catalogs().words();
+    let words = engine.words();
     let reports: Vec<_> = map
         .tokens
         .iter()

@@ -2,11 +2,12 @@
 //! Reloading builds a new `Engine` and swaps it in whole.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use anyhow::Context as _;
 use scopegate_inspect::{Catalog, CatalogSet, Inspection, Inspector, Limits, RequestView};
-use scopegate_model::Decision;
+use scopegate_model::{Decision, OperationWord};
 use scopegate_policy::{ScopeMap, Vocabulary, evaluate};
 
 pub struct Engine {
@@ -14,6 +15,8 @@ pub struct Engine {
     pub scope_map: ScopeMap,
     /// Every file this engine was built from, for change detection.
     pub sources: Vec<PathBuf>,
+    /// Every catalogued operation, listed the first time it is asked for.
+    words: OnceLock<Arc<[OperationWord]>>,
 }
 
 impl Engine {
@@ -47,7 +50,16 @@ impl Engine {
             inspector: Inspector::new(catalogs, limits),
             scope_map: map,
             sources,
+            words: OnceLock::new(),
         })
+    }
+
+    /// Every catalogued operation of this engine's catalogues (for `policy
+    /// diff`, `tokens` and the dashboard's Tokens page), listed once.
+    pub fn words(&self) -> Arc<[OperationWord]> {
+        self.words
+            .get_or_init(|| self.inspector.catalogs().words().into())
+            .clone()
     }
 
     pub fn inspect_and_decide(&self, req: &RequestView<'_>) -> (Inspection, Decision) {

@@ -132,21 +132,22 @@ pub(crate) struct AppState {
 }
 
 /// The catalogued operations, now.
-pub type WordsFn = dyn Fn() -> Vec<scopegate_model::OperationWord> + Send + Sync;
+pub type WordsFn = dyn Fn() -> Arc<[scopegate_model::OperationWord]> + Send + Sync;
 
 impl AppState {
     /// The catalogued operations the Tokens page weighs scope maps against.
-    pub(crate) fn words(&self) -> Vec<scopegate_model::OperationWord> {
+    pub(crate) fn words(&self) -> Arc<[scopegate_model::OperationWord]> {
         match self.words.get() {
             Some(f) => f(),
             None => {
-                static BUNDLED: std::sync::OnceLock<Vec<scopegate_model::OperationWord>> =
+                static BUNDLED: std::sync::OnceLock<Arc<[scopegate_model::OperationWord]>> =
                     std::sync::OnceLock::new();
                 BUNDLED
                     .get_or_init(|| {
                         scopegate_inspect::catalog::CatalogSet::bundled()
                             .map(|c| c.words())
                             .unwrap_or_default()
+                            .into()
                     })
                     .clone()
             }
@@ -219,7 +220,7 @@ impl Dashboard {
     /// engine's catalogues, reloaded with it).
     pub fn catalog_words(
         &self,
-        words: impl Fn() -> Vec<scopegate_model::OperationWord> + Send + Sync + 'static,
+        words: impl Fn() -> Arc<[scopegate_model::OperationWord]> + Send + Sync + 'static,
     ) {
         let _ = self.state.words.set(Box::new(words));
     }

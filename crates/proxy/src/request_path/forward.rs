@@ -116,8 +116,11 @@ pub fn unix_now() -> i64 {
 /// (docs/token-breadth.md). Read from the answer as it is relayed.
 fn breadth_of(case: &Case<'_>, headers: &http::HeaderMap) -> Option<Breadth> {
     let spec = scopegate_inspect::breadth::for_provider(case.inspection.provider.as_deref()?)?;
+    // Formatted only for a provider whose kinds depend on it (Railway).
     let location = match &case.inspection.credential {
-        PresentedCredential::One { location, .. } => Some(location.to_string()),
+        PresentedCredential::One { location, .. } if !spec.presented.is_empty() => {
+            Some(location.to_string())
+        }
         _ => None,
     };
     scopegate_inspect::breadth::observe(spec, location.as_deref(), |name| {
