@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{API_TOKEN, PASSWORD, Serve, browser_or_skip, free_port};
+use common::{API_TOKEN, Serve, browser_or_skip, browser_script, free_port};
 
 use scopegate_e2e::{
     Fake, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, gql_request, init, standard_scope_map, wire,
@@ -150,16 +150,7 @@ async fn an_approver_in_the_browser_releases_the_waiting_request() {
 /// to confirm; its stdout (one JSON line).
 fn approve_in_browser(dashboard: &str, shots: &Path, width: u32, volume: &str) -> String {
     let _ = std::fs::remove_dir_all(shots);
-    let out = Command::new("node")
-        .arg(repo_root().join("tests/browser/approve.mjs"))
-        .args([
-            "--url",
-            dashboard,
-            "--user",
-            "alice",
-            "--password",
-            PASSWORD,
-        ])
+    let out = browser_script("approve.mjs", dashboard)
         .args(["--out", shots.to_str().unwrap()])
         .args(["--note", "staging volume, fine"])
         .args(["--width", &width.to_string(), "--confirm", volume])

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{PASSWORD, browser_or_skip, send, send_to, serve_with};
+use common::{browser_or_skip, browser_script, send, send_to, serve_with};
 use scopegate_e2e::{
     Fake, GITHUB_HOST, GITHUB_TOKEN, RAILWAY_HOST, RAILWAY_TOKEN, TempDir, TestCa, fp,
     github_request, gql_request, init,
@@ -211,16 +211,7 @@ fn tokens_page_in_the_browser(dashboard: &str) {
     .map(|t| format!("/tokens={t}"))
     .collect::<Vec<_>>()
     .join("|");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/widths.mjs"))
-        .args([
-            "--url",
-            dashboard,
-            "--user",
-            "alice",
-            "--password",
-            PASSWORD,
-        ])
+    let out = browser_script("widths.mjs", dashboard)
         .args(["--pages", "/tokens", "--out", shots.to_str().unwrap()])
         .args(["--expect", &expect])
         .output()

@@ -177,6 +177,25 @@ pub async fn pending(api: &ApiClient) -> Vec<String> {
         .collect()
 }
 
+/// `node tests/browser/<script>` signed in to `dashboard` as alice.
+pub fn browser_script(script: &str, dashboard: &str) -> Command {
+    let mut c = Command::new("node");
+    c.arg(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/browser")
+            .join(script),
+    )
+    .args([
+        "--url",
+        dashboard,
+        "--user",
+        "alice",
+        "--password",
+        PASSWORD,
+    ]);
+    c
+}
+
 /// Whether a browser test can run here: `false` (said on stderr) when
 /// Chromium or playwright-core is missing, which fails the test under CI.
 pub fn browser_or_skip() -> bool {

@@ -82,6 +82,11 @@ fn classic(scopes: &str) -> Option<Breadth> {
     })
 }
 
+/// The report for the map's one token over `log`.
+fn of(m: &ScopeMap, log: &[DecisionRecord]) -> TokenBreadth {
+    report(m, &m.tokens[0], log, &words(), spec)
+}
+
 const READS_OF_ONE_REPO: &str = "[[token.rule]]\nid = \"read-api\"\neffect = \"allow\"\noperations = [\"github:*\"]\nclass = [\"read\"]\nresources = { repository = [\"acme/api\"] }\n";
 
 fn github_log(scopes: &str) -> Vec<DecisionRecord> {
@@ -94,13 +99,7 @@ fn github_log(scopes: &str) -> Vec<DecisionRecord> {
 #[test]
 fn a_classic_token_with_delete_scopes_used_for_reads_is_over_scoped() {
     let m = map(READS_OF_ONE_REPO);
-    let r = report(
-        &m,
-        &m.tokens[0],
-        &github_log("repo, delete_repo, admin:org"),
-        &words(),
-        spec,
-    );
+    let r = of(&m, &github_log("repo, delete_repo, admin:org"));
     assert_eq!(r.allowed.allow.get(&OpClass::Read), Some(&2));
     assert_eq!(r.allowed.power(), Some(OpClass::Read));
     assert_eq!(r.used.requests, 2);
@@ -122,11 +121,11 @@ fn a_grant_no_stronger_than_the_use_and_a_map_not_confined_is_not_over_scoped() 
     let m = map(
         "[[token.rule]]\nid = \"read\"\neffect = \"allow\"\noperations = [\"github:*\"]\nclass = [\"read\"]\n",
     );
-    let r = report(&m, &m.tokens[0], &github_log("read:org"), &words(), spec);
+    let r = of(&m, &github_log("read:org"));
     assert_eq!(r.granted[0].power, Some(OpClass::Read));
     assert!(r.granted[0].over_scoped.is_none());
     // The same map with `repo`: it can delete, and nothing here does.
-    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    let r = of(&m, &github_log("repo"));
     assert!(r.granted[0].over_scoped.is_some());
 }
 
@@ -136,13 +135,7 @@ fn a_map_confined_to_repositories_flags_an_account_wide_token_even_when_deletes_
         "{READS_OF_ONE_REPO}[[token.rule]]\nid = \"hold-deletes\"\neffect = \"approve\"\nclass = [\"destructive\"]\nresources = {{ repository = [\"acme/api\"] }}\n"
     );
     let m = map(&rules);
-    let r = report(
-        &m,
-        &m.tokens[0],
-        &github_log("repo, delete_repo"),
-        &words(),
-        spec,
-    );
+    let r = of(&m, &github_log("repo, delete_repo"));
     assert_eq!(r.allowed.approve.get(&OpClass::Destructive), Some(&1));
     let o = r.granted[0]
         .over_scoped
@@ -152,13 +145,7 @@ fn a_map_confined_to_repositories_flags_an_account_wide_token_even_when_deletes_
     // Unconfined, the same grant matches the map: not flagged.
     let m =
         map("[[token.rule]]\nid = \"all\"\neffect = \"approve\"\noperations = [\"github:*\"]\n");
-    let r = report(
-        &m,
-        &m.tokens[0],
-        &github_log("repo, delete_repo"),
-        &words(),
-        spec,
-    );
+    let r = of(&m, &github_log("repo, delete_repo"));
     assert!(r.granted[0].over_scoped.is_none());
 }
 
@@ -183,7 +170,7 @@ fn the_newest_answer_says_the_grant_and_accepted_permissions_add_up() {
         github_read("d3", 2_000, "repos/get-content", fine("contents=read")),
         github_read("d4", 4_000, "repos/get-content", None),
     ];
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     let g = &r.granted[0];
     assert_eq!(g.seen_ms, 3_000);
     assert_eq!(
@@ -224,7 +211,7 @@ fn a_railway_account_token_used_in_one_environment_should_be_a_project_token() {
         op.clone(),
         kind("account or workspace token"),
     )];
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     let o = r.granted[0].over_scoped.as_ref().expect("over-scoped");
     assert_eq!(
         o.advice(),
@@ -232,7 +219,7 @@ fn a_railway_account_token_used_in_one_environment_should_be_a_project_token() {
     );
     // A project token is the narrowest kind Railway has.
     let log = vec![record("d1", 1_000, "railway", op, kind("project token"))];
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     assert!(r.granted[0].over_scoped.is_none());
 }
 
@@ -242,7 +229,7 @@ fn other_tokens_and_unforwarded_requests_do_not_count() {
     let mut log = github_log("repo");
     log[0].token = Some("other".into());
     log[1].forwarded = false;
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     assert_eq!(r.used.requests, 0);
     // The refused request's answer still says what the token has.
     assert_eq!(r.granted.len(), 1);
@@ -256,7 +243,7 @@ fn another_providers_deletes_do_not_hide_an_over_scoped_grant() {
         "{READS_OF_ONE_REPO}[[token.rule]]\nid = \"railway-deletes\"\neffect = \"approve\"\noperations = [\"railway:*\"]\nclass = [\"destructive\"]\n"
     );
     let m = map(&rules);
-    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    let r = of(&m, &github_log("repo"));
     assert_eq!(r.allowed.power(), Some(OpClass::Destructive));
     assert_eq!(r.allowed.power_by_provider["github"], OpClass::Read);
     let o = r.granted[0].over_scoped.as_ref().expect("over-scoped");
@@ -270,7 +257,7 @@ fn a_wildcard_pattern_confines_nothing() {
     let m = map(
         "[[token.rule]]\nid = \"any-repo\"\neffect = \"approve\"\noperations = [\"github:*\"]\nresources = { repository = [\"*\"] }\n",
     );
-    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    let r = of(&m, &github_log("repo"));
     assert!(
         r.granted[0].over_scoped.is_none(),
         "{:?}",
@@ -280,7 +267,7 @@ fn a_wildcard_pattern_confines_nothing() {
     let m = map(
         "[[token.rule]]\nid = \"acme\"\neffect = \"approve\"\noperations = [\"github:*\"]\nresources = { repository = [\"acme/*\"] }\n",
     );
-    let r = report(&m, &m.tokens[0], &github_log("repo"), &words(), spec);
+    let r = of(&m, &github_log("repo"));
     assert!(r.granted[0].over_scoped.is_some());
 }
 
@@ -291,14 +278,14 @@ fn a_rotated_credentials_old_grant_does_not_count() {
     for r in &mut log {
         r.fingerprint_prefix = Some("0123456789ab".into());
     }
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     assert!(r.granted.is_empty(), "another credential's answers");
     assert_eq!(r.used.requests, 2, "the token's use still counts");
     // The newest answer's scopes win over older ones: no longer able to
     // delete, the classic token is still broader than one repository.
     let mut log = github_log("repo, delete_repo");
     log.push(github_read("d3", 3_000, "pulls/list", classic("read:org")));
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     let g = &r.granted[0];
     assert_eq!(g.breadth.scopes.as_deref(), Some("read:org"));
     assert_eq!(g.power, Some(OpClass::Read));
@@ -329,7 +316,7 @@ fn presenting_an_account_token_as_a_project_token_once_does_not_hide_it() {
         railway("d1", 1_000, "staging", "account or workspace token"),
         railway("d2", 2_000, "staging", "project token"),
     ];
-    let r = report(&m, &m.tokens[0], &log, &words(), spec);
+    let r = of(&m, &log);
     let g = &r.granted[0];
     assert_eq!(
         g.breadth.kind.as_deref(),
@@ -345,7 +332,7 @@ fn a_use_across_environments_needs_a_project_token_each() {
         railway("d1", 1_000, "staging", "account or workspace token"),
         railway("d2", 2_000, "production", "account or workspace token"),
     ];
-    let o = report(&m, &m.tokens[0], &log, &words(), spec).granted[0]
+    let o = of(&m, &log).granted[0]
         .over_scoped
         .clone()
         .expect("over-scoped");
@@ -361,10 +348,7 @@ fn a_use_across_environments_needs_a_project_token_each() {
         Operation::new("railway", "me", OpClass::Read),
         None,
     ));
-    let o = report(&m, &m.tokens[0], &log, &words(), spec).granted[0]
-        .over_scoped
-        .clone()
-        .unwrap();
+    let o = of(&m, &log).granted[0].over_scoped.clone().unwrap();
     assert!(
         o.advice()
             .ends_with("; check it can still do what was used outside them: railway:me"),
