@@ -258,84 +258,8 @@ impl DashboardConfig {
                 format!("public_url must start with http:// or https://: {u:?}"),
             );
         }
-        let mut seen = std::collections::BTreeSet::new();
-        let mut emails = std::collections::BTreeSet::new();
-        let mut slack_ids = std::collections::BTreeSet::new();
-        for (i, u) in self.users.iter().enumerate() {
-            let at = |k: &str| format!("users.{i}.{k}");
-            if u.name.is_empty()
-                || u.name.len() > 64
-                || !u
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
-            {
-                bad(
-                    at("name"),
-                    format!(
-                        "user name {:?}: use 1-64 letters, digits, '.', '_', '@' or '-'",
-                        u.name
-                    ),
-                );
-            }
-            if !seen.insert(u.name.as_str()) {
-                bad(at("name"), format!("user {:?} is listed twice", u.name));
-            }
-            if u.password_hash.is_none() && u.email.is_none() {
-                bad(
-                    at("password_hash"),
-                    format!(
-                        "user {:?} has neither a password_hash nor an email, so cannot sign in",
-                        u.name
-                    ),
-                );
-            }
-            if let Some(e) = &u.email
-                && !crate::oidc::email_allowed(e)
-            {
-                bad(
-                    at("email"),
-                    format!("user {:?}: email {e:?} is not an address", u.name),
-                );
-            }
-            if let Some(e) = &u.email
-                && !emails.insert(e.to_ascii_lowercase())
-            {
-                bad(at("email"), format!("email {e:?} is listed twice"));
-            }
-            if let Some(id) = &u.slack_id {
-                if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    bad(
-                        at("slack_id"),
-                        format!("user {:?}: slack_id must be letters and digits", u.name),
-                    );
-                }
-                if !slack_ids.insert(id.as_str()) {
-                    bad(at("slack_id"), format!("slack_id {id:?} is listed twice"));
-                }
-            }
-            if let Some(h) = &u.password_hash
-                && argon2::PasswordHash::new(h).is_err()
-            {
-                bad(
-                    at("password_hash"),
-                    format!(
-                        "user {:?}: password_hash is not a PHC string (make one with `scopegate dashboard hash-password`)",
-                        u.name
-                    ),
-                );
-            }
-            if let Some(fp) = &u.api_token_fingerprint
-                && crate::auth::parse_fingerprint(fp).is_none()
-            {
-                bad(
-                    at("api_token_fingerprint"),
-                    format!(
-                        "user {:?}: api_token_fingerprint must be sha256:<64 hex digits>",
-                        u.name
-                    ),
-                );
-            }
+        for (key, message) in user_problems(&self.users) {
+            bad(key, message);
         }
         if let Some(w) = &self.webhook {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
@@ -369,6 +293,94 @@ impl DashboardConfig {
         }
         problems
     }
+}
+
+/// What is wrong with the listed users, each with its key (`users.0.name`):
+/// names, duplicates, a way to sign in, emails, Slack ids, password hashes
+/// and API token fingerprints.
+fn user_problems(users: &[UserConfig]) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut bad = |key: String, message: String| problems.push((key, message));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut emails = std::collections::BTreeSet::new();
+    let mut slack_ids = std::collections::BTreeSet::new();
+    for (i, u) in users.iter().enumerate() {
+        let at = |k: &str| format!("users.{i}.{k}");
+        if u.name.is_empty()
+            || u.name.len() > 64
+            || !u
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
+        {
+            bad(
+                at("name"),
+                format!(
+                    "user name {:?}: use 1-64 letters, digits, '.', '_', '@' or '-'",
+                    u.name
+                ),
+            );
+        }
+        if !seen.insert(u.name.as_str()) {
+            bad(at("name"), format!("user {:?} is listed twice", u.name));
+        }
+        if u.password_hash.is_none() && u.email.is_none() {
+            bad(
+                at("password_hash"),
+                format!(
+                    "user {:?} has neither a password_hash nor an email, so cannot sign in",
+                    u.name
+                ),
+            );
+        }
+        if let Some(e) = &u.email
+            && !crate::oidc::email_allowed(e)
+        {
+            bad(
+                at("email"),
+                format!("user {:?}: email {e:?} is not an address", u.name),
+            );
+        }
+        if let Some(e) = &u.email
+            && !emails.insert(e.to_ascii_lowercase())
+        {
+            bad(at("email"), format!("email {e:?} is listed twice"));
+        }
+        if let Some(id) = &u.slack_id {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                bad(
+                    at("slack_id"),
+                    format!("user {:?}: slack_id must be letters and digits", u.name),
+                );
+            }
+            if !slack_ids.insert(id.as_str()) {
+                bad(at("slack_id"), format!("slack_id {id:?} is listed twice"));
+            }
+        }
+        if let Some(h) = &u.password_hash
+            && argon2::PasswordHash::new(h).is_err()
+        {
+            bad(
+                at("password_hash"),
+                format!(
+                    "user {:?}: password_hash is not a PHC string (make one with `scopegate dashboard hash-password`)",
+                    u.name
+                ),
+            );
+        }
+        if let Some(fp) = &u.api_token_fingerprint
+            && crate::auth::parse_fingerprint(fp).is_none()
+        {
+            bad(
+                at("api_token_fingerprint"),
+                format!(
+                    "user {:?}: api_token_fingerprint must be sha256:<64 hex digits>",
+                    u.name
+                ),
+            );
+        }
+    }
+    problems
 }
 
 /// One problem [`DashboardConfig::problems`] found: the key (dotted, array
