@@ -57,7 +57,7 @@ impl Message {
             rest = after;
             line_no += 1;
         }
-        let (request_line, mut rest) = split_line(rest);
+        let (request_line, rest) = split_line(rest);
         let request_line = std::str::from_utf8(request_line)
             .map_err(|_| err(line_no, "request line is not UTF-8"))?;
         let mut words = request_line.split_whitespace();
@@ -68,91 +68,9 @@ impl Message {
             None | Some("HTTP/1.1" | "HTTP/1.0" | "HTTP/2") => {}
             Some(v) => return Err(err(line_no, format!("unsupported version `{v}`"))),
         }
-        let mut headers = Vec::new();
-        loop {
-            line_no += 1;
-            if rest.is_empty() {
-                break;
-            }
-            let (line, after) = split_line(rest);
-            rest = after;
-            if line.is_empty() {
-                break;
-            }
-            let colon = line
-                .iter()
-                .position(|&b| b == b':')
-                .ok_or_else(|| err(line_no, "header line without ':'"))?;
-            let name = std::str::from_utf8(&line[..colon])
-                .ok()
-                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()))
-                .ok_or_else(|| err(line_no, "invalid header name"))?;
-            let value = trim(&line[colon + 1..]);
-            headers.push((name.to_owned(), value.to_vec()));
-        }
-
-        let (host, target) = if let Some(after) = target
-            .strip_prefix("https://")
-            .or_else(|| target.strip_prefix("http://"))
-        {
-            let end = after.find(['/', '?']).unwrap_or(after.len());
-            let path = &after[end..];
-            let path = if path.is_empty() {
-                "/".to_owned()
-            } else if path.starts_with('?') {
-                format!("/{path}")
-            } else {
-                path.to_owned()
-            };
-            (after[..end].to_owned(), path)
-        } else {
-            let host = headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("host"))
-                .and_then(|(_, v)| std::str::from_utf8(v).ok())
-                .ok_or_else(|| {
-                    err(
-                        1,
-                        "origin-form target needs a Host header (or use an absolute URL)",
-                    )
-                })?;
-            (host.to_owned(), target.to_owned())
-        };
-
-        let header = |name: &'static str| {
-            headers
-                .iter()
-                .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_slice())
-        };
-        let chunked = header("transfer-encoding").any(|v| v.eq_ignore_ascii_case(b"chunked"));
-        let lengths: Vec<&[u8]> = header("content-length").collect();
-        let body = if chunked {
-            if !lengths.is_empty() {
-                return Err(err(
-                    line_no,
-                    "both Content-Length and chunked transfer-encoding",
-                ));
-            }
-            dechunk(rest).ok_or_else(|| err(line_no, "malformed chunked body"))?
-        } else if let Some(first) = lengths.first() {
-            if lengths.iter().any(|l| l != first) {
-                return Err(err(line_no, "conflicting Content-Length headers"));
-            }
-            let n: usize = std::str::from_utf8(first)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| err(line_no, "invalid Content-Length"))?;
-            if rest.len() < n {
-                return Err(err(
-                    line_no,
-                    format!("body is {} bytes, Content-Length says {n}", rest.len()),
-                ));
-            }
-            rest[..n].to_vec()
-        } else {
-            rest.to_vec()
-        };
+        let (headers, rest, line_no) = headers(rest, line_no)?;
+        let (host, target) = host_and_target(target, &headers)?;
+        let body = body(&headers, rest, line_no)?;
         Ok(Self {
             method: method.to_owned(),
             host,
@@ -161,6 +79,106 @@ impl Message {
             body,
         })
     }
+}
+
+type Headers = Vec<(String, Vec<u8>)>;
+
+/// The header lines after the request line (numbered from `line_no`), up to
+/// the blank line; what follows them, and the line number reached.
+fn headers(mut rest: &[u8], mut line_no: usize) -> Result<(Headers, &[u8], usize), MessageError> {
+    let mut headers = Vec::new();
+    loop {
+        line_no += 1;
+        if rest.is_empty() {
+            break;
+        }
+        let (line, after) = split_line(rest);
+        rest = after;
+        if line.is_empty() {
+            break;
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or_else(|| err(line_no, "header line without ':'"))?;
+        let name = std::str::from_utf8(&line[..colon])
+            .ok()
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| err(line_no, "invalid header name"))?;
+        let value = trim(&line[colon + 1..]);
+        headers.push((name.to_owned(), value.to_vec()));
+    }
+    Ok((headers, rest, line_no))
+}
+
+/// The host and origin-form target: from an absolute URL, or the target as
+/// written with the `Host` header.
+fn host_and_target(target: &str, headers: &Headers) -> Result<(String, String), MessageError> {
+    if let Some(after) = target
+        .strip_prefix("https://")
+        .or_else(|| target.strip_prefix("http://"))
+    {
+        let end = after.find(['/', '?']).unwrap_or(after.len());
+        let path = &after[end..];
+        let path = if path.is_empty() {
+            "/".to_owned()
+        } else if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        return Ok((after[..end].to_owned(), path));
+    }
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .ok_or_else(|| {
+            err(
+                1,
+                "origin-form target needs a Host header (or use an absolute URL)",
+            )
+        })?;
+    Ok((host.to_owned(), target.to_owned()))
+}
+
+/// The body after the headers: dechunked, cut to one agreed Content-Length,
+/// or the rest as it is.
+fn body(headers: &Headers, rest: &[u8], line_no: usize) -> Result<Vec<u8>, MessageError> {
+    let header = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    };
+    let chunked = header("transfer-encoding").any(|v| v.eq_ignore_ascii_case(b"chunked"));
+    let lengths: Vec<&[u8]> = header("content-length").collect();
+    if chunked {
+        if !lengths.is_empty() {
+            return Err(err(
+                line_no,
+                "both Content-Length and chunked transfer-encoding",
+            ));
+        }
+        return dechunk(rest).ok_or_else(|| err(line_no, "malformed chunked body"));
+    }
+    let Some(first) = lengths.first() else {
+        return Ok(rest.to_vec());
+    };
+    if lengths.iter().any(|l| l != first) {
+        return Err(err(line_no, "conflicting Content-Length headers"));
+    }
+    let n: usize = std::str::from_utf8(first)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err(line_no, "invalid Content-Length"))?;
+    if rest.len() < n {
+        return Err(err(
+            line_no,
+            format!("body is {} bytes, Content-Length says {n}", rest.len()),
+        ));
+    }
+    Ok(rest[..n].to_vec())
 }
 
 fn split_line(b: &[u8]) -> (&[u8], &[u8]) {
