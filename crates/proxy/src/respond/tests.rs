@@ -153,12 +153,11 @@ async fn a_missing_secret_is_a_builtin_deny_and_the_decision_is_untouched() {
     );
 }
 
-/// Every refusal made before a decision: its status, its label, and a
-/// JSON problem the client can read.
-#[tokio::test]
-async fn each_refusal_has_one_status_label_and_message() {
+/// Every refusal made before a decision, with the status, metric label
+/// and phrase of message it must have.
+fn refusals() -> Vec<(Refusal, u16, Option<&'static str>, &'static str)> {
     let host = || "example.com".to_owned();
-    let cases: Vec<(Refusal, u16, Option<&str>, &str)> = vec![
+    vec![
         (
             Refusal::ProxyAuth,
             407,
@@ -285,8 +284,14 @@ async fn each_refusal_has_one_status_label_and_message() {
             None,
             "(corp:3128) did not answer in time",
         ),
-    ];
-    for (refusal, status, label, phrase) in cases {
+    ]
+}
+
+/// Every refusal made before a decision: its status, its label, and a
+/// JSON problem the client can read.
+#[tokio::test]
+async fn each_refusal_has_one_status_label_and_message() {
+    for (refusal, status, label, phrase) in refusals() {
         let name = format!("{refusal:?}");
         assert_eq!(refusal.metric_label(), label, "{name}");
         let r = refusal.into_response();
